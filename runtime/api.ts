@@ -1,0 +1,81 @@
+/**
+ * The sandbox's public call surface, as plain types. The implementation is runtime/pool.ts.
+ */
+import type { CapabilityEvent, Limits } from './types.ts';
+import type { NetGrant } from './capabilities/net.ts';
+import type { FsGrant } from './capabilities/fs.ts';
+
+/** The code of one tool package, as the sandbox receives it. */
+export interface PackageCode {
+  /** Stable and unique per package version and content, e.g. "weather@1.2.0#sha512-abc…". */
+  readonly id: string;
+  /** Human name for messages and logs. */
+  readonly name: string;
+  /** The bundled ES module entry: no imports; its default export maps tool names to handlers. */
+  readonly source: string;
+  /** Named path slots bound by the user, passed to the tool as ctx.paths (already inside the fs grant). */
+  readonly paths?: Readonly<Record<string, string>>;
+  /** Give every call a fresh context (for sensitive tools); default is a warm context per package. */
+  readonly freshContextPerCall?: boolean;
+}
+
+/** The effective grant of a package: what its manifest asks ∩ what the user allowed. */
+export interface Grant {
+  readonly net: NetGrant;
+  readonly fs: FsGrant;
+}
+
+export interface ProgressEvent {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+export interface LogEvent {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  readonly onLog?: (event: LogEvent) => void;
+  readonly onCapability?: (event: CapabilityEvent) => void;
+}
+
+export interface RunResult {
+  /** The tool's result, parsed from the bounded JSON the isolate produced (undefined → null). */
+  readonly value: unknown;
+  /** Byte length of that JSON. */
+  readonly outputBytes: number;
+  readonly durationMs: number;
+}
+
+export interface SandboxStats {
+  readonly workers: number;
+  readonly workerRestarts: number;
+  readonly packagesLoaded: number;
+}
+
+export interface Sandbox {
+  /** Runs one tool call. Rejects with a SandboxError carrying a stable code. */
+  run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, options?: RunOptions): Promise<RunResult>;
+  /** Drops a package's isolates (e.g. after uninstall or update). */
+  unload(packageId: string): Promise<void>;
+  stats(): SandboxStats;
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  /** Worker processes hosting isolates; default min(4, max(2, CPU count)). */
+  readonly workers?: number;
+  /** Resident-memory ceiling of one worker, MiB; the watchdog kills a worker above it. Default 1024. */
+  readonly workerRssMb?: number;
+  /** Extra wall time the host waits past a call's wall limit before it kills the worker, ms. Default 1000. */
+  readonly killGraceMs?: number;
+  /** Resolver for fetch (tests inject one). */
+  readonly resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+  /** Diagnostics of the sandbox itself (worker exits, kills); never tool data. */
+  readonly onDiagnostic?: (event: { readonly kind: string; readonly detail: string }) => void;
+}
