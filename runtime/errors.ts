@@ -27,6 +27,7 @@ export const SANDBOX_ERROR_CODES = [
   'PACKAGE_LOAD_FAILED', // the package's bundle failed to compile or evaluate
   'CANCELLED', // the caller aborted the call
   'WORKER_CRASHED', // the sandbox worker died while serving the call (retryable)
+  'ISOLATE_RESET', // the package's isolate was reset because another of its calls hit a limit (retryable)
   'SANDBOX_CLOSED', // the sandbox was shut down
   'RULE_INVALID', // a capability rule could not be parsed
 ] as const;
@@ -34,7 +35,7 @@ export const SANDBOX_ERROR_CODES = [
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];
 
 /** Codes after which the same call may succeed if simply retried. */
-export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['WORKER_CRASHED']);
+export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['WORKER_CRASHED', 'ISOLATE_RESET']);
 
 export class SandboxError extends BaseError<SandboxErrorCode> {
   get retryable(): boolean {

@@ -1,0 +1,25 @@
+/**
+ * The public surface of the sandbox runtime. host/ imports runtime/ only through this file.
+ * Any new export added here becomes public API.
+ */
+export { createSandbox } from './pool.ts';
+export type {
+  Grant,
+  LogEvent,
+  PackageCode,
+  ProgressEvent,
+  RunOptions,
+  RunResult,
+  Sandbox,
+  SandboxOptions,
+  SandboxStats,
+} from './api.ts';
+export { DEFAULT_LIMITS } from './types.ts';
+export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
+export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';
+export type { SandboxErrorCode } from './errors.ts';
+export { intersectNetGrants, netGrantToStrings, parseNetGrant, parseNetRule } from './capabilities/net.ts';
+export type { NetGrant, NetRule } from './capabilities/net.ts';
+export { fsGrantToStrings, intersectFsGrants, parseFsGrant, parseFsRule } from './capabilities/fs.ts';
+export type { FsGrant, FsRule } from './capabilities/fs.ts';
+export { resolveFsGrant } from './io/files.ts';

@@ -1,0 +1,65 @@
+/**
+ * Spawns one sandbox worker process. The worker runs under Node's permission model with read access to
+ * its own code and isolated-vm only: no writes, no child processes, no worker threads, no inherited
+ * environment (secrets of the host stay in the host). This is the second wall behind the isolate.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+
+const here = fileURLToPath(import.meta.url);
+const runtimeDir = dirname(here);
+// In the source tree the worker is TypeScript run by Node's type stripping; in dist it is JavaScript.
+const workerFile = join(runtimeDir, 'worker', `main${extname(here)}`);
+
+function packageDir(name: string): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve(`${name}/package.json`);
+  return dirname(entry);
+}
+
+let readable: string[] | null = null;
+function readablePaths(): string[] {
+  // node-gyp-build probes /etc/alpine-release to pick the musl or glibc prebuild.
+  if (readable === null) readable = [runtimeDir, packageDir('isolated-vm'), packageDir('node-gyp-build'), '/etc/alpine-release'];
+  return readable;
+}
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly channel: Socket;
+}
+
+export function spawnWorker(options: { rssMb: number }): WorkerProcess {
+  const args = [
+    '--permission',
+    '--allow-addons',
+    ...readablePaths().map((p) => `--allow-fs-read=${p}`),
+    '--max-old-space-size=256',
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+    workerFile,
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { WARDEN_WORKER_RSS_MB: String(options.rssMb) },
+    windowsHide: true,
+  });
+  const channel = child.stdio[3] as Socket;
+  return { child, channel };
+}
+
+/** Resident memory of a process in bytes, from /proc (Linux); null where unavailable. */
+export async function residentBytes(pid: number): Promise<number | null> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const statm = await readFile(`/proc/${pid}/statm`, 'utf8');
+    const pages = Number(statm.split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
+}

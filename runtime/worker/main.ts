@@ -1,0 +1,362 @@
+/**
+ * A sandbox worker process: hosts the isolates of the packages the host assigns to it and runs their calls.
+ * It has no file or network rights of its own (Node's permission model, see runtime/worker-process.ts):
+ * every capability request travels to the host over fd 3, which checks the grant and does the I/O.
+ *
+ * Limits enforced here: CPU time (isolate timeouts plus a cpuTime sampler), wall time (the isolate is
+ * disposed at the deadline), resident memory (the largest isolate is disposed when the process passes its
+ * ceiling), output size, host-call and log quotas. The host enforces wall time again from outside by killing
+ * this process, because isolated-vm cannot always stop a runaway isolate.
+ */
+import { Socket } from 'node:net';
+import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
+import type { CallQuota } from '../isolate.ts';
+import { encodeFrame, readFrames } from '../protocol.ts';
+import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
+
+const RSS_LIMIT_BYTES = Number(process.env.WARDEN_WORKER_RSS_MB ?? '1024') * 1024 * 1024;
+const CANCEL_GRACE_MS = 200;
+const TOOL_ERROR_CODES = new Set(['TOOL_THREW', 'OUTPUT_INVALID', 'OUTPUT_TOO_LARGE', 'TOOL_NOT_FOUND']);
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+interface PackageSource {
+  name: string;
+  source: string;
+  memoryMb: number;
+  fresh: boolean;
+}
+
+interface PackageState {
+  /** The warm isolate (or its creation in progress); undefined until the first call. */
+  isolate?: Promise<PackageIsolate>;
+  /** For fresh-per-call packages: the next isolate, created ahead of time. */
+  spare?: Promise<PackageIsolate>;
+}
+
+interface CallRecord {
+  id: number;
+  pkg: string;
+  iso: PackageIsolate | null;
+  limits: WorkerCallLimits;
+  cpuStart: number;
+  settled: boolean;
+  wallTimer: NodeJS.Timeout;
+  timers: Set<NodeJS.Timeout>;
+  hostCalls: number;
+  fresh: boolean;
+}
+
+const socket = new Socket({ fd: 3, readable: true, writable: true });
+const sources = new Map<string, PackageSource>();
+const packages = new Map<string, PackageState>();
+const calls = new Map<number, CallRecord>();
+let sampler: NodeJS.Timeout | null = null;
+
+function send(message: WorkerToHost): void {
+  socket.write(encodeFrame(message));
+}
+
+process.on('unhandledRejection', () => {
+  // Never let a stray rejection end the worker: every call path reports its own failure.
+});
+
+readFrames(
+  socket,
+  (m) => onMessage(m as HostToWorker),
+  () => process.exit(2),
+);
+socket.on('close', () => shutdown());
+send({ t: 'ready' });
+
+function onMessage(m: HostToWorker): void {
+  switch (m.t) {
+    case 'load':
+      sources.set(m.pkg, { name: m.name, source: m.source, memoryMb: m.memoryMb, fresh: m.fresh });
+      return;
+    case 'unload':
+      resetPackage(m.pkg, 'ISOLATE_RESET', 'the package was unloaded');
+      sources.delete(m.pkg);
+      packages.delete(m.pkg);
+      return;
+    case 'call':
+      void startCall(m.call, m.pkg, m.tool, m.args, m.paths, m.limits);
+      return;
+    case 'res':
+      void onHostResult(m.call, m.req, m.ok, m.json, m.b64);
+      return;
+    case 'cancel':
+      cancelCall(m.call);
+      return;
+    case 'shutdown':
+      shutdown();
+      return;
+  }
+}
+
+async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ iso: PackageIsolate; fresh: boolean }> {
+  const src = sources.get(pkg);
+  if (src === undefined) throw new EntryError('error', 'package not loaded');
+  let state = packages.get(pkg);
+  if (state === undefined) {
+    state = {};
+    packages.set(pkg, state);
+  }
+  const create = () =>
+    PackageIsolate.create({
+      source: src.source,
+      filename: `tool:///${encodeURIComponent(src.name)}/index.js`,
+      memoryMb: src.memoryMb,
+      timeoutMs: limits.cpuMs,
+      hooks: {
+        onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
+        onCatastrophic: (message) => {
+          send({ t: 'fatal', pkg, message: message.slice(0, 200) });
+        },
+      },
+    });
+  if (src.fresh) {
+    // Per-call fresh state, served from a spare created ahead of time so it stays fast.
+    const next = state.spare ?? create();
+    state.spare = create();
+    state.spare.catch(() => {
+      if (state !== undefined) state.spare = undefined;
+    });
+    return { iso: await next, fresh: true };
+  }
+  let current = state.isolate;
+  if (current !== undefined) {
+    const iso = await current.catch(() => null);
+    if (iso !== null && !iso.isDisposed) return { iso, fresh: false };
+  }
+  current = create();
+  state.isolate = current;
+  try {
+    return { iso: await current, fresh: false };
+  } catch (e) {
+    if (state.isolate === current) state.isolate = undefined;
+    throw e;
+  }
+}
+
+async function startCall(id: number, pkg: string, tool: string, args: string, paths: string, limits: WorkerCallLimits): Promise<void> {
+  const rec: CallRecord = {
+    id,
+    pkg,
+    iso: null,
+    limits,
+    cpuStart: 0,
+    settled: false,
+    wallTimer: setTimeout(() => failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit'), limits.wallMs),
+    timers: new Set(),
+    hostCalls: 0,
+    fresh: false,
+  };
+  calls.set(id, rec);
+  ensureSampler();
+  let acquired: { iso: PackageIsolate; fresh: boolean };
+  try {
+    acquired = await acquireIsolate(pkg, limits);
+  } catch (e) {
+    const failure = e instanceof EntryError ? e.failure : 'error';
+    if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the package exceeded its memory limit while loading');
+    else if (failure === 'timeout') fail(rec, 'SANDBOX_CPU_LIMIT', 'the package exceeded its CPU limit while loading');
+    else fail(rec, 'PACKAGE_LOAD_FAILED', 'the package bundle failed to load');
+    return;
+  }
+  if (rec.settled) {
+    if (acquired.fresh) acquired.iso.dispose();
+    return;
+  }
+  rec.iso = acquired.iso;
+  rec.fresh = acquired.fresh;
+  rec.cpuStart = acquired.iso.cpuMs;
+  const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
+  try {
+    await acquired.iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec));
+  } catch (e) {
+    onEntryFailure(rec, e);
+  }
+}
+
+function remainingCpu(rec: CallRecord): number {
+  const used = rec.iso === null ? 0 : rec.iso.cpuMs - rec.cpuStart;
+  return Math.max(1, rec.limits.cpuMs - used);
+}
+
+function onEntryFailure(rec: CallRecord, e: unknown): void {
+  const failure = e instanceof EntryError ? e.failure : 'error';
+  if (failure === 'memory') failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
+  else if (failure === 'timeout') failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
+  else if (failure === 'disposed') fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
+  else failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call could not be completed');
+}
+
+function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string): void {
+  const rec = calls.get(callId);
+  if (rec === undefined || rec.settled) return;
+  switch (kind) {
+    case 'ok': {
+      if (Buffer.byteLength(a, 'utf8') > rec.limits.outputBytes) {
+        fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
+        return;
+      }
+      const cpuMs = rec.iso === null ? 0 : rec.iso.cpuMs - rec.cpuStart;
+      settle(rec);
+      send({ t: 'ok', call: callId, json: a, cpuMs });
+      return;
+    }
+    case 'err':
+      fail(rec, TOOL_ERROR_CODES.has(a) ? a : 'TOOL_THREW', b.slice(0, 2000));
+      return;
+    case 'req':
+      onRequest(rec, reqId, a, b, c);
+      return;
+    case 'log': {
+      const nul = b.indexOf('\u0000');
+      const message = (nul < 0 ? b : b.slice(0, nul)).slice(0, 4096);
+      const data = nul < 0 ? undefined : b.slice(nul + 1, nul + 1 + 4096);
+      send({ t: 'log', call: callId, level: LOG_LEVELS.has(a) ? a : 'info', message, data });
+      return;
+    }
+    case 'progress':
+      send({ t: 'progress', call: callId, json: a.slice(0, 4096) });
+      return;
+  }
+}
+
+function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string, body: string): void {
+  // The bootstrap counts too; this second count holds even if the bootstrap were subverted.
+  if (++rec.hostCalls > rec.limits.hostCalls) {
+    void deliverError(rec, reqId, 'QUOTA_EXCEEDED', 'too many host calls in one tool call');
+    return;
+  }
+  if (op === 'timer') {
+    let ms = 0;
+    try {
+      ms = Number((JSON.parse(argsJson) as { ms?: unknown }).ms) || 0;
+    } catch {
+      ms = 0;
+    }
+    const t = setTimeout(
+      () => {
+        rec.timers.delete(t);
+        void deliverResult(rec, reqId, true, '', undefined);
+      },
+      Math.min(Math.max(0, ms), rec.limits.wallMs),
+    );
+    rec.timers.add(t);
+    return;
+  }
+  // Bytes leave the isolate as a latin1 string; they travel to the host as base64.
+  send({ t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: body === '' ? undefined : Buffer.from(body, 'latin1').toString('base64') });
+}
+
+async function onHostResult(callId: number, reqId: number, ok: boolean, json: string, b64: string | undefined): Promise<void> {
+  const rec = calls.get(callId);
+  if (rec === undefined || rec.settled) return;
+  const bytes = b64 === undefined ? undefined : freshArrayBuffer(Buffer.from(b64, 'base64'));
+  await deliverResult(rec, reqId, ok, json, bytes);
+}
+
+async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
+  if (rec.settled || rec.iso === null) return;
+  try {
+    await rec.iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec));
+  } catch (e) {
+    onEntryFailure(rec, e);
+  }
+}
+
+function deliverError(rec: CallRecord, reqId: number, code: string, message: string): Promise<void> {
+  return deliverResult(rec, reqId, false, JSON.stringify({ code, message }), undefined);
+}
+
+function cancelCall(callId: number): void {
+  const rec = calls.get(callId);
+  if (rec === undefined || rec.settled) return;
+  const iso = rec.iso;
+  if (iso !== null) void iso.abort(callId, 'the call was cancelled', 50).catch(() => undefined);
+  // The tool gets a moment to honour its signal; then the isolate is reset, which stops anything.
+  const grace = setTimeout(() => failAndReset(rec, 'CANCELLED', 'the call was cancelled'), CANCEL_GRACE_MS);
+  rec.timers.add(grace);
+}
+
+function settle(rec: CallRecord): void {
+  rec.settled = true;
+  clearTimeout(rec.wallTimer);
+  for (const t of rec.timers) clearTimeout(t);
+  rec.timers.clear();
+  calls.delete(rec.id);
+  if (rec.fresh && rec.iso !== null) rec.iso.dispose();
+}
+
+function fail(rec: CallRecord, code: string, message: string): void {
+  if (rec.settled) return;
+  settle(rec);
+  send({ t: 'err', call: rec.id, code, message });
+}
+
+/** Fails the call and disposes its isolate: an isolate that hit a limit is never reused. */
+function failAndReset(rec: CallRecord, code: string, message: string): void {
+  if (rec.settled) return;
+  fail(rec, code, message);
+  resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit', rec.iso);
+}
+
+function resetPackage(pkg: string, code: string, message: string, only: PackageIsolate | null = null): void {
+  for (const other of [...calls.values()]) {
+    if (other.pkg !== pkg || other.settled) continue;
+    if (only !== null && other.iso !== only) continue;
+    fail(other, code, message);
+  }
+  if (only !== null) {
+    only.dispose();
+    return;
+  }
+  const state = packages.get(pkg);
+  if (state?.isolate !== undefined) void state.isolate.then((iso) => iso.dispose(), () => undefined);
+  if (state !== undefined) state.isolate = undefined;
+}
+
+/** Samples CPU time and resident memory while calls run. */
+function ensureSampler(): void {
+  if (sampler !== null) return;
+  sampler = setInterval(() => {
+    if (calls.size === 0) {
+      if (sampler !== null) clearInterval(sampler);
+      sampler = null;
+      return;
+    }
+    for (const rec of [...calls.values()]) {
+      if (rec.settled || rec.iso === null) continue;
+      // Code that runs where isolated-vm's timeout does not reach is still caught here.
+      if (rec.iso.cpuMs - rec.cpuStart > rec.limits.cpuMs + 50) {
+        failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
+      }
+    }
+    if (process.memoryUsage.rss() > RSS_LIMIT_BYTES) disposeLargest();
+  }, 20);
+  sampler.unref();
+}
+
+function disposeLargest(): void {
+  let worst: CallRecord | null = null;
+  let worstHeap = -1;
+  for (const rec of calls.values()) {
+    if (rec.iso === null || rec.settled) continue;
+    const heap = rec.iso.heapBytes();
+    if (heap > worstHeap) {
+      worst = rec;
+      worstHeap = heap;
+    }
+  }
+  if (worst !== null) failAndReset(worst, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded the worker memory limit');
+}
+
+function shutdown(): void {
+  for (const rec of [...calls.values()]) fail(rec, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
+  for (const pkg of [...packages.keys()]) resetPackage(pkg, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
+  // Exiting right after isolate.dispose() can crash: let the disposals finish first.
+  setTimeout(() => process.exit(0), 50);
+}
+
