@@ -56,6 +56,8 @@ export interface SandboxStats {
   readonly workers: number;
   readonly workerRestarts: number;
   readonly packagesLoaded: number;
+  /** Process ids of the live workers (for supervision and diagnostics). */
+  readonly workerPids: readonly number[];
 }
 
 export interface Sandbox {

@@ -93,18 +93,28 @@ export class PackageIsolate {
         filename: 'warden:bootstrap',
       } as ivm.RunOptions & ivm.TransferOptions)) as unknown as ivm.Reference;
       const self = new PackageIsolate(isolate, context, entries);
-      const module = await isolate.compileModule(options.source, { filename: options.filename });
-      await module.instantiate(context, (specifier: string) => {
-        throw new Error(`imports are not allowed in a tool bundle (${specifier.slice(0, 100)})`);
-      });
-      await module.evaluate({ timeout: options.timeoutMs });
-      const register = entries.getSync('register', { reference: true }) as ivm.Reference;
-      await register.apply(undefined, [module.namespace.derefInto()], { timeout: options.timeoutMs });
+      let module: ivm.Module;
+      try {
+        module = await isolate.compileModule(options.source, { filename: options.filename });
+        if (module.dependencySpecifiers.length > 0) throw new Error('imports are not allowed in a tool bundle');
+        await module.instantiate(context, () => {
+          throw new Error('imports are not allowed in a tool bundle');
+        });
+      } catch (e) {
+        throw new EntryError(isolate.isDisposed ? 'memory' : 'error', describe(e));
+      }
+      const started = performance.now();
+      try {
+        await module.evaluate({ timeout: options.timeoutMs });
+        const register = entries.getSync('register', { reference: true }) as ivm.Reference;
+        await register.apply(undefined, [module.namespace.derefInto()], { timeout: options.timeoutMs });
+      } catch (e) {
+        throw new EntryError(classify(isolate, false, performance.now() - started, options.timeoutMs), describe(e));
+      }
       return self;
     } catch (e) {
-      const failure = classify(isolate, false);
       if (!isolate.isDisposed) isolate.dispose();
-      throw new EntryError(failure === 'error' ? 'error' : failure, describe(e));
+      throw e instanceof EntryError ? e : new EntryError('error', describe(e));
     }
   }
 
@@ -142,10 +152,12 @@ export class PackageIsolate {
 
   async #enter(ref: ivm.Reference, args: unknown[], timeoutMs: number): Promise<void> {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
+    const timeout = Math.max(1, Math.ceil(timeoutMs));
+    const started = performance.now();
     try {
-      await ref.apply(undefined, args, { arguments: COPY, timeout: Math.max(1, Math.ceil(timeoutMs)) });
+      await ref.apply(undefined, args, { arguments: COPY, timeout });
     } catch (e) {
-      const failure = classify(this.#isolate, this.#disposedByUs);
+      const failure = classify(this.#isolate, this.#disposedByUs, performance.now() - started, timeout);
       // A limit was hit: the isolate is never reused.
       this.dispose();
       throw new EntryError(failure, describe(e));
@@ -168,11 +180,12 @@ export class PackageIsolate {
   }
 }
 
-function classify(isolate: ivm.Isolate, disposedByUs: boolean): EntryFailure {
+function classify(isolate: ivm.Isolate, disposedByUs: boolean, elapsedMs: number, timeoutMs: number): EntryFailure {
   if (disposedByUs) return 'disposed';
   // isolated-vm disposes an isolate by itself only when it exceeds its memory limit.
   if (isolate.isDisposed) return 'memory';
-  return 'timeout';
+  // The entry points never throw by themselves; a throw that took the whole budget is the timeout.
+  return elapsedMs >= timeoutMs * 0.9 ? 'timeout' : 'error';
 }
 
 function describe(e: unknown): string {

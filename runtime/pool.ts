@@ -19,7 +19,7 @@ import type { createFileAccess } from './io/files.ts';
 import { encodeFrame, readFrames } from './protocol.ts';
 import type { HostToWorker, WorkerToHost } from './protocol.ts';
 import type { CapabilityEvent, Limits } from './types.ts';
-import { residentBytes, spawnWorker } from './worker-process.ts';
+import { residentBytes, residentBytesSync, spawnWorker } from './worker-process.ts';
 
 interface CallState {
   readonly id: number;
@@ -52,10 +52,13 @@ interface WorkerSlot {
   readonly loaded: Set<string>;
   readonly calls: Map<number, CallState>;
   alive: boolean;
+  /** Takes no new calls; shuts down once its calls are done. */
+  retiring: boolean;
   /** Package blamed for the worker's death, when known. */
   culprit: { pkg: string; code: SandboxErrorCode; message: string } | null;
 }
 
+const LIMIT_CODES: ReadonlySet<string> = new Set(['SANDBOX_MEMORY_LIMIT', 'SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT', 'OUTPUT_TOO_LARGE', 'OUTPUT_INVALID', 'TOOL_THREW']);
 const WORKER_LOST_CODES: ReadonlySet<string> = new Set(['WORKER_CRASHED']);
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
@@ -74,7 +77,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
   function startWorker(index: number): WorkerSlot {
     const { child, channel } = spawnWorker({ rssMb });
-    const slot: WorkerSlot = { index, child, channel, loaded: new Set(), calls: new Map(), alive: true, culprit: null };
+    const slot: WorkerSlot = { index, child, channel, loaded: new Set(), calls: new Map(), alive: true, retiring: false, culprit: null };
     slots[index] = slot;
     readFrames(
       channel,
@@ -100,7 +103,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       assignment.set(pkgId, index);
     }
     const slot = slots[index];
-    return slot !== null && slot !== undefined && slot.alive ? slot : startWorker(index);
+    return slot !== null && slot !== undefined && slot.alive && !slot.retiring ? slot : startWorker(index);
   }
 
   function send(slot: WorkerSlot, message: HostToWorker): void {
@@ -266,10 +269,40 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     if (call.watchdog !== null) clearTimeout(call.watchdog);
     call.io.abort();
     call.removeAbortListener?.();
-    call.worker?.calls.delete(call.id);
+    const worker = call.worker;
+    worker?.calls.delete(call.id);
+    if (worker !== null && worker.retiring) retireWhenIdle(worker);
     inflight.set(call.pkg.id, (inflight.get(call.pkg.id) ?? 1) - 1);
-    if (outcome instanceof SandboxError) call.reject(outcome);
-    else call.resolve(outcome);
+    if (outcome instanceof SandboxError) {
+      if (call.worker !== null && LIMIT_CODES.has(outcome.code)) recycleIfBloated(call.worker);
+      call.reject(outcome);
+    } else {
+      call.resolve(outcome);
+    }
+  }
+
+  /**
+   * A worker that hit a limit may keep the memory its isolate grew (V8 does not always give it back):
+   * above half its ceiling it is retired: it takes no new calls, and ends once its calls are done, so
+   * resident memory returns to normal.
+   */
+  function recycleIfBloated(slot: WorkerSlot): void {
+    const pid = slot.child.pid;
+    if (pid === undefined || !slot.alive) return;
+    const rss = residentBytesSync(pid);
+    if (rss === null || rss < (rssMb * 1024 * 1024) / 2) return;
+    diag({ kind: 'worker-recycle', detail: `worker ${slot.index} resident ${Math.round(rss / 1048576)} MiB` });
+    if (slots[slot.index] === slot) slots[slot.index] = null;
+    slot.retiring = true;
+    retireWhenIdle(slot);
+  }
+
+  function retireWhenIdle(slot: WorkerSlot): void {
+    if (!slot.retiring || slot.calls.size > 0 || !slot.alive) return;
+    send(slot, { t: 'shutdown' });
+    setTimeout(() => {
+      if (slot.alive) killWorker(slot, 'retired worker did not exit');
+    }, 1000).unref();
   }
 
   function killWorker(slot: WorkerSlot, reason: string): void {
@@ -385,7 +418,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     },
 
     stats(): SandboxStats {
-      return { workers: slots.filter((s) => s !== null && s.alive).length, workerRestarts: restarts, packagesLoaded: assignment.size };
+      const live = slots.filter((s): s is WorkerSlot => s !== null && s.alive);
+      return {
+        workers: live.length,
+        workerRestarts: restarts,
+        packagesLoaded: assignment.size,
+        workerPids: live.flatMap((s) => (s.child.pid === undefined ? [] : [s.child.pid])),
+      };
     },
 
     async close(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,16 @@ export function spawnWorker(options: { rssMb: number }): WorkerProcess {
   });
   const channel = child.stdio[3] as Socket;
   return { child, channel };
+}
+
+/** Resident memory of a process in bytes, from /proc (Linux); null where unavailable. */
+export function residentBytesSync(pid: number): number | null {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Resident memory of a process in bytes, from /proc (Linux); null where unavailable. */

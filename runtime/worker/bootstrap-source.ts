@@ -197,19 +197,27 @@ function requireCall(callId) {
   return call;
 }
 
+const MAX_TIMERS = 1000;
 function hostRequest(callId, op, args, body) {
   const call = requireCall(callId);
   if (call.signal.aborted) return PromiseReject(call.signal.reason);
-  if (++call.hostCalls > call.quota.hostCalls) {
-    return PromiseReject(wardenError('QUOTA_EXCEEDED', 'too many host calls in one tool call'));
-  }
-  if (call.inflight >= 64) {
-    return PromiseReject(wardenError('QUOTA_EXCEEDED', 'too many host calls in flight at once'));
+  if (op === 'timer') {
+    // Timers are quota'd by how many are pending at once, and refused synchronously past it.
+    if (call.timers >= MAX_TIMERS) throw wardenError('QUOTA_EXCEEDED', 'too many pending timers in one tool call');
+    call.timers++;
+  } else {
+    if (++call.hostCalls > call.quota.hostCalls) {
+      return PromiseReject(wardenError('QUOTA_EXCEEDED', 'too many host calls in one tool call'));
+    }
+    if (call.inflight >= 64) {
+      call.hostCalls--;
+      return PromiseReject(wardenError('QUOTA_EXCEEDED', 'too many host calls in flight at once'));
+    }
+    call.inflight++;
   }
   const id = nextReq++;
-  call.inflight++;
   return new PromiseC((resolve, reject) => {
-    mset(pending, id, { resolve, reject, callId });
+    mset(pending, id, { resolve, reject, callId, timer: op === 'timer' });
     post('req', callId, id, op, JSONstringify(args), body === undefined ? '' : body);
   });
 }
@@ -220,7 +228,7 @@ function deliver(callId, reqId, ok, json, bytes) {
   if (p === undefined) return;
   mdel(pending, reqId);
   const call = mget(calls, callId);
-  if (call !== undefined) call.inflight--;
+  if (call !== undefined) { if (p.timer) call.timers--; else call.inflight--; }
   if (ok) {
     let value;
     try { value = json === '' ? undefined : JSONparse(json); } catch { value = undefined; }
@@ -542,7 +550,7 @@ function dispatch(callId, tool, argsJson, pathsJson, quotaJson) {
   const handlers = toolModule;
   const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [tool]) ? handlers[tool] : undefined;
   if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no tool named ' + safeString(tool)); return; }
-  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, logBytes: 0, logCapped: false, quota, ctx: null };
+  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null };
   call.ctx = makeCtx(callId, call, JSONparse(pathsJson));
   mset(calls, callId, call);
   let result;
@@ -563,7 +571,10 @@ function abort(callId, reason) {
   currentCall = callId;
   const call = mget(calls, callId);
   if (call === undefined) return;
-  call.signal._fire(wardenError('CANCELLED', safeString(reason)));
+  const err = wardenError('CANCELLED', safeString(reason));
+  call.signal._fire(err);
+  // Everything the call is waiting on fails now, so that code awaiting it can clean up and return.
+  ReflectApply(MapForEach, pending, [(p, id) => { if (p.callId === callId) { mdel(pending, id); p.reject(err); } }]);
 }
 
 function register(ns) {

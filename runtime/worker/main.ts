@@ -44,6 +44,8 @@ interface CallRecord {
   timers: Set<NodeJS.Timeout>;
   hostCalls: number;
   fresh: boolean;
+  /** Entries into the isolate for this call still running (code executing, not waiting). */
+  entering: number;
 }
 
 const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -150,6 +152,7 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
     timers: new Set(),
     hostCalls: 0,
     fresh: false,
+    entering: 0,
   };
   calls.set(id, rec);
   ensureSampler();
@@ -171,10 +174,13 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   rec.fresh = acquired.fresh;
   rec.cpuStart = acquired.iso.cpuMs;
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
+  rec.entering++;
   try {
     await acquired.iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec));
   } catch (e) {
     onEntryFailure(rec, e);
+  } finally {
+    rec.entering--;
   }
 }
 
@@ -188,7 +194,7 @@ function onEntryFailure(rec: CallRecord, e: unknown): void {
   if (failure === 'memory') failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
   else if (failure === 'timeout') failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
   else if (failure === 'disposed') fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
-  else failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call could not be completed');
+  else failAndReset(rec, 'TOOL_THREW', 'the call could not be completed');
 }
 
 function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string): void {
@@ -226,7 +232,7 @@ function onPost(callId: number, kind: string, reqId: number, a: string, b: strin
 
 function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string, body: string): void {
   // The bootstrap counts too; this second count holds even if the bootstrap were subverted.
-  if (++rec.hostCalls > rec.limits.hostCalls) {
+  if (op === 'timer' ? rec.timers.size >= 1000 : ++rec.hostCalls > rec.limits.hostCalls) {
     void deliverError(rec, reqId, 'QUOTA_EXCEEDED', 'too many host calls in one tool call');
     return;
   }
@@ -260,10 +266,13 @@ async function onHostResult(callId: number, reqId: number, ok: boolean, json: st
 
 async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
   if (rec.settled || rec.iso === null) return;
+  rec.entering++;
   try {
     await rec.iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec));
   } catch (e) {
     onEntryFailure(rec, e);
+  } finally {
+    rec.entering--;
   }
 }
 
@@ -275,10 +284,15 @@ function cancelCall(callId: number): void {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
   const iso = rec.iso;
+  // The tool's signal fires and whatever it awaits fails; the call is over for the host at once.
   if (iso !== null) void iso.abort(callId, 'the call was cancelled', 50).catch(() => undefined);
-  // The tool gets a moment to honour its signal; then the isolate is reset, which stops anything.
-  const grace = setTimeout(() => failAndReset(rec, 'CANCELLED', 'the call was cancelled'), CANCEL_GRACE_MS);
-  rec.timers.add(grace);
+  fail(rec, 'CANCELLED', 'the call was cancelled');
+  if (iso === null) return;
+  // Code still running for it after a grace period (a loop that ignores the signal) is stopped by
+  // resetting the isolate; a call that is merely waiting has nothing left to stop.
+  setTimeout(() => {
+    if (rec.entering > 0 && !iso.isDisposed) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+  }, CANCEL_GRACE_MS).unref();
 }
 
 function settle(rec: CallRecord): void {

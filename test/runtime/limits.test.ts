@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../runtime/index.ts';
+import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
+
+// Each hostile tool runs in a real isolate in a real worker; after each one the same package must serve
+// its next call, on a fresh isolate.
+const hostile = inlinePackage(`export default {
+  ok: (x) => ({ ok: true, x }),
+  syncLoop: () => { while (true) {} },
+  microtaskLoop: () => { const f = () => Promise.resolve().then(f); f(); return new Promise(() => {}); },
+  awaitLoop: async () => { while (true) { await null; } },
+  memoryBomb: () => { const a = []; for (let i = 0; ; i++) a.push(new Array(1e6).fill(i)); },
+  hugeResult: () => 'x'.repeat(3e6),
+  deepRecursion: () => { const f = (n) => f(n + 1) + 1; return f(0); },
+  neverResolves: () => new Promise(() => {}),
+  slow: async (_x, ctx) => { await new Promise((r) => setTimeout(r, 10000)); return 'late'; },
+  loopAfterTimer: async () => { await new Promise((r) => setTimeout(r, 5)); while (true) {} },
+}`);
+
+let sandbox: Sandbox;
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+describe('call limits', () => {
+  sandbox = newSandbox();
+  const L = limits({ cpuMs: 250, wallMs: 1500, outputBytes: 1024 * 1024, memoryMb: 32 });
+
+  it.each([
+    ['an infinite synchronous loop', 'syncLoop', 'SANDBOX_CPU_LIMIT'],
+    ['an infinite microtask loop', 'microtaskLoop', 'SANDBOX_CPU_LIMIT'],
+    ['an infinite await loop', 'awaitLoop', 'SANDBOX_CPU_LIMIT'],
+    ['a loop that starts after a timer (past the first entry)', 'loopAfterTimer', 'SANDBOX_CPU_LIMIT'],
+    ['a memory bomb', 'memoryBomb', 'SANDBOX_MEMORY_LIMIT'],
+    ['a result over the output limit', 'hugeResult', 'OUTPUT_TOO_LARGE'],
+    ['a call that never resolves', 'neverResolves', 'SANDBOX_TIMEOUT'],
+  ])('stops %s with its code, and the next call succeeds', async (_name, tool, code) => {
+    const started = performance.now();
+    expect(await codeOf(sandbox.run(hostile, tool, {}, NO_GRANT, L))).toBe(code);
+    expect(performance.now() - started).toBeLessThan(L.wallMs + 1000);
+    await expect(sandbox.run(hostile, 'ok', { n: 1 }, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: { n: 1 } } });
+  });
+
+  it('reports deep recursion as a tool error, and the next call succeeds', async () => {
+    expect(await codeOf(sandbox.run(hostile, 'deepRecursion', {}, NO_GRANT, L))).toBe('TOOL_THREW');
+    await expect(sandbox.run(hostile, 'ok', 2, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: 2 } });
+  });
+
+  it('stops a call cancelled mid-flight with CANCELLED, promptly', async () => {
+    const ac = new AbortController();
+    const started = performance.now();
+    setTimeout(() => ac.abort(), 100);
+    expect(await codeOf(sandbox.run(hostile, 'slow', {}, NO_GRANT, L, { signal: ac.signal }))).toBe('CANCELLED');
+    expect(performance.now() - started).toBeLessThan(1000);
+    await expect(sandbox.run(hostile, 'ok', 3, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: 3 } });
+  });
+
+  it('refuses arguments over the input limit before running anything', async () => {
+    const small = limits({ inputBytes: 100 });
+    expect(await codeOf(sandbox.run(hostile, 'ok', { s: 'y'.repeat(200) }, NO_GRANT, small))).toBe('INPUT_TOO_LARGE');
+  });
+
+  it('refuses calls past the per-package concurrency limit', async () => {
+    const one = limits({ concurrency: 1, wallMs: 1500 });
+    const first = sandbox.run(hostile, 'slow', {}, NO_GRANT, one);
+    expect(await codeOf(sandbox.run(hostile, 'ok', {}, NO_GRANT, one))).toBe('CONCURRENCY_LIMIT');
+    expect(await codeOf(first)).toBe('SANDBOX_TIMEOUT');
+  });
+
+  it('fails an unknown tool with TOOL_NOT_FOUND', async () => {
+    expect(await codeOf(sandbox.run(hostile, 'constructor', {}, NO_GRANT, L))).toBe('TOOL_NOT_FOUND');
+    expect(await codeOf(sandbox.run(hostile, 'nope', {}, NO_GRANT, L))).toBe('TOOL_NOT_FOUND');
+  });
+
+  it('fails a bundle that does not compile with PACKAGE_LOAD_FAILED', async () => {
+    const broken = inlinePackage('export default { x: ( }');
+    expect(await codeOf(sandbox.run(broken, 'x', {}, NO_GRANT, L))).toBe('PACKAGE_LOAD_FAILED');
+  });
+
+  it('refuses a bundle with imports', async () => {
+    const importing = inlinePackage(`import fs from 'node:fs'; export default { x: () => typeof fs }`);
+    expect(await codeOf(sandbox.run(importing, 'x', {}, NO_GRANT, L))).toBe('PACKAGE_LOAD_FAILED');
+  });
+
+  it('gives a fresh context per call when the package asks for it', async () => {
+    const counter = inlinePackage('let n = 0; export default { count: () => ++n }', { freshContextPerCall: true });
+    const warm = inlinePackage('let n = 0; export default { count: () => ++n }');
+    const fresh = [];
+    const kept = [];
+    for (let i = 0; i < 3; i++) {
+      fresh.push((await sandbox.run(counter, 'count', {}, NO_GRANT, L)).value);
+      kept.push((await sandbox.run(warm, 'count', {}, NO_GRANT, L)).value);
+    }
+    expect(fresh).toEqual([1, 1, 1]);
+    expect(kept).toEqual([1, 2, 3]);
+  });
+});
