@@ -84,7 +84,7 @@ export class PackageIsolate {
           const str = (v: unknown) => (typeof v === 'string' ? v : '');
           hooks.onPost(kind, callId, reqId, str(a), str(b), str(c));
         },
-        { ignored: true },
+        { sync: true },
       );
       const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b));
       const entries = (await context.evalClosure(BOOTSTRAP_SOURCE, [post, syncOp], {
@@ -138,24 +138,27 @@ export class PackageIsolate {
     }
   }
 
-  dispatch(callId: number, tool: string, argsJson: string, pathsJson: string, quota: CallQuota, timeoutMs: number): Promise<void> {
-    return this.#enter(this.#dispatch, [callId, tool, argsJson, pathsJson, JSON.stringify(quota)], timeoutMs);
+  // Entries run synchronously on the worker's main thread (applySync): a call is ~75 µs cheaper than with
+  // an async apply's thread hops. The worker blocks for at most the entry's CPU timeout; for the built-ins
+  // that ignore it, the host's wall-clock watchdog kills the worker.
+  dispatch(callId: number, tool: string, argsJson: string, pathsJson: string, quota: CallQuota, timeoutMs: number): void {
+    return this.#enter(this.#dispatch, [callId, tool, argsJson, pathsJson, quota.hostCalls, quota.logBytes, quota.outputBytes], timeoutMs);
   }
 
-  deliver(callId: number, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): Promise<void> {
+  deliver(callId: number, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): void {
     return this.#enter(this.#deliver, [callId, reqId, ok, json, bytes], timeoutMs);
   }
 
-  abort(callId: number, reason: string, timeoutMs: number): Promise<void> {
+  abort(callId: number, reason: string, timeoutMs: number): void {
     return this.#enter(this.#abort, [callId, reason], timeoutMs);
   }
 
-  async #enter(ref: ivm.Reference, args: unknown[], timeoutMs: number): Promise<void> {
+  #enter(ref: ivm.Reference, args: unknown[], timeoutMs: number): void {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
     const timeout = Math.max(1, Math.ceil(timeoutMs));
     const started = performance.now();
     try {
-      await ref.apply(undefined, args, { arguments: COPY, timeout });
+      ref.applySync(undefined, args, { arguments: COPY, timeout });
     } catch (e) {
       const failure = classify(this.#isolate, this.#disposedByUs, performance.now() - started, timeout);
       // A limit was hit: the isolate is never reused.

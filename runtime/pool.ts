@@ -30,7 +30,8 @@ interface CallState {
   readonly limits: Limits;
   readonly options: RunOptions;
   readonly started: number;
-  readonly io: AbortController;
+  /** Aborts the call's host I/O; created on its first capability request (creating one per call is costly). */
+  io: AbortController | null;
   readonly resolve: (r: RunResult) => void;
   readonly reject: (e: SandboxError) => void;
   worker: WorkerSlot | null;
@@ -232,6 +233,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       if (!e.allowed) call.denied = true;
       call.options.onCapability?.(e);
     };
+    call.io ??= new AbortController();
     const ctx: HostCallContext = { grant: call.grant, limits: call.limits, signal: call.io.signal, resolve: options.resolve, onEvent };
     const files = () => {
       call.files ??= fileAccessFor(ctx);
@@ -267,7 +269,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     if (call.settled) return;
     call.settled = true;
     if (call.watchdog !== null) clearTimeout(call.watchdog);
-    call.io.abort();
+    call.io?.abort();
     call.removeAbortListener?.();
     const worker = call.worker;
     worker?.calls.delete(call.id);
@@ -383,7 +385,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
           limits,
           options: runOptions,
           started: performance.now(),
-          io: new AbortController(),
+          io: null,
           resolve,
           reject,
           worker: null,

@@ -544,9 +544,9 @@ function finish(callId, ok, value) {
   post('ok', callId, 0, json, '');
 }
 
-function dispatch(callId, tool, argsJson, pathsJson, quotaJson) {
+function dispatch(callId, tool, argsJson, pathsJson, hostCalls, logBytes, outputBytes) {
   currentCall = callId;
-  const quota = JSONparse(quotaJson);
+  const quota = { hostCalls, logBytes, outputBytes };
   const handlers = toolModule;
   const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [tool]) ? handlers[tool] : undefined;
   if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no tool named ' + safeString(tool)); return; }

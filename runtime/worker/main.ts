@@ -27,6 +27,8 @@ interface PackageSource {
 }
 
 interface PackageState {
+  /** The warm isolate once created: the synchronous fast path of every later call. */
+  ready?: PackageIsolate;
   /** The warm isolate (or its creation in progress); undefined until the first call. */
   isolate?: Promise<PackageIsolate>;
   /** For fresh-per-call packages: the next isolate, created ahead of time. */
@@ -133,7 +135,9 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
   current = create();
   state.isolate = current;
   try {
-    return { iso: await current, fresh: false };
+    const iso = await current;
+    if (state.isolate === current) state.ready = iso;
+    return { iso, fresh: false };
   } catch (e) {
     if (state.isolate === current) state.isolate = undefined;
     throw e;
@@ -157,8 +161,9 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   calls.set(id, rec);
   ensureSampler();
   let acquired: { iso: PackageIsolate; fresh: boolean };
+  const warm = packages.get(pkg)?.ready;
   try {
-    acquired = await acquireIsolate(pkg, limits);
+    acquired = warm !== undefined && !warm.isDisposed ? { iso: warm, fresh: false } : await acquireIsolate(pkg, limits);
   } catch (e) {
     const failure = e instanceof EntryError ? e.failure : 'error';
     if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the package exceeded its memory limit while loading');
@@ -176,7 +181,7 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
   rec.entering++;
   try {
-    await acquired.iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec));
+    acquired.iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec));
   } catch (e) {
     onEntryFailure(rec, e);
   } finally {
@@ -268,7 +273,7 @@ async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: 
   if (rec.settled || rec.iso === null) return;
   rec.entering++;
   try {
-    await rec.iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec));
+    rec.iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec));
   } catch (e) {
     onEntryFailure(rec, e);
   } finally {
@@ -285,7 +290,13 @@ function cancelCall(callId: number): void {
   if (rec === undefined || rec.settled) return;
   const iso = rec.iso;
   // The tool's signal fires and whatever it awaits fails; the call is over for the host at once.
-  if (iso !== null) void iso.abort(callId, 'the call was cancelled', 50).catch(() => undefined);
+  if (iso !== null) {
+    try {
+      iso.abort(callId, 'the call was cancelled', 50);
+    } catch {
+      // a failed abort leaves the isolate disposed, which stops the call too
+    }
+  }
   fail(rec, 'CANCELLED', 'the call was cancelled');
   if (iso === null) return;
   // Code still running for it after a grace period (a loop that ignores the signal) is stopped by
@@ -329,7 +340,10 @@ function resetPackage(pkg: string, code: string, message: string, only: PackageI
   }
   const state = packages.get(pkg);
   if (state?.isolate !== undefined) void state.isolate.then((iso) => iso.dispose(), () => undefined);
-  if (state !== undefined) state.isolate = undefined;
+  if (state !== undefined) {
+    state.isolate = undefined;
+    state.ready = undefined;
+  }
 }
 
 /** Samples CPU time and resident memory while calls run. */

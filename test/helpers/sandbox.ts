@@ -1,4 +1,5 @@
-import type { Grant, Limits, PackageCode, Sandbox, SandboxOptions } from '../../runtime/api.ts';
+import type { Grant, PackageCode, Sandbox, SandboxOptions } from '../../runtime/api.ts';
+import type { Limits } from '../../runtime/types.ts';
 import { createSandbox } from '../../runtime/pool.ts';
 import { DEFAULT_LIMITS } from '../../runtime/types.ts';
 

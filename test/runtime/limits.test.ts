@@ -7,7 +7,7 @@ import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/
 const hostile = inlinePackage(`export default {
   ok: (x) => ({ ok: true, x }),
   syncLoop: () => { while (true) {} },
-  microtaskLoop: () => { const f = () => Promise.resolve().then(f); f(); return new Promise(() => {}); },
+  microtaskLoop: () => { const f = () => { Promise.resolve().then(f); }; f(); return new Promise(() => {}); },
   awaitLoop: async () => { while (true) { await null; } },
   memoryBomb: () => { const a = []; for (let i = 0; ; i++) a.push(new Array(1e6).fill(i)); },
   hugeResult: () => 'x'.repeat(3e6),
