@@ -1,0 +1,177 @@
+/**
+ * The API a tool sees inside the mcp-warden sandbox. Nothing of Node exists there: no process, require,
+ * Buffer, fs or net. Everything below is provided by the sandbox, and every capability (fetch, file
+ * access) is checked by the host against the package's grant on every call.
+ *
+ * A tool package's entry is an ES module with no imports (bundle your dependencies). Its default export
+ * maps each tool name declared in the manifest to a handler:
+ *
+ *   import type { ToolHandlers } from 'mcp-warden/types/tool-api';
+ *   export default {
+ *     async search(input, ctx) { ... return { matches }; },
+ *   } satisfies ToolHandlers;
+ *
+ * A handler's return value is serialized as JSON inside the sandbox (a string is returned as text).
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Thrown (rejected) by the injected API; `code` is stable, see docs/errors.md. */
+export interface WardenError extends Error {
+  readonly code:
+    | 'CAPABILITY_DENIED'
+    | 'CAPABILITY_FAILED'
+    | 'QUOTA_EXCEEDED'
+    | 'CANCELLED'
+    | (string & {});
+}
+
+export interface WardenAbortSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  onabort: ((event: { type: 'abort' }) => void) | null;
+  addEventListener(type: 'abort', listener: (event: { type: 'abort' }) => void): void;
+  removeEventListener(type: 'abort', listener: (event: { type: 'abort' }) => void): void;
+  throwIfAborted(): void;
+}
+
+export interface WardenHeaders {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  forEach(fn: (value: string, name: string) => void): void;
+  entries(): IterableIterator<[string, string]>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+export interface WardenResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly headers: WardenHeaders;
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+}
+
+export interface WardenRequestInit {
+  method?: string;
+  headers?: Record<string, string> | [string, string][] | WardenHeaders;
+  body?: string | ArrayBuffer | ArrayBufferView | URLSearchParams;
+  signal?: WardenAbortSignal;
+}
+
+/** fetch reaches only the hosts the package was granted; redirects are re-checked at every hop. */
+export type WardenFetch = (url: string | URL, init?: WardenRequestInit) => Promise<WardenResponse>;
+
+export interface DirEntry {
+  readonly name: string;
+  readonly kind: 'file' | 'directory' | 'symlink' | 'other';
+}
+
+export interface FileStat {
+  readonly kind: 'file' | 'directory' | 'symlink' | 'other';
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** File access within the granted paths only. Paths are absolute; see ctx.paths for bound slots. */
+export interface WardenFs {
+  readFile(path: string, encoding: 'utf8' | 'utf-8' | { encoding: 'utf8' | 'utf-8' }): Promise<string>;
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: string | ArrayBuffer | ArrayBufferView): Promise<void>;
+  readdir(path: string): Promise<DirEntry[]>;
+  stat(path: string): Promise<FileStat>;
+  mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
+  rm(path: string, options?: { recursive?: boolean }): Promise<void>;
+}
+
+export interface ToolContext {
+  /** Fires when the client cancels the call or the call is stopped. */
+  readonly signal: WardenAbortSignal;
+  /** Absolute paths of the file slots the user bound (e.g. ctx.paths.workspace). */
+  readonly paths: Readonly<Record<string, string>>;
+  readonly fetch: WardenFetch;
+  readonly fs: WardenFs;
+  /** Structured log line, to the host's log (bounded per call). */
+  log(level: LogLevel, message: string, data?: unknown): void;
+  /** Progress of long work, forwarded to the client when it asked for progress. */
+  progress(done: number, total?: number, message?: string): void;
+}
+
+export type ToolHandler<I = any, O = unknown> = (input: I, ctx: ToolContext) => O | Promise<O>;
+export type ToolHandlers = Record<string, ToolHandler>;
+
+declare global {
+  /** The current call's context (same object as a handler's ctx). */
+  const warden: ToolContext;
+  const fetch: WardenFetch;
+  function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;
+  function clearTimeout(id: number | undefined): void;
+  function setInterval<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): { id: number };
+  function clearInterval(handle: { id: number } | undefined): void;
+  function queueMicrotask(fn: () => void): void;
+  const console: {
+    log(...args: unknown[]): void;
+    info(...args: unknown[]): void;
+    debug(...args: unknown[]): void;
+    warn(...args: unknown[]): void;
+    error(...args: unknown[]): void;
+    trace(...args: unknown[]): void;
+  };
+  class TextEncoder {
+    readonly encoding: 'utf-8';
+    encode(input?: string): Uint8Array;
+  }
+  class TextDecoder {
+    constructor(label?: 'utf-8' | 'utf8');
+    readonly encoding: 'utf-8';
+    decode(input?: ArrayBuffer | ArrayBufferView): string;
+  }
+  class URLSearchParams {
+    constructor(init?: string | Record<string, string> | [string, string][]);
+    append(name: string, value: string): void;
+    delete(name: string): void;
+    get(name: string): string | null;
+    getAll(name: string): string[];
+    has(name: string): boolean;
+    set(name: string, value: string): void;
+    sort(): void;
+    forEach(fn: (value: string, name: string) => void): void;
+    keys(): IterableIterator<string>;
+    values(): IterableIterator<string>;
+    entries(): IterableIterator<[string, string]>;
+    [Symbol.iterator](): IterableIterator<[string, string]>;
+    readonly size: number;
+    toString(): string;
+  }
+  class URL {
+    constructor(input: string, base?: string);
+    static canParse(input: string, base?: string): boolean;
+    href: string;
+    readonly origin: string;
+    protocol: string;
+    username: string;
+    password: string;
+    host: string;
+    hostname: string;
+    port: string;
+    pathname: string;
+    search: string;
+    hash: string;
+    readonly searchParams: URLSearchParams;
+    toString(): string;
+    toJSON(): string;
+  }
+  const crypto: {
+    getRandomValues<T extends ArrayBufferView>(array: T): T;
+    randomUUID(): string;
+    subtle: { digest(algorithm: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512' | { name: string }, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> };
+  };
+}
