@@ -212,7 +212,7 @@ function hostToString(host: NetHost): string {
 /** The canonical text of a rule; parseNetRule(netRuleToString(r)) equals r. */
 export function netRuleToString(rule: NetRule): string {
   const host = hostToString(rule.host);
-  if (rule.scheme === 'https' && rule.port === 443) return host;
+  if (rule.scheme === 'https') return rule.port === 443 ? host : `${host}:${rule.port}`;
   if (rule.port === defaultPort(rule.scheme)) return `${rule.scheme}://${host}`;
   return `${rule.scheme}://${host}:${rule.port}`;
 }
@@ -308,8 +308,8 @@ const V4_SPECIAL: readonly [string, string][] = [
   ['192.168.0.0/16', 'private'],
   ['198.18.0.0/15', 'benchmarking'],
   ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved'],
   ['255.255.255.255/32', 'broadcast'],
+  ['240.0.0.0/4', 'reserved'],
 ];
 const V4_PARSED = V4_SPECIAL.map(([c, why]) => [ipaddr.IPv4.parseCIDR(c), why] as const);
 
