@@ -317,10 +317,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   function onWorkerExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void {
     if (!slot.alive) return;
     slot.alive = false;
-    if (!closed) {
-      restarts++;
-      diag({ kind: 'worker-exit', detail: `worker ${slot.index} exited (${code ?? signal})` });
-    }
+    if (!closed) restarts++;
+    diag({ kind: 'worker-exit', detail: `worker ${slot.index} exited (${code ?? signal})` });
     if (slots[slot.index] === slot) slots[slot.index] = null;
     const orphans = [...slot.calls.values()];
     slot.calls.clear();

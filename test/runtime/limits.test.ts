@@ -15,6 +15,8 @@ const hostile = inlinePackage(`export default {
   neverResolves: () => new Promise(() => {}),
   slow: async (_x, ctx) => { await new Promise((r) => setTimeout(r, 10000)); return 'late'; },
   loopAfterTimer: async () => { await new Promise((r) => setTimeout(r, 5)); while (true) {} },
+  cyclicResult: () => { const a = {}; a.self = a; return a; },
+  bigintResult: () => ({ n: 10n }),
 }`);
 
 let sandbox: Sandbox;
@@ -39,6 +41,14 @@ describe('call limits', () => {
     expect(await codeOf(sandbox.run(hostile, tool, {}, NO_GRANT, L))).toBe(code);
     expect(performance.now() - started).toBeLessThan(L.wallMs + 1000);
     await expect(sandbox.run(hostile, 'ok', { n: 1 }, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: { n: 1 } } });
+  });
+
+  it.each([
+    ['a cyclic result', 'cyclicResult'],
+    ['a BigInt in the result', 'bigintResult'],
+  ])('refuses %s with OUTPUT_INVALID (serialized inside the isolate, never on the host)', async (_name, tool) => {
+    expect(await codeOf(sandbox.run(hostile, tool, {}, NO_GRANT, L))).toBe('OUTPUT_INVALID');
+    await expect(sandbox.run(hostile, 'ok', 4, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: 4 } });
   });
 
   it('reports deep recursion as a tool error, and the next call succeeds', async () => {
