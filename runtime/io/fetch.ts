@@ -1,0 +1,304 @@
+/**
+ * Host-side enforcement of a tool's fetch. Every hop (the first request and each redirect) is checked
+ * twice: the URL against the grant before DNS, and every resolved address after DNS; the socket is then
+ * pinned to the address that was checked, so a second DNS answer cannot swap in another (DNS rebinding).
+ * Uses node:http/https rather than global fetch because only they let us own name resolution.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { checkNetAddress, checkNetTarget, parseTarget, targetOrigin } from '../capabilities/net.ts';
+import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
+import { SandboxError } from '../errors.ts';
+import type { CapabilityEvent, Limits } from '../types.ts';
+
+/** Resolves a hostname to all of its addresses. */
+export type Resolver = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+
+export interface GuardedRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Uint8Array | null;
+}
+
+export interface GuardedFetchOptions {
+  readonly limits: Pick<Limits, 'fetchTimeoutMs' | 'maxRequestBytes' | 'maxResponseBytes'>;
+  /** Redirects followed before giving up; default 5. */
+  readonly maxRedirects?: number;
+  readonly signal?: AbortSignal;
+  /** Default: dns.promises.lookup(host, { all: true }). */
+  readonly resolve?: Resolver;
+  readonly onEvent?: (event: CapabilityEvent) => void;
+}
+
+export interface GuardedResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  readonly redirected: boolean;
+  /** Lowercased names, in the order the server sent them. */
+  readonly headers: [string, string][];
+  readonly body: Uint8Array;
+}
+
+const DEFAULT_MAX_REDIRECTS = 5;
+const MAX_HEADERS = 100;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Headers that steer the connection or framing: the host computes them, the tool may not set them.
+const FORBIDDEN_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'te', 'trailer', 'upgrade', 'expect', 'http2-settings']);
+// Credentials that must not follow a redirect to another origin.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+// Headers that describe a body, dropped when a redirect turns the request into a GET.
+const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+const defaultResolver: Resolver = async (hostname) => {
+  const answers = await dnsLookup(hostname, { all: true, verbatim: true });
+  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+function failed(message: string): SandboxError {
+  return new SandboxError('CAPABILITY_FAILED', message);
+}
+
+function normalizeMethod(method: string): string {
+  if (typeof method !== 'string' || !TOKEN.test(method)) throw failed('invalid HTTP method');
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw failed(`HTTP method ${upper} is not allowed`);
+  return NORMALIZED_METHODS.has(upper) ? upper : method;
+}
+
+function sanitizeHeaders(headers: readonly (readonly [string, string])[]): [string, string][] {
+  if (headers.length > MAX_HEADERS) throw failed('too many request headers');
+  const out: [string, string][] = [];
+  for (const [name, value] of headers) {
+    // A CR or LF in a header would let the tool write its own request line or headers (request smuggling).
+    if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) throw failed('invalid request header');
+    const lower = name.toLowerCase();
+    if (FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-')) continue;
+    out.push([lower, value]);
+  }
+  return out;
+}
+
+function toHeaderObject(headers: readonly [string, string][]): Record<string, string | string[]> {
+  const obj: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) {
+    const prev = obj[name];
+    obj[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return obj;
+}
+
+function withAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+interface Hop {
+  readonly target: NetTarget;
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+/**
+ * Fetches on behalf of a tool, enforcing `grant` on every hop and the size and time limits.
+ * @throws SandboxError CAPABILITY_DENIED (policy refusal; the message names the origin and the DenyCode),
+ *   CAPABILITY_FAILED (network failure, size cap, timeout, too many redirects), CANCELLED (signal aborted).
+ */
+export async function guardedFetch(grant: NetGrant, request: GuardedRequest, options: GuardedFetchOptions): Promise<GuardedResponse> {
+  const { limits } = options;
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const resolve = options.resolve ?? defaultResolver;
+  let method = normalizeMethod(request.method);
+  let body = request.body;
+  let headers = sanitizeHeaders(request.headers);
+  // Refused before any connection: an oversized body never leaves the host.
+  if (body !== null && body.byteLength > limits.maxRequestBytes) throw failed(`request body exceeds ${limits.maxRequestBytes} bytes`);
+  if (body !== null && (method === 'GET' || method === 'HEAD')) throw failed(`a ${method} request cannot have a body`);
+
+  const controller = new AbortController();
+  const signal = controller.signal;
+  // One deadline for the whole fetch: every hop, DNS and the response body.
+  const timer = setTimeout(() => controller.abort(failed(`fetch timed out after ${limits.fetchTimeoutMs} ms`)), limits.fetchTimeoutMs);
+  const onCallerAbort = (): void => controller.abort(new SandboxError('CANCELLED', 'fetch aborted'));
+  if (options.signal?.aborted) onCallerAbort();
+  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+  const report = (target: string, allowed: boolean, code?: CapabilityEvent['code']): void => {
+    options.onEvent?.(code === undefined ? { kind: 'net', op: method, target, allowed } : { kind: 'net', op: method, target, allowed, code });
+  };
+  const refuse = (origin: string, d: NetDenial): SandboxError => {
+    report(origin, false, d.code);
+    // The resolved address stays in the host's logs; the tool only learns that it was not public.
+    const why = d.code === 'NET_PRIVATE_ADDRESS' ? 'the host resolves to a non-public address' : d.detail;
+    return new SandboxError('CAPABILITY_DENIED', `fetch to ${origin} denied (${d.code}): ${why}`);
+  };
+
+  try {
+    let url = request.url;
+    for (let redirects = 0; ; redirects++) {
+      const hop = await authorize(grant, url, resolve, signal, refuse);
+      report(targetOrigin(hop.target), true);
+      const res = await send(hop, method, headers, body, signal);
+      const location = res.headers.location;
+      if (REDIRECTS.has(res.statusCode ?? 0) && typeof location === 'string') {
+        res.destroy();
+        if (redirects >= maxRedirects) throw failed(`more than ${maxRedirects} redirects`);
+        let next: URL;
+        try {
+          next = new URL(location, hop.target.href);
+        } catch {
+          throw failed('redirect to an invalid URL');
+        }
+        const status = res.statusCode ?? 0;
+        if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = null;
+          headers = headers.filter(([n]) => !BODY_HEADERS.has(n));
+        }
+        const nextTarget = parseTarget(next.href);
+        const sameOrigin = !('code' in nextTarget) && targetOrigin(nextTarget) === targetOrigin(hop.target);
+        if (!sameOrigin) headers = headers.filter(([n]) => !CREDENTIAL_HEADERS.has(n));
+        url = next.href;
+        continue;
+      }
+      const bytes = await readCapped(res, limits.maxResponseBytes, signal);
+      const out: [string, string][] = [];
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.push([(res.rawHeaders[i] ?? '').toLowerCase(), res.rawHeaders[i + 1] ?? '']);
+      return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', url: hop.target.href, redirected: redirects > 0, headers: out, body: bytes };
+    }
+  } catch (e) {
+    if (signal.aborted && signal.reason instanceof SandboxError) throw signal.reason;
+    if (e instanceof SandboxError) throw e;
+    const code = (e as { code?: unknown }).code;
+    throw failed(`fetch failed${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''}`);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/** The pure checks of one hop: URL, then every address DNS returns. */
+async function authorize(
+  grant: NetGrant,
+  url: string,
+  resolve: Resolver,
+  signal: AbortSignal,
+  refuse: (origin: string, d: NetDenial) => SandboxError,
+): Promise<Hop> {
+  const target = parseTarget(url);
+  if ('code' in target) throw refuse(unparsedOrigin(url), target);
+  const origin = targetOrigin(target);
+  const byTarget = checkNetTarget(grant, target);
+  if (!byTarget.allowed) throw refuse(origin, byTarget);
+
+  let answers: { address: string; family: 4 | 6 }[];
+  if (target.hostKind === 'ip') {
+    answers = [{ address: target.host, family: target.host.includes(':') ? 6 : 4 }];
+  } else {
+    try {
+      answers = await withAbort(resolve(target.host), signal);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw failed(`could not resolve ${target.host}`);
+    }
+    if (!Array.isArray(answers) || answers.length === 0) throw failed(`could not resolve ${target.host}`);
+  }
+  // Every answer is checked, not just the one we use: a resolver mixing public and private answers is hostile.
+  for (const a of answers) {
+    const d = checkNetAddress(grant, target, a.address);
+    if (!d.allowed) throw refuse(origin, d);
+  }
+  const first = answers[0] as { address: string; family: 4 | 6 };
+  return { target, address: first.address, family: first.family };
+}
+
+/** The origin of a URL that failed to parse as a target, for the event (never path or query). */
+function unparsedOrigin(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function send(hop: Hop, method: string, headers: readonly [string, string][], body: Uint8Array | null, signal: AbortSignal): Promise<http.IncomingMessage> {
+  const { target, address, family } = hop;
+  // The socket goes to the address that was checked, whatever a second DNS query would say now.
+  const pinned: LookupFunction = (_hostname, opts, cb) => {
+    if (opts.all) cb(null, [{ address, family }]);
+    else cb(null, address, family);
+  };
+  const u = new URL(target.href);
+  const headerObj = toHeaderObject(headers);
+  if (body !== null || method === 'POST' || method === 'PUT' || method === 'PATCH') headerObj['content-length'] = String(body?.byteLength ?? 0);
+  const base: http.RequestOptions = {
+    host: target.host,
+    port: target.port,
+    path: `${u.pathname}${u.search}`,
+    method,
+    headers: headerObj,
+    lookup: pinned,
+    family,
+    // No pooled sockets: a kept-alive socket could outlive the check that opened it.
+    agent: false,
+    signal,
+  };
+  return new Promise((resolve, reject) => {
+    const req =
+      target.scheme === 'https'
+        ? https.request({ ...base, ...(target.hostKind === 'name' ? { servername: target.host } : {}) }, resolve)
+        : http.request(base, resolve);
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+async function readCapped(res: http.IncomingMessage, max: number, signal: AbortSignal): Promise<Uint8Array> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    res.destroy();
+    throw failed(`response body exceeds ${max} bytes`);
+  }
+  const onAbort = (): void => {
+    res.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      // Streamed and cut off: a server that lies about (or omits) Content-Length cannot exhaust memory.
+      if (total > max) {
+        res.destroy();
+        throw failed(`response body exceeds ${max} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  const out = Buffer.concat(chunks, total);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
