@@ -240,7 +240,8 @@ export function targetOrigin(target: Pick<NetTarget, 'scheme' | 'host' | 'port'>
 /**
  * Parses and canonicalizes a URL a tool asked for (WHATWG URL: numeric aliases such as 2130706433,
  * 0x7f.1, 0177.0.0.1 and 127.1 become 127.0.0.1; [::ffff:127.0.0.1] folds to 127.0.0.1).
- * Returns a denial for credentials in the URL, non-http(s) schemes and anything unparseable.
+ * Returns a denial: NET_CREDENTIALS_IN_URL for user:password@, NET_BAD_URL for anything unparseable or
+ * not http(s).
  */
 export function parseTarget(url: string): NetTarget | NetDenial {
   if (typeof url !== 'string' || url.length > MAX_URL_LENGTH) return deny('NET_BAD_URL', 'not a URL or too long');
@@ -250,7 +251,7 @@ export function parseTarget(url: string): NetTarget | NetDenial {
   } catch {
     return deny('NET_BAD_URL', 'not an absolute URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return deny('NET_SCHEME_NOT_ALLOWED', `scheme ${u.protocol.slice(0, 20)} is not allowed`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return deny('NET_BAD_URL', `scheme ${u.protocol.slice(0, 20)} is not http or https`);
   const scheme: NetScheme = u.protocol === 'https:' ? 'https' : 'http';
   // Credentials in a URL are how "evil.com@api.example.com" confuses readers; refuse them outright.
   if (u.username !== '' || u.password !== '') return deny('NET_CREDENTIALS_IN_URL', 'credentials in the URL are not allowed');
