@@ -138,7 +138,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   const controller = new AbortController();
   const signal = controller.signal;
   // One deadline for the whole fetch: every hop, DNS and the response body.
-  const timer = setTimeout(() => controller.abort(failed(`fetch timed out after ${limits.fetchTimeoutMs} ms`)), limits.fetchTimeoutMs);
+  const timer = setTimeout(() => controller.abort(failed(`fetch timed out after ${limits.fetchTimeoutMs} ms`)), Math.min(Math.max(limits.fetchTimeoutMs, 0), 2 ** 31 - 1));
   const onCallerAbort = (): void => controller.abort(new SandboxError('CANCELLED', 'fetch aborted'));
   if (options.signal?.aborted) onCallerAbort();
   else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
