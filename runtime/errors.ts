@@ -54,6 +54,6 @@ export function isSandboxError(e: unknown): e is SandboxError {
 export function boundedMessage(value: unknown, max = 1024): string {
   let s = typeof value === 'string' ? value : '';
   if (s.length > max) s = `${s.slice(0, max)}…`;
-  // biome-ignore lint: control characters are the point of this expression
+  // eslint-disable-next-line no-control-regex -- control characters are the point of this expression
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
 }

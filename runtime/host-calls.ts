@@ -5,7 +5,12 @@
  */
 import type { Grant } from './api.ts';
 import { SandboxError, boundedMessage, isSandboxError } from './errors.ts';
+import type * as FetchModuleNs from './io/fetch.ts';
+import type * as FilesModuleNs from './io/files.ts';
 import type { createFileAccess } from './io/files.ts';
+
+type FetchModule = typeof FetchModuleNs;
+type FilesModule = typeof FilesModuleNs;
 import type { CapabilityEvent, Limits } from './types.ts';
 
 export interface HostCallContext {
@@ -24,8 +29,8 @@ export interface HostCallResult {
 type FileAccess = ReturnType<typeof createFileAccess>;
 
 // The I/O modules load on first use: a host whose tools never fetch never loads an HTTP client.
-let fetchModule: Promise<typeof import('./io/fetch.ts')> | null = null;
-let filesModule: Promise<typeof import('./io/files.ts')> | null = null;
+let fetchModule: Promise<FetchModule> | null = null;
+let filesModule: Promise<FilesModule> | null = null;
 
 /** Builds the per-call file access lazily (the grant's checks run on every operation). */
 export async function fileAccessFor(ctx: HostCallContext): Promise<FileAccess> {
