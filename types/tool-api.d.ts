@@ -105,6 +105,7 @@ export interface ToolContext {
   progress(done: number, total?: number, message?: string): void;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler may declare any input type
 export type ToolHandler<I = any, O = unknown> = (input: I, ctx: ToolContext) => O | Promise<O>;
 export type ToolHandlers = Record<string, ToolHandler>;
 
