@@ -8,6 +8,7 @@
  * ceiling), output size, host-call and log quotas. The host enforces wall time again from outside by killing
  * this process, because isolated-vm cannot always stop a runaway isolate.
  */
+import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
 import type { CallQuota } from '../isolate.ts';
@@ -56,8 +57,31 @@ const packages = new Map<string, PackageState>();
 const calls = new Map<number, CallRecord>();
 let sampler: NodeJS.Timeout | null = null;
 
+let queued = false;
+/**
+ * Sends a frame. A direct write(2) is several times cheaper than a stream write for the small frames of
+ * a call's hot path; when the socket buffer is full (EAGAIN) or earlier frames are still queued, the frame
+ * goes through the stream, which keeps order and applies backpressure.
+ */
 function send(message: WorkerToHost): void {
-  socket.write(encodeFrame(message));
+  const frame = encodeFrame(message);
+  if (!queued) {
+    try {
+      const n = writeSync(3, frame);
+      if (n === frame.length) return;
+      queued = true;
+      socket.write(frame.subarray(n), () => {
+        if (socket.writableLength === 0) queued = false;
+      });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
+  queued = true;
+  socket.write(frame, () => {
+    if (socket.writableLength === 0) queued = false;
+  });
 }
 
 process.on('unhandledRejection', () => {
