@@ -1,0 +1,34 @@
+/**
+ * Typed errors of the host (host/). Shared by the MCP host and the signing/install commands: add codes with
+ * small edits, keep each one documented in docs/errors.md (checked by test/host/errors.test.ts).
+ * Hosts branch on `code`, never on `message`.
+ */
+import { BaseError } from '../runtime/index.ts';
+
+export const HOST_ERROR_CODES = [
+  // Loading packages
+  'MANIFEST_INVALID', // package.json or its mcpWarden section does not match the published schema
+  'PACKAGE_INVALID', // the package directory or its entry file cannot be used (missing, too large, outside the package)
+  'PACKAGE_CONFLICT', // two packages claim the same name or namespaced tool name
+  'GRANT_INVALID', // a user grant (--grant, --allow-net, lock.json grant) cannot be parsed or its path does not exist
+  'LOCK_INVALID', // lock.json in the home directory is unreadable or malformed
+  // Signed install (issue 4)
+  'INTEGRITY_MISMATCH', // an installed package no longer matches the integrity recorded at install
+  'SIGNATURE_INVALID', // the signature bundle does not verify
+  'UNTRUSTED_SIGNER', // the signer is not trusted for this package name
+  'POLICY_ESCALATION', // the package asks for more than the user allowed
+  // Tool calls (returned to the client as a CallToolResult with isError: true)
+  'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
+  'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema
+  'RATE_LIMITED', // the package's call rate limit was reached
+  // CLI
+  'USAGE', // bad command-line usage
+] as const;
+
+export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
+
+export class HostError extends BaseError<HostErrorCode> {}
+
+export function isHostError(e: unknown): e is HostError {
+  return e instanceof HostError;
+}

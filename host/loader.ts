@@ -1,0 +1,307 @@
+/**
+ * Loads tool packages, from a source directory (--dev) or from the home's installed packages, into what
+ * the server serves: the entry's code, ajv validators compiled once, the effective grant and limits.
+ *
+ * Threat: everything in a package is untrusted. The entry must resolve inside the package directory and
+ * is size-capped; the manifest is schema-checked (host/manifest.ts); the effective grant is the
+ * intersection of what the manifest asks and what the user allowed, never wider than either (Deno's
+ * escalation rule). Installed packages pass the verification hook (host/verify-installed.ts) first.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../runtime/index.ts';
+import type { FsGrant, Grant, Limits, PackageCode } from '../runtime/index.ts';
+import { HostError, isHostError } from './errors.ts';
+import type { Home, InstalledPackage } from './home.ts';
+import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from './manifest.ts';
+import type { PackageManifest, ToolSpec } from './manifest.ts';
+import { createToolAjv } from './validation.ts';
+import type { Validator } from './validation.ts';
+import type { VerifyInstalled } from './verify-installed.ts';
+
+/** Largest entry file accepted, bytes. */
+export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
+
+/** What the user allowed a --dev package, from the serve flags. */
+export interface DevAllowance {
+  /** --grant SLOT=PATH: slot bindings (the manifest's access applies). */
+  readonly slots: Readonly<Record<string, string>>;
+  /** --allow-net RULE…: when given, the net grant is the manifest's ∩ these; when absent, the manifest's. */
+  readonly net?: readonly string[];
+  /** --allow-fs RULE…: fixed-path rules the manifest may use. */
+  readonly fs?: readonly string[];
+}
+
+export type PackageSource =
+  | { readonly kind: 'dev'; readonly dir: string; readonly grantOverrides: DevAllowance }
+  | { readonly kind: 'installed'; readonly entry: InstalledPackage };
+
+export interface LoadedTool {
+  /** The client-visible name, <namespace>__<tool>. */
+  readonly fullName: string;
+  readonly spec: ToolSpec;
+  readonly validateInput: Validator;
+  readonly validateOutput?: Validator;
+}
+
+export interface LoadedPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly origin: 'dev' | 'installed';
+  readonly code: PackageCode;
+  readonly grant: Grant;
+  /** The effective grant as rule strings (for logs and the audit trail). */
+  readonly grantRules: { readonly net: readonly string[]; readonly fs: readonly string[] };
+  readonly limits: Limits;
+  readonly tools: readonly LoadedTool[];
+}
+
+export interface RefusedPackage {
+  /** The package name, or the source directory when the name is unknown. */
+  readonly label: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface LoadOptions {
+  readonly home: Home;
+  readonly verify: VerifyInstalled;
+}
+
+function sourceLabel(source: PackageSource): string {
+  return source.kind === 'dev' ? `dev package in ${source.dir}` : `${source.entry.name}@${source.entry.version}`;
+}
+
+async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new Error('size');
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new HostError('PACKAGE_INVALID', `${what}: package.json is missing or too large`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HostError('MANIFEST_INVALID', `${what}: package.json is not valid JSON`);
+  }
+}
+
+/** Reads the entry file, refusing one that resolves outside the package directory (symlink or path tricks). */
+async function readEntry(dir: string, entry: string, what: string): Promise<string> {
+  let real: string;
+  let root: string;
+  try {
+    [root, real] = await Promise.all([realpath(dir), realpath(join(dir, entry))]);
+  } catch {
+    throw new HostError('PACKAGE_INVALID', `${what}: entry file "${entry}" not found`);
+  }
+  const rel = relative(root, real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) throw new HostError('PACKAGE_INVALID', `${what}: entry file "${entry}" resolves outside the package`);
+  const info = await stat(real);
+  if (!info.isFile()) throw new HostError('PACKAGE_INVALID', `${what}: entry "${entry}" is not a file`);
+  if (info.size > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${what}: entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
+  return readFile(real, 'utf8');
+}
+
+function compileTools(pm: PackageManifest): LoadedTool[] {
+  // One ajv per package: schemas of different packages never share $ids or compiled state.
+  const ajv = createToolAjv();
+  const compile = (schema: object, at: string): Validator => {
+    try {
+      return ajv.compile(schema);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
+      throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${why}`);
+    }
+  };
+  return pm.manifest.tools.map((spec, i) => {
+    const fullName = namespacedToolName(pm.namespace, spec.name);
+    if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
+    const validateInput = compile(spec.inputSchema, `tools[${i}].inputSchema`);
+    const validateOutput = spec.outputSchema ? compile(spec.outputSchema, `tools[${i}].outputSchema`) : undefined;
+    return validateOutput ? { fullName, spec, validateInput, validateOutput } : { fullName, spec, validateInput };
+  });
+}
+
+async function realSlotPaths(slots: Readonly<Record<string, string>>, what: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [slot, path] of Object.entries(slots).sort(([a], [b]) => a.localeCompare(b))) {
+    try {
+      const real = await realpath(path);
+      if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+      out[slot] = real;
+    } catch {
+      throw new HostError('GRANT_INVALID', `${what}: the directory bound to slot "${slot}" does not exist`);
+    }
+  }
+  return out;
+}
+
+function parseRules<T>(parse: (rules: string[]) => T, rules: readonly string[], code: 'MANIFEST_INVALID' | 'GRANT_INVALID', what: string): T {
+  try {
+    return parse([...rules]);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : 'invalid rule';
+    throw new HostError(code, `${what}: ${msg}`);
+  }
+}
+
+async function resolveRules(grant: FsGrant, code: 'GRANT_INVALID', what: string): Promise<FsGrant> {
+  try {
+    return await resolveFsGrant(grant);
+  } catch (e) {
+    throw new HostError(code, `${what}: ${e instanceof Error ? e.message : 'invalid path'}`);
+  }
+}
+
+/** Fixed-path rules the manifest asks for; one whose path does not exist is dropped (it grants nothing). */
+async function resolveRequestedFixed(rules: readonly string[], what: string): Promise<FsGrant> {
+  const out: string[] = [];
+  for (const rule of rules) {
+    const parsed = parseRules(parseFsGrant, [rule], 'MANIFEST_INVALID', what);
+    try {
+      out.push(...fsGrantToStrings(await resolveFsGrant(parsed)));
+    } catch {
+      // Not there: nothing to grant.
+    }
+  }
+  return parseFsGrant(out);
+}
+
+/**
+ * The effective grant: manifest ∩ allowance. `slots` are real directory paths; the manifest's slot
+ * requests become rules on them, its fixed paths rules as written.
+ */
+async function effectiveGrant(
+  pm: PackageManifest,
+  slots: Readonly<Record<string, string>>,
+  allowedNet: readonly string[],
+  allowedFs: FsGrant,
+  what: string,
+): Promise<{ grant: Grant; paths: Record<string, string> }> {
+  const requestedNet = parseRules(parseNetGrant, pm.manifest.capabilities.net, 'MANIFEST_INVALID', what);
+  const net = intersectNetGrants(requestedNet, parseRules(parseNetGrant, allowedNet, 'GRANT_INVALID', what));
+
+  const slotRules: string[] = [];
+  const fixed: string[] = [];
+  const paths: Record<string, string> = {};
+  for (const r of pm.manifest.capabilities.fs) {
+    if (typeof r === 'string') fixed.push(r);
+    else if (slots[r.slot] !== undefined) {
+      slotRules.push(`${r.access}:${slots[r.slot]}`);
+      paths[r.slot] = slots[r.slot] as string;
+    }
+  }
+  const requested = parseFsGrant([...fsGrantToStrings(parseFsGrant(slotRules)), ...fsGrantToStrings(await resolveRequestedFixed(fixed, what))]);
+  const fs = intersectFsGrants(requested, allowedFs);
+  // A slot is only passed to the tool if the effective grant still covers it.
+  const covered = new Set(fs.rules.map((r) => r.path));
+  for (const slot of Object.keys(paths)) if (!covered.has(paths[slot] as string)) delete paths[slot];
+  return { grant: { net, fs }, paths };
+}
+
+async function loadFrom(dir: string, source: PackageSource): Promise<LoadedPackage> {
+  const what = sourceLabel(source);
+  const pkgJson = await readJsonFile(join(dir, 'package.json'), what);
+  let pm: PackageManifest;
+  try {
+    pm = parsePackageManifest(pkgJson);
+  } catch (e) {
+    if (isHostError(e)) throw new HostError(e.code, `${what}: ${e.message}`);
+    throw e;
+  }
+  if (source.kind === 'installed' && (pm.name !== source.entry.name || pm.version !== source.entry.version)) {
+    throw new HostError('PACKAGE_INVALID', `${what}: its package.json says ${pm.name}@${pm.version}`);
+  }
+  const tools = compileTools(pm);
+  const sourceText = await readEntry(dir, pm.manifest.entry, what);
+
+  let slots: Record<string, string>;
+  let allowedNet: readonly string[];
+  let allowedFs: FsGrant;
+  if (source.kind === 'dev') {
+    const o = source.grantOverrides;
+    // Only the slots this package asks for; the manifest's access applies to the user's binding.
+    const wanted: Record<string, string> = {};
+    for (const r of pm.manifest.capabilities.fs) if (typeof r !== 'string' && o.slots[r.slot] !== undefined) wanted[r.slot] = o.slots[r.slot] as string;
+    slots = await realSlotPaths(wanted, what);
+    // The author runs their own code: by default the network the manifest asks for.
+    allowedNet = o.net ?? pm.manifest.capabilities.net;
+    const slotAllow = pm.manifest.capabilities.fs.flatMap((r) => (typeof r !== 'string' && slots[r.slot] ? [`${r.access}:${slots[r.slot]}`] : []));
+    allowedFs = parseFsGrant([...slotAllow, ...fsGrantToStrings(await resolveRules(parseRules(parseFsGrant, o.fs ?? [], 'GRANT_INVALID', what), 'GRANT_INVALID', what))]);
+  } else {
+    const g = source.entry.grant;
+    slots = await realSlotPaths(g.slots, what);
+    allowedNet = g.net;
+    allowedFs = await resolveRules(parseRules(parseFsGrant, g.fs, 'GRANT_INVALID', what), 'GRANT_INVALID', what);
+  }
+  const { grant, paths } = await effectiveGrant(pm, slots, allowedNet, allowedFs, what);
+
+  const digest = createHash('sha256').update(sourceText).digest('base64url');
+  const code: PackageCode = {
+    id: `${source.kind}:${pm.name}@${pm.version}#sha256-${digest}`,
+    name: pm.name,
+    source: sourceText,
+    paths,
+    freshContextPerCall: pm.manifest.freshContextPerCall,
+  };
+  return {
+    name: pm.name,
+    version: pm.version,
+    namespace: pm.namespace,
+    origin: source.kind,
+    code,
+    grant,
+    grantRules: { net: netGrantToStrings(grant.net), fs: fsGrantToStrings(grant.fs) },
+    limits: effectiveLimits(pm.manifest.limits),
+    tools,
+  };
+}
+
+/**
+ * Loads one package. Installed packages are verified first (the hook throws to refuse).
+ * @throws HostError (or the hook's error) when the package must not be served.
+ */
+export async function loadPackage(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
+  if (source.kind === 'dev') return loadFrom(resolve(source.dir), source);
+  // Verification comes before anything in the package is read.
+  await options.verify(source.entry, options.home);
+  return loadFrom(join(options.home.dir, source.entry.dir), source);
+}
+
+/**
+ * Loads every source; a package that fails is refused (reported, not thrown) and the others load.
+ * Conflicts (same package name, same namespaced tool name) refuse the later source: installed packages
+ * come first in `sources` by convention, so a --dev package cannot shadow an installed one.
+ */
+export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
+  const packages: LoadedPackage[] = [];
+  const refused: RefusedPackage[] = [];
+  const names = new Set<string>();
+  const toolNames = new Set<string>();
+  for (const source of sources) {
+    try {
+      const pkg = await loadPackage(source, options);
+      if (names.has(pkg.name)) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: another package with this name is already loaded`);
+      const clash = pkg.tools.find((t) => toolNames.has(t.fullName));
+      if (clash) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is already taken by another package`);
+      names.add(pkg.name);
+      for (const t of pkg.tools) toolNames.add(t.fullName);
+      packages.push(pkg);
+    } catch (e) {
+      const label = source.kind === 'installed' ? source.entry.name : source.dir;
+      const code = (e as { code?: unknown }).code;
+      refused.push({
+        label,
+        code: typeof code === 'string' ? code : 'PACKAGE_INVALID',
+        message: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return { packages, refused };
+}

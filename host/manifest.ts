@@ -1,0 +1,182 @@
+/**
+ * The tool package manifest: the "mcpWarden" section of package.json (docs/manifest.md, schema in
+ * host/manifest.schema.json). Parsing is pure: it validates data and returns typed values; reading files
+ * is the loader's job.
+ *
+ * Threat: a manifest is written by an untrusted author. It is validated against a closed schema
+ * (additionalProperties: false), its tool schemas must compile without remote references and without
+ * catastrophic regular expressions, and its limits are capped by the host's maximums.
+ */
+import { DEFAULT_LIMITS } from '../runtime/index.ts';
+import type { Limits } from '../runtime/index.ts';
+import { HostError } from './errors.ts';
+import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
+import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './validation.ts';
+
+/** The package.json key that holds the manifest. */
+export const MANIFEST_KEY = 'mcpWarden';
+
+export interface SlotRequest {
+  readonly slot: string;
+  readonly access: 'read' | 'write';
+  readonly description?: string;
+}
+
+export type FsRequest = SlotRequest | string;
+
+export interface ToolAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+export type JsonSchemaObject = { readonly type: 'object' } & Readonly<Record<string, unknown>>;
+
+export interface ToolSpec {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly inputSchema: JsonSchemaObject;
+  readonly outputSchema?: JsonSchemaObject;
+  readonly annotations?: ToolAnnotations;
+}
+
+export interface Manifest {
+  readonly entry: string;
+  readonly tools: readonly ToolSpec[];
+  readonly capabilities: { readonly net: readonly string[]; readonly fs: readonly FsRequest[] };
+  readonly limits: Partial<Limits>;
+  readonly freshContextPerCall: boolean;
+}
+
+/** A package.json with a valid manifest. */
+export interface PackageManifest {
+  readonly name: string;
+  readonly version: string;
+  /** The tool-name prefix: unscoped package name, characters outside [A-Za-z0-9-] folded to "-". */
+  readonly namespace: string;
+  readonly manifest: Manifest;
+}
+
+/**
+ * The most a manifest may ask for. The published schema's maximums say the same; these caps are applied
+ * again when limits are computed so a hand-edited schema cannot widen them.
+ */
+export const HOST_MAX_LIMITS: Limits = Object.freeze({
+  memoryMb: 512,
+  cpuMs: 60_000,
+  wallMs: 300_000,
+  outputBytes: 16 * 1024 * 1024,
+  inputBytes: 16 * 1024 * 1024,
+  concurrency: 32,
+  hostCalls: 100_000,
+  logBytes: 1024 * 1024,
+  fetchTimeoutMs: 120_000,
+  maxRequestBytes: 16 * 1024 * 1024,
+  maxResponseBytes: 64 * 1024 * 1024,
+  maxReadBytes: 64 * 1024 * 1024,
+  maxWriteBytes: 64 * 1024 * 1024,
+});
+
+// npm's package name rules (lowercase, optional scope, URL-safe), bounded.
+const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
+const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+/** MCP tool names: 1–128 characters of [A-Za-z0-9_.-]; ours are <namespace>__<tool>. */
+export const MCP_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+const schema: unknown = manifestSchemaJson;
+const validateSection = createStrictAjv().compile(schema as object);
+
+/** The published JSON Schema of the manifest section. */
+export function manifestSchema(): unknown {
+  return structuredClone(schema);
+}
+
+function invalid(message: string): HostError {
+  return new HostError('MANIFEST_INVALID', message);
+}
+
+/** The namespace of a package name: "@acme/http-json" → "http-json". */
+export function namespaceOf(packageName: string): string {
+  const unscoped = packageName.includes('/') ? packageName.slice(packageName.indexOf('/') + 1) : packageName;
+  return unscoped.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60) || 'pkg';
+}
+
+/** The client-visible tool name. */
+export function namespacedToolName(namespace: string, tool: string): string {
+  return `${namespace}__${tool}`;
+}
+
+/**
+ * Validates a parsed package.json and returns its manifest.
+ * @throws HostError MANIFEST_INVALID with a message naming the offending field.
+ */
+export function parsePackageManifest(pkg: unknown): PackageManifest {
+  if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) throw invalid('package.json must be a JSON object');
+  const { name, version } = pkg as Record<string, unknown>;
+  if (typeof name !== 'string' || name.length > 214 || !PACKAGE_NAME.test(name)) throw invalid('package.json "name" must be a valid npm package name');
+  if (typeof version !== 'string' || version.length > 64 || !VERSION.test(version)) throw invalid('package.json "version" must be a semantic version');
+  const section = (pkg as Record<string, unknown>)[MANIFEST_KEY];
+  if (section === undefined) throw invalid(`package.json has no "${MANIFEST_KEY}" section`);
+  if (!validateSection(section)) throw invalid(describeAjvError(validateSection.errors, MANIFEST_KEY));
+  const raw = section as {
+    entry: string;
+    tools: ToolSpec[];
+    capabilities?: { net?: string[]; fs?: FsRequest[] };
+    limits?: Partial<Limits>;
+    freshContextPerCall?: boolean;
+  };
+
+  // The entry must stay inside the package directory.
+  if (raw.entry.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) {
+    throw invalid(`${MANIFEST_KEY}.entry must be a relative path inside the package, without "." or ".." segments`);
+  }
+
+  const seen = new Set<string>();
+  raw.tools.forEach((tool, i) => {
+    const at = `${MANIFEST_KEY}.tools[${i}]`;
+    if (tool.name.includes('__')) throw invalid(`${at}.name must not contain "__" (it separates the namespace)`);
+    if (seen.has(tool.name)) throw invalid(`${at}.name "${tool.name}" is declared twice`);
+    seen.add(tool.name);
+    for (const key of ['inputSchema', 'outputSchema'] as const) {
+      const s = tool[key];
+      if (s === undefined) continue;
+      if (JSON.stringify(s).length > MAX_SCHEMA_BYTES) throw invalid(`${at}.${key} is larger than ${MAX_SCHEMA_BYTES} bytes`);
+      const unsafe = findUnsafePattern(s);
+      if (unsafe) throw invalid(`${at}.${key}${unsafe}`);
+    }
+  });
+
+  const slots = new Set<string>();
+  for (const r of raw.capabilities?.fs ?? []) {
+    if (typeof r === 'string') continue;
+    if (slots.has(r.slot)) throw invalid(`${MANIFEST_KEY}.capabilities.fs declares slot "${r.slot}" twice`);
+    slots.add(r.slot);
+  }
+
+  const namespace = namespaceOf(name);
+  return {
+    name,
+    version,
+    namespace,
+    manifest: {
+      entry: raw.entry,
+      tools: raw.tools,
+      capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [] },
+      limits: raw.limits ?? {},
+      freshContextPerCall: raw.freshContextPerCall ?? false,
+    },
+  };
+}
+
+/** The limits a package runs with: the defaults, overridden by what it asks, each capped by the host maximum. */
+export function effectiveLimits(requested: Partial<Limits>): Limits {
+  const out: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const want = requested[key];
+    if (typeof want === 'number' && Number.isFinite(want)) out[key] = Math.min(Math.max(0, Math.floor(want)), HOST_MAX_LIMITS[key]);
+  }
+  return out as unknown as Limits;
+}
