@@ -1,0 +1,212 @@
+/**
+ * `mcp-warden serve`: the MCP host a desktop client launches. Serves the verified installed packages of
+ * the home directory and, with --dev, unsigned packages from source directories (for tool authors).
+ *
+ * stdout carries the protocol and nothing else; diagnostics go to stderr (or --log-file).
+ */
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { createSandbox } from '../../runtime/index.ts';
+import { parseArgs } from '../args.ts';
+import { openAudit } from '../audit.ts';
+import { HostError, isHostError } from '../errors.ts';
+import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home.ts';
+import type { Home } from '../home.ts';
+import { loadAll } from '../loader.ts';
+import type { DevAllowance, LoadedPackage, PackageSource } from '../loader.ts';
+import { createLogger } from '../logger.ts';
+import type { Logger } from '../logger.ts';
+import { parseRateLimit } from '../rate-limit.ts';
+import { createRedactor } from '../redact.ts';
+import { createRegistry } from '../registry.ts';
+import { createWardenServer } from '../server.ts';
+import { BoundedStdioTransport } from '../transport.ts';
+import { VERSION } from '../version.ts';
+import { verifyInstalled } from '../verify-installed.ts';
+import type { Audit } from '../audit.ts';
+import type { CommandIO } from './io.ts';
+
+export const USAGE = `Usage: mcp-warden serve [options]
+
+Serves MCP tools over stdio (stdin/stdout) to an MCP client.
+
+Options:
+  --home DIR            home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
+  --dev PKG_DIR         also serve an UNSIGNED package from a source directory (repeatable; for authors)
+  --grant SLOT=PATH     bind a file slot of --dev packages to a directory (repeatable)
+  --allow-net RULE      limit --dev packages' network to these rules (repeatable; default: as the manifest asks)
+  --allow-fs RULE       allow --dev packages a fixed-path rule, read:/path or write:/path (repeatable)
+  --rate-limit N/s[:B]  calls per second per package, with burst B (default 20/s:40)
+  --workers N           sandbox worker processes (default: tied to the CPU count)
+  --log-level LEVEL     trace, debug, info, warn, error (default info)
+  --log-file FILE       write the log to FILE instead of stderr
+  --help                show this help
+`;
+
+const FLAGS = {
+  home: 'string',
+  dev: 'strings',
+  grant: 'strings',
+  'allow-net': 'strings',
+  'allow-fs': 'strings',
+  'rate-limit': 'string',
+  workers: 'string',
+  'log-level': 'string',
+  'log-file': 'string',
+  help: 'boolean',
+} as const;
+
+function devAllowance(flags: Record<string, unknown>): DevAllowance {
+  const slots: Record<string, string> = {};
+  for (const g of (flags.grant as string[] | undefined) ?? []) {
+    const m = /^([a-z][a-zA-Z0-9_-]{0,31})=(.+)$/.exec(g);
+    if (!m) throw new HostError('USAGE', `--grant expects SLOT=PATH, got "${g.slice(0, 100)}"`);
+    slots[m[1] as string] = m[2] as string;
+  }
+  const net = flags['allow-net'] as string[] | undefined;
+  const fs = flags['allow-fs'] as string[] | undefined;
+  return { slots, ...(net ? { net } : {}), ...(fs ? { fs } : {}) };
+}
+
+function devWarning(dirs: readonly string[]): string {
+  const bar = '!'.repeat(78);
+  return [
+    bar,
+    '!! mcp-warden: DEVELOPMENT MODE (--dev)',
+    '!! These packages are NOT signed or verified. Their code runs in the sandbox with the',
+    '!! capabilities their manifest asks for (network as requested unless --allow-net limits it).',
+    '!! Use --dev only for packages you are writing yourself.',
+    ...dirs.map((d) => `!!   ${d}`),
+    bar,
+    '',
+  ].join('\n');
+}
+
+async function installedSources(home: Home, io: CommandIO, logger: Logger): Promise<PackageSource[]> {
+  try {
+    return installedPackages(await readLock(home)).map((entry) => ({ kind: 'installed' as const, entry }));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`mcp-warden: not serving installed packages: ${msg}\n`);
+    logger.error({ code: isHostError(e) ? e.code : 'LOCK_INVALID' }, 'lock.json unusable');
+    return [];
+  }
+}
+
+function report(packages: readonly LoadedPackage[], refused: Awaited<ReturnType<typeof loadAll>>['refused'], io: CommandIO, audit: Audit, logger: Logger): void {
+  for (const r of refused) {
+    // Loud and specific: the user must learn why a tool they installed is missing.
+    io.stderr.write(`mcp-warden: REFUSED ${r.label}: ${r.code}: ${r.message}\n`);
+    audit.pkg({ package: r.label, event: 'refused', code: r.code });
+  }
+  for (const p of packages) {
+    audit.pkg({ package: p.name, event: 'loaded', origin: p.origin, grant: p.grantRules });
+    logger.info({ package: p.name, version: p.version, origin: p.origin, tools: p.tools.length, grant: p.grantRules }, 'package loaded');
+  }
+}
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  let flags: Record<string, unknown>;
+  try {
+    flags = parseArgs(argv, FLAGS).flags;
+  } catch (e) {
+    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  let allowance: DevAllowance;
+  const rate = flags['rate-limit'] === undefined ? undefined : parseRateLimit(flags['rate-limit'] as string);
+  const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+  try {
+    allowance = devAllowance(flags);
+    if (rate === null) throw new HostError('USAGE', '--rate-limit expects N/s or N/s:BURST');
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new HostError('USAGE', '--workers expects 1..64');
+  } catch (e) {
+    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n`);
+    return 2;
+  }
+
+  const home = homeLayout(resolveHomeDir(flags.home as string | undefined, io.env, io.cwd));
+  await ensureHome(home);
+  const logger = createLogger({ level: (flags['log-level'] as string | undefined) ?? 'info', ...(flags['log-file'] ? { file: flags['log-file'] as string } : {}) });
+  const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd] });
+  const devDirs = (flags.dev as string[] | undefined) ?? [];
+  if (devDirs.length > 0) io.stderr.write(devWarning(devDirs));
+
+  const audit = await openAudit(home.auditLog, home.auditKey);
+  const sandbox = createSandbox({
+    ...(workers !== undefined ? { workers } : {}),
+    onDiagnostic: (d) => logger.warn({ kind: d.kind }, redact(d.detail)),
+  });
+  const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
+  const loadOptions = { home, verify: verifyInstalled };
+  // Installed packages first: a --dev package cannot shadow an installed one.
+  const initial = await loadAll([...(await installedSources(home, io, logger)), ...devSources], loadOptions);
+  report(initial.packages, initial.refused, io, audit, logger);
+  if (initial.packages.length === 0) io.stderr.write('mcp-warden: no packages to serve (install one, or use --dev PKG_DIR)\n');
+
+  const registry = createRegistry(initial.packages);
+  const server = createWardenServer({ registry, sandbox, audit, logger, redact, version: VERSION, ...(rate ? { rateLimit: rate } : {}) });
+  server.onerror = (e) => logger.debug({ err: redact(String(e.message)).slice(0, 300) }, 'protocol error');
+
+  // Reload installed packages when lock.json changes (install, remove, grant) and tell the client.
+  let devPackages = initial.packages.filter((p) => p.origin === 'dev');
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (): void => {
+    reloading = reloading.then(async () => {
+      const next = await loadAll(await installedSources(home, io, logger), loadOptions);
+      // Installed packages win: a --dev package that now clashes with one is dropped.
+      const taken = new Set(next.packages.flatMap((p) => [p.name, ...p.tools.map((t) => t.fullName)]));
+      const keptDev = devPackages.filter((d) => !taken.has(d.name) && !d.tools.some((t) => taken.has(t.fullName)));
+      report(next.packages, next.refused, io, audit, logger);
+      const before = registry.packages();
+      const packages = [...next.packages, ...keptDev];
+      devPackages = keptDev;
+      if (registry.replace(packages)) {
+        for (const old of before) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
+        await server.sendToolListChanged().catch(() => {});
+        logger.info({ tools: registry.list().length }, 'tool list changed');
+      }
+    });
+  };
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    watcher = watch(home.dir, (_event, file) => {
+      if (file !== 'lock.json') return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 200);
+    });
+    watcher.on('error', () => {});
+  } catch {
+    logger.warn('cannot watch the home directory; restart serve after installing packages');
+  }
+
+  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout);
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = () => resolve();
+  });
+  const onSignal = (): void => {
+    void server.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.on('SIGHUP', reload);
+  await server.connect(transport);
+  logger.info({ version: VERSION, tools: registry.list().length }, 'serving on stdio');
+  await closed;
+
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', reload);
+  clearTimeout(timer);
+  watcher?.close();
+  await reloading.catch(() => {});
+  await sandbox.close().catch(() => {});
+  await audit.close();
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,52 @@
+/**
+ * Turns a tool's returned value into a CallToolResult (docs/manifest.md, "Results"):
+ * - a value shaped like a CallToolResult (an object whose only keys are content, structuredContent and
+ *   isError, with a content array) is used as one, after checking it against the MCP schema;
+ * - with an outputSchema, the value must be an object matching it: it is the structuredContent, and its
+ *   JSON the text content;
+ * - otherwise a string is the text, any other value its JSON.
+ *
+ * Threat: the value is untrusted; it is checked against the MCP result schema and the declared output
+ * schema before it reaches the client, and never carries host objects (it was parsed from JSON).
+ */
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { HostError } from './errors.ts';
+import type { LoadedTool } from './loader.ts';
+import { describeAjvError } from './validation.ts';
+
+const RESULT_KEYS = new Set(['content', 'structuredContent', 'isError']);
+
+function isResultShaped(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return Array.isArray((v as { content?: unknown }).content) && keys.every((k) => RESULT_KEYS.has(k));
+}
+
+function checkStructured(tool: LoadedTool, value: unknown): void {
+  const validate = tool.validateOutput;
+  if (!validate) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool declares an outputSchema but returned no object');
+  }
+  if (!validate(value)) throw new HostError('OUTPUT_SCHEMA_MISMATCH', `the tool's result does not match its outputSchema: ${describeAjvError(validate.errors, 'result')}`);
+}
+
+/** @throws HostError OUTPUT_SCHEMA_MISMATCH */
+export function toCallToolResult(tool: LoadedTool, value: unknown): CallToolResult {
+  if (isResultShaped(value)) {
+    const parsed = CallToolResultSchema.safeParse(value);
+    if (!parsed.success) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool returned a malformed CallToolResult (content items must be MCP content blocks)');
+    const result = parsed.data;
+    if (tool.validateOutput && !result.isError) {
+      if (result.structuredContent === undefined) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool declares an outputSchema but returned no structuredContent');
+      checkStructured(tool, result.structuredContent);
+    }
+    return result;
+  }
+  if (tool.validateOutput) {
+    checkStructured(tool, value);
+    return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+  }
+  return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
+}

@@ -1,0 +1,119 @@
+/**
+ * Wires the MCP protocol to the registry and the sandbox. Thin on purpose: validation lives in the
+ * loader's compiled validators, execution in the sandbox, error mapping in tool-result.ts.
+ *
+ * Threat: everything a client sends is untrusted. Arguments are checked against the tool's schema before
+ * they reach the sandbox; each package has its own rate limit and runs with its own grant and limits, so
+ * one package's failure (crash, limit, hang) ends only its own call.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { boundedMessage, isSandboxError } from '../runtime/index.ts';
+import type { LogEvent, ProgressEvent, Sandbox } from '../runtime/index.ts';
+import type { Audit } from './audit.ts';
+import { HostError, isHostError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { toCallToolResult } from './output.ts';
+import { DEFAULT_RATE_LIMIT, createRateLimiter } from './rate-limit.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
+import type { Redactor } from './redact.ts';
+import type { Registry } from './registry.ts';
+import { toolErrorResult } from './tool-result.ts';
+import { describeAjvError } from './validation.ts';
+
+export interface WardenServerOptions {
+  readonly registry: Registry;
+  readonly sandbox: Sandbox;
+  readonly audit: Audit;
+  readonly logger: Logger;
+  readonly redact: Redactor;
+  readonly version: string;
+  readonly rateLimit?: RateLimitOptions;
+}
+
+/** Progress notifications per call are thinned to at most one per this many ms (the last one always goes). */
+const PROGRESS_INTERVAL_MS = 50;
+
+type ProgressToken = string | number;
+type SendNotification = (n: { method: 'notifications/progress'; params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } }) => Promise<void>;
+
+/** Forwards the sandbox's progress events as notifications/progress: increasing, thinned, bounded. */
+function progressForwarder(token: ProgressToken | undefined, send: SendNotification): ((e: ProgressEvent) => void) | undefined {
+  if (token === undefined) return undefined;
+  let last = -Infinity;
+  let lastAt = 0;
+  return (e) => {
+    if (!Number.isFinite(e.progress) || e.progress <= last) return;
+    const now = performance.now();
+    const final = e.total !== undefined && e.progress >= e.total;
+    if (!final && now - lastAt < PROGRESS_INTERVAL_MS) return;
+    last = e.progress;
+    lastAt = now;
+    const params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } = { progressToken: token, progress: e.progress };
+    if (e.total !== undefined && Number.isFinite(e.total)) params.total = e.total;
+    if (typeof e.message === 'string') params.message = boundedMessage(e.message, 200);
+    send({ method: 'notifications/progress', params }).catch(() => {});
+  };
+}
+
+function outcomeOf(e: unknown): string {
+  if (isSandboxError(e) || isHostError(e)) return e.code;
+  if (e instanceof McpError) return `JSONRPC_${e.code}`;
+  return 'INTERNAL_ERROR';
+}
+
+export function createWardenServer(options: WardenServerOptions): Server {
+  const { registry, sandbox, audit, logger, redact } = options;
+  const limiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const server = new Server(
+    { name: 'mcp-warden', version: options.version },
+    { capabilities: { tools: { listChanged: true } }, instructions: 'Tools served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: registry.list() }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const name = request.params.name;
+    const entry = registry.lookup(name);
+    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${boundedMessage(name, 128)}`);
+    const { pkg, tool } = entry;
+    const args = request.params.arguments ?? {};
+    const started = performance.now();
+    const digest = audit.digest(args);
+    const log = logger.child({ package: pkg.name, tool: tool.spec.name });
+    const finish = (outcome: string): void => {
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
+      log.debug({ durationMs, outcome }, 'call');
+    };
+    try {
+      if (!limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
+      if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
+      const onLog = (e: LogEvent): void => {
+        // Tool log lines are untrusted text: bounded, scrubbed, and without their data payload.
+        const level = e.level === 'error' || e.level === 'warn' ? e.level : 'debug';
+        log[level]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
+      };
+      const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
+        signal: extra.signal,
+        onProgress: progressForwarder(request.params._meta?.progressToken, extra.sendNotification as SendNotification),
+        onLog,
+        onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
+      });
+      const result = toCallToolResult(tool, run.value);
+      finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
+      return result;
+    } catch (e) {
+      finish(outcomeOf(e));
+      try {
+        return toolErrorResult(e, redact);
+      } catch (fault) {
+        if (!(e instanceof McpError)) log.error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
+        throw fault;
+      }
+    }
+  });
+
+  return server;
+}

@@ -1,0 +1,45 @@
+/**
+ * The one place errors become MCP: a tool failure (sandbox limit, denied capability, throw, invalid
+ * arguments, output-schema mismatch, rate limit) is a CallToolResult with isError: true and a stable code;
+ * only a host fault becomes a JSON-RPC error, and then a generic one (its detail goes to the host log).
+ *
+ * Threat: error messages are untrusted (a tool's own throw) or may carry host details; every message is
+ * bounded and passed through the redactor, and an error object is never forwarded, only its code and text.
+ */
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { boundedMessage, isSandboxError } from '../runtime/index.ts';
+import { isHostError } from './errors.ts';
+import type { HostErrorCode } from './errors.ts';
+import type { Redactor } from './redact.ts';
+
+/** The _meta key carrying the machine-readable error of a failed call. */
+export const ERROR_META_KEY = 'dev.mcp-warden/error';
+
+/** Host codes that describe a failed tool call rather than a broken host. */
+const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMENTS', 'OUTPUT_SCHEMA_MISMATCH', 'RATE_LIMITED']);
+
+/**
+ * Maps an error raised while serving tools/call. Returns the CallToolResult of a tool failure.
+ * @throws McpError for a host fault (a JSON-RPC error with a generic message) or an McpError passed in.
+ */
+export function toolErrorResult(error: unknown, redact: Redactor): CallToolResult {
+  if (error instanceof McpError) throw error;
+  let code: string;
+  let retryable = false;
+  if (isSandboxError(error)) {
+    code = error.code;
+    retryable = error.retryable;
+  } else if (isHostError(error) && TOOL_FAILURE_CODES.has(error.code)) {
+    code = error.code;
+    retryable = error.code === 'RATE_LIMITED';
+  } else {
+    throw new McpError(ErrorCode.InternalError, 'Internal error');
+  }
+  const message = redact(boundedMessage((error as Error).message, 1024));
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${code}: ${message}` }],
+    _meta: { [ERROR_META_KEY]: { code, retryable } },
+  };
+}
