@@ -29,7 +29,10 @@ export interface LockGrant {
   readonly net: readonly string[];
   /** Real file rules the user allowed, e.g. "read:/home/u/proj" (slots already bound). */
   readonly fs: readonly string[];
-  /** Slot bindings: slot name → absolute path, passed to the tool as ctx.paths. */
+  /**
+   * Slot bindings: a file slot → absolute directory path (passed to the tool as ctx.paths), a host slot →
+   * the network rule it was bound to (which must also appear in `net`).
+   */
   readonly slots: Readonly<Record<string, string>>;
 }
 
@@ -110,8 +113,8 @@ function checkEntry(name: string, e: unknown): LockEntry {
   const g = r.grant as Record<string, unknown> | undefined;
   if (!g || typeof g !== 'object' || !isStringArray(g.net) || !isStringArray(g.fs)) throw lockInvalid(`entry "${name}".grant must have net and fs rule lists`);
   const slots = (g.slots ?? {}) as Record<string, unknown>;
-  if (typeof slots !== 'object' || Object.values(slots).some((p) => typeof p !== 'string' || !isAbsolute(p))) {
-    throw lockInvalid(`entry "${name}".grant.slots must map slot names to absolute paths`);
+  if (typeof slots !== 'object' || Object.values(slots).some((p) => typeof p !== 'string')) {
+    throw lockInvalid(`entry "${name}".grant.slots must map slot names to paths or rules`);
   }
   return {
     version: r.version as string,

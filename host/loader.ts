@@ -173,6 +173,26 @@ async function resolveRequestedFixed(rules: readonly string[], what: string): Pr
   return parseFsGrant(out);
 }
 
+/** The manifest's network rules, with its host slots replaced by the rules the user bound them to. */
+function requestedNetRules(pm: PackageManifest, slots: Readonly<Record<string, string>>): string[] {
+  return pm.manifest.capabilities.net.flatMap((r) => (typeof r === 'string' ? [r] : slots[r.slot] !== undefined ? [slots[r.slot] as string] : []));
+}
+
+/** Binds the slots the manifest declares from the user's bindings: fs slots to real directories, host slots to rules. */
+async function bindSlots(pm: PackageManifest, bindings: Readonly<Record<string, string>>, what: string): Promise<Record<string, string>> {
+  const fsWanted: Record<string, string> = {};
+  const out: Record<string, string> = {};
+  for (const r of pm.manifest.capabilities.fs) if (typeof r !== 'string' && bindings[r.slot] !== undefined) fsWanted[r.slot] = bindings[r.slot] as string;
+  for (const r of pm.manifest.capabilities.net) {
+    const rule = typeof r !== 'string' ? bindings[r.slot] : undefined;
+    if (typeof r === 'string' || rule === undefined) continue;
+    // A host slot binds exactly one rule (the "one granted host" of an API client).
+    parseRules(parseNetGrant, [rule], 'GRANT_INVALID', `${what}: slot "${r.slot}"`);
+    out[r.slot] = rule;
+  }
+  return { ...out, ...(await realSlotPaths(fsWanted, what)) };
+}
+
 /**
  * The effective grant: manifest ∩ allowance. `slots` are real directory paths; the manifest's slot
  * requests become rules on them, its fixed paths rules as written.
@@ -184,7 +204,7 @@ async function effectiveGrant(
   allowedFs: FsGrant,
   what: string,
 ): Promise<{ grant: Grant; paths: Record<string, string> }> {
-  const requestedNet = parseRules(parseNetGrant, pm.manifest.capabilities.net, 'MANIFEST_INVALID', what);
+  const requestedNet = parseRules(parseNetGrant, requestedNetRules(pm, slots), 'MANIFEST_INVALID', what);
   const net = intersectNetGrants(requestedNet, parseRules(parseNetGrant, allowedNet, 'GRANT_INVALID', what));
 
   const slotRules: string[] = [];
@@ -226,17 +246,15 @@ async function loadFrom(dir: string, source: PackageSource): Promise<LoadedPacka
   let allowedFs: FsGrant;
   if (source.kind === 'dev') {
     const o = source.grantOverrides;
-    // Only the slots this package asks for; the manifest's access applies to the user's binding.
-    const wanted: Record<string, string> = {};
-    for (const r of pm.manifest.capabilities.fs) if (typeof r !== 'string' && o.slots[r.slot] !== undefined) wanted[r.slot] = o.slots[r.slot] as string;
-    slots = await realSlotPaths(wanted, what);
-    // The author runs their own code: by default the network the manifest asks for.
-    allowedNet = o.net ?? pm.manifest.capabilities.net;
+    slots = await bindSlots(pm, o.slots, what);
+    // The author runs their own code: by default the network the manifest asks for (host slots as bound).
+    allowedNet = o.net ?? requestedNetRules(pm, slots);
+    // The user's slot binding is the allowance for that slot, with the access the manifest declares.
     const slotAllow = pm.manifest.capabilities.fs.flatMap((r) => (typeof r !== 'string' && slots[r.slot] ? [`${r.access}:${slots[r.slot]}`] : []));
     allowedFs = parseFsGrant([...slotAllow, ...fsGrantToStrings(await resolveRules(parseRules(parseFsGrant, o.fs ?? [], 'GRANT_INVALID', what), 'GRANT_INVALID', what))]);
   } else {
     const g = source.entry.grant;
-    slots = await realSlotPaths(g.slots, what);
+    slots = await bindSlots(pm, g.slots, what);
     allowedNet = g.net;
     allowedFs = await resolveRules(parseRules(parseFsGrant, g.fs, 'GRANT_INVALID', what), 'GRANT_INVALID', what);
   }

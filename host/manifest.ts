@@ -24,6 +24,14 @@ export interface SlotRequest {
 
 export type FsRequest = SlotRequest | string;
 
+/** A host slot: the user binds it to one network rule at install (or with --grant for --dev). */
+export interface NetSlotRequest {
+  readonly slot: string;
+  readonly description?: string;
+}
+
+export type NetRequest = NetSlotRequest | string;
+
 export interface ToolAnnotations {
   readonly title?: string;
   readonly readOnlyHint?: boolean;
@@ -46,7 +54,7 @@ export interface ToolSpec {
 export interface Manifest {
   readonly entry: string;
   readonly tools: readonly ToolSpec[];
-  readonly capabilities: { readonly net: readonly string[]; readonly fs: readonly FsRequest[] };
+  readonly capabilities: { readonly net: readonly NetRequest[]; readonly fs: readonly FsRequest[] };
   readonly limits: Partial<Limits>;
   readonly freshContextPerCall: boolean;
 }
@@ -124,7 +132,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   const raw = section as {
     entry: string;
     tools: ToolSpec[];
-    capabilities?: { net?: string[]; fs?: FsRequest[] };
+    capabilities?: { net?: NetRequest[]; fs?: FsRequest[] };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
   };
@@ -150,9 +158,9 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   });
 
   const slots = new Set<string>();
-  for (const r of raw.capabilities?.fs ?? []) {
+  for (const r of [...(raw.capabilities?.fs ?? []), ...(raw.capabilities?.net ?? [])]) {
     if (typeof r === 'string') continue;
-    if (slots.has(r.slot)) throw invalid(`${MANIFEST_KEY}.capabilities.fs declares slot "${r.slot}" twice`);
+    if (slots.has(r.slot)) throw invalid(`${MANIFEST_KEY}.capabilities declares slot "${r.slot}" twice`);
     slots.add(r.slot);
   }
 
