@@ -17,6 +17,16 @@ export const HOST_ERROR_CODES = [
   'SIGNATURE_INVALID', // the signature bundle does not verify
   'UNTRUSTED_SIGNER', // the signer is not trusted for this package name
   'POLICY_ESCALATION', // the package asks for more than the user allowed
+  'IDENTITY_MISMATCH', // the keyless signer's certificate identity is not the one required
+  'ISSUER_MISMATCH', // the keyless signer's OIDC issuer is not the one required
+  'SIGNER_OUT_OF_SCOPE', // the signer is trusted, but not for this package name
+  'SUBJECT_MISMATCH', // the signed statement names another package, version or digest than the artifact
+  'TLOG_MISSING', // a keyless bundle carries no transparency-log entry
+  'TRUSTED_ROOT_INVALID', // the Sigstore trusted root cannot be read or has an authority without a validity start
+  'BUNDLE_INVALID', // the Sigstore bundle file is not a valid bundle
+  'TARBALL_INVALID', // the package tarball is malformed, truncated, oversized or has unsafe entries
+  'KEY_INVALID', // a key file cannot be read, parsed or decrypted, or is not ECDSA P-256
+  'SIGNING_FAILED', // keyless signing failed: no identity token, or Fulcio, Rekor or the TSA refused or was unreachable
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema
