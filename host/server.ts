@@ -80,7 +80,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
     const { pkg, tool } = entry;
     const args = request.params.arguments ?? {};
     const started = performance.now();
-    const digest = audit.digest(args);
+    let digest = 'unavailable';
     const log = logger.child({ package: pkg.name, tool: tool.spec.name });
     const finish = (outcome: string): void => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
@@ -88,6 +88,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       log.debug({ durationMs, outcome }, 'call');
     };
     try {
+      digest = audit.digest(args);
       if (!limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
       const onLog = (e: LogEvent): void => {

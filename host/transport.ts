@@ -93,6 +93,16 @@ export class BoundedStdioTransport implements Transport {
   }
 
   #handleLine(line: Buffer): void {
+    try {
+      this.#parseLine(line);
+    } catch (e) {
+      // e.g. a stack overflow on absurdly deep nesting: answered as an invalid request, never fatal.
+      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.#reply(null, INVALID_REQUEST, 'Invalid Request');
+    }
+  }
+
+  #parseLine(line: Buffer): void {
     const text = line.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
     let data: unknown;
