@@ -27,6 +27,7 @@ export const HOST_ERROR_CODES = [
   'TARBALL_INVALID', // the package tarball is malformed, truncated, oversized or has unsafe entries
   'KEY_INVALID', // a key file cannot be read, parsed or decrypted, or is not ECDSA P-256
   'SIGNING_FAILED', // keyless signing failed: no identity token, or Fulcio, Rekor or the TSA refused or was unreachable
+  'TRUST_INVALID', // trust.json in the home directory is unreadable or malformed, or a publisher entry is invalid
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema

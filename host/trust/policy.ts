@@ -1,0 +1,179 @@
+/**
+ * The home's trust policy (<home>/trust.json): which publishers the user trusts, each a pinned public
+ * key or a keyless identity (exact certificate identity + OIDC issuer), optionally limited to a scope
+ * of package names. Plain data; `findTrustedSigner` is a pure function over it.
+ *
+ * Threat: a publisher trusted for "@acme/*" must not be able to publish "@acme-evil/x", "@acmex/y" or
+ * an unscoped "acme" package. Scopes are parsed once and matched by whole segments, never by prefix;
+ * the only wildcard is a whole package name under an npm scope. No scope means every package: the user
+ * said so explicitly when adding the publisher.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { HostError } from '../errors.ts';
+import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
+import type { VerifiedSigner } from '../signing/verify.ts';
+
+export type Publisher =
+  | { readonly name: string; readonly kind: 'key'; readonly publicKeyPem: string; readonly keyId: string; readonly scope?: readonly string[] }
+  | { readonly name: string; readonly kind: 'identity'; readonly identity: string; readonly issuer: string; readonly scope?: readonly string[] };
+
+export interface TrustPolicy {
+  readonly publishers: readonly Publisher[];
+}
+
+export type TrustDecision =
+  | { readonly trusted: true; readonly publisher: Publisher }
+  | { readonly trusted: false; readonly code: 'UNTRUSTED_SIGNER' | 'SIGNER_OUT_OF_SCOPE'; readonly detail: string };
+
+export const EMPTY_TRUST_POLICY: TrustPolicy = Object.freeze({ publishers: Object.freeze([]) });
+
+const SEGMENT = '[a-z0-9][a-z0-9._-]*';
+const SCOPE_RULE = new RegExp(`^(?:@(${SEGMENT})/(${SEGMENT}|\\*)|(${SEGMENT}))$`);
+const PUBLISHER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@/-]{0,127}$/;
+
+function trustInvalid(message: string): HostError {
+  return new HostError('TRUST_INVALID', message);
+}
+
+/**
+ * Validates a scope rule: an exact package name ("@acme/tool", "tool") or every package of one npm
+ * scope ("@acme/*"). @throws HostError USAGE
+ */
+export function parseScope(rule: string): string {
+  if (!SCOPE_RULE.test(rule)) {
+    throw new HostError('USAGE', `invalid scope ${JSON.stringify(rule.slice(0, 100))}: use an exact package name or "@scope/*"`);
+  }
+  return rule;
+}
+
+/** Whether a package name falls under a (valid) scope rule; whole segments only. */
+export function scopeMatches(rule: string, packageName: string): boolean {
+  const m = SCOPE_RULE.exec(rule);
+  if (!m) return false;
+  if (m[3] !== undefined) return packageName === m[3];
+  if (m[2] === '*') {
+    const slash = packageName.indexOf('/');
+    if (slash === -1 || packageName.indexOf('/', slash + 1) !== -1) return false;
+    return packageName.slice(0, slash) === `@${m[1]}` && new RegExp(`^${SEGMENT}$`).test(packageName.slice(slash + 1));
+  }
+  return packageName === rule;
+}
+
+function signerMatches(p: Publisher, signer: VerifiedSigner): boolean {
+  if (p.kind === 'key') return signer.kind === 'key' && signer.keyId === p.keyId;
+  return signer.kind === 'identity' && signer.identity === p.identity && signer.issuer === p.issuer;
+}
+
+function describeSigner(signer: VerifiedSigner): string {
+  return signer.kind === 'key' ? `key ${signer.keyId}` : `${signer.identity} (issuer ${signer.issuer})`;
+}
+
+/**
+ * The publisher that vouches for `signer` on `packageName`, or why none does. Pure.
+ * Identity and issuer are compared exactly; key publishers by key id.
+ */
+export function findTrustedSigner(policy: TrustPolicy, signer: VerifiedSigner, packageName: string): TrustDecision {
+  const matching = policy.publishers.filter((p) => signerMatches(p, signer));
+  if (matching.length === 0) return { trusted: false, code: 'UNTRUSTED_SIGNER', detail: `${describeSigner(signer)} is not a trusted publisher` };
+  const inScope = matching.find((p) => p.scope === undefined || p.scope.some((rule) => scopeMatches(rule, packageName)));
+  if (!inScope) {
+    const scopes = matching.flatMap((p) => p.scope ?? []).join(', ');
+    return { trusted: false, code: 'SIGNER_OUT_OF_SCOPE', detail: `publisher ${matching[0]?.name ?? ''} may sign ${scopes}, not ${packageName}` };
+  }
+  return { trusted: true, publisher: inScope };
+}
+
+/** Validates one publisher entry (from trust.json or the CLI). @throws HostError TRUST_INVALID */
+export function parsePublisher(raw: unknown): Publisher {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw trustInvalid('a publisher must be an object');
+  const r = raw as Record<string, unknown>;
+  if (typeof r.name !== 'string' || !PUBLISHER_NAME.test(r.name)) throw trustInvalid('a publisher needs a name of letters, digits and ._@/-');
+  let scope: string[] | undefined;
+  if (r.scope !== undefined) {
+    if (!Array.isArray(r.scope) || r.scope.length === 0 || !r.scope.every((s) => typeof s === 'string')) throw trustInvalid(`publisher ${r.name}: scope must be a non-empty list`);
+    try {
+      scope = (r.scope as string[]).map(parseScope);
+    } catch (e) {
+      throw trustInvalid(`publisher ${r.name}: ${(e as Error).message}`);
+    }
+  }
+  const withScope = scope ? { scope } : {};
+  if (r.kind === 'key') {
+    if (typeof r.publicKeyPem !== 'string') throw trustInvalid(`publisher ${r.name}: publicKeyPem is missing`);
+    let key;
+    try {
+      key = parsePublicKeyPem(r.publicKeyPem);
+    } catch {
+      throw trustInvalid(`publisher ${r.name}: publicKeyPem is not an ECDSA P-256 public key`);
+    }
+    const keyId = keyIdOf(key);
+    // The key id is derived, never trusted from the file: an edited id must not re-point a trusted name.
+    if (r.keyId !== undefined && r.keyId !== keyId) throw trustInvalid(`publisher ${r.name}: keyId does not match publicKeyPem`);
+    return { name: r.name, kind: 'key', publicKeyPem: publicKeyPem(key), keyId, ...withScope };
+  }
+  if (r.kind === 'identity') {
+    if (typeof r.identity !== 'string' || r.identity.length === 0 || r.identity.length > 1024) throw trustInvalid(`publisher ${r.name}: identity is missing`);
+    if (typeof r.issuer !== 'string' || r.issuer.length === 0 || r.issuer.length > 1024) throw trustInvalid(`publisher ${r.name}: issuer is missing`);
+    return { name: r.name, kind: 'identity', identity: r.identity, issuer: r.issuer, ...withScope };
+  }
+  throw trustInvalid(`publisher ${r.name}: kind must be "key" or "identity"`);
+}
+
+/** Validates a whole policy document. @throws HostError TRUST_INVALID */
+export function parseTrustPolicy(json: unknown): TrustPolicy {
+  const pubs = (json as { publishers?: unknown } | null)?.publishers;
+  if (!Array.isArray(pubs)) throw trustInvalid('trust.json must be { "publishers": [...] }');
+  const publishers = pubs.map(parsePublisher);
+  const names = new Set<string>();
+  for (const p of publishers) {
+    if (names.has(p.name)) throw trustInvalid(`publisher name ${p.name} appears twice`);
+    names.add(p.name);
+  }
+  return { publishers };
+}
+
+/** Reads trust.json; a missing file is an empty policy (trust nothing). @throws HostError TRUST_INVALID */
+export async function loadTrustPolicy(file: string): Promise<TrustPolicy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return EMPTY_TRUST_POLICY;
+    throw trustInvalid('trust.json cannot be read');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw trustInvalid('trust.json is not valid JSON');
+  }
+  return parseTrustPolicy(json);
+}
+
+/** Writes trust.json atomically (temporary file + rename), mode 0600. */
+export async function saveTrustPolicy(file: string, policy: TrustPolicy): Promise<void> {
+  const checked = parseTrustPolicy(policy);
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The policy with `publisher` added. @throws HostError USAGE when the name is taken */
+export function addPublisher(policy: TrustPolicy, publisher: Publisher): TrustPolicy {
+  if (policy.publishers.some((p) => p.name === publisher.name)) throw new HostError('USAGE', `a publisher named ${publisher.name} is already trusted (remove it first)`);
+  return { publishers: [...policy.publishers, publisher] };
+}
+
+/** The policy without the publisher `name`. @throws HostError USAGE when there is none */
+export function removePublisher(policy: TrustPolicy, name: string): TrustPolicy {
+  if (!policy.publishers.some((p) => p.name === name)) throw new HostError('USAGE', `no trusted publisher named ${name}`);
+  return { publishers: policy.publishers.filter((p) => p.name !== name) };
+}

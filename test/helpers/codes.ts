@@ -1,0 +1,26 @@
+/**
+ * The `code` an operation fails with, for assertions like `expect(codeOf(() => f())).toBe('TLOG_MISSING')`:
+ * a failure without a code, or no failure, yields a string that cannot equal any code.
+ */
+function codeFrom(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : `<uncoded: ${e instanceof Error ? e.message : String(e)}>`;
+}
+
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return codeFrom(e);
+  }
+  return '<no error>';
+}
+
+export async function asyncCodeOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    return codeFrom(e);
+  }
+  return '<no error>';
+}
