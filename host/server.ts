@@ -7,7 +7,7 @@
  * one package's failure (crash, limit, hang) ends only its own call.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, ListToolsRequestSchema, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { boundedMessage, isSandboxError } from '../runtime/index.ts';
 import type { LogEvent, ProgressEvent, Sandbox } from '../runtime/index.ts';
@@ -62,6 +62,14 @@ function outcomeOf(e: unknown): string {
   if (e instanceof McpError) return `JSONRPC_${e.code}`;
   return 'INTERNAL_ERROR';
 }
+
+/** The requests this server answers, by method: the transport checks their params (see transport.ts). */
+export const REQUEST_SCHEMAS = Object.freeze({
+  initialize: InitializeRequestSchema,
+  ping: PingRequestSchema,
+  'tools/list': ListToolsRequestSchema,
+  'tools/call': CallToolRequestSchema,
+});
 
 export function createWardenServer(options: WardenServerOptions): Server {
   const { registry, sandbox, audit, logger, redact } = options;

@@ -18,8 +18,20 @@ export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 
+export const INVALID_PARAMS = -32602;
+
+/** Anything with a zod-style safeParse (the SDK's request schemas). */
+export interface RequestSchemaLike {
+  safeParse(value: unknown): { success: boolean };
+}
+
 export interface BoundedStdioOptions {
   readonly maxLineBytes?: number;
+  /**
+   * Request schemas by method. A request whose params do not match gets -32602 Invalid params here; the
+   * SDK would otherwise report a schema failure as -32603 Internal error, with the validator's text.
+   */
+  readonly requestSchemas?: Readonly<Record<string, RequestSchemaLike>>;
 }
 
 type Id = string | number | null;
@@ -32,6 +44,7 @@ export class BoundedStdioTransport implements Transport {
   readonly #stdin: Readable;
   readonly #stdout: Writable;
   readonly #max: number;
+  readonly #schemas: Readonly<Record<string, RequestSchemaLike>>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #discarding = false;
@@ -42,6 +55,7 @@ export class BoundedStdioTransport implements Transport {
     this.#stdin = stdin;
     this.#stdout = stdout;
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#schemas = options.requestSchemas ?? {};
   }
 
   readonly #onData = (chunk: Buffer | string): void => {
@@ -123,6 +137,13 @@ export class BoundedStdioTransport implements Transport {
       const id = obj && (typeof obj.id === 'string' || (typeof obj.id === 'number' && Number.isFinite(obj.id))) ? obj.id : null;
       this.#reply(id, INVALID_REQUEST, Array.isArray(data) ? 'Invalid Request: batches are not supported' : 'Invalid Request');
       return;
+    }
+    const msg = parsed.data as { id?: string | number; method?: string };
+    if (msg.id !== undefined && typeof msg.method === 'string' && Object.hasOwn(this.#schemas, msg.method)) {
+      if (!(this.#schemas[msg.method] as RequestSchemaLike).safeParse(parsed.data).success) {
+        this.#reply(msg.id, INVALID_PARAMS, `Invalid params for ${msg.method}`);
+        return;
+      }
     }
     try {
       this.onmessage?.(parsed.data);

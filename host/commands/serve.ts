@@ -19,7 +19,7 @@ import type { Logger } from '../logger.ts';
 import { parseRateLimit } from '../rate-limit.ts';
 import { createRedactor } from '../redact.ts';
 import { createRegistry } from '../registry.ts';
-import { createWardenServer } from '../server.ts';
+import { REQUEST_SCHEMAS, createWardenServer } from '../server.ts';
 import { BoundedStdioTransport } from '../transport.ts';
 import { VERSION } from '../version.ts';
 import { verifyInstalled } from '../verify-installed.ts';
@@ -185,7 +185,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     logger.warn('cannot watch the home directory; restart serve after installing packages');
   }
 
-  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout);
+  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
   });
