@@ -18,7 +18,7 @@ import { BOOTSTRAP_SOURCE } from './worker/bootstrap-source.ts';
 
 export interface IsolateHooks {
   /** A message posted by the bootstrap: only primitives reach here. */
-  onPost(kind: string, callId: number, reqId: number, a: string, b: string, c: string): void;
+  onPost(kind: string, callId: number, reqId: number, a: string, b: string, c: string | ArrayBuffer): void;
   /** isolated-vm lost control of the isolate: the process must end. */
   onCatastrophic(message: string): void;
 }
@@ -82,7 +82,7 @@ export class PackageIsolate {
           // Only primitives are accepted: anything else is dropped.
           if (typeof kind !== 'string' || typeof callId !== 'number' || typeof reqId !== 'number') return;
           const str = (v: unknown) => (typeof v === 'string' ? v : '');
-          hooks.onPost(kind, callId, reqId, str(a), str(b), str(c));
+          hooks.onPost(kind, callId, reqId, str(a), str(b), isArrayBuffer(c) ? c : str(c));
         },
         { sync: true },
       );
@@ -196,6 +196,14 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message.slice(0, 300) : 'unknown failure';
 }
 
+/**
+ * True only for a plain ArrayBuffer (which arguments of a Callback receive as a copy). A SharedArrayBuffer
+ * would stay live, shared with the isolate, so a check on its contents could be raced: refused.
+ */
+function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
+}
+
 /** A fresh, exactly-sized ArrayBuffer: never a view on Node's shared Buffer pool. */
 export function freshArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   const out = new ArrayBuffer(bytes.byteLength);
@@ -245,10 +253,13 @@ function runSyncOp(op: unknown, a: unknown, b: unknown): string | ArrayBuffer {
     case 'digest': {
       const alg = typeof a === 'string' ? DIGESTS[a.toUpperCase()] : undefined;
       // Never throw into the isolate: a host Error carries a host stack.
-      if (alg === undefined || typeof b !== 'string') return '';
-      const digest = createHash(alg).update(Buffer.from(b, 'latin1')).digest();
-      return freshArrayBuffer(digest);
+      if (alg === undefined || !isArrayBuffer(b)) return '';
+      return freshArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest());
     }
+    case 'utf8encode':
+      return typeof a === 'string' ? freshArrayBuffer(Buffer.from(a, 'utf8')) : new ArrayBuffer(0);
+    case 'utf8decode':
+      return isArrayBuffer(a) ? Buffer.from(a).toString('utf8') : '';
     default:
       return '';
   }

@@ -360,6 +360,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     memoryPoll.unref();
   }
 
+  if (options.prewarm === true) {
+    // After the current turn, so that a server answers its first request before paying for the spawns.
+    setTimeout(() => {
+      for (let i = 0; i < workerCount; i++) if (!closed && slots[i] === null) startWorker(i);
+    }, 0).unref();
+  }
+
   return {
     run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, runOptions: RunOptions = {}): Promise<RunResult> {
       return new Promise<RunResult>((resolve, reject) => {

@@ -1,8 +1,8 @@
 /**
  * The JavaScript that runs first in every tool context, before any tool code. It is a closure over two
  * isolated-vm Callbacks, which arrive in the isolate as plain functions:
- *   post(kind, callId, reqId, a, b)  fire-and-forget message to the worker (strings and numbers only)
- *   syncOp(op, a, b)                 synchronous helper (URL parsing, random bytes, digests); returns a copy
+ *   post(kind, callId, reqId, a, b, c) message to the worker (strings and numbers; c may be bytes)
+ *   syncOp(op, a, b)                 synchronous helper (URL parsing, UTF-8, random bytes, digests); returns a copy
  * and it returns the entry points the worker calls (dispatch, deliver, abort, register). Tool code never
  * sees the Callbacks or the entry points: they live only in this closure.
  *
@@ -99,7 +99,8 @@ function wardenError(code, message) {
   return e;
 }
 
-// ---- bytes <-> strings: bytes cross the boundary as latin1 strings (isolate -> worker) ----
+// ---- bytes: they leave the isolate as freshly copied ArrayBuffers (never a view, never shared) ----
+const bufOf = (u8) => ReflectApply(TypedArrayBuffer, u8, []);
 function toBytes(data) {
   if (data instanceof ArrayBufferC) return new Uint8ArrayC(ReflectApply(ArrayBufferSlice, data, [0]));
   if (ArrayBufferIsView(data)) {
@@ -110,18 +111,11 @@ function toBytes(data) {
   }
   throw new TypeErrorC('expected an ArrayBuffer or a typed array');
 }
-function bytesToLatin1(bytes) {
-  const parts = [];
-  for (let i = 0; i < bytes.length; i += 8192) {
-    const end = MathMin(bytes.length, i + 8192);
-    let s = '';
-    for (let j = i; j < end; j++) s += StringFromCharCode(bytes[j]);
-    ReflectApply(ArrayPush, parts, [s]);
-  }
-  return ReflectApply(ArrayJoin, parts, ['']);
-}
+// Long strings are converted by the worker (native code, one copy each way); short ones here.
+const NATIVE_THRESHOLD = 64;
 function utf8Encode(str) {
   str = StringC(str);
+  if (str.length > NATIVE_THRESHOLD) return new Uint8ArrayC(syncOp('utf8encode', str, ''));
   const out = [];
   for (let i = 0; i < str.length; i++) {
     let c = ReflectApply(StringCharCodeAt, str, [i]);
@@ -138,6 +132,7 @@ function utf8Encode(str) {
   return new Uint8ArrayC(out);
 }
 function utf8Decode(bytes) {
+  if (bytes.length > NATIVE_THRESHOLD) return syncOp('utf8decode', bufOf(toBytes(bytes)), '');
   const parts = [];
   let s = '';
   let i = 0;
@@ -301,9 +296,9 @@ function makeFetch(callId) {
       const headers = new Headers(init.headers)._list();
       let body;
       if (init.body !== undefined && init.body !== null) {
-        if (typeof init.body === 'string') body = bytesToLatin1(utf8Encode(init.body));
-        else if (init.body instanceof URLSearchParams) body = bytesToLatin1(utf8Encode(init.body.toString()));
-        else body = bytesToLatin1(toBytes(init.body));
+        if (typeof init.body === 'string') body = bufOf(utf8Encode(init.body));
+        else if (init.body instanceof URLSearchParams) body = bufOf(utf8Encode(init.body.toString()));
+        else body = bufOf(toBytes(init.body));
       }
       const signal = init.signal;
       if (signal && signal.aborted) return PromiseReject(signal.reason);
@@ -330,7 +325,7 @@ function makeFs(callId) {
       return then(req('fs.readFile', { path: absPath(path), utf8: !!utf8 }), (r) => (utf8 ? r.value : new Uint8ArrayC(r.bytes instanceof ArrayBufferC ? r.bytes : new ArrayBufferC(0))));
     }),
     writeFile: wrap((path, data) => {
-      const body = typeof data === 'string' ? bytesToLatin1(utf8Encode(data)) : bytesToLatin1(toBytes(data));
+      const body = typeof data === 'string' ? bufOf(utf8Encode(data)) : bufOf(toBytes(data));
       return then(req('fs.writeFile', { path: absPath(path) }, body), () => undefined);
     }),
     readdir: wrap((path) => then(req('fs.readdir', { path: absPath(path) }), (r) => r.value)),
@@ -468,7 +463,7 @@ const crypto = ObjectFreeze({
     digest(algorithm, data) {
       try {
         const name = typeof algorithm === 'string' ? algorithm : algorithm && algorithm.name;
-        const out = syncOp('digest', StringC(name), bytesToLatin1(toBytes(data)));
+        const out = syncOp('digest', StringC(name), bufOf(toBytes(data)));
         if (!(out instanceof ArrayBufferC)) throw new TypeErrorC('unsupported digest algorithm');
         return PromiseResolve(out);
       } catch (e) {

@@ -226,7 +226,7 @@ function onEntryFailure(rec: CallRecord, e: unknown): void {
   else failAndReset(rec, 'TOOL_THREW', 'the call could not be completed');
 }
 
-function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string): void {
+function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string | ArrayBuffer): void {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
   switch (kind) {
@@ -259,7 +259,7 @@ function onPost(callId: number, kind: string, reqId: number, a: string, b: strin
   }
 }
 
-function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string, body: string): void {
+function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string, body: string | ArrayBuffer): void {
   // The bootstrap counts too; this second count holds even if the bootstrap were subverted.
   if (op === 'timer' ? rec.timers.size >= 1000 : ++rec.hostCalls > rec.limits.hostCalls) {
     void deliverError(rec, reqId, 'QUOTA_EXCEEDED', 'too many host calls in one tool call');
@@ -282,8 +282,8 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
     rec.timers.add(t);
     return;
   }
-  // Bytes leave the isolate as a latin1 string; they travel to the host as base64.
-  send({ t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: body === '' ? undefined : Buffer.from(body, 'latin1').toString('base64') });
+  // Bytes leave the isolate as a copied ArrayBuffer; they travel to the host as base64.
+  send({ t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: typeof body === 'string' ? undefined : Buffer.from(body).toString('base64') });
 }
 
 async function onHostResult(callId: number, reqId: number, ok: boolean, json: string, b64: string | undefined): Promise<void> {

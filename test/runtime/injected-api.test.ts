@@ -56,6 +56,12 @@ describe('the injected API', () => {
     expect(value).toEqual({ len: 15, back: 'héllo ✓ 😀', bad: '\ufffdA' });
   });
 
+  it('round-trips long text through the native path (past the 64-character threshold)', async () => {
+    const long = 'é✓😀 ascii '.repeat(2000);
+    const { value } = await sandbox.run(api, 'text', { s: long }, NO_GRANT, limits());
+    expect(value).toMatchObject({ len: Buffer.byteLength(long), back: long });
+  });
+
   it('parses URLs like WHATWG URL, with setters and search params', async () => {
     const { value } = await sandbox.run(api, 'url', {}, NO_GRANT, limits());
     expect(value).toEqual({

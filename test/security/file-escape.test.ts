@@ -33,6 +33,13 @@ const tool = inlinePackage(`export default {
   },
   list: async ({ path }, ctx) => (await ctx.fs.readdir(path)).map((e) => e.name).sort(),
   bytes: async ({ path }, ctx) => ({ byteLength: (await ctx.fs.readFile(path)).byteLength }),
+  writeBytes: async ({ path }, ctx) => {
+    const data = new Uint8Array(300);
+    for (let i = 0; i < data.length; i++) data[i] = i & 255;
+    await ctx.fs.writeFile(path, data.subarray(10, 266));
+    const back = await ctx.fs.readFile(path);
+    return { length: back.length, first: back[0], last: back[back.length - 1] };
+  },
   paths: (_a, ctx) => ctx.paths,
 }`);
 
@@ -74,6 +81,14 @@ describe('file access from inside the sandbox', () => {
   it('grants nothing by default', async () => {
     const grant = await grantOf([], []);
     expect((await sandbox.run(tool, 'read', { path: join(data, 'a.txt') }, grant, limits())).value).toMatchObject({ code: 'CAPABILITY_DENIED' });
+  });
+
+  it('writes exactly the bytes of a typed-array view, not its whole buffer', async () => {
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    const grant = await grantOf([], [`write:${join(root, 'bin')}`]);
+    const { value } = await sandbox.run(tool, 'writeBytes', { path: join(root, 'bin', 'b.dat') }, grant, limits());
+    expect(value).toEqual({ length: 256, first: 10, last: 9 });
+    expect(readFileSync(join(root, 'bin', 'b.dat')).length).toBe(256);
   });
 
   it('returns a small file as an exactly sized buffer', async () => {
