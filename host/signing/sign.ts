@@ -57,8 +57,12 @@ function packagePayload(tarball: Uint8Array): Buffer {
  * @throws HostError TARBALL_INVALID, MANIFEST_INVALID, KEY_INVALID
  */
 export function signKeyed(tarball: Uint8Array, privateKey: KeyObject): SerializedBundle {
+  return signStatementKeyed(packagePayload(tarball), privateKey);
+}
+
+/** Keyed DSSE signing of an in-toto statement payload (any statement, not only a package's). */
+export function signStatementKeyed(payload: Buffer, privateKey: KeyObject): SerializedBundle {
   if (privateKey.type !== 'private') throw new HostError('KEY_INVALID', 'a private key is needed to sign');
-  const payload = packagePayload(tarball);
   const signature = cryptoSign('sha256', dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload), privateKey);
   const bundle = toDSSEBundle({
     artifact: payload,

@@ -13,6 +13,7 @@
  *   the proof index is 0.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,7 @@ export function testIdentityToken(sub: string, iss: string = TEST_ISSUER): strin
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss, sub, aud: 'sigstore', iat: now, exp: now + 600 })}.`;
 }
 
-function keyPair(): { publicKey: import('node:crypto').KeyObject; privateKey: import('node:crypto').KeyObject } {
+function keyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
@@ -162,7 +163,7 @@ export async function startSigstoreStack(): Promise<SigstoreStack> {
   });
 
   const start = new Date(Date.now() - 60_000).toISOString();
-  const der = (k: import('node:crypto').KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
+  const der = (k: KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
     tlogs: [
