@@ -6,9 +6,19 @@ import type { Command } from './io.ts';
 
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: () => import('./serve.ts'),
+  pack: () => import('./pack.ts'),
+  keygen: () => import('./keygen.ts'),
+  sign: () => import('./sign.ts'),
+  verify: () => import('./verify.ts'),
+  trust: () => import('./trust.ts'),
 };
 
 /** One line per command for --help. */
 export const SUMMARIES: Record<string, string> = {
   serve: 'serve installed packages (and --dev ones) to an MCP client over stdio',
+  pack: 'pack a tool package into a reproducible npm-compatible tarball',
+  keygen: 'generate an ECDSA P-256 publisher key pair',
+  sign: 'sign a package tarball (keyed, or keyless with Sigstore)',
+  verify: 'verify a file against a Sigstore bundle, like cosign verify-blob',
+  trust: 'manage trusted publishers (add-key, add-identity, list, remove)',
 };

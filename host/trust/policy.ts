@@ -31,7 +31,9 @@ export const EMPTY_TRUST_POLICY: TrustPolicy = Object.freeze({ publishers: Objec
 
 const SEGMENT = '[a-z0-9][a-z0-9._-]*';
 const SCOPE_RULE = new RegExp(`^(?:@(${SEGMENT})/(${SEGMENT}|\\*)|(${SEGMENT}))$`);
-const PUBLISHER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@/-]{0,127}$/;
+// Printable, not starting with "-" (it would read as a flag): identities such as workflow URLs are valid names.
+// eslint-disable-next-line no-control-regex -- control characters are what the expression excludes
+const PUBLISHER_NAME = /^(?!-)[^\u0000-\u001f\u007f]{1,256}$/;
 
 function trustInvalid(message: string): HostError {
   return new HostError('TRUST_INVALID', message);
@@ -89,7 +91,7 @@ export function findTrustedSigner(policy: TrustPolicy, signer: VerifiedSigner, p
 export function parsePublisher(raw: unknown): Publisher {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw trustInvalid('a publisher must be an object');
   const r = raw as Record<string, unknown>;
-  if (typeof r.name !== 'string' || !PUBLISHER_NAME.test(r.name)) throw trustInvalid('a publisher needs a name of letters, digits and ._@/-');
+  if (typeof r.name !== 'string' || !PUBLISHER_NAME.test(r.name)) throw trustInvalid('a publisher needs a name: 1 to 256 printable characters, not starting with "-"');
   let scope: string[] | undefined;
   if (r.scope !== undefined) {
     if (!Array.isArray(r.scope) || r.scope.length === 0 || !r.scope.every((s) => typeof s === 'string')) throw trustInvalid(`publisher ${r.name}: scope must be a non-empty list`);

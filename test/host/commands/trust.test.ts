@@ -1,0 +1,65 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as keygen from '../../../host/commands/keygen.ts';
+import * as trust from '../../../host/commands/trust.ts';
+import { loadTrustPolicy } from '../../../host/trust/policy.ts';
+import { runCommandModule } from '../../helpers/run-command.ts';
+import { tempDir } from '../../helpers/tool-package.ts';
+
+describe('trust command', () => {
+  it('adds a key and an identity, lists and removes them, in the --home trust.json', async () => {
+    const work = tempDir();
+    const home = join(work, 'home');
+    expect((await runCommandModule(keygen, ['--out', 'acme'], { cwd: work })).code).toBe(0);
+
+    const addKey = await runCommandModule(trust, ['add-key', 'acme.pub', '--name', 'acme', '--scope', '@acme/*', '--home', home], { cwd: work });
+    expect(addKey.code).toBe(0);
+    expect(addKey.stdout).toContain('acme: key ');
+    const wf = 'https://github.com/acme/tools/.github/workflows/release.yml@refs/heads/main';
+    const addId = await runCommandModule(trust, ['add-identity', '--certificate-identity', wf, '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--home', home], { cwd: work });
+    expect(addId.code).toBe(0);
+    expect(statSync(join(home, 'trust.json')).mode & 0o777).toBe(0o600);
+
+    const list = await runCommandModule(trust, ['list', '--json', '--home', home], { cwd: work });
+    const listed = JSON.parse(list.stdout) as { publishers: { name: string; kind: string; scope?: string[] }[] };
+    expect(listed.publishers.map((p) => [p.name, p.kind, p.scope])).toEqual([
+      ['acme', 'key', ['@acme/*']],
+      [wf, 'identity', undefined],
+    ]);
+
+    expect((await runCommandModule(trust, ['remove', 'acme', '--home', home], { cwd: work })).code).toBe(0);
+    expect((await loadTrustPolicy(join(home, 'trust.json'))).publishers.map((p) => p.name)).toEqual([wf]);
+    expect(readFileSync(join(home, 'trust.json'), 'utf8')).not.toContain('acme.pub');
+  });
+
+  it('uses MCP_WARDEN_HOME when --home is not given', async () => {
+    const home = join(tempDir(), 'h');
+    const r = await runCommandModule(trust, ['add-identity', '--name', 'u', '--certificate-identity', 'u@example.com', '--certificate-oidc-issuer', 'https://i.example'], { env: { MCP_WARDEN_HOME: home } });
+    expect(r.code).toBe(0);
+    expect((await loadTrustPolicy(join(home, 'trust.json'))).publishers).toHaveLength(1);
+  });
+
+  it.each([
+    [['add-key', '--name', 'x']],
+    [['add-identity', '--certificate-identity', 'u']],
+    [['add-identity', '--certificate-identity', 'u', '--certificate-oidc-issuer', 'i', '--scope', '*']],
+    [['add-identity', '--certificate-identity', 'u', '--certificate-oidc-issuer', 'i', '--scope', '@acme/ech*']],
+    [['remove', 'nobody']],
+    [['frobnicate']],
+    [[]],
+  ])('exits 2 on %j', async (argv) => {
+    const r = await runCommandModule(trust, [...argv, '--home', join(tempDir(), 'h')]);
+    expect(r.code).toBe(2);
+  });
+
+  it('refuses a key that is not P-256 with exit 1 (KEY_INVALID)', async () => {
+    const work = tempDir();
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(work, 'rsa.pub'), generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
+    const r = await runCommandModule(trust, ['add-key', 'rsa.pub', '--name', 'r', '--home', join(work, 'h'), '--json'], { cwd: work });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'KEY_INVALID' } });
+  });
+});
