@@ -7,7 +7,8 @@
  * arguments give equal digests, so calls can be correlated, but a reader of the log alone cannot confirm
  * a guessed value (a plain hash of "yes" or of a short PIN would be trivially reversed).
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
@@ -53,7 +54,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The digest of a call's arguments under `key`: "hmac-sha256:<hex>". */
-export function argsDigest(key: Buffer, args: unknown): string {
+export function argsDigest(key: Buffer | KeyObject, args: unknown): string {
   return `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(args)).digest('hex')}`;
 }
 
@@ -76,7 +77,8 @@ async function loadOrCreateKey(path: string): Promise<Buffer> {
 
 /** Opens the audit log for appending (0600). */
 export async function openAudit(logPath: string, keyPath: string, now: () => Date = () => new Date()): Promise<Audit> {
-  const key = await loadOrCreateKey(keyPath);
+  // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
+  const key = createSecretKey(await loadOrCreateKey(keyPath));
   const stream: WriteStream = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   // An audit write failure (disk full) must not take the host down; it is reported once on stderr.
   let failed = false;

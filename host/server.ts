@@ -89,11 +89,13 @@ export function createWardenServer(options: WardenServerOptions): Server {
     const args = request.params.arguments ?? {};
     const started = performance.now();
     let digest = 'unavailable';
-    const log = logger.child({ package: pkg.name, tool: tool.spec.name });
+    // The per-call child logger is made only when something is logged (most calls log nothing).
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= logger.child({ package: pkg.name, tool: tool.spec.name }));
     const finish = (outcome: string): void => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
-      log.debug({ durationMs, outcome }, 'call');
+      if (logger.isLevelEnabled('debug')) log().debug({ durationMs, outcome }, 'call');
     };
     try {
       digest = audit.digest(args);
@@ -102,7 +104,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       const onLog = (e: LogEvent): void => {
         // Tool log lines are untrusted text: bounded, scrubbed, and without their data payload.
         const level = e.level === 'error' || e.level === 'warn' ? e.level : 'debug';
-        log[level]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
+        log()[level]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
       };
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: extra.signal,
@@ -118,7 +120,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       try {
         return toolErrorResult(e, redact);
       } catch (fault) {
-        if (!(e instanceof McpError)) log.error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
+        if (!(e instanceof McpError)) log().error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;
       }
     }

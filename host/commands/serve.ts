@@ -139,6 +139,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const audit = await openAudit(home.auditLog, home.auditKey);
   const sandbox = createSandbox({
     ...(workers !== undefined ? { workers } : {}),
+    // Workers start in the background: a package's first call then pays only for its isolate.
+    prewarm: true,
     onDiagnostic: (d) => logger.warn({ kind: d.kind }, redact(d.detail)),
   });
   const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
