@@ -96,8 +96,9 @@ function gunzip(tgz: Uint8Array, limits: TarLimits): Buffer {
 export function readTarball(tgz: Uint8Array, limits: TarLimits = DEFAULT_TAR_LIMITS): TarFile[] {
   const tar = gunzip(tgz, limits);
   const files: TarFile[] = [];
-  // Lowercased paths seen so far, files and directories: a second entry for the same path (or one that
-  // differs only in case, which collides on macOS and Windows) could replace what was verified.
+  // Folded paths seen so far, files and directories: a second entry for the same path (or one that
+  // differs only in case or Unicode normalization, which collide on macOS and Windows) could replace
+  // what was verified.
   const seenFiles = new Set<string>();
   const seenDirs = new Set<string>();
   let entries = 0;
@@ -142,7 +143,8 @@ export function readTarball(tgz: Uint8Array, limits: TarLimits = DEFAULT_TAR_LIM
     }
     const rel = entryPath(ext?.get('path') ?? h.path, isDir);
     if (rel === '') continue;
-    const key = rel.toLowerCase();
+    // Case- and Unicode-normalization-insensitive, as macOS and Windows file systems are.
+    const key = rel.normalize('NFC').toLowerCase();
     if (seenFiles.has(key) || seenDirs.has(key)) throw invalid(`duplicate entry ${JSON.stringify(rel.slice(0, 120))}`);
     const parts = key.split('/');
     for (let i = 1; i < parts.length; i++) {

@@ -80,7 +80,8 @@ export function signStatementKeyed(payload: Buffer, privateKey: KeyObject): Seri
  */
 export async function signKeyless(tarball: Uint8Array, options: KeylessOptions): Promise<SerializedBundle> {
   const payload = packagePayload(tarball);
-  const fetchOptions = { timeout: options.timeoutMs ?? 30_000, retry: 0 };
+  // A couple of retries on network errors and 5xx, as cosign does: CI runners see transient failures.
+  const fetchOptions = { timeout: options.timeoutMs ?? 30_000, retry: 2 };
   const token = options.identityToken;
   const witnesses: Witness[] = [
     new RekorWitness({ rekorBaseURL: options.rekorURL ?? DEFAULT_REKOR_URL, majorApiVersion: options.rekorVersion ?? 1, ...fetchOptions }),

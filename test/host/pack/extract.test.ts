@@ -104,6 +104,7 @@ describe('readTarball', () => {
   it('refuses a path listed twice (the verified copy would not be the installed one)', () => {
     expect(codeOf(() => readTarball(craft([PKG, { path: 'package/package.json', data: '{"name":"evil"}' }])))).toBe('TARBALL_INVALID');
     expect(codeOf(() => readTarball(craft([PKG, { path: 'package/a.js' }, { path: 'package/A.js' }])))).toBe('TARBALL_INVALID');
+    expect(codeOf(() => readTarball(craft([PKG, { path: 'package/caf\u00e9.js' }, { path: 'package/cafe\u0301.js' }])))).toBe('TARBALL_INVALID');
   });
 
   it('refuses a file used as a directory by a later entry', () => {
