@@ -151,7 +151,7 @@ export function inspectBundle(artifactBytes: Uint8Array, bundleJson: unknown, op
     const statement = env.payloadType === IN_TOTO_PAYLOAD_TYPE ? parseStatement(env.payload) : null;
     if (!statement) {
       // Not an in-toto statement: the only binding is the payload being the file itself.
-      if (!Buffer.from(env.payload).equals(artifact)) throw fail('SUBJECT_MISMATCH', `the DSSE payload (${env.payloadType}) is not an in-toto statement about this file`);
+      if (!Buffer.from(env.payload).equals(artifact)) throw fail('INTEGRITY_MISMATCH', `the file is not the signed DSSE payload (${env.payloadType.slice(0, 100)}), and that payload is no in-toto statement`);
       if (options.requirePackage) throw fail('SUBJECT_MISMATCH', 'a package needs an in-toto statement binding its name and version');
     } else if (claimed) {
       const purl = npmPurl(claimed.name, claimed.version);
