@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tool-packages/**/dist/**', 'tool-packages/**/*.js', 'test/**/fixtures/**', 'bench/results*'] },
+  { ignores: ['dist/**', 'node_modules/**', 'tool-packages/**/dist/**', 'tool-packages/**/*.js', 'bench/package/**', 'test/**/fixtures/**', 'bench/results*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,43 @@
+/**
+ * Benchmark fixtures: a home directory with N copies of the bench package (each its own name, so each
+ * gets its own isolate), and the command lines of the two servers.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServerSpec } from './harness.ts';
+
+const here = import.meta.dirname;
+const cli = join(here, '..', 'dist', 'host', 'cli.js');
+
+export interface BenchHome {
+  readonly home: string;
+  readonly packageDirs: readonly string[];
+  readonly count: number;
+}
+
+/** Creates a home with `count` copies of bench/package, named bench-tools-0 … bench-tools-(count-1). */
+export async function prepareHome(count: number, netRules: readonly string[]): Promise<BenchHome> {
+  const root = mkdtempSync(join(tmpdir(), `warden-bench-${count}-`));
+  const home = join(root, 'home');
+  mkdirSync(home);
+  const manifest = JSON.parse(readFileSync(join(here, 'package', 'package.json'), 'utf8')) as {
+    name: string;
+    mcpWarden: { capabilities: { net: string[] } };
+  };
+  manifest.mcpWarden.capabilities.net = [...netRules];
+  const packageDirs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = join(root, 'src', `bench-tools-${i}`);
+    cpSync(join(here, 'package'), dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, name: `bench-tools-${i}` }, null, 2));
+    packageDirs.push(dir);
+  }
+  return { home, packageDirs, count };
+}
+
+export function wardenSpec(h: BenchHome): ServerSpec {
+  const args = [cli, 'serve', '--home', h.home, '--rate-limit', '1000000/s:1000000'];
+  for (const dir of h.packageDirs) args.push('--dev', dir);
+  return { label: 'mcp-warden', command: process.execPath, args };
+}
