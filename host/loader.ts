@@ -16,7 +16,7 @@ import { HostError, isHostError } from './errors.ts';
 import type { Home, InstalledPackage } from './home.ts';
 import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from './manifest.ts';
 import type { PackageManifest, ToolSpec } from './manifest.ts';
-import { createToolAjv } from './validation.ts';
+import { createToolAjv, describeAjvError } from './validation.ts';
 import type { Validator } from './validation.ts';
 import type { VerifyInstalled } from './verify-installed.ts';
 
@@ -42,8 +42,15 @@ export interface LoadedTool {
   /** The client-visible name, <namespace>__<tool>. */
   readonly fullName: string;
   readonly spec: ToolSpec;
-  readonly validateInput: Validator;
-  readonly validateOutput?: Validator;
+  readonly validateInput: LazyValidator;
+  readonly validateOutput?: LazyValidator;
+}
+
+/** A schema validator: call it on data; `errors` describes the last failure; `compile()` forces compilation. */
+export interface LazyValidator {
+  (data: unknown): boolean;
+  readonly errors: Validator['errors'];
+  compile(): Validator;
 }
 
 export interface LoadedPackage {
@@ -108,23 +115,75 @@ async function readEntry(dir: string, entry: string, what: string): Promise<stri
   return readFile(real, 'utf8');
 }
 
+// Compiled validators, shared by schema text: the same schema always compiles to the same function, and
+// addUsedSchema is off, so no $id of one package is visible to another.
+const compiled = new Map<string, Validator>();
+let sharedAjv: ReturnType<typeof createToolAjv> | null = null;
+
+/**
+ * A validator compiled on first use (once), so a host with many packages starts without compiling
+ * hundreds of schemas: ajv code generation is ~5 ms per schema and was most of startup. The schema was
+ * already checked against the JSON Schema meta-schema when the manifest loaded, so a bad schema is still
+ * refused at load; `warmValidators` compiles the rest in the background right after startup.
+ */
+function lazyValidator(schema: object, what: string): LazyValidator {
+  let fn: Validator | null = null;
+  const get = (): Validator => {
+    if (fn !== null) return fn;
+    const key = JSON.stringify(schema);
+    let v = compiled.get(key);
+    if (v === undefined) {
+      sharedAjv ??= createToolAjv();
+      try {
+        v = sharedAjv.compile(schema);
+      } catch (e) {
+        const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
+        throw new HostError('MANIFEST_INVALID', `${what} is not a valid JSON Schema: ${why}`);
+      }
+      compiled.set(key, v);
+    }
+    fn = v;
+    return v;
+  };
+  const validate = ((data: unknown) => get()(data)) as LazyValidator;
+  Object.defineProperty(validate, 'errors', { get: () => fn?.errors ?? null });
+  Object.defineProperty(validate, 'compile', { value: get });
+  return validate;
+}
+
+/** Compiles every tool's validators, one per macrotask, so the event loop keeps answering meanwhile. */
+export async function warmValidators(packages: readonly LoadedPackage[]): Promise<void> {
+  for (const pkg of packages) {
+    for (const tool of pkg.tools) {
+      for (const v of [tool.validateInput, tool.validateOutput]) {
+        if (v === undefined) continue;
+        await new Promise((r) => setImmediate(r));
+        try {
+          v.compile();
+        } catch {
+          // Reported again, with its code, by the call that uses it.
+        }
+      }
+    }
+  }
+}
+
 function compileTools(pm: PackageManifest): LoadedTool[] {
-  // One ajv per package: schemas of different packages never share $ids or compiled state.
-  const ajv = createToolAjv();
-  const compile = (schema: object, at: string): Validator => {
-    try {
-      return ajv.compile(schema);
-    } catch (e) {
-      const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
-      throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${why}`);
+  const metaCheck = (schema: object, at: string): void => {
+    sharedAjv ??= createToolAjv();
+    if (!sharedAjv.validateSchema(schema)) {
+      throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${describeAjvError(sharedAjv.errors, at)}`);
     }
   };
   return pm.manifest.tools.map((spec, i) => {
     const fullName = namespacedToolName(pm.namespace, spec.name);
     if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
-    const validateInput = compile(spec.inputSchema, `tools[${i}].inputSchema`);
-    const validateOutput = spec.outputSchema ? compile(spec.outputSchema, `tools[${i}].outputSchema`) : undefined;
-    return validateOutput ? { fullName, spec, validateInput, validateOutput } : { fullName, spec, validateInput };
+    metaCheck(spec.inputSchema, `tools[${i}].inputSchema`);
+    const validateInput = lazyValidator(spec.inputSchema, `${pm.name}: tools[${i}].inputSchema`);
+    if (!spec.outputSchema) return { fullName, spec, validateInput };
+    metaCheck(spec.outputSchema, `tools[${i}].outputSchema`);
+    const validateOutput = lazyValidator(spec.outputSchema, `${pm.name}: tools[${i}].outputSchema`);
+    return { fullName, spec, validateInput, validateOutput };
   });
 }
 

@@ -12,7 +12,7 @@ import { openAudit } from '../audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home.ts';
 import type { Home } from '../home.ts';
-import { loadAll } from '../loader.ts';
+import { loadAll, warmValidators } from '../loader.ts';
 import type { DevAllowance, LoadedPackage, PackageSource } from '../loader.ts';
 import { createLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
@@ -199,6 +199,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   process.on('SIGHUP', reload);
   await server.connect(transport);
   logger.info({ version: VERSION, tools: registry.list().length }, 'serving on stdio');
+  // Validators compile in the background once serving has started (each also compiles on first use).
+  setTimeout(() => void warmValidators(registry.packages()), 50).unref();
   await closed;
 
   process.off('SIGINT', onSignal);
