@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { call, connect, disconnect, formatTable, latency, summarize, throughput, treeRss } from './harness.ts';
 import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts';
 import { prepareHome, wardenSpec } from './setup.ts';
+import { pipeRoundTripUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 
 const { values } = parseArgs({
@@ -180,6 +181,11 @@ async function main(): Promise<void> {
   const slope = (a: number[], b: number[]) => a.map((v, i) => (v - (b[i] ?? 0)) / Math.max(1, N.packages - 1));
   record('  per package, idle', 'MiB', 'lower', slope(mem.idleN.w, mem.idle1.w), slope(mem.idleN.p, mem.idle1.p), '≤ 4');
   record('  per package, after one call', 'MiB', 'lower', slope(memUsed.usedN.w, memUsed.used1.w), slope(memUsed.usedN.p, memUsed.used1.p), '≤ 8');
+
+  log('floor');
+  const floor: number[] = [];
+  for (let r = 0; r < rounds; r++) floor.push(await pipeRoundTripUs(quick ? 200 : 3000));
+  record('Floor: bare round trip to a child process (socketpair, no work)', 'µs', 'lower', floor, [], 'what any process-isolated call pays');
 
   log('verification');
   for (const f of await verificationFigures(N.verify)) figures.push(f);
