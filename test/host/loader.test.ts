@@ -1,0 +1,43 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { homeLayout } from '../../host/home.ts';
+import { loadPackage, warmValidators } from '../../host/loader.ts';
+import { tempDir } from '../helpers/host.ts';
+
+function devPackage(tools: unknown[]): string {
+  const dir = tempDir('warden-loader-');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.js'), 'export default {}');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'lazy-pkg', version: '1.0.0', mcpWarden: { manifestVersion: 1, entry: 'index.js', tools } }));
+  return dir;
+}
+
+const options = () => ({ home: homeLayout(tempDir('warden-loader-home-')), verify: async () => undefined });
+const source = (dir: string) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } });
+
+describe('loadPackage validators', () => {
+  it('refuses at load a schema that is not a JSON Schema', async () => {
+    const dir = devPackage([{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { a: { type: 'no-such-type' } } } }]);
+    await expect(loadPackage(source(dir), options())).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+  });
+
+  describe('when a schema is valid but has not been compiled yet', () => {
+    it('compiles it on first use and validates with it', async () => {
+      const dir = devPackage([{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } }]);
+      const pkg = await loadPackage(source(dir), options());
+      const validate = pkg.tools[0]!.validateInput;
+      expect(validate({ n: 1 })).toBe(true);
+      expect(validate({ n: 'x' })).toBe(false);
+      expect(validate.errors?.[0]?.instancePath).toBe('/n');
+    });
+
+    it('reports a schema that fails to compile (a dangling $ref) as MANIFEST_INVALID when used', async () => {
+      const dir = devPackage([{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } } }]);
+      const pkg = await loadPackage(source(dir), options());
+      expect(() => pkg.tools[0]!.validateInput({})).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
+      // Warming in the background swallows it; the call that uses it reports it.
+      await expect(warmValidators([pkg])).resolves.toBeUndefined();
+    });
+  });
+});
