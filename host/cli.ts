@@ -2,6 +2,10 @@
 /**
  * The mcp-warden command line: `mcp-warden <command> [options]`. Commands load lazily (commands/index.ts).
  */
+import { mkdirSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { COMMANDS, SUMMARIES } from './commands/index.ts';
 import type { CommandIO } from './commands/io.ts';
 import { VERSION } from './version.ts';
@@ -41,6 +45,23 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   const command = await load();
   return command.run(rest, io);
 }
+
+/**
+ * V8's compile cache halves the host's start-up (most of it is loading modules). The cache holds
+ * compiled code, so it lives in a directory only this user can write (never a shared /tmp): whoever can
+ * write it can run code in the host.
+ */
+function compileCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const dir = join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-warden', 'v8');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+const cacheDir = compileCacheDir(process.env);
+if (cacheDir !== undefined) enableCompileCache(cacheDir);
 
 // A stray rejection (e.g. a client that vanished mid-write) is logged, never fatal: the host keeps serving.
 process.on('unhandledRejection', (reason) => {

@@ -168,10 +168,17 @@ export async function warmValidators(packages: readonly LoadedPackage[]): Promis
   }
 }
 
+// Schemas (by text) already checked against the meta-schema.
+const metaChecked = new Set<string>();
+
 function compileTools(pm: PackageManifest): LoadedTool[] {
   const metaCheck = (schema: object, at: string): void => {
+    const key = JSON.stringify(schema);
+    if (metaChecked.has(key)) return;
     sharedAjv ??= createToolAjv();
-    if (!sharedAjv.validateSchema(schema)) {
+    if (sharedAjv.validateSchema(schema)) {
+      metaChecked.add(key);
+    } else {
       throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${describeAjvError(sharedAjv.errors, at)}`);
     }
   };
