@@ -158,7 +158,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
     for (let redirects = 0; ; redirects++) {
       const hop = await authorize(grant, url, resolve, signal, refuse);
       report(targetOrigin(hop.target), true);
-      const res = await send(hop, method, headers, body, signal);
+      const res = await send(grant, hop, method, headers, body, signal);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode ?? 0) && typeof location === 'string') {
         res.destroy();
@@ -242,7 +242,36 @@ function unparsedOrigin(url: string): string {
   }
 }
 
-function send(hop: Hop, method: string, headers: readonly [string, string][], body: Uint8Array | null, signal: AbortSignal): Promise<http.IncomingMessage> {
+/**
+ * Kept-alive connections, pooled per grant and keyed by the address that was checked. A pooled socket is
+ * reused only by a later request of a package holding the same grant object, to the same scheme, host and
+ * port, whose own fresh DNS answer was checked (on this request) and pinned to the very address the socket
+ * is connected to. So reuse never carries one package's (or one revoked grant's) check over to another
+ * request: a grant change makes a new grant object, and with it a new, empty pool.
+ */
+type PinnedOptions = http.RequestOptions & { wardenPin?: string };
+class PinnedHttpAgent extends http.Agent {
+  override getName(options?: PinnedOptions): string {
+    return `${super.getName(options)}|${options?.wardenPin ?? ''}`;
+  }
+}
+class PinnedHttpsAgent extends https.Agent {
+  override getName(options?: PinnedOptions & https.RequestOptions): string {
+    return `${super.getName(options)}|${options?.wardenPin ?? ''}`;
+  }
+}
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 5_000 } as const;
+const agents = new WeakMap<NetGrant, { http: PinnedHttpAgent; https: PinnedHttpsAgent }>();
+function agentsFor(grant: NetGrant): { http: PinnedHttpAgent; https: PinnedHttpsAgent } {
+  let a = agents.get(grant);
+  if (a === undefined) {
+    a = { http: new PinnedHttpAgent(AGENT_OPTIONS), https: new PinnedHttpsAgent(AGENT_OPTIONS) };
+    agents.set(grant, a);
+  }
+  return a;
+}
+
+function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [string, string][], body: Uint8Array | null, signal: AbortSignal): Promise<http.IncomingMessage> {
   const { target, address, family } = hop;
   // The socket goes to the address that was checked, whatever a second DNS query would say now.
   const pinned: LookupFunction = (_hostname, opts, cb) => {
@@ -252,7 +281,8 @@ function send(hop: Hop, method: string, headers: readonly [string, string][], bo
   const u = new URL(target.href);
   const headerObj = toHeaderObject(headers);
   if (body !== null || method === 'POST' || method === 'PUT' || method === 'PATCH') headerObj['content-length'] = String(body?.byteLength ?? 0);
-  const base: http.RequestOptions = {
+  const pool = agentsFor(grant);
+  const base: PinnedOptions = {
     host: target.host,
     port: target.port,
     path: `${u.pathname}${u.search}`,
@@ -260,8 +290,8 @@ function send(hop: Hop, method: string, headers: readonly [string, string][], bo
     headers: headerObj,
     lookup: pinned,
     family,
-    // No pooled sockets: a kept-alive socket could outlive the check that opened it.
-    agent: false,
+    agent: target.scheme === 'https' ? pool.https : pool.http,
+    wardenPin: `${family}/${address}`,
     signal,
   };
   return new Promise((resolve, reject) => {
