@@ -77,15 +77,6 @@ async function main(): Promise<void> {
     const p = await connect(plainSpec(1));
     const wEcho = toolName(w, 'echo');
     const pEcho = toolName(p, 'echo');
-    // The server is up and its worker processes have started (in the background): what remains
-    // for a package's first call is creating its isolate.
-    await settle();
-    // Cold: the first call to a package whose isolate does not exist yet.
-    {
-      const t = performance.now();
-      await call(w, wEcho, { text: 'cold' });
-      cold.w.push((performance.now() - t) * 1000);
-    }
     await warmUp(w, wEcho, p, pEcho);
     for (const [c, name, bag] of [
       [w, wEcho, 'w'],
@@ -94,7 +85,6 @@ async function main(): Promise<void> {
       const s = await latency(c, name, { text: 'hello' }, N.warm);
       warm.p50[bag].push(s.p50);
       warm.p99[bag].push(s.p99);
-      if (bag === 'w') cold.warmRef.push(s.p50);
     }
     for (const [c, name, bag] of [
       [w, toolName(w, 'transform'), 'w'],
@@ -129,8 +119,27 @@ async function main(): Promise<void> {
   record('Throughput, sequential', 'calls/s', 'higher', seq.w, seq.p, '≥ 0.8');
   record('Throughput, 32 in flight', 'calls/s', 'higher', par.w, par.p, '≥ 0.8');
   record('Gated fetch to 127.0.0.1, p50', 'µs', 'lower', fetchLat.w, fetchLat.p, '≤ 1.2');
-  record('First call to a cold package', 'µs', 'lower', cold.w, [], 'cold − warm ≤ 10 ms');
-  record('  its warm p50 in the same run', 'µs', 'lower', cold.warmRef, []);
+
+  log('cold packages');
+  // The first call to a package whose isolate does not exist yet, in a server that is up (its worker
+  // processes started in the background) and has served other packages: what remains is the isolate.
+  for (let r = 0; r < rounds; r++) {
+    const w = await connect(wardenSpec(many));
+    await settle();
+    const names = w.toolNames.filter((n) => n.endsWith('__echo')).sort();
+    for (let i = 0; i < 50; i++) await call(w, names[0] as string, { text: 'warm' });
+    for (const name of names.slice(1, Math.min(names.length, 11))) {
+      let t = performance.now();
+      await call(w, name, { text: 'cold' });
+      cold.w.push((performance.now() - t) * 1000);
+      t = performance.now();
+      await call(w, name, { text: 'warm' });
+      cold.warmRef.push((performance.now() - t) * 1000);
+    }
+    await disconnect(w);
+  }
+  record('First call to a package with no isolate yet', 'µs', 'lower', cold.w, [], 'cold − warm ≤ 10 ms');
+  record('  second call to the same package', 'µs', 'lower', cold.warmRef, []);
 
   log('startup');
   const start1 = { w: [] as number[], p: [] as number[] };
