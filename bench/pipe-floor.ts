@@ -14,7 +14,7 @@ if (process.argv[2] === 'child') {
   const socket = new Socket({ fd: 3, readable: true, writable: true });
   readFrames(
     socket,
-    (m) => socket.write(encodeFrame(m)),
+    (m) => socket.write(encodeFrame(m as { t: string })),
     () => process.exit(1),
   );
 } else if (import.meta.filename === process.argv[1]) {

@@ -108,7 +108,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   }
 
   function send(slot: WorkerSlot, message: HostToWorker): void {
-    if (slot.alive) slot.channel.write(encodeFrame(message));
+    if (slot.alive) slot.channel.write(encodeFrame(message as HostToWorker & Record<string, unknown>));
   }
 
   function dispatch(call: CallState): void {
@@ -227,7 +227,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     }
   }
 
-  async function serveRequest(slot: WorkerSlot, call: CallState, req: number, op: string, argsJson: string, b64: string | undefined): Promise<void> {
+  async function serveRequest(slot: WorkerSlot, call: CallState, req: number, op: string, argsJson: string, body: Uint8Array | undefined): Promise<void> {
     call.sideEffects = true;
     const onEvent = (e: CapabilityEvent) => {
       if (!e.allowed) call.denied = true;
@@ -240,7 +240,6 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       return call.files;
     };
     try {
-      const body = b64 === undefined ? undefined : new Uint8Array(Buffer.from(b64, 'base64'));
       const result = await runHostCall(
         ctx,
         files,
@@ -255,7 +254,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         req,
         ok: true,
         json: result.json,
-        b64: result.bytes === undefined ? undefined : Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength).toString('base64'),
+        ...(result.bytes === undefined ? {} : { bytes: result.bytes }),
       });
     } catch (e) {
       if (call.settled || call.worker !== slot) return;

@@ -64,7 +64,7 @@ let queued = false;
  * goes through the stream, which keeps order and applies backpressure.
  */
 function send(message: WorkerToHost): void {
-  const frame = encodeFrame(message);
+  const frame = encodeFrame(message as WorkerToHost & Record<string, unknown>);
   if (!queued) {
     try {
       const n = writeSync(3, frame);
@@ -110,7 +110,7 @@ function onMessage(m: HostToWorker): void {
       void startCall(m.call, m.pkg, m.tool, m.args, m.paths, m.limits);
       return;
     case 'res':
-      void onHostResult(m.call, m.req, m.ok, m.json, m.b64);
+      void onHostResult(m.call, m.req, m.ok, m.json, m.bytes);
       return;
     case 'cancel':
       cancelCall(m.call);
@@ -282,14 +282,14 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
     rec.timers.add(t);
     return;
   }
-  // Bytes leave the isolate as a copied ArrayBuffer; they travel to the host as base64.
-  send({ t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: typeof body === 'string' ? undefined : Buffer.from(body).toString('base64') });
+  // Bytes leave the isolate as a copied ArrayBuffer; they travel to the host as the frame's raw payload.
+  send(typeof body === 'string' ? { t: 'req', call: rec.id, req: reqId, op, args: argsJson } : { t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: new Uint8Array(body) });
 }
 
-async function onHostResult(callId: number, reqId: number, ok: boolean, json: string, b64: string | undefined): Promise<void> {
+async function onHostResult(callId: number, reqId: number, ok: boolean, json: string, payload: Uint8Array | undefined): Promise<void> {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
-  const bytes = b64 === undefined ? undefined : freshArrayBuffer(Buffer.from(b64, 'base64'));
+  const bytes = payload === undefined ? undefined : freshArrayBuffer(payload);
   await deliverResult(rec, reqId, ok, json, bytes);
 }
 

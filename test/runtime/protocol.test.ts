@@ -1,0 +1,49 @@
+import { PassThrough } from 'node:stream';
+import type { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { MAX_FRAME_BYTES, encodeFrame, readFrames } from '../../runtime/protocol.ts';
+
+function pipe(): { socket: Socket; messages: unknown[]; faults: string[] } {
+  const socket = new PassThrough() as unknown as Socket;
+  const messages: unknown[] = [];
+  const faults: string[] = [];
+  readFrames(socket, (m) => messages.push(m), (r) => faults.push(r));
+  return { socket, messages, faults };
+}
+
+describe('the worker protocol', () => {
+  it('carries a message and its raw text payload across split chunks', () => {
+    const { socket, messages } = pipe();
+    const args = JSON.stringify({ text: 'é✓ "quoted"'.repeat(1000) });
+    const frame = encodeFrame({ t: 'call', call: 7, pkg: 'p', tool: 'x', args, paths: '{}' });
+    for (let i = 0; i < frame.length; i += 1000) (socket as unknown as PassThrough).write(frame.subarray(i, i + 1000));
+    expect(messages).toEqual([{ t: 'call', call: 7, pkg: 'p', tool: 'x', args, paths: '{}' }]);
+  });
+
+  it('carries bytes as a copy, never a view on the frame buffer', () => {
+    const { socket, messages } = pipe();
+    const bytes = new Uint8Array([0, 1, 2, 255]);
+    (socket as unknown as PassThrough).write(encodeFrame({ t: 'res', call: 1, req: 2, ok: true, json: '{"status":200}', bytes }));
+    const m = messages[0] as { bytes: Uint8Array; json: string };
+    expect([...m.bytes]).toEqual([0, 1, 2, 255]);
+    expect(m.bytes.buffer.byteLength).toBe(4);
+    expect(m.json).toBe('{"status":200}');
+  });
+
+  it('faults, and stops reading, on a frame over the limit', () => {
+    const { socket, messages, faults } = pipe();
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
+    (socket as unknown as PassThrough).write(head);
+    (socket as unknown as PassThrough).write(encodeFrame({ t: 'ready' }));
+    expect(faults).toHaveLength(1);
+    expect(messages).toEqual([]);
+  });
+
+  it('faults on a frame whose header is not JSON', () => {
+    const { socket, faults } = pipe();
+    const bad = Buffer.from('\u0000\u0000\u0000\u0007\u0000\u0000\u0000\u0003{{{');
+    (socket as unknown as PassThrough).write(bad);
+    expect(faults).toEqual(['malformed frame']);
+  });
+});
