@@ -42,7 +42,7 @@ describe('the worker protocol', () => {
 
   it('faults on a frame whose header is not JSON', () => {
     const { socket, faults } = pipe();
-    const bad = Buffer.from('\u0000\u0000\u0000\u0007\u0000\u0000\u0000\u0003{{{');
+    const bad = Buffer.from('\u0000\u0000\u0000\u0009\u0000\u0000\u0000\u0003\u0000\u0000{{{');
     (socket as unknown as PassThrough).write(bad);
     expect(faults).toEqual(['malformed frame']);
   });
