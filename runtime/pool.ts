@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Grant, PackageCode, RunOptions, RunResult, Sandbox, SandboxOptions, SandboxStats } from './api.ts';
-import { SandboxError, boundedMessage } from './errors.ts';
+import { SANDBOX_ERROR_CODES, SandboxError, boundedMessage } from './errors.ts';
 import type { SandboxErrorCode } from './errors.ts';
 import { fileAccessFor, runHostCall } from './host-calls.ts';
 import type { HostCallContext } from './host-calls.ts';
@@ -60,7 +60,6 @@ interface WorkerSlot {
 }
 
 const LIMIT_CODES: ReadonlySet<string> = new Set(['SANDBOX_MEMORY_LIMIT', 'SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT', 'OUTPUT_TOO_LARGE', 'OUTPUT_INVALID', 'TOOL_THREW']);
-const WORKER_LOST_CODES: ReadonlySet<string> = new Set(['WORKER_CRASHED']);
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const workerCount = Math.max(1, options.workers ?? Math.min(4, Math.max(2, availableParallelism())));
@@ -459,21 +458,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   };
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set([
-  'SANDBOX_TIMEOUT',
-  'SANDBOX_CPU_LIMIT',
-  'SANDBOX_MEMORY_LIMIT',
-  'OUTPUT_TOO_LARGE',
-  'OUTPUT_INVALID',
-  'QUOTA_EXCEEDED',
-  'TOOL_THREW',
-  'TOOL_NOT_FOUND',
-  'PACKAGE_LOAD_FAILED',
-  'CANCELLED',
-  'ISOLATE_RESET',
-  'SANDBOX_CLOSED',
-  ...WORKER_LOST_CODES,
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set(SANDBOX_ERROR_CODES);
 
 function isSandboxCode(code: string): boolean {
   return KNOWN_CODES.has(code);
