@@ -1,6 +1,7 @@
 import type { Grant, PackageCode, Sandbox, SandboxOptions } from '../../runtime/api.ts';
 import type { Limits } from '../../runtime/types.ts';
 import { createSandbox } from '../../runtime/pool.ts';
+import { asyncCodeOf } from './codes.ts';
 import { DEFAULT_LIMITS } from '../../runtime/types.ts';
 
 let seq = 0;
@@ -32,10 +33,6 @@ export function newSandbox(options: SandboxOptions = {}): Sandbox {
 
 /** Resolves to the error code a run rejects with, or 'OK'. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'NO_CODE';
-  }
+  const code = await asyncCodeOf(() => p);
+  return code === '<no error>' ? 'OK' : code;
 }
