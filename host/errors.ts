@@ -28,6 +28,14 @@ export const HOST_ERROR_CODES = [
   'KEY_INVALID', // a key file cannot be read, parsed or decrypted, or is not ECDSA P-256
   'SIGNING_FAILED', // keyless signing failed: no identity token, or Fulcio, Rekor or the TSA refused or was unreachable
   'TRUST_INVALID', // trust.json in the home directory is unreadable or malformed, or a publisher entry is invalid
+  // Install and the package lifecycle
+  'CONSENT_REQUIRED', // installing needs the user's consent to the capabilities: no terminal and no --yes, or declined
+  'VERSION_DOWNGRADE', // an update to a lower version than the installed one (--allow-downgrade to override)
+  'VERSION_CONFLICT', // this version is already installed with other contents (a publisher must bump the version)
+  'SIGNER_CHANGED', // an update signed by another signer than the one recorded at install (--trust-new-signer)
+  'FETCH_FAILED', // an HTTPS download failed, timed out or was larger than the cap
+  'NOT_INSTALLED', // remove, grant or revoke named a package that is not installed
+  'HOME_BUSY', // another install, remove, grant or revoke is changing this home right now
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema

@@ -47,6 +47,11 @@ export interface LockEntry {
   readonly grant: LockGrant;
   /** ISO 8601. */
   readonly installedAt: string;
+  /**
+   * SRI sha512 of every extracted file, by package-relative path (recorded by install, re-checked by serve
+   * in host/verify-installed.ts). A lock entry without it is refused at serve.
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export interface LockFile {
@@ -116,6 +121,10 @@ function checkEntry(name: string, e: unknown): LockEntry {
   if (typeof slots !== 'object' || Object.values(slots).some((p) => typeof p !== 'string')) {
     throw lockInvalid(`entry "${name}".grant.slots must map slot names to paths or rules`);
   }
+  const files = r.files as Record<string, unknown> | undefined;
+  if (files !== undefined && (files === null || typeof files !== 'object' || Array.isArray(files) || Object.values(files).some((d) => typeof d !== 'string'))) {
+    throw lockInvalid(`entry "${name}".files must map paths to integrities`);
+  }
   return {
     version: r.version as string,
     integrity: r.integrity as string,
@@ -123,6 +132,7 @@ function checkEntry(name: string, e: unknown): LockEntry {
     dir,
     installedAt: r.installedAt as string,
     grant: { net: g.net, fs: g.fs, slots: slots as Record<string, string> },
+    ...(files ? { files: files as Record<string, string> } : {}),
   };
 }
 

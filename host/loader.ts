@@ -82,12 +82,18 @@ function sourceLabel(source: PackageSource): string {
   return source.kind === 'dev' ? `dev package in ${source.dir}` : `${source.entry.name}@${source.entry.version}`;
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
+async function readJsonFile(path: string, what: string, verified?: ReadonlyMap<string, Buffer>): Promise<unknown> {
   let text: string;
   try {
-    const info = await stat(path);
-    if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new Error('size');
-    text = await readFile(path, 'utf8');
+    if (verified) {
+      const data = verified.get('package.json');
+      if (!data || data.length > MAX_PACKAGE_JSON_BYTES) throw new Error('size');
+      text = data.toString('utf8');
+    } else {
+      const info = await stat(path);
+      if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new Error('size');
+      text = await readFile(path, 'utf8');
+    }
   } catch {
     throw new HostError('PACKAGE_INVALID', `${what}: package.json is missing or too large`);
   }
@@ -113,6 +119,14 @@ async function readEntry(dir: string, entry: string, what: string): Promise<stri
   if (!info.isFile()) throw new HostError('PACKAGE_INVALID', `${what}: entry "${entry}" is not a file`);
   if (info.size > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${what}: entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
   return readFile(real, 'utf8');
+}
+
+/** The entry file from the verified files of an installed package. */
+function verifiedEntry(files: ReadonlyMap<string, Buffer>, entry: string, what: string): string {
+  const data = files.get(entry);
+  if (!data) throw new HostError('PACKAGE_INVALID', `${what}: entry file "${entry}" not found`);
+  if (data.length > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${what}: entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
+  return data.toString('utf8');
 }
 
 // Compiled validators, shared by schema text: the same schema always compiles to the same function, and
@@ -291,9 +305,10 @@ async function effectiveGrant(
   return { grant: { net, fs }, paths };
 }
 
-async function loadFrom(dir: string, source: PackageSource): Promise<LoadedPackage> {
+/** `verified`: the package's files as checked by the verification hook (installed packages): read from it, not the disk. */
+async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
   const what = sourceLabel(source);
-  const pkgJson = await readJsonFile(join(dir, 'package.json'), what);
+  const pkgJson = await readJsonFile(join(dir, 'package.json'), what, verified);
   let pm: PackageManifest;
   try {
     pm = parsePackageManifest(pkgJson);
@@ -305,7 +320,7 @@ async function loadFrom(dir: string, source: PackageSource): Promise<LoadedPacka
     throw new HostError('PACKAGE_INVALID', `${what}: its package.json says ${pm.name}@${pm.version}`);
   }
   const tools = compileTools(pm);
-  const sourceText = await readEntry(dir, pm.manifest.entry, what);
+  const sourceText = verified ? verifiedEntry(verified, pm.manifest.entry, what) : await readEntry(dir, pm.manifest.entry, what);
 
   let slots: Record<string, string>;
   let allowedNet: readonly string[];
@@ -353,9 +368,9 @@ async function loadFrom(dir: string, source: PackageSource): Promise<LoadedPacka
  */
 export async function loadPackage(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
   if (source.kind === 'dev') return loadFrom(resolve(source.dir), source);
-  // Verification comes before anything in the package is read.
-  await options.verify(source.entry, options.home);
-  return loadFrom(join(options.home.dir, source.entry.dir), source);
+  // Verification comes before anything in the package is read; the loader then reads only the verified bytes.
+  const verified = await options.verify(source.entry, options.home);
+  return loadFrom(verified.dir, source, verified.files);
 }
 
 /**

@@ -11,6 +11,11 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   sign: () => import('./sign.ts'),
   verify: () => import('./verify.ts'),
   trust: () => import('./trust.ts'),
+  install: () => import('./install.ts'),
+  list: () => import('./list.ts'),
+  remove: () => import('./remove.ts'),
+  grant: () => import('./grant.ts'),
+  revoke: async () => (await import('./grant.ts')).revoke,
 };
 
 /** One line per command for --help. */
@@ -21,4 +26,9 @@ export const SUMMARIES: Record<string, string> = {
   sign: 'sign a package tarball (keyed, or keyless with Sigstore)',
   verify: 'verify a file against a Sigstore bundle, like cosign verify-blob',
   trust: 'manage trusted publishers (add-key, add-identity, list, remove)',
+  install: 'verify a signed package, ask consent to its capabilities, install it',
+  list: 'list the installed packages with their signer and grant',
+  remove: 'uninstall a package',
+  grant: 'bind slots of an installed package (SLOT=DIR or SLOT=RULE)',
+  revoke: 'unbind slots of an installed package',
 };

@@ -16,7 +16,7 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { HostError } from '../errors.ts';
 
 /** The public-good Sigstore trusted root shipped in keys/. */
-export const PUBLIC_GOOD_TRUSTED_ROOT = fileURLToPath(new URL('../../keys/trusted_root.public-good.json', import.meta.url));
+export const PUBLIC_GOOD_TRUSTED_ROOT = fileURLToPath(new URL(`${/\/dist\/host\/signing\/[^/]*$/.test(import.meta.url) ? '../../../' : '../../'}keys/trusted_root.public-good.json`, import.meta.url));
 
 const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(?:\.v0\.\d+)?\+json(?:;version=0\.\d+)?$/;
 

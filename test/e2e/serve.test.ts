@@ -5,13 +5,14 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../helpers/host.ts';
 import type { HostHandle } from '../helpers/host.ts';
+import { digestTree } from '../helpers/installed.ts';
 
 let host: HostHandle;
 let api: Server;
@@ -224,7 +225,8 @@ describe('mcp-warden serve with installed packages', () => {
       mkdirSync(join(home, 'packages'), { recursive: true });
       cpSync(join(FIXTURES, name), join(home, dir), { recursive: true });
     };
-    const entry = (dir: string) => ({ version: '1.0.0', integrity: 'sha512-test', signer: 'test', dir, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString() });
+    // Copied by hand, so the lock records the digests install would have (serve re-checks them).
+    const entry = (dir: string) => ({ version: '1.0.0', integrity: 'sha512-test', signer: 'test', dir, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: existsSync(join(home, dir)) ? digestTree(join(home, dir)) : { 'package.json': 'sha512-x' } });
     install('greeter', 'packages/greeter@1.0.0');
     // A lock entry whose directory is missing: refused, the others load.
     writeFileSync(join(home, 'lock.json'), JSON.stringify({ version: 1, packages: { greeter: entry('packages/greeter@1.0.0'), ghost: entry('packages/ghost@1.0.0') } }));

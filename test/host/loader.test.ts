@@ -13,7 +13,12 @@ function devPackage(tools: unknown[]): string {
   return dir;
 }
 
-const options = () => ({ home: homeLayout(tempDir('warden-loader-home-')), verify: async () => undefined });
+const options = () => ({
+  home: homeLayout(tempDir('warden-loader-home-')),
+  verify: async () => {
+    throw new Error('only --dev packages are loaded here');
+  },
+});
 const source = (dir: string) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } });
 
 describe('loadPackage validators', () => {

@@ -1,0 +1,95 @@
+/**
+ * `mcp-warden install TARBALL_OR_HTTPS_URL`: verifies a signed package against the home's trust policy,
+ * shows what it asks for, asks for consent, and installs it atomically (host/install/install.ts).
+ */
+import { resolve } from 'node:path';
+import { HostError } from '../errors.ts';
+import { homeLayout, resolveHomeDir } from '../home.ts';
+import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
+import { parseSlotBindings } from '../install/grant.ts';
+import { installPackage } from '../install/install.ts';
+import { describeSignerId } from '../install/signer.ts';
+import { readInstallSource } from '../install/source.ts';
+import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { parseFlags, runCommand, writeJson } from './cli-support.ts';
+import type { CommandIO } from './io.ts';
+
+export const USAGE = `Usage: mcp-warden install TARBALL_OR_HTTPS_URL [--bundle FILE] [--yes] [--grant SLOT=VALUE]...
+                          [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--home DIR] [--json]
+
+Installs a signed tool package into the home directory. In order: the tarball is read under size caps;
+its Sigstore bundle (--bundle, else TARBALL.sigstore.json, or URL.sigstore.json) must verify: integrity,
+the statement naming this package's name, version and digest, and a signer trusted for this package
+name (see "mcp-warden trust"); the manifest must be valid and its entry file present. Then the
+capabilities it asks for are shown and you are asked to consent (on a terminal; --yes for scripts), and
+the package is installed atomically and recorded in <home>/lock.json.
+
+Updates: a lower version is refused unless --allow-downgrade; another signer than the installed
+version's is refused unless --trust-new-signer; capabilities the installed version was not granted are
+shown as a diff and need fresh consent.
+
+Options:
+  --bundle FILE         the Sigstore bundle (default: TARBALL.sigstore.json)
+  --yes                 consent to the capabilities shown (non-interactive)
+  --grant SLOT=VALUE    bind a slot: a directory for a file slot, a network rule for a host slot (repeatable)
+  --allow-downgrade     allow installing a lower version than the installed one
+  --trust-new-signer    allow an update signed by another (trusted) signer than the installed version
+  --trusted-root FILE   Sigstore trusted root for keyless bundles (default: the public-good root in keys/)
+  --home DIR            home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
+  --json                machine-readable output
+  --help                show this help
+
+Exit status: 0 installed, 1 refused (nothing changed), 2 usage error.
+`;
+
+const OPTIONS = {
+  bundle: { type: 'string' },
+  yes: { type: 'boolean' },
+  grant: { type: 'string', multiple: true },
+  'allow-downgrade': { type: 'boolean' },
+  'trust-new-signer': { type: 'boolean' },
+  'trusted-root': { type: 'string' },
+  home: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+export function run(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, 'install', USAGE, argv, async (json) => {
+    const { values, positionals } = parseFlags(argv, OPTIONS);
+    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one tarball or https URL');
+    const bindings = parseSlotBindings(values.grant ?? []);
+    const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
+    const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : undefined;
+    const source = await readInstallSource(positionals[0] as string, values.bundle, io.cwd);
+    const interactive = !json && canPrompt(io);
+    const r = await installPackage(home, source, {
+      bindings,
+      yes: values.yes === true,
+      allowDowngrade: values['allow-downgrade'] === true,
+      trustNewSigner: values['trust-new-signer'] === true,
+      cwd: io.cwd,
+      ...(trustMaterial ? { trustMaterial } : {}),
+      ...(interactive ? { ask: (summary: string) => (io.stderr.write(summary), askConsent(io, 'Install it with these capabilities? [y/N] ')) } : {}),
+    });
+    if (json) {
+      writeJson(io, {
+        ok: true,
+        name: r.name,
+        version: r.version,
+        integrity: r.integrity,
+        signer: r.signer,
+        publisher: r.publisher,
+        grant: r.entry.grant,
+        dir: r.entry.dir,
+        ...(r.previousVersion ? { previousVersion: r.previousVersion, diff: r.diff } : {}),
+        unboundSlots: r.unbound.map((s) => s.slot),
+      });
+    } else {
+      io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff));
+      const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
+      io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,48 @@
+/** `mcp-warden remove NAME`: uninstalls a package (the lock first, then its files). */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HostError } from '../errors.ts';
+import { homeLayout, readLock, resolveHomeDir } from '../home.ts';
+import { writeLockAtomic } from '../install/lock-write.ts';
+import { withHomeMutex } from '../install/mutex.ts';
+import { cleanOrphans } from '../install/recovery.ts';
+import { parseFlags, runCommand, writeJson } from './cli-support.ts';
+import type { CommandIO } from './io.ts';
+
+export const USAGE = `Usage: mcp-warden remove NAME [--home DIR] [--json]
+
+Uninstalls a package: it is dropped from <home>/lock.json (a running serve stops serving it), then its
+files are deleted.
+
+Options:
+  --home DIR   home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
+  --json       machine-readable output
+  --help       show this help
+`;
+
+const OPTIONS = { home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+export function run(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, 'remove', USAGE, argv, async (json) => {
+    const { values, positionals } = parseFlags(argv, OPTIONS);
+    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one package name');
+    const name = positionals[0] as string;
+    const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
+    const removed = await withHomeMutex(home, async () => {
+      const lock = await readLock(home);
+      const entry = Object.hasOwn(lock.packages, name) ? lock.packages[name] : undefined;
+      if (!entry) throw new HostError('NOT_INSTALLED', `${name.slice(0, 214)} is not installed`);
+      const packages = { ...lock.packages };
+      delete packages[name];
+      const next = { version: 1 as const, packages };
+      // The lock is the commit point; the directory is an orphan from then on.
+      await writeLockAtomic(home, next);
+      await rm(join(home.dir, entry.dir), { recursive: true, force: true });
+      await cleanOrphans(home, next);
+      return entry;
+    });
+    if (json) writeJson(io, { ok: true, removed: name, version: removed.version });
+    else io.stdout.write(`removed ${name}@${removed.version}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Showing what a package asks for and asking the user, on a terminal, whether to grant it.
+ *
+ * Threat: consent is only meaningful if the user saw what they agreed to and a script cannot agree by
+ * accident. Without a terminal the answer must come from an explicit --yes; with one, only a typed
+ * "y"/"yes" agrees. Descriptions come from the manifest (untrusted): they are shown bounded, with control
+ * characters removed, so a package cannot rewrite the prompt with terminal escapes.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { CommandIO } from '../commands/io.ts';
+import type { LockGrant } from '../home.ts';
+import type { PackageManifest } from '../manifest.ts';
+import type { GrantDiff, SlotInfo } from './grant.ts';
+
+/** Manifest text made safe to print: no control characters, bounded. */
+export function printable(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** The capability summary shown before consent (and printed by install). */
+export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: readonly SlotInfo[], diff?: GrantDiff): string {
+  const lines: string[] = [];
+  lines.push(`${printable(pm.name, 214)}@${printable(pm.version, 64)} provides ${pm.manifest.tools.length} tool(s): ${pm.manifest.tools.map((t) => printable(t.name, 64)).join(', ')}`);
+  if (diff) {
+    lines.push('This update changes what the package may use:');
+    for (const r of diff.added.net) lines.push(`  + network  ${printable(r)}`);
+    for (const r of diff.added.fs) lines.push(`  + files    ${printable(r)}`);
+    for (const r of diff.removed.net) lines.push(`  - network  ${printable(r)}`);
+    for (const r of diff.removed.fs) lines.push(`  - files    ${printable(r)}`);
+    if (diff.added.net.length + diff.added.fs.length + diff.removed.net.length + diff.removed.fs.length === 0) lines.push('  (no change)');
+  } else {
+    lines.push('It will be allowed to use:');
+    for (const r of grant.net) lines.push(`  network  ${printable(r)}`);
+    for (const r of grant.fs) lines.push(`  files    ${printable(r)}`);
+    if (grant.net.length + grant.fs.length === 0) lines.push('  nothing outside its sandbox (no network, no files)');
+  }
+  for (const s of unbound) {
+    const what = s.kind === 'path' ? `a directory (${s.access ?? 'read'})` : 'a network host';
+    lines.push(`  not granted: slot "${printable(s.slot, 32)}", ${what}${s.description ? `: ${printable(s.description)}` : ''} (bind it with --grant ${s.slot}=…)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Whether a human can be asked: standard input and standard error are terminals. */
+export function canPrompt(io: CommandIO): boolean {
+  const stdin = (io.stdin ?? process.stdin) as Readable & { isTTY?: boolean };
+  return stdin.isTTY === true && (io.stderr as { isTTY?: boolean }).isTTY === true;
+}
+
+/** Asks a yes/no question on the terminal; only "y" or "yes" is consent. */
+export async function askConsent(io: CommandIO, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin ?? process.stdin, output: io.stderr, terminal: false });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(question, resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * `install` as a library: verify, check, ask, commit. The command (host/commands/install.ts) parses
+ * flags and prints; this decides.
+ *
+ * Order (docs/signing.md, "What is checked"): the tarball is safe to read and the signature, integrity,
+ * subject and signer verify against the home's trust policy (host/trust/verify-trusted.ts); the manifest
+ * is valid and its entry file is in the tarball; the update rules hold (no downgrade, same signer, same
+ * bytes for the same version); the user consents to the capabilities; then the package is committed
+ * atomically (host/install/commit.ts). The first failure refuses and nothing in the home changes.
+ */
+import semver from 'semver';
+import ssri from 'ssri';
+import type { TrustMaterial } from '@sigstore/verify';
+import { HostError } from '../errors.ts';
+import { ensureHome, readLock } from '../home.ts';
+import type { Home, LockEntry, LockGrant } from '../home.ts';
+import { MAX_ENTRY_BYTES } from '../loader.ts';
+import { parsePackageManifest } from '../manifest.ts';
+import type { PackageManifest } from '../manifest.ts';
+import { readTarball } from '../pack/extract.ts';
+import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { loadTrustPolicy } from '../trust/policy.ts';
+import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
+import { commitInstall } from './commit.ts';
+import { describeRequest } from './consent.ts';
+import type { CommitHooks } from './commit.ts';
+import { digestFiles } from './file-digests.ts';
+import { diffGrants, planGrant } from './grant.ts';
+import type { GrantDiff, SlotInfo } from './grant.ts';
+import { withHomeMutex } from './mutex.ts';
+import { cleanOrphans } from './recovery.ts';
+import { refineUntrusted, signerId } from './signer.ts';
+import type { InstallSource } from './source.ts';
+
+export interface InstallOptions {
+  /** --grant SLOT=VALUE bindings. */
+  readonly bindings: Readonly<Record<string, string>>;
+  /** --yes: consent given in advance (for scripts). */
+  readonly yes: boolean;
+  readonly allowDowngrade: boolean;
+  readonly trustNewSigner: boolean;
+  /** Sigstore trusted root for keyless bundles (default: the public-good root in keys/). */
+  readonly trustMaterial?: TrustMaterial;
+  /** Resolves relative --grant paths. */
+  readonly cwd: string;
+  /**
+   * Asks the user (on a terminal) to consent to `summary`; absent when there is no terminal. Only called
+   * when consent is needed and --yes was not given.
+   */
+  readonly ask?: (summary: string) => Promise<boolean>;
+  readonly hooks?: CommitHooks;
+}
+
+export interface InstallResult {
+  readonly name: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly signer: string;
+  readonly publisher: string;
+  readonly entry: LockEntry;
+  readonly previousVersion?: string;
+  /** Set for an update: how the grant changed. */
+  readonly diff?: GrantDiff;
+  readonly unbound: readonly SlotInfo[];
+  readonly manifest: PackageManifest;
+}
+
+/** Whether an update needs fresh consent: it gains a rule the user did not type in --grant just now. */
+function needsConsent(diff: GrantDiff, grant: LockGrant, bindings: Readonly<Record<string, string>>): boolean {
+  const typed = new Set(Object.entries(grant.slots).filter(([slot]) => bindings[slot] !== undefined).map(([, value]) => value));
+  const byUser = (rule: string): boolean => typed.has(rule) || typed.has(rule.replace(/^(read|write):/, ''));
+  return [...diff.added.net, ...diff.added.fs].some((r) => !byUser(r));
+}
+
+/** The verified, checked package, before any change to the home. */
+function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof loadTrustPolicy>>, material: TrustMaterial): { pm: PackageManifest; trusted: ReturnType<typeof verifyTrustedPackage>; files: ReturnType<typeof readTarball> } {
+  let trusted;
+  try {
+    trusted = verifyTrustedPackage(source.tarball, source.bundleJson, policy, { trustMaterial: material });
+  } catch (e) {
+    throw refineUntrusted(e, source.tarball, source.bundleJson, policy, material);
+  }
+  // Belt and braces: the bytes we are about to extract are the ones whose integrity was signed.
+  try {
+    ssri.checkData(source.tarball, trusted.package.integrity, { error: true });
+  } catch (e) {
+    throw new HostError('INTEGRITY_MISMATCH', 'the tarball does not match its signed integrity', { cause: e });
+  }
+  const files = readTarball(source.tarball);
+  const pkgJson = files.find((f) => f.path === 'package.json');
+  if (!pkgJson) throw new HostError('TARBALL_INVALID', 'tarball: has no package/package.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(pkgJson.data.toString('utf8'));
+  } catch {
+    throw new HostError('MANIFEST_INVALID', 'package.json is not valid JSON');
+  }
+  const pm = parsePackageManifest(json);
+  // The statement's subject was checked against this package.json by verification; a mismatch here would
+  // mean two different readings of one tarball.
+  if (pm.name !== trusted.package.name || pm.version !== trusted.package.version) {
+    throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.package.name}@${trusted.package.version}, the tarball holds ${pm.name}@${pm.version}`);
+  }
+  const entry = files.find((f) => f.path === pm.manifest.entry);
+  if (!entry) throw new HostError('PACKAGE_INVALID', `${pm.name}: the manifest's entry file "${pm.manifest.entry}" is not in the tarball`);
+  if (entry.data.length > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${pm.name}: the entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
+  return { pm, trusted, files };
+}
+
+/**
+ * Installs (or updates) a package into the home.
+ * @throws HostError — any verification or policy refusal; nothing in the home has changed then.
+ */
+export async function installPackage(home: Home, source: InstallSource, options: InstallOptions): Promise<InstallResult> {
+  const policy = await loadTrustPolicy(home.trustFile);
+  const material = options.trustMaterial ?? loadTrustMaterial();
+  const { pm, trusted, files } = verifyAndCheck(source, policy, material);
+  const signer = signerId(trusted.signer);
+  await ensureHome(home);
+
+  return withHomeMutex(home, async () => {
+    const lock = await readLock(home);
+    // Recovery: whatever an interrupted earlier run left behind goes first.
+    await cleanOrphans(home, lock);
+    const previous = lock.packages[pm.name];
+    if (previous) {
+      if (semver.valid(previous.version) && semver.lt(pm.version, previous.version) && !options.allowDowngrade) {
+        throw new HostError('VERSION_DOWNGRADE', `${pm.name}@${previous.version} is installed; ${pm.version} is older (--allow-downgrade to install it anyway)`);
+      }
+      if (previous.version === pm.version && previous.integrity !== trusted.package.integrity) {
+        throw new HostError('VERSION_CONFLICT', `${pm.name}@${pm.version} is installed with other contents (${previous.integrity.slice(0, 24)}…): the same version cannot change`);
+      }
+      if (previous.signer !== signer && !options.trustNewSigner) {
+        throw new HostError('SIGNER_CHANGED', `${pm.name} was installed from another signer than this update's (--trust-new-signer to accept ${trusted.publisher.name})`);
+      }
+    }
+    const { grant, unbound } = await planGrant(pm, options.bindings, previous?.grant, options.cwd);
+    const diff = diffGrants(previous?.grant, grant);
+    // A new package always needs consent (it will run); an update only when it gains capabilities.
+    if ((!previous || needsConsent(diff, grant, options.bindings)) && !options.yes) {
+      const summary = describeForConsent(pm, previous, grant, unbound, diff);
+      const agreed = options.ask ? await options.ask(summary) : false;
+      if (!agreed) {
+        if (previous) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${previous.version} was not granted; review them and consent on a terminal or with --yes`);
+        throw new HostError('CONSENT_REQUIRED', options.ask ? 'installation declined' : `${pm.name} needs your consent to its capabilities: run on a terminal, or pass --yes (and --grant SLOT=VALUE)`);
+      }
+    }
+    const { entry } = await commitInstall(
+      home,
+      lock,
+      pm.name,
+      source.tarball,
+      {
+        version: pm.version,
+        integrity: trusted.package.integrity,
+        signer,
+        grant,
+        installedAt: new Date().toISOString(),
+        files: digestFiles(files),
+      },
+      options.hooks,
+    );
+    return {
+      name: pm.name,
+      version: pm.version,
+      integrity: trusted.package.integrity,
+      signer,
+      publisher: trusted.publisher.name,
+      entry,
+      ...(previous ? { previousVersion: previous.version, diff } : {}),
+      unbound,
+      manifest: pm,
+    };
+  });
+}
+
+function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff): string {
+  return describeRequest(pm, grant, unbound, previous ? diff : undefined);
+}

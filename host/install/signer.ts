@@ -1,0 +1,59 @@
+/**
+ * The signer of an installed package as recorded in lock.json, and a precise reason when a keyless
+ * signer is not trusted.
+ *
+ * Threat: an update must come from the signer the user accepted at install. The recorded form is
+ * canonical and unambiguous (a key by its id, an identity by its exact issuer and identity, JSON-encoded
+ * so no identity string can be crafted to equal another pair), never the publisher's local name, which
+ * the user may later re-point at another key.
+ */
+import type { TrustMaterial } from '@sigstore/verify';
+import { HostError, isHostError } from '../errors.ts';
+import { inspectBundle, verifyKeylessSignature } from '../signing/verify.ts';
+import type { VerifiedSigner } from '../signing/verify.ts';
+import type { TrustPolicy } from '../trust/policy.ts';
+
+/** The canonical signer string of lock.json: "key:<hex key id>" or "keyless:[issuer, identity]". */
+export function signerId(signer: VerifiedSigner): string {
+  return signer.kind === 'key' ? `key:${signer.keyId}` : `keyless:${JSON.stringify([signer.issuer, signer.identity])}`;
+}
+
+/** A readable form of a recorded signer string. */
+export function describeSignerId(id: string): string {
+  if (id.startsWith('key:')) return `key ${id.slice(4)}`;
+  if (id.startsWith('keyless:')) {
+    try {
+      const [issuer, identity] = JSON.parse(id.slice(8)) as [string, string];
+      return `${identity} (issuer ${issuer})`;
+    } catch {
+      return id;
+    }
+  }
+  return id;
+}
+
+/**
+ * Refines an UNTRUSTED_SIGNER refusal of a keyless bundle: IDENTITY_MISMATCH when a trusted publisher has
+ * this issuer but another identity (`evil-user@example.com` is not `user@example.com`), ISSUER_MISMATCH
+ * when one has this identity from another issuer. The refusal stands either way; only its code and
+ * message become more precise. Other errors are returned unchanged.
+ */
+export function refineUntrusted(error: unknown, tarball: Uint8Array, bundleJson: unknown, policy: TrustPolicy, material: TrustMaterial): unknown {
+  if (!isHostError(error) || error.code !== 'UNTRUSTED_SIGNER') return error;
+  let actual: { identity: string; issuer: string };
+  try {
+    const inspected = inspectBundle(tarball, bundleJson, { requirePackage: true });
+    if (!inspected.keyless) return error;
+    actual = verifyKeylessSignature(inspected, material);
+  } catch {
+    return error;
+  }
+  const identities = policy.publishers.filter((p) => p.kind === 'identity');
+  if (identities.some((p) => p.identity === actual.identity && p.issuer !== actual.issuer)) {
+    return new HostError('ISSUER_MISMATCH', `${actual.identity} is trusted only from another OIDC issuer, not ${actual.issuer}`);
+  }
+  if (identities.some((p) => p.issuer === actual.issuer && p.identity !== actual.identity)) {
+    return new HostError('IDENTITY_MISMATCH', `the certificate identity ${actual.identity} (issuer ${actual.issuer}) is not exactly a trusted identity`);
+  }
+  return error;
+}
