@@ -1,13 +1,17 @@
 /**
- * The end-to-end demo: starts the built host (`node dist/host/cli.js serve --dev …`) on the example
- * packages, drives it with the MCP SDK's Client over real stdio, and prints each call and its result.
- * A throwaway workspace directory and a local JSON API on 127.0.0.1 are the only things it grants.
+ * The end-to-end demo, through the real signed path: packs the example packages, generates a publisher
+ * key, signs them (keyed), trusts the key in a fresh home, installs them with consent (--yes) and grants
+ * (--grant), then starts the built host (`node dist/host/cli.js serve`) on the INSTALLED packages, drives
+ * it with the MCP SDK's Client over real stdio, and prints each call and its result — including refused
+ * capabilities, a tampered tarball refused at install and a package tampered with after install refused
+ * by serve. Offline: a throwaway workspace and a local JSON API on 127.0.0.1 are all it grants.
  *
  * Run: npm run demo   (builds first)
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { appendFile, cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -82,17 +86,83 @@ function show(result: CallToolResult): string {
   return result.isError ? red(body) : body;
 }
 
+const cliPath = join(root, 'dist', 'host', 'cli.js');
+
+/** Runs `mcp-warden ARGS` (the built CLI), printing the command and its output; resolves to the exit code. */
+let demoCwd = root;
+let workspaceDir = '';
+
+function mcpWarden(args: string[], options: { quiet?: boolean; expectFail?: boolean } = {}): Promise<number> {
+  const shown = args.map((a) => a.replace(root, '.').replace(workspaceDir || '\0', '$WORKSPACE')).join(' ');
+  console.log(`${dim('$')} mcp-warden ${shown}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: demoCwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = out.trimEnd().split('\n').filter((l) => l && !l.includes('NOT encrypted'));
+      if (!options.quiet || code !== 0) for (const l of lines) console.log(code === 0 ? dim(`    ${l}`) : red(`    ${l}`));
+      if ((code !== 0) !== (options.expectFail ?? false)) reject(new Error(`mcp-warden ${args[0]} exited ${code}`));
+      else resolve(code ?? -1);
+    });
+  });
+}
+
+/** Publisher side, then user side: pack, keygen, sign, trust, install. */
+async function publishAndInstall(work: string, grants: Record<string, string[]>): Promise<void> {
+  const home = 'home';
+  console.log(bold('1. The publisher packs and signs the four example packages'));
+  await mcpWarden(['keygen', '--out', 'acme']);
+  for (const name of Object.keys(grants)) {
+    await mcpWarden(['pack', join(root, 'tool-packages', name), '--out', 'dist'], { quiet: true });
+    await mcpWarden(['sign', `dist/${name}-1.0.0.tgz`, '--key', 'acme.key'], { quiet: name !== 'text-tools' });
+  }
+  console.log();
+  console.log(bold('2. The user trusts the publisher\'s key and installs the packages (verify, consent, atomic install)'));
+  await mcpWarden(['trust', 'add-key', 'acme.pub', '--name', 'acme', '--home', home]);
+  for (const [name, extra] of Object.entries(grants)) {
+    await mcpWarden(['install', `dist/${name}-1.0.0.tgz`, '--yes', ...extra, '--home', home], { quiet: name !== 'http-json' });
+  }
+  console.log();
+  console.log(bold('3. A tarball changed after signing is refused, and nothing is installed'));
+  const copy = join(work, 'evil-src');
+  await cp(join(root, 'tool-packages', 'number-crunch'), copy, { recursive: true });
+  await appendFile(join(copy, 'index.js'), '\n// a backdoor would go here\n');
+  await mcpWarden(['pack', 'evil-src', '--out', 'evil'], { quiet: true });
+  const evil = 'evil/number-crunch-1.0.0.tgz';
+  await mcpWarden(['install', evil, '--bundle', 'dist/number-crunch-1.0.0.tgz.sigstore.json', '--yes', '--home', home], { expectFail: true });
+  await mcpWarden(['list', '--home', home]);
+  console.log();
+}
+
 async function main(): Promise<void> {
   const api = await startApi();
   const workspace = await makeWorkspace();
-  const home = await mkdtemp(join(tmpdir(), 'mcp-warden-demo-home-'));
-  const pkgs = ['text-tools', 'http-json', 'file-search', 'number-crunch'].map((p) => join(root, 'tool-packages', p));
-  const args = [join(root, 'dist', 'host', 'cli.js'), 'serve', '--home', home, ...pkgs.flatMap((p) => ['--dev', p])];
-  args.push('--grant', `workspace=${workspace}`, '--grant', `api=${api.url}`);
+  const work = await mkdtemp(join(tmpdir(), 'mcp-warden-demo-'));
+  const home = join(work, 'home');
+  const args = [cliPath, 'serve', '--home', home];
+  demoCwd = work;
+  workspaceDir = workspace;
 
-  console.log(bold('mcp-warden demo'));
-  console.log(dim(`  host:      node ${args.map((a) => a.replace(root, '.')).join(' ')}`));
-  console.log(dim(`  workspace: ${workspace}   api: ${api.url}\n`));
+  console.log(bold('mcp-warden demo: the signed path, offline'));
+  console.log(dim(`  in ${work} (home: ./home)   $WORKSPACE: ${workspace}   api: ${api.url}\n`));
+  try {
+    await publishAndInstall(work, {
+      'text-tools': [],
+      'http-json': ['--grant', `api=${api.url}`],
+      'file-search': ['--grant', `workspace=${workspace}`],
+      'number-crunch': [],
+    });
+  } catch (e) {
+    console.error(red(`demo failed: ${(e as Error).message}`));
+    process.exitCode = 1;
+    api.close();
+    return;
+  }
+  console.log(bold('4. serve the installed packages to an MCP client over stdio'));
+  console.log(dim(`  host: node ${args.map((a) => a.replace(root, '.').replace(work, '.')).join(' ')}\n`));
 
   const transport = new StdioClientTransport({ command: process.execPath, args, stderr: 'pipe' });
   let stderr = '';
@@ -135,8 +205,23 @@ async function main(): Promise<void> {
     } catch (e) {
       console.log(`${bold('→')} ${bold('nope__missing')}   ${dim('(unknown tool)')}\n${red(`    JSON-RPC error: ${(e as Error).message}`)}\n`);
     }
-    console.log(green('demo finished: every call above went through the sandbox.'));
-    console.log(dim(`audit trail: ${join(home, 'audit.log')}`));
+    await client.close();
+
+    console.log(bold('5. A package tampered with after install is refused by serve; the others still load'));
+    await appendFile(join(home, 'packages', 'text-tools@1.0.0', 'index.js'), '\nexport const exfiltrate = () => "pwned";\n');
+    console.log(`${dim('$')} echo '…' >> home/packages/text-tools@1.0.0/index.js && mcp-warden serve --home home`);
+    const again = new StdioClientTransport({ command: process.execPath, args, stderr: 'pipe' });
+    let stderr2 = '';
+    again.stderr?.on('data', (c: Buffer) => (stderr2 += c.toString()));
+    const client2 = new Client({ name: 'mcp-warden-demo', version: '1.0.0' });
+    await client2.connect(again);
+    const after = (await client2.listTools()).tools.map((t) => t.name);
+    await client2.close();
+    for (const l of stderr2.split('\n').filter((x) => x.includes('REFUSED'))) console.log(red(`    ${l}`));
+    console.log(dim(`    tools/list → ${after.length} tools, none from text-tools: ${after.every((n) => !n.startsWith('text-tools__'))}`));
+    console.log();
+    console.log(green('demo finished: signed, verified, installed with consent, and every call went through the sandbox.'));
+    console.log(dim(`audit trail: ${join(home, 'audit.log')} (the demo directory is kept for inspection)`));
   } catch (e) {
     console.error(red(`demo failed: ${(e as Error).message}`));
     console.error(dim(stderr));
