@@ -71,10 +71,28 @@ export async function commitInstall(
   tarball: Uint8Array,
   entry: Omit<LockEntry, 'dir'>,
   hooks: CommitHooks = {},
+  /** The lock's directory of this very version, already verified intact: only the lock changes (e.g. the grant). */
+  reuseDir?: string,
 ): Promise<{ lock: LockFile; entry: LockEntry }> {
+  const dir = reuseDir ?? (await extractInto(home, lock, name, entry.version, tarball, hooks));
+  const committed: LockEntry = { ...entry, dir };
+  const next: LockFile = { version: 1, packages: { ...lock.packages, [name]: committed } };
+  await writeLockAtomic(home, next, () => hooks.at?.('lock-written'));
+  await hooks.at?.('committed');
+
+  // After the commit: the previous version's directory is no longer named by the lock.
+  const old = lock.packages[name];
+  if (old && old.dir !== dir && !Object.values(next.packages).some((e) => e.dir === old.dir)) {
+    await rm(join(home.dir, old.dir), { recursive: true, force: true });
+  }
+  return { lock: next, entry: committed };
+}
+
+/** Extracts into a temporary directory, makes it durable and renames it into place; returns its lock `dir`. */
+async function extractInto(home: Home, lock: LockFile, name: string, version: string, tarball: Uint8Array, hooks: CommitHooks): Promise<string> {
   await mkdir(home.packagesDir, { recursive: true, mode: 0o755 });
   const tmp = join(home.packagesDir, `${TMP_DIR_PREFIX}${randomBytes(8).toString('hex')}`);
-  const dir = targetDir(lock, name, entry.version);
+  const dir = targetDir(lock, name, version);
   const target = join(home.dir, dir);
   try {
     await extractTarball(tarball, tmp);
@@ -90,16 +108,5 @@ export async function commitInstall(
     throw e;
   }
   await hooks.at?.('renamed');
-
-  const committed: LockEntry = { ...entry, dir };
-  const next: LockFile = { version: 1, packages: { ...lock.packages, [name]: committed } };
-  await writeLockAtomic(home, next, () => hooks.at?.('lock-written'));
-  await hooks.at?.('committed');
-
-  // After the commit: the previous version's directory is no longer named by the lock.
-  const old = lock.packages[name];
-  if (old && old.dir !== dir && !Object.values(next.packages).some((e) => e.dir === old.dir)) {
-    await rm(join(home.dir, old.dir), { recursive: true, force: true });
-  }
-  return { lock: next, entry: committed };
+  return dir;
 }

@@ -20,6 +20,7 @@ import type { PackageManifest } from '../manifest.ts';
 import { readTarball } from '../pack/extract.ts';
 import { loadTrustMaterial } from '../signing/trust-root.ts';
 import { loadTrustPolicy } from '../trust/policy.ts';
+import { verifyInstalled } from '../verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
 import { describeRequest } from './consent.ts';
@@ -145,6 +146,14 @@ export async function installPackage(home: Home, source: InstallSource, options:
         throw new HostError('CONSENT_REQUIRED', options.ask ? 'installation declined' : `${pm.name} needs your consent to its capabilities: run on a terminal, or pass --yes (and --grant SLOT=VALUE)`);
       }
     }
+    // Reinstalling the installed version: keep its directory if it is intact, else extract afresh (repair).
+    let reuseDir: string | undefined;
+    if (previous && previous.version === pm.version) {
+      reuseDir = await verifyInstalled({ name: pm.name, ...previous }, home).then(
+        () => previous.dir,
+        () => undefined,
+      );
+    }
     const { entry } = await commitInstall(
       home,
       lock,
@@ -159,6 +168,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
         files: digestFiles(files),
       },
       options.hooks,
+      reuseDir,
     );
     return {
       name: pm.name,
