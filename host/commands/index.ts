@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   remove: () => import('./remove.ts'),
   grant: () => import('./grant.ts'),
   revoke: async () => (await import('./grant.ts')).revoke,
+  init: () => import('./init.ts'),
 };
 
 /** One line per command for --help. */
@@ -31,4 +32,5 @@ export const SUMMARIES: Record<string, string> = {
   remove: 'uninstall a package',
   grant: 'bind slots of an installed package (SLOT=DIR or SLOT=RULE)',
   revoke: 'unbind slots of an installed package',
+  init: 'scaffold a TypeScript tool package (manifest, esbuild bundle, test)',
 };

@@ -1,0 +1,130 @@
+/**
+ * `mcp-warden init DIR`: the files of a new tool package. TypeScript source typed with the sandbox's API
+ * (types/tool-api.d.ts, copied in), a manifest asking for nothing (default deny: the author adds
+ * capabilities deliberately), an esbuild bundle into the single entry file the sandbox runs, and a test.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HostError } from '../errors.ts';
+
+/** The esbuild the scaffold builds with: the version mcp-warden itself is built and tested with. */
+export const SCAFFOLD_ESBUILD_VERSION = '^0.28.2';
+
+/** The bundle command of the scaffold's `npm run build` (one ES module, no imports left: the sandbox has no module loader). */
+export const SCAFFOLD_BUILD_ARGS = ['src/index.ts', '--bundle', '--format=esm', '--platform=neutral', '--target=es2023', '--outfile=dist/index.js'] as const;
+
+/** types/tool-api.d.ts of this installation (from the sources, or from dist/ when built). */
+function toolApiTypesPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const p = join(here, up, 'types', 'tool-api.d.ts');
+    if (existsSync(p)) return p;
+  }
+  throw new HostError('PACKAGE_INVALID', 'types/tool-api.d.ts is missing from this mcp-warden installation');
+}
+
+/** An npm package name from a directory name: lowercase, other characters folded to "-". */
+export function packageNameFor(dir: string): string {
+  const name = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|[-]+$/g, '');
+  return name || 'my-tool';
+}
+
+function files(name: string, types: string): Record<string, string> {
+  const manifest = {
+    name,
+    version: '0.1.0',
+    description: 'An mcp-warden tool package.',
+    type: 'module',
+    private: true,
+    files: ['dist'],
+    scripts: {
+      build: `esbuild ${SCAFFOLD_BUILD_ARGS.join(' ')}`,
+      test: 'npm run build && node --test test/index.test.mjs',
+      typecheck: 'tsc --noEmit',
+    },
+    devDependencies: { esbuild: SCAFFOLD_ESBUILD_VERSION },
+    mcpWarden: {
+      manifestVersion: 1,
+      entry: 'dist/index.js',
+      tools: [
+        {
+          name: 'greet',
+          title: 'Greet',
+          description: 'Greets someone by name.',
+          inputSchema: { type: 'object', properties: { who: { type: 'string', maxLength: 100 } }, required: ['who'], additionalProperties: false },
+          annotations: { readOnlyHint: true },
+        },
+      ],
+      capabilities: { net: [], fs: [] },
+    },
+  };
+  return {
+    'package.json': `${JSON.stringify(manifest, null, 2)}\n`,
+    'src/index.ts': `/**
+ * The tools of ${name}. Runs inside the mcp-warden sandbox: no Node APIs, no imports at run time (esbuild
+ * bundles your dependencies into dist/index.js). Network and files only through ctx.fetch and ctx.fs,
+ * and only what the manifest asks for and the user grants.
+ */
+import type { ToolContext, ToolHandlers } from '../types/tool-api.d.ts';
+
+interface GreetInput {
+  who: string;
+}
+
+export default {
+  async greet({ who }: GreetInput, ctx: ToolContext) {
+    ctx.progress(1, 1, 'done');
+    return \`Hello, \${who}!\`;
+  },
+} satisfies ToolHandlers;
+`,
+    'types/tool-api.d.ts': types,
+    'test/index.test.mjs': `// Runs the bundled tool with a stand-in context: "npm test" builds first.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import tools from '../dist/index.js';
+
+const ctx = { progress() {}, log() {}, paths: {}, signal: { aborted: false } };
+
+test('greet says hello', async () => {
+  assert.equal(await tools.greet({ who: 'Ada' }, ctx), 'Hello, Ada!');
+});
+`,
+    'tsconfig.json': `${JSON.stringify({ compilerOptions: { target: 'es2023', module: 'esnext', moduleResolution: 'bundler', strict: true, noEmit: true, allowImportingTsExtensions: true, lib: ['es2023'], types: [] }, include: ['src', 'types'] }, null, 2)}\n`,
+    '.gitignore': 'node_modules/\ndist/\n',
+    'README.md': `# ${name}
+
+An [mcp-warden](https://github.com/) tool package.
+
+\`\`\`sh
+npm install && npm test                       # bundle src/ into dist/index.js and test it
+mcp-warden serve --dev .                      # try it from an MCP client (unsigned: authors only)
+mcp-warden pack . --out release && mcp-warden sign release/*.tgz --key YOU.key   # publish
+\`\`\`
+
+Declare what the tools need in \`package.json\` → \`mcpWarden.capabilities\` (network hosts, directory
+slots); users see it and consent at install.
+`,
+  };
+}
+
+/**
+ * Writes the scaffold into `dir` (created; it must not exist or be empty).
+ * @returns the package name and the files written, relative to `dir`.
+ * @throws HostError USAGE when `dir` holds files
+ */
+export async function scaffold(dir: string): Promise<{ name: string; files: string[] }> {
+  if (existsSync(dir) && (await readdir(dir)).length > 0) throw new HostError('USAGE', `${dir} is not empty`);
+  const name = packageNameFor(dir);
+  const all = files(name, await readFile(toolApiTypesPath(), 'utf8'));
+  for (const [rel, text] of Object.entries(all)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), text, { flag: 'wx' });
+  }
+  return { name, files: Object.keys(all).sort() };
+}

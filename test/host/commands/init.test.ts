@@ -1,0 +1,52 @@
+/**
+ * `mcp-warden init` output works as generated: bundled with esbuild (the scaffold's own build command,
+ * with our esbuild), its own test passes, it type-checks against the sandbox API, and `serve --dev`
+ * serves its tool to an MCP client.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import * as init from '../../../host/commands/init.ts';
+import { ROOT, startHost } from '../../helpers/host.ts';
+import { runCommandModule } from '../../helpers/run-command.ts';
+import { tempDir } from '../../helpers/tool-package.ts';
+
+const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);
+
+describe('mcp-warden init', () => {
+  it('scaffolds a package that builds, tests, type-checks and runs under serve --dev', async () => {
+    const parent = tempDir('mcpw-init-');
+    const r = await runCommandModule(init, ['My Tool', '--json'], { cwd: parent });
+    expect(r.code).toBe(0);
+    const dir = join(parent, 'My Tool');
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; scripts: { build: string }; devDependencies: Record<string, string> };
+    expect(pkg.name).toBe('my-tool');
+    expect(pkg.devDependencies.esbuild).toBeDefined();
+
+    // The scaffold's own build script, run with our esbuild.
+    const [tool, ...args] = pkg.scripts.build.split(' ');
+    expect(tool).toBe('esbuild');
+    execFileSync(bin('esbuild'), args, { cwd: dir, stdio: 'pipe' });
+    execFileSync(process.execPath, ['--test', 'test/index.test.mjs'], { cwd: dir, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { stdio: 'pipe' });
+
+    const h = await startHost({ args: ['--dev', dir] });
+    try {
+      expect((await h.client.listTools()).tools.map((t) => t.name)).toEqual(['my-tool__greet']);
+      const res = (await h.client.callTool({ name: 'my-tool__greet', arguments: { who: 'Ada' } })) as CallToolResult;
+      expect(res.content[0]).toEqual({ type: 'text', text: 'Hello, Ada!' });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a directory that is not empty (exit 2) and answers --help', async () => {
+    const dir = tempDir('mcpw-init-full-');
+    writeFileSync(join(dir, 'keep.txt'), 'mine');
+    expect((await runCommandModule(init, [dir])).code).toBe(2);
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine');
+    expect((await runCommandModule(init, ['--help'])).stdout).toContain('Usage: mcp-warden init');
+  });
+});
