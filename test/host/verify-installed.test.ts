@@ -1,0 +1,72 @@
+/**
+ * serve's integrity re-check of installed packages: the directory must hold exactly the files recorded
+ * at install, each with its sha512; the verified bytes are what the loader gets.
+ */
+import { appendFileSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { homeLayout } from '../../host/home.ts';
+import type { InstalledPackage } from '../../host/home.ts';
+import { verifyInstalled } from '../../host/verify-installed.ts';
+import { asyncCodeOf } from '../helpers/codes.ts';
+import { digestTree } from '../helpers/installed.ts';
+import { tempDir } from '../helpers/tool-package.ts';
+
+function installed(): { home: ReturnType<typeof homeLayout>; pkg: InstalledPackage; dir: string } {
+  const home = homeLayout(tempDir('mcpw-verify-'));
+  const dir = join(home.packagesDir, 'echo@1.0.0');
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"name":"echo","version":"1.0.0"}');
+  writeFileSync(join(dir, 'lib', 'index.js'), 'export default {};');
+  const pkg: InstalledPackage = {
+    name: 'echo',
+    version: '1.0.0',
+    integrity: 'sha512-x',
+    signer: 'key:00',
+    dir: 'packages/echo@1.0.0',
+    grant: { net: [], fs: [], slots: {} },
+    installedAt: '2026-01-01T00:00:00Z',
+    files: digestTree(dir),
+  };
+  return { home, pkg, dir };
+}
+
+describe('verifyInstalled', () => {
+  it('returns the verified files of an intact package', async () => {
+    const { home, pkg } = installed();
+    const v = await verifyInstalled(pkg, home);
+    expect([...v.files.keys()].sort()).toEqual(['lib/index.js', 'package.json']);
+    expect(v.files.get('lib/index.js')?.toString()).toBe('export default {};');
+    expect(v).toMatchObject({ name: 'echo', version: '1.0.0', signer: 'key:00' });
+  });
+
+  it.each([
+    ['a modified file', (dir: string) => appendFileSync(join(dir, 'lib', 'index.js'), '//x')],
+    ['a missing file', (dir: string) => unlinkSync(join(dir, 'lib', 'index.js'))],
+    ['an added file', (dir: string) => writeFileSync(join(dir, 'extra.js'), '')],
+    ['a file replaced by a symlink to an identical copy', (dir: string) => {
+      writeFileSync(join(dir, '..', 'copy.js'), 'export default {};');
+      unlinkSync(join(dir, 'lib', 'index.js'));
+      symlinkSync(join(dir, '..', 'copy.js'), join(dir, 'lib', 'index.js'));
+    }],
+  ])('refuses %s (INTEGRITY_MISMATCH)', async (_what, tamper) => {
+    const { home, pkg, dir } = installed();
+    tamper(dir);
+    expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).toBe('INTEGRITY_MISMATCH');
+  });
+
+  it('refuses a lock entry that records no file digests (fail closed)', async () => {
+    const { home, pkg } = installed();
+    const { files: _f, ...bare } = pkg;
+    expect(await asyncCodeOf(() => verifyInstalled(bare, home))).toBe('INTEGRITY_MISMATCH');
+  });
+
+  it('refuses a package directory that is missing or a symlink out of packages/ (PACKAGE_INVALID)', async () => {
+    const { home, pkg, dir } = installed();
+    rmSync(dir, { recursive: true });
+    expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).toBe('PACKAGE_INVALID');
+    const elsewhere = tempDir('mcpw-elsewhere-');
+    symlinkSync(elsewhere, dir);
+    expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).toBe('PACKAGE_INVALID');
+  });
+});
