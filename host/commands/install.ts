@@ -70,7 +70,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       trustNewSigner: values['trust-new-signer'] === true,
       cwd: io.cwd,
       ...(trustMaterial ? { trustMaterial } : {}),
-      ...(interactive ? { ask: (summary: string) => (io.stderr.write(summary), askConsent(io, 'Install it with these capabilities? [y/N] ')) } : {}),
+      ...(interactive ? { ask: (summary: string) => askConsent(io, `${summary}Install it with these capabilities? [y/N] `) } : {}),
     });
     if (json) {
       writeJson(io, {
