@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     }
   }
   record('Startup to first tools/list, 1 package', 'ms', 'lower', start1.w, start1.p);
-  record(`Startup to first tools/list, ${N.packages} packages (--dev, no install yet)`, 'ms', 'lower', start50.w, start50.p, '≤ 1.3');
+  record(`Startup to first tools/list, ${N.packages} packages (--dev)`, 'ms', 'lower', start50.w, start50.p, '≤ 1.3');
 
   log('memory');
   // Resident memory of the whole process tree (host + sandbox workers), with 1 and with N packages, idle
