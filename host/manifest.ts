@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from '../runtime/index.ts';
 import type { Limits } from '../runtime/index.ts';
 import { HostError } from './errors.ts';
 import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
-import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './validation.ts';
+import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './serve/validation.ts';
 
 /** The package.json key that holds the manifest. */
 export const MANIFEST_KEY = 'mcpWarden';

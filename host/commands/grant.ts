@@ -1,11 +1,11 @@
 /** `mcp-warden grant NAME SLOT=VALUE...` and `mcp-warden revoke NAME SLOT...`: change an installed package's slot bindings. */
 import { HostError } from '../errors.ts';
-import { homeLayout, readLock, resolveHomeDir } from '../home.ts';
-import type { Home, LockEntry } from '../home.ts';
+import { homeLayout, readLock, resolveHomeDir } from '../home/home.ts';
+import type { Home, LockEntry } from '../home/home.ts';
 import { parseSlotBindings } from '../install/grant.ts';
-import { writeLockAtomic } from '../install/lock-write.ts';
-import { withHomeMutex } from '../install/mutex.ts';
-import { cleanOrphans } from '../install/recovery.ts';
+import { writeLockAtomic } from '../home/lock-write.ts';
+import { withHomeMutex } from '../home/mutex.ts';
+import { cleanOrphans } from '../home/recovery.ts';
 import { installedManifest, rebind, unbind } from '../install/regrant.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
-import { homeLayout, resolveHomeDir } from '../home.ts';
+import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
 import { parseSlotBindings } from '../install/grant.ts';
 import { installPackage } from '../install/install.ts';

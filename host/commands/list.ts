@@ -1,6 +1,6 @@
 /** `mcp-warden list`: the installed packages of the home, with their signer and grant. */
 import { HostError } from '../errors.ts';
-import { homeLayout, installedPackages, readLock, resolveHomeDir } from '../home.ts';
+import { homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import { describeSignerId } from '../install/signer.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';

@@ -2,10 +2,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
-import { homeLayout, readLock, resolveHomeDir } from '../home.ts';
-import { writeLockAtomic } from '../install/lock-write.ts';
-import { withHomeMutex } from '../install/mutex.ts';
-import { cleanOrphans } from '../install/recovery.ts';
+import { homeLayout, readLock, resolveHomeDir } from '../home/home.ts';
+import { writeLockAtomic } from '../home/lock-write.ts';
+import { withHomeMutex } from '../home/mutex.ts';
+import { cleanOrphans } from '../home/recovery.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 

@@ -3,7 +3,7 @@
  * (<home>/trust.json), each optionally limited to a scope of package names.
  */
 import { HostError } from '../errors.ts';
-import { homeLayout, resolveHomeDir } from '../home.ts';
+import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
 import { addPublisher, loadTrustPolicy, parsePublisher, parseScope, removePublisher, saveTrustPolicy } from '../trust/policy.ts';
 import type { Publisher } from '../trust/policy.ts';

@@ -3,18 +3,18 @@
  *
  * Threat (crash consistency): a process killed at any instant must leave the home with the old version
  * or the new one, never half. Every step before the lock's rename only adds things no lock entry names
- * (inert, see host/install/recovery.ts); the rename of lock.json is the single commit point; the old
+ * (inert, see host/home/recovery.ts); the rename of lock.json is the single commit point; the old
  * version's directory is removed only after it. Files and directories are fsynced before the lock that
  * names them, so after a power loss the lock never points at a directory whose contents were not written.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Home, LockEntry, LockFile } from '../home.ts';
-import { packageDir } from '../home.ts';
+import type { Home, LockEntry, LockFile } from '../home/home.ts';
+import { packageDir } from '../home/home.ts';
 import { extractTarball } from '../pack/extract.ts';
-import { TMP_DIR_PREFIX } from './recovery.ts';
-import { fsyncDir, writeLockAtomic } from './lock-write.ts';
+import { TMP_DIR_PREFIX } from '../home/recovery.ts';
+import { fsyncDir, writeLockAtomic } from '../home/lock-write.ts';
 
 /** The steps after which a test may simulate a crash. */
 export const INSTALL_STEPS = ['extracted', 'renamed', 'lock-written', 'committed'] as const;

@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CommandIO } from '../commands/io.ts';
-import type { LockGrant } from '../home.ts';
+import type { LockGrant } from '../home/home.ts';
 import type { PackageManifest } from '../manifest.ts';
 import type { GrantDiff, SlotInfo } from './grant.ts';
 

@@ -12,7 +12,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseNetGrant } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
-import type { LockGrant } from '../home.ts';
+import type { LockGrant } from '../home/home.ts';
 import type { PackageManifest } from '../manifest.ts';
 
 /** SLOT=VALUE pairs from --grant. @throws HostError USAGE */

@@ -2,15 +2,15 @@
  * Changing the grant of an installed package after install (`mcp-warden grant` / `revoke`).
  *
  * Threat: the manifest that says which slots exist is read from the verified files (the integrity check
- * of host/verify-installed.ts), never from a directory that may have changed since install; a slot is
+ * of host/home/verify-installed.ts), never from a directory that may have changed since install; a slot is
  * bound with the access the manifest declares, never more. Revoking removes the slot's rule as well as
  * its binding, so nothing keeps the old directory or host reachable.
  */
 import { HostError } from '../errors.ts';
-import type { Home, InstalledPackage, LockEntry, LockGrant } from '../home.ts';
+import type { Home, InstalledPackage, LockEntry, LockGrant } from '../home/home.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
-import { verifyInstalled } from '../verify-installed.ts';
+import { verifyInstalled } from '../home/verify-installed.ts';
 import { bindSlot, manifestSlots } from './grant.ts';
 import type { SlotInfo } from './grant.ts';
 

@@ -4,7 +4,7 @@
  *
  * Usage: node install-crash.ts HOME TARBALL STEP
  */
-import { homeLayout } from '../../host/home.ts';
+import { homeLayout } from '../../host/home/home.ts';
 import { installPackage } from '../../host/install/install.ts';
 import type { InstallStep } from '../../host/install/commit.ts';
 import { readInstallSource } from '../../host/install/source.ts';

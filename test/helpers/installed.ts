@@ -1,7 +1,7 @@
 /** Lock entries for packages copied into a home by hand (serve tests that do not go through install). */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { sriSha512 } from '../../host/install/file-digests.ts';
+import { sriSha512 } from '../../host/home/file-digests.ts';
 
 /** The per-file digests install would record for the files now in `dir`. */
 export function digestTree(dir: string, prefix = ''): Record<string, string> {

@@ -9,14 +9,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { homeLayout, installedPackages, readLock } from '../../../host/home.ts';
+import { homeLayout, installedPackages, readLock } from '../../../host/home/home.ts';
 import { INSTALL_STEPS } from '../../../host/install/commit.ts';
 import { installPackage } from '../../../host/install/install.ts';
 import { readInstallSource } from '../../../host/install/source.ts';
-import { loadAll } from '../../../host/loader.ts';
+import { loadAll } from '../../../host/serve/loader.ts';
 import { publicKeyPem } from '../../../host/signing/keys.ts';
 import { parsePublisher, saveTrustPolicy } from '../../../host/trust/policy.ts';
-import { verifyInstalled } from '../../../host/verify-installed.ts';
+import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { packEcho, signedWithKey, snapshotHome, writeSigned } from '../../helpers/install-fixtures.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 

@@ -9,10 +9,10 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, ListToolsRequestSchema, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { boundedMessage, isSandboxError } from '../runtime/index.ts';
-import type { LogEvent, ProgressEvent, Sandbox } from '../runtime/index.ts';
+import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
+import type { LogEvent, ProgressEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
-import { HostError, isHostError } from './errors.ts';
+import { HostError, isHostError } from '../errors.ts';
 import type { Logger } from './logger.ts';
 import { toCallToolResult } from './output.ts';
 import { DEFAULT_RATE_LIMIT, createRateLimiter } from './rate-limit.ts';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { HostError } from '../../host/errors.ts';
-import { createRedactor } from '../../host/redact.ts';
-import { ERROR_META_KEY, toolErrorResult } from '../../host/tool-result.ts';
-import { SandboxError } from '../../runtime/index.ts';
+import { HostError } from '../../../host/errors.ts';
+import { createRedactor } from '../../../host/serve/redact.ts';
+import { ERROR_META_KEY, toolErrorResult } from '../../../host/serve/tool-result.ts';
+import { SandboxError } from '../../../runtime/index.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
 const redact = createRedactor({ env: { API_TOKEN: SECRET, SHORT: 'abc' }, paths: ['/srv/warden-home'] });

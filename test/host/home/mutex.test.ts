@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { homeLayout } from '../../../host/home.ts';
-import { MUTEX_FILE, withHomeMutex } from '../../../host/install/mutex.ts';
+import { homeLayout } from '../../../host/home/home.ts';
+import { MUTEX_FILE, withHomeMutex } from '../../../host/home/mutex.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 

@@ -12,7 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
-import type { CapabilityEvent } from '../runtime/index.ts';
+import type { CapabilityEvent } from '../../runtime/index.ts';
 
 export interface CallRecord {
   readonly package: string;

@@ -8,12 +8,12 @@
  *                                    lock was committed; or an old version after an update or remove),
  *   - lock.json.*.tmp                a lock that was never renamed into place.
  * serve never reads them (it loads only what the lock names); the next install, remove, grant or revoke
- * deletes them, holding the home's writer lock (host/install/mutex.ts) so no running install's
+ * deletes them, holding the home's writer lock (host/home/mutex.ts) so no running install's
  * temporary directory is ever removed.
  */
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Home, LockFile } from '../home.ts';
+import type { Home, LockFile } from './home.ts';
 import { LOCK_TMP_PREFIX, LOCK_TMP_SUFFIX } from './lock-write.ts';
 
 export const TMP_DIR_PREFIX = '.install-';

@@ -8,9 +8,9 @@
  */
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { boundedMessage, isSandboxError } from '../runtime/index.ts';
-import { isHostError } from './errors.ts';
-import type { HostErrorCode } from './errors.ts';
+import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
+import { isHostError } from '../errors.ts';
+import type { HostErrorCode } from '../errors.ts';
 import type { Redactor } from './redact.ts';
 
 /** The _meta key carrying the machine-readable error of a failed call. */

@@ -3,7 +3,7 @@
  *
  *   <home>/lock.json                      installed packages (LockFile below)
  *   <home>/packages/<name>@<version>/     an extracted package: package.json + its entry file
- *   <home>/audit.log                      JSON lines (host/audit.ts)
+ *   <home>/audit.log                      JSON lines (host/serve/audit.ts)
  *   <home>/audit.key                      the key of the audit log's argument digests (0600)
  *   <home>/trust.json                     trusted signers (issue 4)
  *
@@ -12,7 +12,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { HostError } from './errors.ts';
+import { HostError } from '../errors.ts';
 
 export interface Home {
   readonly dir: string;
@@ -49,7 +49,7 @@ export interface LockEntry {
   readonly installedAt: string;
   /**
    * SRI sha512 of every extracted file, by package-relative path (recorded by install, re-checked by serve
-   * in host/verify-installed.ts). A lock entry without it is refused at serve.
+   * in host/home/verify-installed.ts). A lock entry without it is refused at serve.
    */
   readonly files?: Readonly<Record<string, string>>;
 }

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
-import type { Home, LockFile } from '../home.ts';
+import type { Home, LockFile } from './home.ts';
 
 /** fsyncs a directory so a rename or create inside it is durable. */
 export async function fsyncDir(dir: string): Promise<void> {

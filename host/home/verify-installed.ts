@@ -5,7 +5,7 @@
  * Threat: the files in <home>/packages are what the sandbox runs, long after install verified the
  * signature. A lock entry or a symlink must not point the loader outside <home>/packages, and a file
  * changed after install (tampering, a half-finished copy, disk corruption) must not run. Install records
- * a sha512 of every extracted file in the lock entry (host/install/file-digests.ts); this re-reads the
+ * a sha512 of every extracted file in the lock entry (host/home/file-digests.ts); this re-reads the
  * directory and compares, file by file, and refuses any difference with INTEGRITY_MISMATCH.
  *
  * Fast and offline: no network, no signature work (that was install's job), one sha512 pass over the
@@ -20,9 +20,9 @@
  */
 import { lstat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { HostError } from './errors.ts';
+import { HostError } from '../errors.ts';
 import type { Home, InstalledPackage } from './home.ts';
-import { readVerifiedTree } from './install/file-digests.ts';
+import { readVerifiedTree } from './file-digests.ts';
 
 /** What serve knows after verification: the package as recorded, and its files as checked. */
 export interface VerifiedInstall {

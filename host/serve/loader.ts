@@ -5,20 +5,20 @@
  * Threat: everything in a package is untrusted. The entry must resolve inside the package directory and
  * is size-capped; the manifest is schema-checked (host/manifest.ts); the effective grant is the
  * intersection of what the manifest asks and what the user allowed, never wider than either (Deno's
- * escalation rule). Installed packages pass the verification hook (host/verify-installed.ts) first.
+ * escalation rule). Installed packages pass the verification hook (host/home/verify-installed.ts) first.
  */
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../runtime/index.ts';
-import type { FsGrant, Grant, Limits, PackageCode } from '../runtime/index.ts';
-import { HostError, isHostError } from './errors.ts';
-import type { Home, InstalledPackage } from './home.ts';
-import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from './manifest.ts';
-import type { PackageManifest, ToolSpec } from './manifest.ts';
+import { fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../../runtime/index.ts';
+import type { FsGrant, Grant, Limits, PackageCode } from '../../runtime/index.ts';
+import { HostError, isHostError } from '../errors.ts';
+import type { Home, InstalledPackage } from '../home/home.ts';
+import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from '../manifest.ts';
+import type { PackageManifest, ToolSpec } from '../manifest.ts';
 import { createToolAjv, describeAjvError } from './validation.ts';
 import type { Validator } from './validation.ts';
-import type { VerifyInstalled } from './verify-installed.ts';
+import type { VerifyInstalled } from '../home/verify-installed.ts';
 
 /** Largest entry file accepted, bytes. */
 export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;

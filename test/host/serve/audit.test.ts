@@ -2,8 +2,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { argsDigest, canonicalJson, openAudit } from '../../host/audit.ts';
-import { EXAMPLES, FIXTURES, startHost, tempDir } from '../helpers/host.ts';
+import { argsDigest, canonicalJson, openAudit } from '../../../host/serve/audit.ts';
+import { EXAMPLES, FIXTURES, startHost, tempDir } from '../../helpers/host.ts';
 
 describe('canonicalJson', () => {
   it('gives the same text for the same value whatever the key order', () => {

@@ -1,6 +1,6 @@
 /**
  * Per-file digests of an installed package: recorded at install (in the lock entry's `files`), re-checked
- * at every serve start (host/verify-installed.ts).
+ * at every serve start (host/home/verify-installed.ts).
  *
  * Threat: the extracted files are what the sandbox runs, long after the signature was checked. Whoever
  * can write to <home>/packages (another tool, a sync client, malware running as the user but without

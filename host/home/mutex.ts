@@ -1,6 +1,6 @@
 /**
  * One writer at a time per home: install, remove, grant and revoke read lock.json, change it and write it
- * back; two at once would lose one's change, and the cleanup of orphans (host/install/recovery.ts) must
+ * back; two at once would lose one's change, and the cleanup of orphans (host/home/recovery.ts) must
  * not delete a directory another install is still filling.
  *
  * The lock is a file created exclusively ('wx') holding the owner's pid. A crashed owner leaves it
@@ -10,7 +10,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
-import type { Home } from '../home.ts';
+import type { Home } from './home.ts';
 
 export const MUTEX_FILE = 'install.lock';
 

@@ -5,12 +5,12 @@
 import { appendFileSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { homeLayout } from '../../host/home.ts';
-import type { InstalledPackage } from '../../host/home.ts';
-import { verifyInstalled } from '../../host/verify-installed.ts';
-import { asyncCodeOf } from '../helpers/codes.ts';
-import { digestTree } from '../helpers/installed.ts';
-import { tempDir } from '../helpers/tool-package.ts';
+import { homeLayout } from '../../../host/home/home.ts';
+import type { InstalledPackage } from '../../../host/home/home.ts';
+import { verifyInstalled } from '../../../host/home/verify-installed.ts';
+import { asyncCodeOf } from '../../helpers/codes.ts';
+import { digestTree } from '../../helpers/installed.ts';
+import { tempDir } from '../../helpers/tool-package.ts';
 
 function installed(): { home: ReturnType<typeof homeLayout>; pkg: InstalledPackage; dir: string } {
   const home = homeLayout(tempDir('mcpw-verify-'));

@@ -11,7 +11,7 @@
  */
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { HostError } from './errors.ts';
+import { HostError } from '../errors.ts';
 import type { LoadedTool } from './loader.ts';
 import { describeAjvError } from './validation.ts';
 

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { homeLayout } from '../../host/home.ts';
-import { loadPackage, warmValidators } from '../../host/loader.ts';
-import { tempDir } from '../helpers/host.ts';
+import { homeLayout } from '../../../host/home/home.ts';
+import { loadPackage, warmValidators } from '../../../host/serve/loader.ts';
+import { tempDir } from '../../helpers/host.ts';
 
 function devPackage(tools: unknown[]): string {
   const dir = tempDir('warden-loader-');
