@@ -86,6 +86,8 @@ export const HOST_MAX_LIMITS: Limits = Object.freeze({
   maxResponseBytes: 64 * 1024 * 1024,
   maxReadBytes: 64 * 1024 * 1024,
   maxWriteBytes: 64 * 1024 * 1024,
+  writeBytes: 256 * 1024 * 1024,
+  grantWriteBytes: 4 * 1024 * 1024 * 1024,
 });
 
 // npm's package name rules (lowercase, optional scope, URL-safe), bounded.

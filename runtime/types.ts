@@ -17,7 +17,9 @@ export type DenyCode =
   | 'FS_NOT_GRANTED'
   | 'FS_READ_ONLY'
   | 'FS_BAD_PATH'
-  | 'FS_SYMLINK_ESCAPE';
+  | 'FS_BAD_NAME'
+  | 'FS_SYMLINK_ESCAPE'
+  | 'FS_HARD_LINK';
 
 /** One capability use, reported for the audit trail. Never carries file contents or request bodies. */
 export interface CapabilityEvent {
@@ -58,6 +60,10 @@ export interface Limits {
   readonly maxReadBytes: number;
   /** Bytes one writeFile may write. */
   readonly maxWriteBytes: number;
+  /** Bytes all writeFile calls of one call may write together. */
+  readonly writeBytes: number;
+  /** Bytes all writeFile calls under one grant (one loaded package) may write during the sandbox's life. */
+  readonly grantWriteBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
@@ -74,4 +80,6 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxResponseBytes: 5 * 1024 * 1024,
   maxReadBytes: 5 * 1024 * 1024,
   maxWriteBytes: 5 * 1024 * 1024,
+  writeBytes: 64 * 1024 * 1024,
+  grantWriteBytes: 1024 * 1024 * 1024,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFs, fsGrantToStrings, intersectFsGrants, isWithin, parseFsGrant, parseFsRule } from '../../../runtime/capabilities/fs.ts';
+import { checkFs, checkFsRemoval, denyFsPaths, fsGrantToStrings, hasUnsafeNameChars, intersectFsGrants, isWithin, parseFsGrant, parseFsRule, showUnsafeNameChars } from '../../../runtime/capabilities/fs.ts';
 import type { FsAccess } from '../../../runtime/capabilities/fs.ts';
 import { SandboxError } from '../../../runtime/errors.ts';
 
@@ -125,5 +125,82 @@ describe('intersectFsGrants', () => {
         }
       }
     });
+  });
+});
+
+describe('denyFsPaths', () => {
+  const grant = denyFsPaths(parseFsGrant(['write:/home/u', 'read:/srv']), ['/home/u/.mcp-warden/', '/srv/keys']);
+
+  it.each([
+    ['read', '/home/u/.mcp-warden', 'FS_NOT_GRANTED'],
+    ['read', '/home/u/.mcp-warden/audit.key', 'FS_NOT_GRANTED'],
+    ['write', '/home/u/.mcp-warden/lock.json', 'FS_NOT_GRANTED'],
+    ['read', '/srv/keys/k.pem', 'FS_NOT_GRANTED'],
+    // Whole segments: a sibling sharing the prefix is not denied.
+    ['read', '/home/u/.mcp-warden-notes', 'OK'],
+    ['write', '/home/u/work/x', 'OK'],
+    ['read', '/srv/keysmith', 'OK'],
+    ['read', '/home/u', 'OK'],
+  ] as const)('%s %s → %s (deny wins over allow)', (access, path, code) => {
+    const d = checkFs(grant, access, path);
+    expect(d.allowed ? 'OK' : d.code).toBe(code);
+  });
+
+  it('keeps the rules, adds to earlier denials and is pure', () => {
+    const base = parseFsGrant(['write:/a']);
+    const once = denyFsPaths(base, ['/a/x']);
+    const twice = denyFsPaths(once, ['/a/y', '/a/x']);
+    expect(base).toEqual({ rules: [{ access: 'write', path: '/a' }] });
+    expect(twice).toEqual({ rules: base.rules, deny: ['/a/x', '/a/y'] });
+  });
+
+  it.each([['relative'], [''], ['/a\0b']])('rejects the path %j with RULE_INVALID', (p) => {
+    expect(() => denyFsPaths(parseFsGrant([]), [p])).toThrow(expect.objectContaining({ code: 'RULE_INVALID' }));
+  });
+
+  it('survives intersection on either side', () => {
+    const allowed = denyFsPaths(parseFsGrant(['write:/home/u']), ['/home/u/.mcp-warden']);
+    for (const g of [intersectFsGrants(parseFsGrant(['write:/home']), allowed), intersectFsGrants(allowed, parseFsGrant(['write:/home']))]) {
+      expect(checkFs(g, 'read', '/home/u/.mcp-warden/trust.json').allowed).toBe(false);
+      expect(checkFs(g, 'write', '/home/u/doc').allowed).toBe(true);
+    }
+  });
+});
+
+describe('checkFsRemoval', () => {
+  const grant = denyFsPaths(parseFsGrant(['write:/w', 'read:/w/mid/ro']), ['/w/nest/home']);
+  it.each([
+    ['/w/file', 'OK'],
+    ['/w/other', 'OK'],
+    ['/w', 'FS_NOT_GRANTED'],
+    ['/w/mid', 'FS_NOT_GRANTED'],
+    ['/w/mid/ro', 'FS_NOT_GRANTED'],
+    ['/w/nest', 'FS_NOT_GRANTED'],
+    ['/w/nest/home', 'FS_NOT_GRANTED'],
+    ['/', 'FS_NOT_GRANTED'],
+  ])('removing %s → %s', (path, code) => {
+    const d = checkFsRemoval(grant, path);
+    expect(d.allowed ? 'OK' : d.code).toBe(code);
+  });
+});
+
+describe('hasUnsafeNameChars', () => {
+  it.each([
+    ['plain.txt', false],
+    ['café – ünïcode ✓.txt', false],
+    ['שלום.txt', false],
+    ['a\nb', true],
+    ['a\tb', true],
+    ['a\u001bb', true],
+    ['a\u007fb', true],
+    ['a\u0085b', true],
+    ['a\u202eb', true],
+    ['a\u2067b', true],
+    ['a\u061cb', true],
+    ['a\u200eb', true],
+    ['a\u2029b', true],
+  ])('%j → %s', (name, unsafe) => {
+    expect(hasUnsafeNameChars(name)).toBe(unsafe);
+    expect(hasUnsafeNameChars(showUnsafeNameChars(name))).toBe(false);
   });
 });

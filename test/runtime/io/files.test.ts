@@ -8,7 +8,7 @@ import { createFileAccess, resolveFsGrant } from '../../../runtime/io/files.ts';
 import type { FileAccess } from '../../../runtime/io/files.ts';
 import type { CapabilityEvent } from '../../../runtime/types.ts';
 
-const LIMITS = { maxReadBytes: 1024, maxWriteBytes: 1024 };
+const LIMITS = { maxReadBytes: 1024, maxWriteBytes: 1024, writeBytes: 64 * 1024, grantWriteBytes: 1024 * 1024 };
 
 async function outcome(p: Promise<unknown>): Promise<string> {
   try {
@@ -208,5 +208,83 @@ describe('resolveFsGrant', () => {
 
   it('rejects a rule whose path does not exist with RULE_INVALID', async () => {
     await expect(resolveFsGrant(parseFsGrant(['read:/definitely/not/here/warden']))).rejects.toMatchObject({ code: 'RULE_INVALID' });
+  });
+});
+
+describe('denied paths', () => {
+  it('are realpathed again at every operation, so a home re-linked after the grant was made stays denied', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'warden-deny-')));
+    try {
+      for (const d of ['w/home-a', 'w/home-b']) mkdirSync(join(root, d), { recursive: true });
+      writeFileSync(join(root, 'w', 'home-b', 'audit.key'), 'KEY');
+      symlinkSync(join(root, 'w', 'home-a'), join(root, 'home'));
+      const { denyFsPaths } = await import('../../../runtime/capabilities/fs.ts');
+      const grant = denyFsPaths(await resolveFsGrant(parseFsGrant([`write:${root}/w`])), [`${root}/home`]);
+      const files = createFileAccess(grant, { limits: LIMITS });
+      expect(await outcome(files.readFile(`${root}/w/home-b/audit.key`, 'utf8'))).toBe('OK');
+      rmSync(join(root, 'home'));
+      symlinkSync(join(root, 'w', 'home-b'), join(root, 'home'));
+      expect(await outcome(files.readFile(`${root}/w/home-b/audit.key`, 'utf8'))).toBe('DENIED:FS_NOT_GRANTED');
+      expect(await outcome(files.writeFile(`${root}/w/home-b/planted`, 'x'))).toBe('DENIED:FS_NOT_GRANTED');
+      expect(await outcome(files.writeFile(`${root}/w/home-a/fine`, 'x'))).toBe('OK');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('resolution', () => {
+  it('follows chains of symlinks that stay inside the grant, and refuses a loop without hanging', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'warden-chain-')));
+    try {
+      mkdirSync(join(root, 'g', 'real'), { recursive: true });
+      writeFileSync(join(root, 'g', 'real', 'f'), 'chained');
+      symlinkSync('real', join(root, 'g', 'l1'));
+      symlinkSync(join(root, 'g', 'l1'), join(root, 'g', 'l2'));
+      symlinkSync('loop-b', join(root, 'g', 'loop-a'));
+      symlinkSync('loop-a', join(root, 'g', 'loop-b'));
+      const files = createFileAccess(await resolveFsGrant(parseFsGrant([`write:${root}/g`])), { limits: LIMITS });
+      expect(await files.readFile(`${root}/g/l2/f`, 'utf8')).toBe('chained');
+      await files.writeFile(`${root}/g/l2/new`, 'via chain');
+      expect(readFileSync(join(root, 'g', 'real', 'new'), 'utf8')).toBe('via chain');
+      const msg = await message(files.readFile(`${root}/g/loop-a`, 'utf8'));
+      expect(msg).toBe(`readFile ${root}/g/loop-a: too many levels of symbolic links`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('creates missing directories for mkdir -p only where write is granted', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'warden-mkdirp-')));
+    try {
+      mkdirSync(join(root, 'w'));
+      mkdirSync(join(root, 'elsewhere'));
+      symlinkSync(join(root, 'elsewhere'), join(root, 'w', 'out'));
+      const files = createFileAccess(await resolveFsGrant(parseFsGrant([`write:${root}/w`])), { limits: LIMITS });
+      await files.mkdir(`${root}/w/a/b/c`, { recursive: true });
+      await files.mkdir(`${root}/w/a/b/c`, { recursive: true });
+      expect(lstatSync(join(root, 'w', 'a', 'b', 'c')).isDirectory()).toBe(true);
+      expect(await outcome(files.mkdir(`${root}/w/out/x/y`, { recursive: true }))).toBe('DENIED:FS_SYMLINK_ESCAPE');
+      expect(readdirSync(join(root, 'elsewhere'))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('removes a tree without following the symlinks in it', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'warden-rmtree-')));
+    try {
+      mkdirSync(join(root, 'w', 't', 'sub'), { recursive: true });
+      mkdirSync(join(root, 'keep'));
+      writeFileSync(join(root, 'keep', 'k'), 'k');
+      writeFileSync(join(root, 'w', 't', 'sub', 'f'), 'f');
+      symlinkSync(join(root, 'keep'), join(root, 'w', 't', 'sub', 'link'));
+      const files = createFileAccess(await resolveFsGrant(parseFsGrant([`write:${root}/w`])), { limits: LIMITS });
+      await files.rm(`${root}/w/t`, { recursive: true });
+      expect(existsSync(join(root, 'w', 't'))).toBe(false);
+      expect(readFileSync(join(root, 'keep', 'k'), 'utf8')).toBe('k');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

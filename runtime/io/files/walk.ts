@@ -1,0 +1,192 @@
+/**
+ * Race-free path resolution for runtime/io/files.ts (Linux). Node has no openat(), but a path that runs
+ * through /proc/self/fd/<fd>/ is looked up from the directory <fd> refers to, whatever happens to its path
+ * meanwhile. So a path is walked one component at a time from an opened directory, each component opened
+ * with O_NOFOLLOW (and O_PATH: opening never has side effects, even on a FIFO or a device), and symlinks
+ * are followed by hand. Whatever another local process swaps while we walk, the object we end on is the
+ * one we opened, and its real path (readlink of /proc/self/fd/<fd>) is what the caller checks.
+ */
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { isWithin } from '../../capabilities/fs.ts';
+
+/** Linux O_PATH (the same value on every architecture Node ships for, but alpha, parisc and sparc). */
+const O_PATH = 0o10000000;
+const OPEN_PATH = O_PATH | constants.O_NOFOLLOW;
+const OPEN_DIR = O_PATH | constants.O_DIRECTORY;
+/** Symlinks followed in one resolution, as the kernel's own limit. */
+const MAX_HOPS = 40;
+
+/** The path through which the kernel reaches what `dir` refers to (and `name` within it). */
+export function at(dir: FileHandle, name?: string): string {
+  return name === undefined ? `/proc/self/fd/${dir.fd}` : `/proc/self/fd/${dir.fd}/${name}`;
+}
+
+export function errnoOf(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'EIO';
+}
+
+/** The real path of an opened object, as the kernel knows it; null for one without a path. */
+export async function realPathOf(handle: FileHandle): Promise<string | null> {
+  const p = await fs.readlink(at(handle));
+  return p.startsWith('/') ? p : null;
+}
+
+let procChecked: Promise<boolean> | null = null;
+
+/** Is fd-anchored resolution available here (Linux with /proc mounted)? */
+export function anchoredPathsAvailable(): Promise<boolean> {
+  procChecked ??= (async () => {
+    if (process.platform !== 'linux') return false;
+    try {
+      const h = await fs.open('/', OPEN_DIR);
+      try {
+        return (await realPathOf(h)) === '/';
+      } finally {
+        await h.close();
+      }
+    } catch {
+      return false;
+    }
+  })();
+  return procChecked;
+}
+
+/** The object a walk ended on: an O_PATH handle, and where the walk believes it is. */
+export interface Walked {
+  readonly ok: true;
+  readonly handle: FileHandle;
+  readonly stat: Stats;
+}
+
+/** Where a walk failed: the error, and the (lexical) path of the object it failed on. */
+export interface WalkFailed {
+  readonly ok: false;
+  readonly errno: string;
+  readonly at: string;
+}
+
+export interface WalkOptions {
+  /** Directories to start from when the path is within one (the grant's roots, as real paths). */
+  readonly roots: readonly string[];
+  /** Called with the real path of a missing component: true creates it as a directory (mkdir -p). */
+  readonly create?: (path: string) => boolean;
+}
+
+type Step = Walked | WalkFailed | { readonly ok: 'link'; readonly target: string; readonly at: string };
+
+function segments(p: string): string[] {
+  return p === '/' ? [] : p.slice(1).split('/');
+}
+
+async function closeQuietly(h: FileHandle | null): Promise<void> {
+  if (h !== null) await h.close().catch(() => undefined);
+}
+
+/** Opens the deepest root containing `target` (verified to be that directory), else "/". */
+async function anchorFor(target: string, roots: readonly string[]): Promise<{ handle: FileHandle; pos: string; rest: string[] }> {
+  const candidates = roots.filter((r) => isWithin(r, target)).sort((a, b) => b.length - a.length);
+  for (const root of candidates) {
+    let h: FileHandle | null = null;
+    try {
+      h = await fs.open(root, OPEN_DIR);
+      // Opening by path follows whatever its ancestors are now: keep it only if it is still the root.
+      if ((await realPathOf(h)) === root) return { handle: h, pos: root, rest: segments(target).slice(segments(root).length) };
+    } catch {
+      // not there (any more): start from "/"
+    }
+    await closeQuietly(h);
+  }
+  return { handle: await fs.open('/', OPEN_DIR), pos: '/', rest: segments(target) };
+}
+
+/** Walks `rest` from `dir` (owned: closed unless returned), one no-follow component at a time. */
+async function stepFrom(dir: FileHandle, pos: string, rest: readonly string[], options: WalkOptions): Promise<Step> {
+  let cur: FileHandle | null = dir;
+  let here = pos;
+  let stat = await dir.stat();
+  try {
+    for (let i = 0; i < rest.length; i++) {
+      const name = rest[i] as string;
+      const next = posix.join(here, name);
+      let h: FileHandle;
+      try {
+        h = await fs.open(at(cur, name), OPEN_PATH);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT' || options.create === undefined) return { ok: false, errno: errnoOf(e), at: next };
+        // Created only where the directory we hold really is (not where we believe it is) allows it.
+        const real = await realPathOf(cur).catch(() => null);
+        if (real === null || !options.create(posix.join(real, name))) return { ok: false, errno: 'ENOENT', at: next };
+        try {
+          await fs.mkdir(at(cur, name), { mode: 0o777 });
+        } catch (e2) {
+          if (errnoOf(e2) !== 'EEXIST') return { ok: false, errno: errnoOf(e2), at: next };
+        }
+        try {
+          h = await fs.open(at(cur, name), OPEN_PATH);
+        } catch (e2) {
+          return { ok: false, errno: errnoOf(e2), at: next };
+        }
+      }
+      let st: Stats;
+      try {
+        st = await h.stat();
+      } catch (e) {
+        await closeQuietly(h);
+        return { ok: false, errno: errnoOf(e), at: next };
+      }
+      if (st.isSymbolicLink()) {
+        // Read the link through its directory, then start over from its target: never through the kernel's
+        // own following, so every hop is checked like the first one.
+        let text: string;
+        try {
+          text = await fs.readlink(at(cur, name));
+        } catch (e) {
+          return { ok: false, errno: errnoOf(e), at: next };
+        } finally {
+          await closeQuietly(h);
+        }
+        return { ok: 'link', target: posix.resolve(here, text, ...rest.slice(i + 1)), at: next };
+      }
+      if (i < rest.length - 1 && !st.isDirectory()) {
+        await closeQuietly(h);
+        return { ok: false, errno: 'ENOTDIR', at: next };
+      }
+      await closeQuietly(cur);
+      cur = h;
+      here = next;
+      stat = st;
+    }
+    const handle = cur;
+    cur = null;
+    return { ok: true, handle, stat };
+  } finally {
+    await closeQuietly(cur);
+  }
+}
+
+/**
+ * Resolves the absolute, normalized `path`, following symlinks (by hand, at most 40), and returns an O_PATH
+ * handle on what it names, or where it failed. The caller must check realPathOf(handle) before using it.
+ */
+export async function walk(path: string, options: WalkOptions): Promise<Walked | WalkFailed> {
+  let target = path;
+  let lastLink = path;
+  for (let hop = 0; hop <= MAX_HOPS; hop++) {
+    let anchor: { handle: FileHandle; pos: string; rest: string[] };
+    try {
+      anchor = await anchorFor(target, options.roots);
+    } catch (e) {
+      return { ok: false, errno: errnoOf(e), at: '/' };
+    }
+    const step = await stepFrom(anchor.handle, anchor.pos, anchor.rest, options);
+    if (step.ok !== 'link') return step;
+    target = step.target;
+    lastLink = step.at;
+  }
+  return { ok: false, errno: 'ELOOP', at: lastLink };
+}
