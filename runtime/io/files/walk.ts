@@ -56,7 +56,7 @@ export function anchoredPathsAvailable(): Promise<boolean> {
   return procChecked;
 }
 
-/** The object a walk ended on: an O_PATH handle, and where the walk believes it is. */
+/** The object a walk ended on: an O_PATH handle on it, and its fstat. */
 export interface Walked {
   readonly ok: true;
   readonly handle: FileHandle;
@@ -108,8 +108,8 @@ async function anchorFor(target: string, roots: readonly string[]): Promise<{ ha
 async function stepFrom(dir: FileHandle, pos: string, rest: readonly string[], options: WalkOptions): Promise<Step> {
   let cur: FileHandle | null = dir;
   let here = pos;
-  let stat = await dir.stat();
   try {
+    let stat = await dir.stat();
     for (let i = 0; i < rest.length; i++) {
       const name = rest[i] as string;
       const next = posix.join(here, name);
@@ -183,7 +183,12 @@ export async function walk(path: string, options: WalkOptions): Promise<Walked |
     } catch (e) {
       return { ok: false, errno: errnoOf(e), at: '/' };
     }
-    const step = await stepFrom(anchor.handle, anchor.pos, anchor.rest, options);
+    let step: Step;
+    try {
+      step = await stepFrom(anchor.handle, anchor.pos, anchor.rest, options);
+    } catch (e) {
+      return { ok: false, errno: errnoOf(e), at: anchor.pos };
+    }
     if (step.ok !== 'link') return step;
     target = step.target;
     lastLink = step.at;
