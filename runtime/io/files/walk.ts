@@ -83,9 +83,6 @@ function segments(p: string): string[] {
   return p === '/' ? [] : p.slice(1).split('/');
 }
 
-async function closeQuietly(h: FileHandle | null): Promise<void> {
-  if (h !== null) await h.close().catch(() => undefined);
-}
 
 /** Opens the deepest root containing `target` (verified to be that directory), else "/". */
 async function anchorFor(target: string, roots: readonly string[]): Promise<{ handle: FileHandle; pos: string; rest: string[] }> {
@@ -99,9 +96,14 @@ async function anchorFor(target: string, roots: readonly string[]): Promise<{ ha
     } catch {
       // not there (any more): start from "/"
     }
-    await closeQuietly(h);
+    if (h !== null) release(h);
   }
   return { handle: await fs.open('/', OPEN_DIR), pos: '/', rest: segments(target) };
+}
+
+/** Closes a descriptor we are done with, without waiting for it. */
+function release(h: FileHandle): void {
+  h.close().catch(() => undefined);
 }
 
 /** Walks `rest` from `dir` (owned: closed unless returned), one no-follow component at a time. */
@@ -109,37 +111,59 @@ async function stepFrom(dir: FileHandle, pos: string, rest: readonly string[], o
   let cur: FileHandle | null = dir;
   let here = pos;
   try {
-    let stat = await dir.stat();
     for (let i = 0; i < rest.length; i++) {
       const name = rest[i] as string;
       const next = posix.join(here, name);
-      let h: FileHandle;
+      const last = i === rest.length - 1;
+      let h: FileHandle | null = null;
+      let st: Stats | null = null;
       try {
-        h = await fs.open(at(cur, name), OPEN_PATH);
+        // A directory on the way in one call; a symlink or a file fails with ENOTDIR and is looked at below.
+        h = await fs.open(at(cur, name), last ? OPEN_PATH : OPEN_PATH | constants.O_DIRECTORY);
       } catch (e) {
-        if (errnoOf(e) !== 'ENOENT' || options.create === undefined) return { ok: false, errno: errnoOf(e), at: next };
-        // Created only where the directory we hold really is (not where we believe it is) allows it.
-        const real = await realPathOf(cur).catch(() => null);
-        if (real === null || !options.create(posix.join(real, name))) return { ok: false, errno: 'ENOENT', at: next };
-        try {
-          await fs.mkdir(at(cur, name), { mode: 0o777 });
-        } catch (e2) {
-          if (errnoOf(e2) !== 'EEXIST') return { ok: false, errno: errnoOf(e2), at: next };
-        }
-        try {
-          h = await fs.open(at(cur, name), OPEN_PATH);
-        } catch (e2) {
-          return { ok: false, errno: errnoOf(e2), at: next };
+        const errno = errnoOf(e);
+        if (errno === 'ENOENT' && options.create !== undefined) {
+          // Created only where the directory we hold really is (not where we believe it is) allows it.
+          const real = await realPathOf(cur).catch(() => null);
+          if (real === null || !options.create(posix.join(real, name))) return { ok: false, errno: 'ENOENT', at: next };
+          try {
+            await fs.mkdir(at(cur, name), { mode: 0o777 });
+          } catch (e2) {
+            if (errnoOf(e2) !== 'EEXIST') return { ok: false, errno: errnoOf(e2), at: next };
+          }
+          try {
+            h = await fs.open(at(cur, name), last ? OPEN_PATH : OPEN_PATH | constants.O_DIRECTORY);
+          } catch (e2) {
+            return { ok: false, errno: errnoOf(e2), at: next };
+          }
+        } else if (errno === 'ENOTDIR') {
+          try {
+            st = await fs.lstat(at(cur, name));
+          } catch (e2) {
+            return { ok: false, errno: errnoOf(e2), at: next };
+          }
+          if (!st.isSymbolicLink()) return { ok: false, errno: 'ENOTDIR', at: next };
+        } else {
+          return { ok: false, errno, at: next };
         }
       }
-      let st: Stats;
-      try {
-        st = await h.stat();
-      } catch (e) {
-        await closeQuietly(h);
-        return { ok: false, errno: errnoOf(e), at: next };
+      // Opened with O_DIRECTORY | O_NOFOLLOW, a component on the way is a real directory: no fstat needed.
+      if (h !== null && !last) {
+        release(cur);
+        cur = h;
+        here = next;
+        continue;
       }
-      if (st.isSymbolicLink()) {
+      if (h !== null) {
+        try {
+          st = await h.stat();
+        } catch (e) {
+          release(h);
+          return { ok: false, errno: errnoOf(e), at: next };
+        }
+      }
+      if (st?.isSymbolicLink() === true) {
+        if (h !== null) release(h);
         // Read the link through its directory, then start over from its target: never through the kernel's
         // own following, so every hop is checked like the first one.
         let text: string;
@@ -147,25 +171,22 @@ async function stepFrom(dir: FileHandle, pos: string, rest: readonly string[], o
           text = await fs.readlink(at(cur, name));
         } catch (e) {
           return { ok: false, errno: errnoOf(e), at: next };
-        } finally {
-          await closeQuietly(h);
         }
         return { ok: 'link', target: posix.resolve(here, text, ...rest.slice(i + 1)), at: next };
       }
-      if (i < rest.length - 1 && !st.isDirectory()) {
-        await closeQuietly(h);
-        return { ok: false, errno: 'ENOTDIR', at: next };
-      }
-      await closeQuietly(cur);
-      cur = h;
-      here = next;
-      stat = st;
+      if (h === null || st === null) return { ok: false, errno: 'ENOTDIR', at: next };
+      // The last component, opened.
+      release(cur);
+      cur = null;
+      return { ok: true, handle: h, stat: st };
     }
+    // Nothing left to walk: the anchor itself.
     const handle = cur;
+    const stat = await handle.stat();
     cur = null;
     return { ok: true, handle, stat };
   } finally {
-    await closeQuietly(cur);
+    if (cur !== null) release(cur);
   }
 }
 
