@@ -91,6 +91,8 @@ export function isWithin(root: string, p: string): boolean {
  * wins over allow, compared by whole segments. The paths should be real paths (realpath); the file access of
  * runtime/io/files.ts also refuses the realpath of each, computed again at every operation, so a path given
  * through a symlink is denied under both spellings.
+ * Call it once when a package's grant is built, and keep the result: the cumulative write quota
+ * (`grantWriteBytes`) is counted per grant object.
  * @throws SandboxError RULE_INVALID if a path is not absolute or has a NUL byte.
  */
 export function denyFsPaths(grant: FsGrant, paths: readonly string[]): FsGrant {

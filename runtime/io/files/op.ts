@@ -96,7 +96,10 @@ export class FileOp {
     this.view = await withRealDenied(this.#grant);
     const d = checkFs(this.view, access, this.path);
     this.lexicallyAllowed = d.allowed;
-    if (!d.allowed && (d.code !== 'FS_NOT_GRANTED' || isDeniedFsPath(this.view, this.path))) throw this.deny(d.code, WHY[d.code] ?? d.detail);
+    // Outside every rule, a path may still lead inside through a symlink; with no rules at all, it cannot.
+    if (d.allowed) return;
+    const mayLeadInside = d.code === 'FS_NOT_GRANTED' && this.view.rules.length > 0 && !isDeniedFsPath(this.view, this.path);
+    if (!mayLeadInside) throw this.deny(d.code, WHY[d.code] ?? d.detail);
   }
 
   get roots(): string[] {
