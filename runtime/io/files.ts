@@ -156,6 +156,7 @@ export function createFileAccess(grant: FsGrant, options: FileAccessOptions): Fi
           try {
             const existing = await lstatEntry(dir, entry);
             if (existing?.isSymbolicLink()) throw op.deny('FS_SYMLINK_ESCAPE', 'the path is a symlink');
+            if (existing?.isDirectory() === true) throw op.failed('EISDIR');
             if (existing !== null && !existing.isFile()) throw op.failed('', 'not a regular file');
             // Temp file in the opened directory, created exclusively (never an existing file or link), then
             // renamed over the target there: readers see the old or the new content, never a half-written

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -266,6 +267,23 @@ describe('resolution', () => {
       expect(lstatSync(join(root, 'w', 'a', 'b', 'c')).isDirectory()).toBe(true);
       expect(await outcome(files.mkdir(`${root}/w/out/x/y`, { recursive: true }))).toBe('DENIED:FS_SYMLINK_ESCAPE');
       expect(readdirSync(join(root, 'elsewhere'))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('never opens a FIFO or device for reading (no hang), and names the failure', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'warden-fifo-')));
+    try {
+      mkdirSync(join(root, 'g'));
+      execFileSync('mkfifo', [join(root, 'g', 'pipe')]);
+      symlinkSync('/dev/zero', join(root, 'g', 'zero'));
+      const files = createFileAccess(await resolveFsGrant(parseFsGrant([`write:${root}/g`, 'read:/dev'])), { limits: LIMITS });
+      expect(await message(files.readFile(`${root}/g/pipe`, null))).toBe(`readFile ${root}/g/pipe: not a regular file`);
+      expect(await message(files.readFile(`${root}/g/zero`, null))).toBe(`readFile ${root}/g/zero: not a regular file`);
+      expect(await files.stat(`${root}/g/pipe`)).toMatchObject({ kind: 'other' });
+      expect(await message(files.writeFile(`${root}/g`, 'x'))).toBe(`writeFile ${root}/g: is a directory`);
+      expect(await message(files.mkdir(`${root}/g`))).toBe(`mkdir ${root}/g: already exists`);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
