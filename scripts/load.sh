@@ -45,7 +45,13 @@ for i in $(seq 1 "$runs"); do
   else
     failed=$((failed + 1))
     echo "run ${i}/${runs}: FAIL (exit ${rc}) in $((SECONDS - start)) s: ${summary}"
-    sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sed -e 's/^ */  /' | sort -u
+    # Each failed test with its first error line and where it failed, from vitest's "Failed Tests" section.
+    sed -e 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+      /Failed Tests [0-9]+/ { on = 1 }
+      !on { next }
+      /^ FAIL / { sub(/^ +/, ""); print "  " $0; err = 1; loc = 1; next }
+      err && /^[A-Za-z]*(Error|Exception)/ { print "    " substr($0, 1, 240); err = 0; next }
+      loc && /❯ [^ ]+:[0-9]+:[0-9]+/ { sub(/^ +/, ""); print "    " $0; loc = 0 }'
   fi
 done
 
