@@ -4,9 +4,10 @@
  * Prints a table (medians over rounds, with min–max, and the ratio warden/plain) and writes
  * bench/results.json.
  *
- *   node bench/run.ts [--quick] [--rounds N] [--out FILE]
+ *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE]
  *
- * --quick runs a tiny workload (used by the smoke test so the harness cannot silently break).
+ * --quick runs a small workload. --smoke runs a handful of calls per figure on one connection per server
+ * kind (its numbers mean nothing; it proves every figure is still produced): the test suite's smoke test.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,29 +16,55 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, connect, disconnect, formatTable, latency, summarize, throughput, treeRss } from './harness.ts';
 import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts';
-import { prepareHome, wardenSpec } from './setup.ts';
+import { prepareHome, wardenSpec as wardenServer } from './setup.ts';
+import type { BenchHome } from './setup.ts';
 import { pipeRoundTripUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results.json') },
   },
 });
-const quick = values.quick === true;
+const smoke = values.smoke === true;
+const quick = values.quick === true || smoke;
+const mode = smoke ? 'smoke' : quick ? 'quick' : 'full';
 const rounds = Number(values.rounds ?? (quick ? 1 : 5));
-const N = quick
-  ? { warm: 20, work: 5, seq: 20, par: 64, startup: 1, packages: 3, fetch: 5, verify: 2 }
-  : { warm: 1000, work: 100, seq: 1000, par: 3000, startup: 5, packages: 50, fetch: 300, verify: 20 };
+const N = smoke
+  ? { warm: 3, work: 1, seq: 3, par: 32, startup: 1, packages: 2, fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20 }
+  : quick
+    ? { warm: 20, work: 5, seq: 20, par: 64, startup: 1, packages: 3, fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200 }
+    : { warm: 1000, work: 100, seq: 1000, par: 3000, startup: 5, packages: 50, fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
+
+// In smoke mode each server kind is started once (with one sandbox worker) and shared by every figure:
+// starting servers is what costs. Its "1 package" figures are then taken on the N-package server; the
+// report says so (mode: smoke). Otherwise every section starts its own servers.
+const SMOKE_NOTE = 'smoke run: a handful of calls per figure, one server of each kind for all of them; not measurements';
+const shared = new Map<string, Promise<Connected>>();
+function open(spec: ServerSpec): Promise<Connected> {
+  if (!smoke) return connect(spec);
+  const key = JSON.stringify([spec.command, spec.args]);
+  let c = shared.get(key);
+  if (c === undefined) {
+    c = connect(spec);
+    shared.set(key, c);
+  }
+  return c;
+}
+async function close(c: Connected): Promise<void> {
+  if (!smoke) await disconnect(c);
+}
 
 const here = import.meta.dirname;
 const plainSpec = (packages: number): ServerSpec => ({
   label: 'plain',
   command: process.execPath,
-  args: [join(here, 'plain-server.ts'), '--packages', String(packages)],
+  args: [join(here, 'plain-server.ts'), '--packages', String(smoke ? N.packages : packages)],
 });
+const wardenSpec = (h: BenchHome): ServerSpec => wardenServer(h, smoke ? ['--workers', '1'] : []);
 
 // ~100 KB of JSON for the "real work" tool.
 const rows = Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }));
@@ -50,7 +77,7 @@ function record(name: string, unit: string, better: 'lower' | 'higher', warden: 
 
 async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench: ${quick ? 'quick' : 'full'} run, ${rounds} round(s)`);
+  log(`bench: ${mode} run, ${rounds} round(s)`);
 
   // Local HTTP server for the gated fetch figure; the bench package's grant names exactly it.
   const api = createServer((_req, res) => {
@@ -61,8 +88,9 @@ async function main(): Promise<void> {
   const apiPort = (api.address() as AddressInfo).port;
   const apiUrl = `http://127.0.0.1:${apiPort}/items`;
 
-  const one = await prepareHome(1, [`http://127.0.0.1:${apiPort}`]);
   const many = await prepareHome(N.packages, [`http://127.0.0.1:${apiPort}`]);
+  // A smoke run starts one server of each kind, on the N-package home, for every figure (see the header).
+  const one = smoke ? many : await prepareHome(1, [`http://127.0.0.1:${apiPort}`]);
 
   const warm = { p50: { w: [] as number[], p: [] as number[] }, p99: { w: [] as number[], p: [] as number[] } };
   const work = { p50: { w: [] as number[], p: [] as number[] }, p99: { w: [] as number[], p: [] as number[] } };
@@ -73,8 +101,8 @@ async function main(): Promise<void> {
 
   for (let r = 0; r < rounds; r++) {
     log(`round ${r + 1}/${rounds}: warm calls`);
-    const w = await connect(wardenSpec(one));
-    const p = await connect(plainSpec(1));
+    const w = await open(wardenSpec(one));
+    const p = await open(plainSpec(1));
     const wEcho = toolName(w, 'echo');
     const pEcho = toolName(p, 'echo');
     await warmUp(w, wEcho, p, pEcho);
@@ -108,8 +136,8 @@ async function main(): Promise<void> {
       const s = await latency(c, name, { url: apiUrl }, N.fetch);
       fetchLat[bag].push(s.p50);
     }
-    await disconnect(w);
-    await disconnect(p);
+    await close(w);
+    await close(p);
   }
 
   record('Warm call p50, trivial tool', 'µs', 'lower', warm.p50.w, warm.p50.p, '≤ 1.4 and ≤ +100 µs');
@@ -124,10 +152,10 @@ async function main(): Promise<void> {
   // The first call to a package whose isolate does not exist yet, in a server that is up (its worker
   // processes started in the background) and has served other packages: what remains is the isolate.
   for (let r = 0; r < rounds; r++) {
-    const w = await connect(wardenSpec(many));
+    const w = await open(wardenSpec(many));
     await settle();
     const names = w.toolNames.filter((n) => n.endsWith('__echo')).sort();
-    for (let i = 0; i < 50; i++) await call(w, names[0] as string, { text: 'warm' });
+    for (let i = 0; i < N.coldWarm; i++) await call(w, names[0] as string, { text: 'warm' });
     for (const name of names.slice(1, Math.min(names.length, 11))) {
       let t = performance.now();
       await call(w, name, { text: 'cold' });
@@ -136,7 +164,7 @@ async function main(): Promise<void> {
       await call(w, name, { text: 'warm' });
       cold.warmRef.push((performance.now() - t) * 1000);
     }
-    await disconnect(w);
+    await close(w);
   }
   record('First call to a package with no isolate yet', 'µs', 'lower', cold.w, [], 'cold − warm ≤ 10 ms');
   record('  second call to the same package', 'µs', 'lower', cold.warmRef, []);
@@ -151,9 +179,9 @@ async function main(): Promise<void> {
       [wardenSpec(many), start50.w],
       [plainSpec(N.packages), start50.p],
     ] as const) {
-      const c = await connect(spec);
+      const c = await open(spec);
       bag.push(c.startupMs);
-      await disconnect(c);
+      await close(c);
     }
   }
   record('Startup to first tools/list, 1 package', 'ms', 'lower', start1.w, start1.p);
@@ -170,8 +198,8 @@ async function main(): Promise<void> {
       [one, 1, mem.idle1, memUsed.used1],
       [many, N.packages, mem.idleN, memUsed.usedN],
     ] as const) {
-      const w = await connect(wardenSpec(home));
-      const p = await connect(plainSpec(count));
+      const w = await open(wardenSpec(home));
+      const p = await open(plainSpec(count));
       await settle();
       idleBag.w.push(treeRss(pidOf(w)) / 1048576);
       idleBag.p.push(treeRss(pidOf(p)) / 1048576);
@@ -180,8 +208,8 @@ async function main(): Promise<void> {
       await settle();
       usedBag.w.push(treeRss(pidOf(w)) / 1048576);
       usedBag.p.push(treeRss(pidOf(p)) / 1048576);
-      await disconnect(w);
-      await disconnect(p);
+      await close(w);
+      await close(p);
     }
   }
   record('Resident memory, 1 package idle (host + workers)', 'MiB', 'lower', mem.idle1.w, mem.idle1.p);
@@ -193,21 +221,23 @@ async function main(): Promise<void> {
 
   log('floor');
   const floor: number[] = [];
-  for (let r = 0; r < rounds; r++) floor.push(await pipeRoundTripUs(quick ? 200 : 3000));
+  for (let r = 0; r < rounds; r++) floor.push(await pipeRoundTripUs(N.floor));
   record('Floor: bare round trip to a child process (socketpair, no work)', 'µs', 'lower', floor, [], 'what any process-isolated call pays');
 
   log('verification');
   for (const f of await verificationFigures(N.verify)) figures.push(f);
 
+  for (const c of shared.values()) await disconnect(await c);
   api.close();
   const summary: FigureSummary[] = figures.map(summarize);
   const table = formatTable(summary);
   process.stdout.write(`${table}\n`);
   writeFileSync(
     values.out as string,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rounds, figures: summary }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, mode, quick, rounds, ...(smoke ? { note: SMOKE_NOTE } : {}), figures: summary }, null, 2)}\n`,
   );
-  log(`results written to ${values.out}`);
+  const own = process.cpuUsage();
+  log(`results written to ${values.out} (CPU of the bench process itself: ${Math.round((own.user + own.system) / 1000)} ms)`);
 }
 
 function toolName(c: Connected, suffix: string): string {
@@ -223,13 +253,15 @@ function pidOf(c: Connected): number {
 }
 
 async function warmUp(w: Connected, wName: string, p: Connected, pName: string): Promise<void> {
-  for (let i = 0; i < (quick ? 5 : 300); i++) {
+  for (let i = 0; i < N.warmUp; i++) {
     await call(w, wName, { text: 'warm' });
     await call(p, pName, { text: 'warm' });
   }
 }
 
+/** Lets background work (worker start-up, GC) finish before a measurement; nothing to wait for in a smoke run. */
 function settle(): Promise<void> {
+  if (smoke) return Promise.resolve();
   return new Promise((r) => setTimeout(r, quick ? 50 : 500));
 }
 

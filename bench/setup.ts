@@ -36,8 +36,8 @@ export async function prepareHome(count: number, netRules: readonly string[]): P
   return { home, packageDirs, count };
 }
 
-export function wardenSpec(h: BenchHome): ServerSpec {
-  const args = [cli, 'serve', '--home', h.home, '--rate-limit', '1000000/s:1000000'];
+export function wardenSpec(h: BenchHome, extraArgs: readonly string[] = []): ServerSpec {
+  const args = [cli, 'serve', '--home', h.home, '--rate-limit', '1000000/s:1000000', ...extraArgs];
   for (const dir of h.packageDirs) args.push('--dev', dir);
   return { label: 'mcp-warden', command: process.execPath, args };
 }

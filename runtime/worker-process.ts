@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +16,28 @@ const runtimeDir = dirname(here);
 // In the source tree the worker is TypeScript run by Node's type stripping; in dist it is JavaScript.
 const workerFile = join(runtimeDir, 'worker', `main${extname(here)}`);
 
-function packageDir(name: string): string {
+/**
+ * A package's directory as resolved (its real path) and, when the worker's resolver reaches it through a
+ * symlink (`node_modules` or `node_modules/NAME` linked, as pnpm or a shared node_modules do), that link:
+ * the resolver stats the link before following it, and the permission model checks the path it is given.
+ */
+function packageDirs(name: string): string[] {
   const require = createRequire(import.meta.url);
-  const entry = require.resolve(`${name}/package.json`);
-  return dirname(entry);
+  const dirs = [dirname(require.resolve(`${name}/package.json`))];
+  for (let dir = runtimeDir; dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (!existsSync(candidate)) continue;
+    const link = [join(dir, 'node_modules'), candidate].find((p) => lstatSync(p).isSymbolicLink());
+    if (link !== undefined) dirs.push(link);
+    break;
+  }
+  return dirs;
 }
 
 let readable: string[] | null = null;
 function readablePaths(): string[] {
   // node-gyp-build probes /etc/alpine-release to pick the musl or glibc prebuild.
-  if (readable === null) readable = [runtimeDir, packageDir('isolated-vm'), packageDir('node-gyp-build'), '/etc/alpine-release'];
+  if (readable === null) readable = [...new Set([runtimeDir, ...packageDirs('isolated-vm'), ...packageDirs('node-gyp-build'), '/etc/alpine-release'])];
   return readable;
 }
 

@@ -4,6 +4,7 @@
  * must be a well-formed JSON-RPC message.
  */
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,29 +59,78 @@ function generator(rand: () => number) {
   return () => pick(makers)();
 }
 
+type Message = Record<string, unknown> & { id?: unknown; error?: { code?: number; message?: string } };
+
 let child: ChildProcessWithoutNullStreams;
 let out = '';
-let lines: string[] = [];
+/** Every line the host wrote to stdout, in order; tests remember an index and look only after it. */
+const lines: string[] = [];
+const wrote = new EventEmitter();
 
-function waitForId(id: number, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const started = Date.now();
+function parsed(line: string): Message | null {
+  try {
+    const msg: unknown = JSON.parse(line);
+    return msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? (msg as Message) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves with the first message at index `from` or later that matches — now or when the host writes it;
+ * event-driven (no polling, no clock of its own: the test's timeout is the only one). Rejects when the
+ * host's stdout closes without such a message.
+ */
+function waitFor(from: number, match: (m: Message) => boolean, what: string): Promise<{ message: Message; index: number }> {
   return new Promise((resolve, reject) => {
-    const check = () => {
-      for (const l of lines) {
-        if (!l.includes(`"id":${id}`)) continue;
-        const msg = JSON.parse(l) as Record<string, unknown>;
-        if (msg.id === id) return resolve(msg);
-      }
-      if (child.exitCode !== null) return reject(new Error(`host exited with ${child.exitCode}`));
-      if (Date.now() - started > timeoutMs) return reject(new Error(`no answer to id ${id}`));
-      setTimeout(check, 20);
+    let i = from;
+    const done = () => {
+      wrote.off('line', check);
+      child.stdout.off('close', closed);
     };
-    check();
+    const scan = (): boolean => {
+      for (; i < lines.length; i++) {
+        const m = parsed(lines[i] as string);
+        if (m && match(m)) {
+          done();
+          resolve({ message: m, index: i });
+          return true;
+        }
+      }
+      return false;
+    };
+    function check(): void {
+      scan();
+    }
+    function closed(): void {
+      if (scan()) return;
+      done();
+      reject(new Error(`the host closed stdout (exit ${child.exitCode ?? child.signalCode}) before ${what}`));
+    }
+    wrote.on('line', check);
+    child.stdout.once('close', closed);
+    if (!scan() && child.stdout.closed) closed();
   });
 }
 
 function send(line: string): void {
   child.stdin.write(`${line}\n`);
+}
+
+/** Sends a request and resolves with the host's answer to it (the first message after it with its id). */
+async function request(id: string | number, method: string, params?: unknown): Promise<{ message: Message; index: number }> {
+  const from = lines.length;
+  send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
+  return waitFor(from, (m) => m.id === id, `the answer to ${String(id)}`);
+}
+
+/**
+ * A barrier: the transport answers malformed lines synchronously, in order, so once a ping sent after them
+ * is answered, every such answer to an earlier line has been written.
+ */
+let barriers = 0;
+async function barrier(): Promise<void> {
+  await request(`barrier-${++barriers}`, 'ping');
 }
 
 beforeAll(async () => {
@@ -89,17 +139,18 @@ beforeAll(async () => {
     env: childEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => {
+    out += c;
     const parts = out.split('\n');
     out = parts.pop() ?? '';
     lines.push(...parts);
+    if (parts.length > 0) wrote.emit('line');
   });
   child.stderr.resume();
-  send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '0' } } }));
-  await waitForId(1);
+  await request(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '0' } });
   send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-});
+}, 60_000);
 
 afterAll(() => {
   child?.kill();
@@ -110,16 +161,17 @@ describe('the host under malformed and hostile input', () => {
     const next = generator(prng(SEED));
     for (let b = 0; b < BATCHES; b++) {
       for (let i = 0; i < LINES_PER_BATCH; i++) send(next());
-      // The fuzzed tool calls may still fill the package's concurrency slots: a CONCURRENCY_LIMIT or
-      // RATE_LIMITED tool error is a correct answer too, so the probe retries until the slots drain.
-      let reply: Record<string, unknown> = {};
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const id = 1000 * (b + 1) + attempt;
-        send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'text-tools__sha256', arguments: { text: 'abc' } } }));
-        reply = await waitForId(id);
-        const code = ((reply.result as { _meta?: Record<string, { code?: string }> })?._meta?.['dev.mcp-warden/error'])?.code;
-        if (code !== 'CONCURRENCY_LIMIT' && code !== 'RATE_LIMITED') break;
-        await new Promise((r) => setTimeout(r, 100));
+      // The fuzzed tool calls may still fill the package's concurrency slots: a CONCURRENCY_LIMIT refusal is
+      // a correct answer too. A slot holder was still running when the probe was refused, so its answer
+      // comes after the probe was sent: wait for that answer (an event, not a sleep), then probe again.
+      let reply: Message = {};
+      for (let attempt = 0; ; attempt++) {
+        const id = `probe-${b}-${attempt}`; // a string id: no fuzzed line can carry it
+        const from = lines.length;
+        ({ message: reply } = await request(id, 'tools/call', { name: 'text-tools__sha256', arguments: { text: 'abc' } }));
+        const code = (reply.result as { _meta?: Record<string, { code?: string }> } | undefined)?._meta?.['dev.mcp-warden/error']?.code;
+        if (code !== 'CONCURRENCY_LIMIT' || attempt >= LINES_PER_BATCH) break;
+        await waitFor(from, (m) => m.id !== id, 'the answer to a fuzzed call holding a slot');
       }
       expect(reply.result).toMatchObject({ structuredContent: { hex: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' } });
       expect(child.exitCode).toBeNull();
@@ -129,41 +181,36 @@ describe('the host under malformed and hostile input', () => {
       const msg = JSON.parse(l) as Record<string, unknown>;
       expect(msg.jsonrpc).toBe('2.0');
     }
-    lines = [];
   }, 180_000);
 
   it.each([
     ['invalid JSON', '{"jsonrpc":', null, -32700],
     ['a batch', JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'ping' }]), null, -32600],
-    ['a request without jsonrpc', JSON.stringify({ id: 9006, method: 'ping' }), 9006, -32600],
-    ['params that are not an object', JSON.stringify({ jsonrpc: '2.0', id: 9007, method: 'tools/list', params: 'all' }), 9007, -32600],
-    ['tools/list with a param of the wrong type', JSON.stringify({ jsonrpc: '2.0', id: 9008, method: 'tools/list', params: { cursor: 42 } }), 9008, -32602],
+    ['a request without jsonrpc', JSON.stringify({ id: 'no-jsonrpc', method: 'ping' }), 'no-jsonrpc', -32600],
+    ['params that are not an object', JSON.stringify({ jsonrpc: '2.0', id: 'params-string', method: 'tools/list', params: 'all' }), 'params-string', -32600],
+    ['tools/list with a param of the wrong type', JSON.stringify({ jsonrpc: '2.0', id: 'cursor-number', method: 'tools/list', params: { cursor: 42 } }), 'cursor-number', -32602],
   ])('answers %s with the JSON-RPC error it names', async (_what, line, id, code) => {
-    // Let earlier calls drain, then look only at the answer to this line.
-    await new Promise((r) => setTimeout(r, 300));
-    lines = [];
+    // Earlier malformed lines are all answered before this barrier is; after it, the first error with this
+    // id (null for the unparseable ones) is the answer to this line.
+    await barrier();
+    const from = lines.length;
     send(line as string);
-    const mine = () => lines.map((l) => JSON.parse(l) as { id: unknown; error?: { code: number } }).find((m) => m.id === id && m.error);
-    await expect.poll(mine, { timeout: 5_000 }).toBeDefined();
-    expect(mine()?.error?.code).toBe(code);
-  });
+    const { message } = await waitFor(from, (m) => m.id === id && m.error !== undefined, `an error for ${String(id)}`);
+    expect(message.error?.code).toBe(code);
+  }, 60_000);
 
   it('answers unknown methods and wrong params without dying', async () => {
-    send(JSON.stringify({ jsonrpc: '2.0', id: 7001, method: 'does/not/exist' }));
-    expect(((await waitForId(7001)).error as { code: number }).code).toBe(-32601);
-    send(JSON.stringify({ jsonrpc: '2.0', id: 7002, method: 'tools/call', params: { name: 42 } }));
-    expect(((await waitForId(7002)).error as { code: number }).code).toBe(-32602);
-    send(JSON.stringify({ jsonrpc: '2.0', id: 7003, method: 'tools/list' }));
-    expect((await waitForId(7003)).result).toBeDefined();
-  });
+    expect((await request(7001, 'does/not/exist')).message.error?.code).toBe(-32601);
+    expect((await request(7002, 'tools/call', { name: 42 })).message.error?.code).toBe(-32602);
+    expect((await request(7003, 'tools/list')).message.result).toBeDefined();
+  }, 60_000);
 
   it('discards an oversized line and keeps serving', async () => {
-    lines = [];
+    const from = lines.length;
     const big = JSON.stringify({ jsonrpc: '2.0', id: 8000, method: 'tools/call', params: { name: 'text-tools__sha256', arguments: { text: 'x'.repeat(6 * 1024 * 1024) } } });
     for (let i = 0; i < big.length; i += 64 * 1024) child.stdin.write(big.slice(i, i + 64 * 1024));
     child.stdin.write('\n');
-    await expect.poll(() => lines.some((l) => l.includes('Message too large')), { timeout: 10_000 }).toBe(true);
-    send(JSON.stringify({ jsonrpc: '2.0', id: 8001, method: 'ping' }));
-    expect((await waitForId(8001)).result).toEqual({});
-  });
+    await waitFor(from, (m) => m.error?.message?.includes('Message too large') === true, 'the oversized-line error');
+    expect((await request(8001, 'ping')).message.result).toEqual({});
+  }, 60_000);
 });

@@ -3,9 +3,9 @@
  * it over real stdio. Builds dist/ first when it is missing or older than the sources.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
@@ -24,25 +24,34 @@ function newestMtime(dir: string): number {
   return max;
 }
 
-/** Builds dist/ if it is missing or stale (the npm pretest builds too). A mkdir lock keeps parallel files from racing. */
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/**
+ * Builds dist/ if it is missing or older than the sources. The suite's globalSetup calls it once before
+ * any test file starts (and `npm test` builds first), so test files normally find dist/ fresh. When a
+ * source changes during a run, files may build at once: each builds into its own directory and moves
+ * every file into dist/ with an atomic rename (cli.js, the freshness mark, last), so nobody waits on a
+ * lock and a CLI started meanwhile never reads a half-written file.
+ */
 export function ensureBuilt(): void {
   const fresh = () => existsSync(CLI) && statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, 'host')), newestMtime(join(ROOT, 'runtime')));
   if (fresh()) return;
-  const lock = join(ROOT, 'dist.build-lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error('timed out waiting for another build');
-      execFileSync('sleep', ['0.5']);
-    }
-  }
+  const dist = join(ROOT, 'dist');
+  mkdirSync(dist, { recursive: true });
+  const out = mkdtempSync(join(dist, '.build-'));
   try {
-    if (!fresh()) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+    const files = filesUnder(out).sort((a, b) => Number(a.endsWith(join('host', 'cli.js'))) - Number(b.endsWith(join('host', 'cli.js'))));
+    for (const file of files) {
+      const target = join(dist, relative(out, file));
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(file, target);
+    }
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
   }
 }
 
