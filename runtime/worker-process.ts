@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +17,28 @@ const runtimeDir = dirname(here);
 // In the source tree the worker is TypeScript run by Node's type stripping; in dist it is JavaScript.
 const workerFile = join(runtimeDir, 'worker', `main${extname(here)}`);
 
-function packageDir(name: string): string {
+/**
+ * A package's directory as resolved (its real path) and, when the worker's resolver reaches it through a
+ * symlink (`node_modules` or `node_modules/NAME` linked, as pnpm or a shared node_modules do), that link:
+ * the resolver stats the link before following it, and the permission model checks the path it is given.
+ */
+function packageDirs(name: string): string[] {
   const require = createRequire(import.meta.url);
-  const entry = require.resolve(`${name}/package.json`);
-  return dirname(entry);
+  const dirs = [dirname(require.resolve(`${name}/package.json`))];
+  for (let dir = runtimeDir; dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (!existsSync(candidate)) continue;
+    const link = [join(dir, 'node_modules'), candidate].find((p) => lstatSync(p).isSymbolicLink());
+    if (link !== undefined) dirs.push(link);
+    break;
+  }
+  return dirs;
 }
 
 let readable: string[] | null = null;
 function readablePaths(): string[] {
   // node-gyp-build probes /etc/alpine-release to pick the musl or glibc prebuild.
-  if (readable === null) readable = [runtimeDir, packageDir('isolated-vm'), packageDir('node-gyp-build'), '/etc/alpine-release'];
+  if (readable === null) readable = [...new Set([runtimeDir, ...packageDirs('isolated-vm'), ...packageDirs('node-gyp-build'), '/etc/alpine-release'])];
   return readable;
 }
 
@@ -34,8 +47,14 @@ export interface WorkerProcess {
   readonly channel: Socket;
 }
 
+/**
+ * Starts a worker. `rssMb` is its resident-memory ceiling (the worker disposes its largest isolate above
+ * it), derived by the supervisor from the limits of the packages it will host.
+ */
 export function spawnWorker(options: { rssMb: number }): WorkerProcess {
   const args = [
+    // isolated-vm's README: required on Node >= 20, whose startup snapshot the addon is not built for.
+    '--no-node-snapshot',
     '--permission',
     '--allow-addons',
     ...readablePaths().map((p) => `--allow-fs-read=${p}`),
@@ -66,10 +85,22 @@ export function residentBytesSync(pid: number): number | null {
 /** Resident memory of a process in bytes, from /proc (Linux); null where unavailable. */
 export async function residentBytes(pid: number): Promise<number | null> {
   try {
-    const { readFile } = await import('node:fs/promises');
     const statm = await readFile(`/proc/${pid}/statm`, 'utf8');
     const pages = Number(statm.split(' ')[1]);
     return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The scheduling state of a process's main thread from /proc (Linux): 'R' running, 'S'/'D' waiting,
+ * 'T' stopped; null where unavailable.
+ */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) || null;
   } catch {
     return null;
   }
