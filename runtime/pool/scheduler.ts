@@ -118,7 +118,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
   function pump(pkgId: string): void {
     const q = queues.get(pkgId);
     if (q === undefined) return;
-    while (q.waiting.length > 0 && q.running < (q.waiting[0] as Call).limits.concurrency) start(q.waiting.shift() as Call, q);
+    while (!closed && q.waiting.length > 0 && q.running < (q.waiting[0] as Call).limits.concurrency) start(q.waiting.shift() as Call, q);
     if (q.running === 0 && q.waiting.length === 0) queues.delete(pkgId);
   }
 

@@ -72,9 +72,9 @@ describe('call limits', () => {
 
   it('queues calls past the per-package concurrency limit and runs them after the running one', async () => {
     const one = limits({ concurrency: 1, wallMs: 1500 });
-    const first = sandbox.run(hostile, 'slow', {}, NO_GRANT, one);
+    const first = codeOf(sandbox.run(hostile, 'slow', {}, NO_GRANT, one));
     expect(await codeOf(sandbox.run(hostile, 'ok', {}, NO_GRANT, one))).toBe('OK');
-    expect(await codeOf(first)).toBe('SANDBOX_TIMEOUT');
+    expect(await first).toBe('SANDBOX_TIMEOUT');
   });
 
   it('fails an unknown tool with TOOL_NOT_FOUND', async () => {
