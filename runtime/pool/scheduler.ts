@@ -17,7 +17,7 @@
  * request are re-run once (nothing left the sandbox, so it is safe), others fail with WORKER_CRASHED.
  */
 import type { Grant, PackageCode, RunOptions, RunResult } from '../api.ts';
-import { SANDBOX_ERROR_CODES, SandboxError, boundedMessage } from '../errors.ts';
+import { SandboxError, boundedMessage } from '../errors.ts';
 import type { SandboxErrorCode } from '../errors.ts';
 import { fileAccessFor, runHostCall } from '../host-calls.ts';
 import type { HostCallContext } from '../host-calls.ts';
@@ -25,6 +25,7 @@ import type { createFileAccess } from '../io/files.ts';
 import type { WorkerToHost } from '../protocol.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 import { residentBytes } from '../worker-process.ts';
+import { failureOf, logEventOf, progressEventOf, resultOf } from './messages.ts';
 import type { Supervisor, Verdict, Worker } from './supervisor.ts';
 
 /** Calls that may wait per package beyond its running ones, by default. */
@@ -66,7 +67,6 @@ interface PackageQueue {
 const RECYCLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_MEMORY_LIMIT', 'OUTPUT_TOO_LARGE', 'QUOTA_EXCEEDED']);
 /** Other limits: the worker is replaced only if it stays above half its ceiling. */
 const LIMIT_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT', 'OUTPUT_INVALID', 'TOOL_THREW']);
-const KNOWN_CODES: ReadonlySet<string> = new Set(SANDBOX_ERROR_CODES);
 
 export interface SchedulerOptions {
   readonly queueDepth?: number;
@@ -186,24 +186,12 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     switch (m.t) {
       case 'ok': {
         const call = callOn(worker, m.call);
-        if (call === undefined) return;
-        let value: unknown;
-        try {
-          value = JSON.parse(m.json);
-        } catch {
-          settle(call, new SandboxError('OUTPUT_INVALID', 'the tool returned malformed output'));
-          return;
-        }
-        settle(call, { value, outputBytes: Buffer.byteLength(m.json), durationMs: performance.now() - call.started });
+        if (call !== undefined) settle(call, resultOf(m.json, call.started));
         return;
       }
       case 'err': {
         const call = callOn(worker, m.call);
-        if (call === undefined) return;
-        let code: SandboxErrorCode = KNOWN_CODES.has(m.code) ? (m.code as SandboxErrorCode) : 'TOOL_THREW';
-        // A denial the tool did not survive is reported as such: the host saw it, so it cannot be forged.
-        if (code === 'TOOL_THREW' && call.denied) code = 'CAPABILITY_DENIED';
-        settle(call, new SandboxError(code, boundedMessage(m.message)));
+        if (call !== undefined) settle(call, failureOf(m.code, m.message, call.denied));
         return;
       }
       case 'req': {
@@ -215,34 +203,15 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
         const call = callOn(worker, m.call);
         if (call === undefined) return;
         call.logBytes += m.message.length + (m.data?.length ?? 0);
-        const level = m.level === 'debug' || m.level === 'warn' || m.level === 'error' ? m.level : 'info';
-        let data: unknown;
-        if (m.data !== undefined) {
-          try {
-            data = JSON.parse(m.data);
-          } catch {
-            data = undefined;
-          }
-        }
-        call.options.onLog?.({ level, message: boundedMessage(m.message, 4096), data });
+        call.options.onLog?.(logEventOf(m.level, m.message, m.data));
         return;
       }
       case 'progress': {
         const call = callOn(worker, m.call);
         if (call === undefined) return;
         call.logBytes += m.json.length;
-        if (call.options.onProgress === undefined) return;
-        try {
-          const p = JSON.parse(m.json) as { progress?: unknown; total?: unknown; message?: unknown };
-          if (typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return;
-          call.options.onProgress({
-            progress: p.progress,
-            total: typeof p.total === 'number' && Number.isFinite(p.total) ? p.total : undefined,
-            message: typeof p.message === 'string' ? boundedMessage(p.message, 500) : undefined,
-          });
-        } catch {
-          // malformed progress is dropped
-        }
+        const event = call.options.onProgress === undefined ? null : progressEventOf(m.json);
+        if (event !== null) call.options.onProgress?.(event);
         return;
       }
       case 'fatal':
