@@ -286,10 +286,11 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
 
   function tick(): void {
     const now = performance.now();
-    const late = now - lastTick > intervalMs * 3;
+    // A tick this late means this process did not run (a stall of its own): what the workers sent may be
+    // waiting unread, so their silence is not held against them.
+    const late = now - lastTick > Math.max(intervalMs * 3, timeoutMs / 2);
     lastTick = now;
     for (const worker of [...live]) {
-      // A late tick means this process did not run: the worker's frames may be waiting unread.
       if (late) worker.lastSeen = Math.max(worker.lastSeen, now - intervalMs);
       const allowance = worker.started ? timeoutMs : startupMs;
       if (now - worker.lastSeen > allowance) {
