@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +84,7 @@ export function residentBytesSync(pid: number): number | null {
 /** Resident memory of a process in bytes, from /proc (Linux); null where unavailable. */
 export async function residentBytes(pid: number): Promise<number | null> {
   try {
+    const { readFile } = await import('node:fs/promises');
     const statm = await readFile(`/proc/${pid}/statm`, 'utf8');
     const pages = Number(statm.split(' ')[1]);
     return Number.isFinite(pages) ? pages * 4096 : null;
