@@ -1,5 +1,5 @@
 /**
- * The sandbox's public call surface, as plain types. The implementation is runtime/pool.ts.
+ * The sandbox's public call surface, as plain types. The implementation is runtime/pool/.
  */
 import type { CapabilityEvent, Limits } from './types.ts';
 import type { NetGrant } from './capabilities/net.ts';
@@ -72,8 +72,25 @@ export interface Sandbox {
 export interface SandboxOptions {
   /** Worker processes hosting isolates; default min(4, max(2, CPU count)). */
   readonly workers?: number;
-  /** Resident-memory ceiling of one worker, MiB; the watchdog kills a worker above it. Default 1024. */
+  /**
+   * Upper bound of a worker's resident-memory ceiling, MiB. The ceiling itself follows the packages the
+   * worker hosts (128 MiB + 3 × each one's memoryMb, plus room for one more); the worker disposes its
+   * largest isolate above it and the host kills the worker at 1.5×. Default 1024.
+   */
   readonly workerRssMb?: number;
+  /**
+   * Calls of one package that may wait for one of its `concurrency` running slots; past it a call is
+   * refused with the retryable CONCURRENCY_LIMIT. Default 256.
+   */
+  readonly queueDepth?: number;
+  /** How often each worker is pinged, ms. Default 1000. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * A worker from which nothing (a pong or any other frame) arrived for this long is killed and replaced,
+   * and its calls fail with the retryable WORKER_UNRESPONSIVE, ms. Default 10000 (a loaded machine pauses
+   * a process for far less; a tool's code never blocks the worker's event loop).
+   */
+  readonly heartbeatTimeoutMs?: number;
   /** Extra wall time the host waits past a call's wall limit before it kills the worker, ms. Default 1000. */
   readonly killGraceMs?: number;
   /**

@@ -18,7 +18,7 @@ export const SANDBOX_ERROR_CODES = [
   'OUTPUT_TOO_LARGE', // serialized result larger than the output limit
   'OUTPUT_INVALID', // result could not be serialized as JSON (cycle, BigInt, function...)
   'INPUT_TOO_LARGE', // serialized arguments larger than the input limit
-  'CONCURRENCY_LIMIT', // too many calls in flight for this package
+  'CONCURRENCY_LIMIT', // the package's queue of waiting calls is full (retryable, back-pressure)
   'QUOTA_EXCEEDED', // too many host calls or too much log output in one call
   'CAPABILITY_DENIED', // a fetch or file access outside the grant
   'CAPABILITY_FAILED', // a granted fetch or file access that failed (not found, refused, too large...)
@@ -27,6 +27,7 @@ export const SANDBOX_ERROR_CODES = [
   'PACKAGE_LOAD_FAILED', // the package's bundle failed to compile or evaluate
   'CANCELLED', // the caller aborted the call
   'WORKER_CRASHED', // the sandbox worker died while serving the call (retryable)
+  'WORKER_UNRESPONSIVE', // the sandbox worker stopped answering its heartbeat and was replaced (retryable)
   'ISOLATE_RESET', // the package's isolate was reset because another of its calls hit a limit (retryable)
   'SANDBOX_CLOSED', // the sandbox was shut down
   'RULE_INVALID', // a capability rule could not be parsed
@@ -35,7 +36,7 @@ export const SANDBOX_ERROR_CODES = [
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];
 
 /** Codes after which the same call may succeed if simply retried. */
-export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['WORKER_CRASHED', 'ISOLATE_RESET']);
+export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['CONCURRENCY_LIMIT', 'WORKER_CRASHED', 'WORKER_UNRESPONSIVE', 'ISOLATE_RESET']);
 
 export class SandboxError extends BaseError<SandboxErrorCode> {
   get retryable(): boolean {

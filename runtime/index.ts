@@ -2,7 +2,7 @@
  * The public surface of the sandbox runtime. host/ imports runtime/ only through this file.
  * Any new export added here becomes public API.
  */
-export { createSandbox } from './pool.ts';
+export { createSandbox } from './pool/index.ts';
 export type {
   Grant,
   LogEvent,

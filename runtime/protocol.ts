@@ -139,6 +139,8 @@ export type HostToWorker =
     }
   | { t: 'res'; call: number; req: number; ok: boolean; json: string; bytes?: Uint8Array }
   | { t: 'cancel'; call: number }
+  /** Heartbeat: the worker answers with a pong carrying the same seq (any frame counts as alive). */
+  | { t: 'ping'; seq: number }
   | { t: 'shutdown' };
 
 export interface WorkerCallLimits {
@@ -153,6 +155,7 @@ export interface WorkerCallLimits {
 /** Messages from a worker to the host. */
 export type WorkerToHost =
   | { t: 'ready' }
+  | { t: 'pong'; seq: number }
   | { t: 'ok'; call: number; json: string; cpuMs: number }
   | { t: 'err'; call: number; code: string; message: string }
   | { t: 'req'; call: number; req: number; op: string; args: string; body?: Uint8Array }

@@ -46,8 +46,14 @@ export interface WorkerProcess {
   readonly channel: Socket;
 }
 
+/**
+ * Starts a worker. `rssMb` is its resident-memory ceiling (the worker disposes its largest isolate above
+ * it), derived by the supervisor from the limits of the packages it will host.
+ */
 export function spawnWorker(options: { rssMb: number }): WorkerProcess {
   const args = [
+    // isolated-vm's README: required on Node >= 20, whose startup snapshot the addon is not built for.
+    '--no-node-snapshot',
     '--permission',
     '--allow-addons',
     ...readablePaths().map((p) => `--allow-fs-read=${p}`),
@@ -82,6 +88,19 @@ export async function residentBytes(pid: number): Promise<number | null> {
     const statm = await readFile(`/proc/${pid}/statm`, 'utf8');
     const pages = Number(statm.split(' ')[1]);
     return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The scheduling state of a process's main thread from /proc (Linux): 'R' running, 'S'/'D' waiting,
+ * 'T' stopped; null where unavailable.
+ */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) || null;
   } catch {
     return null;
   }

@@ -115,6 +115,9 @@ function onMessage(m: HostToWorker): void {
     case 'cancel':
       cancelCall(m.call);
       return;
+    case 'ping':
+      send({ t: 'pong', seq: m.seq });
+      return;
     case 'shutdown':
       shutdown();
       return;

@@ -1,6 +1,6 @@
 import type { Grant, PackageCode, Sandbox, SandboxOptions } from '../../runtime/api.ts';
 import type { Limits } from '../../runtime/types.ts';
-import { createSandbox } from '../../runtime/pool.ts';
+import { createSandbox } from '../../runtime/index.ts';
 import { asyncCodeOf } from './codes.ts';
 import { DEFAULT_LIMITS } from '../../runtime/types.ts';
 

@@ -30,6 +30,15 @@ describe('the worker protocol', () => {
     expect(m.json).toBe('{"status":200}');
   });
 
+  it('carries the heartbeat frames', () => {
+    const { socket, messages } = pipe();
+    (socket as unknown as PassThrough).write(Buffer.concat([encodeFrame({ t: 'ping', seq: 41 }), encodeFrame({ t: 'pong', seq: 41 })]));
+    expect(messages).toEqual([
+      { t: 'ping', seq: 41 },
+      { t: 'pong', seq: 41 },
+    ]);
+  });
+
   it('faults, and stops reading, on a frame over the limit', () => {
     const { socket, messages, faults } = pipe();
     const head = Buffer.alloc(4);

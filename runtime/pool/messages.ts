@@ -1,0 +1,61 @@
+/**
+ * What a worker reports about a call, decoded into the sandbox's public types. Everything here comes from
+ * the worker, which runs tool code: each value is parsed defensively and every string is bounded.
+ */
+import type { LogEvent, ProgressEvent, RunResult } from '../api.ts';
+import { SANDBOX_ERROR_CODES, SandboxError, boundedMessage } from '../errors.ts';
+import type { SandboxErrorCode } from '../errors.ts';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(SANDBOX_ERROR_CODES);
+
+/** A call's result from its `ok` frame: the bounded JSON the isolate produced, parsed. */
+export function resultOf(json: string, started: number): RunResult | SandboxError {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return new SandboxError('OUTPUT_INVALID', 'the tool returned malformed output');
+  }
+  return { value, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started };
+}
+
+/**
+ * A call's failure from its `err` frame. A denial the tool did not survive is reported as such: the host
+ * saw it, so it cannot be forged; an unknown code is the tool's own failure.
+ */
+export function failureOf(code: string, message: string, denied: boolean): SandboxError {
+  let known: SandboxErrorCode = KNOWN_CODES.has(code) ? (code as SandboxErrorCode) : 'TOOL_THREW';
+  if (known === 'TOOL_THREW' && denied) known = 'CAPABILITY_DENIED';
+  return new SandboxError(known, boundedMessage(message));
+}
+
+export function logEventOf(level: string, message: string, data: string | undefined): LogEvent {
+  let parsed: unknown;
+  if (data !== undefined) {
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  return {
+    level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
+    message: boundedMessage(message, 4096),
+    data: parsed,
+  };
+}
+
+/** A progress notification, or null when malformed (it is then dropped). */
+export function progressEventOf(json: string): ProgressEvent | null {
+  try {
+    const p = JSON.parse(json) as { progress?: unknown; total?: unknown; message?: unknown };
+    if (typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return null;
+    return {
+      progress: p.progress,
+      total: typeof p.total === 'number' && Number.isFinite(p.total) ? p.total : undefined,
+      message: typeof p.message === 'string' ? boundedMessage(p.message, 500) : undefined,
+    };
+  } catch {
+    return null;
+  }
+}

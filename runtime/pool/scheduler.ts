@@ -1,0 +1,370 @@
+/**
+ * The call state machine: queued → running → settled, per package.
+ *
+ * Isolation between packages: each package has its own FIFO queue and its own `concurrency` running
+ * slots; a call leaves its queue only when one of its own package's calls ends. No call ever waits on the
+ * host behind another package's call, and a call's wall clock starts when it is handed to its worker:
+ * waiting in its own package's queue is the only wait it is not charged for, and that wait is caused by
+ * its own package alone. A wall-clock timeout found by the host is charged to a call only while its worker
+ * is answering its heartbeat: a silent worker is the supervisor's to judge, and nobody's fault.
+ *
+ * Overload is queued, not refused: up to `queueDepth` calls wait per package; only past that is a call
+ * refused, with the retryable CONCURRENCY_LIMIT (back-pressure: retry later).
+ *
+ * A worker's death settles its calls by what is known (runtime/pool/supervisor.ts's Verdict): the
+ * culprit call gets its limit code and its package's other calls ISOLATE_RESET; on an unresponsive
+ * worker every call fails with WORKER_UNRESPONSIVE; after a crash, calls that had made no capability
+ * request are re-run once (nothing left the sandbox, so it is safe), others fail with WORKER_CRASHED.
+ */
+import type { Grant, PackageCode, RunOptions, RunResult } from '../api.ts';
+import { SandboxError, boundedMessage } from '../errors.ts';
+import type { SandboxErrorCode } from '../errors.ts';
+import { fileAccessFor, runHostCall } from '../host-calls.ts';
+import type { HostCallContext } from '../host-calls.ts';
+import type { createFileAccess } from '../io/files.ts';
+import type { WorkerToHost } from '../protocol.ts';
+import type { CapabilityEvent, Limits } from '../types.ts';
+import { residentBytes } from '../worker-process.ts';
+import { failureOf, logEventOf, progressEventOf, resultOf } from './messages.ts';
+import type { Supervisor, Verdict, Worker } from './supervisor.ts';
+
+/** Calls that may wait per package beyond its running ones, by default. */
+export const DEFAULT_QUEUE_DEPTH = 256;
+
+interface Call {
+  readonly id: number;
+  readonly pkg: PackageCode;
+  readonly tool: string;
+  readonly argsJson: string;
+  readonly grant: Grant;
+  readonly limits: Limits;
+  readonly options: RunOptions;
+  readonly started: number;
+  state: 'queued' | 'running' | 'settled';
+  /** Aborts the call's host I/O; created on its first capability request (creating one per call is costly). */
+  io: AbortController | null;
+  readonly resolve: (r: RunResult) => void;
+  readonly reject: (e: SandboxError) => void;
+  worker: Worker | null;
+  watchdog: NodeJS.Timeout | null;
+  /** A capability request reached the host: re-running the call could repeat a side effect. */
+  sideEffects: boolean;
+  /** A capability was denied during the call: its failure is reported as CAPABILITY_DENIED. */
+  denied: boolean;
+  retried: boolean;
+  /** Bytes of log and progress text the call sent. */
+  logBytes: number;
+  files: Promise<ReturnType<typeof createFileAccess>> | null;
+  removeAbortListener: (() => void) | null;
+}
+
+interface PackageQueue {
+  readonly waiting: Call[];
+  running: number;
+}
+
+/** Limits after which the worker may keep the memory its isolate grew: it is replaced once idle. */
+const RECYCLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_MEMORY_LIMIT', 'OUTPUT_TOO_LARGE', 'QUOTA_EXCEEDED']);
+/** Other limits: the worker is replaced only if it stays above half its ceiling. */
+const LIMIT_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT', 'OUTPUT_INVALID', 'TOOL_THREW']);
+
+export interface SchedulerOptions {
+  readonly queueDepth?: number;
+  readonly killGraceMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly resolve?: HostCallContext['resolve'];
+}
+
+export interface Scheduler {
+  run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, options: RunOptions): Promise<RunResult>;
+  onMessage(worker: Worker, message: WorkerToHost): void;
+  onExit(worker: Worker, verdict: Verdict, calls: ReadonlyMap<number, string>): void;
+  /** Refuses new calls and fails the queued ones; running ones end with their workers. */
+  close(): void;
+}
+
+export function createScheduler(options: SchedulerOptions, supervisor: Supervisor): Scheduler {
+  const queueDepth = Math.max(0, options.queueDepth ?? DEFAULT_QUEUE_DEPTH);
+  const killGraceMs = options.killGraceMs ?? 1000;
+  const recheckMs = Math.max(10, options.heartbeatIntervalMs ?? 1000);
+  const queues = new Map<string, PackageQueue>();
+  const running = new Map<number, Call>();
+  let nextCall = 1;
+  let closed = false;
+
+  function queueOf(pkgId: string): PackageQueue {
+    let q = queues.get(pkgId);
+    if (q === undefined) {
+      q = { waiting: [], running: 0 };
+      queues.set(pkgId, q);
+    }
+    return q;
+  }
+
+  function admit(call: Call): void {
+    const q = queueOf(call.pkg.id);
+    if (q.running < call.limits.concurrency && q.waiting.length === 0) {
+      start(call, q);
+      return;
+    }
+    if (q.waiting.length >= queueDepth) {
+      if (q.running === 0 && q.waiting.length === 0) queues.delete(call.pkg.id);
+      throw new SandboxError('CONCURRENCY_LIMIT', `too many calls of ${boundedMessage(call.pkg.name, 100)} waiting; retry later`);
+    }
+    q.waiting.push(call);
+  }
+
+  /** Starts the package's next waiting calls while it has free running slots. */
+  function pump(pkgId: string): void {
+    const q = queues.get(pkgId);
+    if (q === undefined) return;
+    while (!closed && q.waiting.length > 0 && q.running < (q.waiting[0] as Call).limits.concurrency) start(q.waiting.shift() as Call, q);
+    if (q.running === 0 && q.waiting.length === 0) queues.delete(pkgId);
+  }
+
+  function start(call: Call, q: PackageQueue): void {
+    q.running++;
+    call.state = 'running';
+    running.set(call.id, call);
+    dispatch(call);
+  }
+
+  function dispatch(call: Call): void {
+    const worker = supervisor.workerFor(call.pkg.id, call.limits.memoryMb);
+    call.worker = worker;
+    worker.calls.set(call.id, call.pkg.id);
+    if (!worker.loaded.has(call.pkg.id)) {
+      worker.loaded.add(call.pkg.id);
+      supervisor.send(worker, {
+        t: 'load',
+        pkg: call.pkg.id,
+        name: call.pkg.name,
+        source: call.pkg.source,
+        memoryMb: call.limits.memoryMb,
+        fresh: call.pkg.freshContextPerCall === true,
+      });
+    }
+    const l = call.limits;
+    supervisor.send(worker, {
+      t: 'call',
+      call: call.id,
+      pkg: call.pkg.id,
+      tool: call.tool,
+      args: call.argsJson,
+      paths: JSON.stringify(call.pkg.paths ?? {}),
+      limits: { cpuMs: l.cpuMs, wallMs: l.wallMs, outputBytes: l.outputBytes, hostCalls: l.hostCalls, logBytes: l.logBytes, memoryMb: l.memoryMb },
+    });
+    // The worker disposes the isolate at wallMs; a call still alive after the grace means the worker does
+    // not respond to its own limits. The clock restarts on a re-run: the lost time was not the call's.
+    if (call.watchdog !== null) clearTimeout(call.watchdog);
+    call.watchdog = setTimeout(() => watchdog(call, worker), l.wallMs + killGraceMs);
+  }
+
+  function watchdog(call: Call, worker: Worker): void {
+    if (call.state !== 'running' || call.worker !== worker || !worker.alive) return;
+    if (!supervisor.responsive(worker) && !supervisor.busyWithOnly(worker, call.pkg.id)) {
+      // A silent worker may be stopped or stuck, or running another package's code: nobody can be blamed,
+      // and the heartbeat judges it. Look again later.
+      call.watchdog = setTimeout(() => watchdog(call, worker), recheckMs);
+      return;
+    }
+    supervisor.kill(worker, 'wall-clock watchdog', {
+      kind: 'culprit',
+      pkg: call.pkg.id,
+      call: call.id,
+      code: 'SANDBOX_TIMEOUT',
+      message: 'the call exceeded its wall-clock limit',
+    });
+  }
+
+  function callOn(worker: Worker, id: number): Call | undefined {
+    const call = running.get(id);
+    return call !== undefined && call.worker === worker ? call : undefined;
+  }
+
+  function onMessage(worker: Worker, m: WorkerToHost): void {
+    switch (m.t) {
+      case 'ok': {
+        const call = callOn(worker, m.call);
+        if (call !== undefined) settle(call, resultOf(m.json, call.started));
+        return;
+      }
+      case 'err': {
+        const call = callOn(worker, m.call);
+        if (call !== undefined) settle(call, failureOf(m.code, m.message, call.denied));
+        return;
+      }
+      case 'req': {
+        const call = callOn(worker, m.call);
+        if (call !== undefined) void serveRequest(worker, call, m.req, m.op, m.args, m.body);
+        return;
+      }
+      case 'log': {
+        const call = callOn(worker, m.call);
+        if (call === undefined) return;
+        call.logBytes += m.message.length + (m.data?.length ?? 0);
+        call.options.onLog?.(logEventOf(m.level, m.message, m.data));
+        return;
+      }
+      case 'progress': {
+        const call = callOn(worker, m.call);
+        if (call === undefined) return;
+        call.logBytes += m.json.length;
+        const event = call.options.onProgress === undefined ? null : progressEventOf(m.json);
+        if (event !== null) call.options.onProgress?.(event);
+        return;
+      }
+      case 'fatal':
+        supervisor.kill(
+          worker,
+          'isolate lost control (catastrophic error)',
+          m.pkg === null ? { kind: 'crashed' } : { kind: 'culprit', pkg: m.pkg, call: null, code: 'SANDBOX_MEMORY_LIMIT', message: 'the call exceeded its memory limit' },
+        );
+        return;
+      case 'ready':
+      case 'pong':
+      case 'stats':
+      case 'abortReq':
+        return;
+    }
+  }
+
+  async function serveRequest(worker: Worker, call: Call, req: number, op: string, argsJson: string, body: Uint8Array | undefined): Promise<void> {
+    call.sideEffects = true;
+    const onEvent = (e: CapabilityEvent) => {
+      if (!e.allowed) call.denied = true;
+      call.options.onCapability?.(e);
+    };
+    call.io ??= new AbortController();
+    const ctx: HostCallContext = { grant: call.grant, limits: call.limits, signal: call.io.signal, resolve: options.resolve, onEvent };
+    const files = () => {
+      call.files ??= fileAccessFor(ctx);
+      return call.files;
+    };
+    try {
+      const result = await runHostCall(ctx, files, op, argsJson, body);
+      if (call.state !== 'running' || call.worker !== worker) return;
+      supervisor.send(worker, { t: 'res', call: call.id, req, ok: true, json: result.json, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) });
+    } catch (e) {
+      if (call.state !== 'running' || call.worker !== worker) return;
+      const err = e instanceof SandboxError ? e : new SandboxError('CAPABILITY_FAILED', 'the host call failed');
+      if (err.code === 'CAPABILITY_DENIED') call.denied = true;
+      supervisor.send(worker, { t: 'res', call: call.id, req, ok: false, json: JSON.stringify({ code: err.code, message: err.message }) });
+    }
+  }
+
+  function settle(call: Call, outcome: RunResult | SandboxError): void {
+    if (call.state === 'settled') return;
+    const wasRunning = call.state === 'running';
+    call.state = 'settled';
+    if (call.watchdog !== null) clearTimeout(call.watchdog);
+    call.io?.abort();
+    call.removeAbortListener?.();
+    const q = queues.get(call.pkg.id);
+    if (!wasRunning) {
+      const at = q?.waiting.indexOf(call) ?? -1;
+      if (at >= 0) q?.waiting.splice(at, 1);
+    } else {
+      running.delete(call.id);
+      if (q !== undefined) q.running--;
+      const worker = call.worker;
+      if (worker !== null && worker.calls.delete(call.id)) {
+        afterLimit(worker, call, outcome);
+        supervisor.released(worker);
+      }
+    }
+    pump(call.pkg.id);
+    if (outcome instanceof SandboxError) call.reject(outcome);
+    else call.resolve(outcome);
+  }
+
+  /** V8 does not give back what an isolate grew: a worker where a limit was hit is replaced once idle. */
+  function afterLimit(worker: Worker, call: Call, outcome: RunResult | SandboxError): void {
+    const code = outcome instanceof SandboxError ? outcome.code : null;
+    // The bootstrap stops a call's logs at its quota: a call that came within two lines of it flooded.
+    const flooded = call.logBytes >= Math.max(call.limits.logBytes / 2, call.limits.logBytes - 8192);
+    if ((code !== null && RECYCLE_CODES.has(code)) || flooded) {
+      supervisor.recycle(worker, `${code ?? 'log flood'} in ${boundedMessage(call.pkg.name, 100)}`);
+    } else if (code !== null && LIMIT_CODES.has(code) && worker.pid !== undefined) {
+      void residentBytes(worker.pid).then((rss) => {
+        if (rss !== null && rss > (worker.ceilingMb * 1024 * 1024) / 2) supervisor.recycle(worker, `resident ${Math.round(rss / 1048576)} MiB after ${code}`);
+      });
+    }
+  }
+
+  function onExit(_worker: Worker, verdict: Verdict, calls: ReadonlyMap<number, string>): void {
+    for (const id of calls.keys()) {
+      const call = running.get(id);
+      if (call === undefined || call.state !== 'running') continue;
+      if (verdict.kind === 'closed') {
+        settle(call, new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down'));
+      } else if (verdict.kind === 'unresponsive') {
+        settle(call, new SandboxError('WORKER_UNRESPONSIVE', 'the sandbox worker serving this call stopped responding and was replaced; retry the call'));
+      } else if (verdict.kind === 'culprit' && verdict.pkg === call.pkg.id && (verdict.call === null || verdict.call === call.id)) {
+        settle(call, new SandboxError(verdict.code, verdict.message));
+      } else if (verdict.kind === 'culprit' && verdict.pkg === call.pkg.id) {
+        settle(call, new SandboxError('ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit'));
+      } else if (!call.sideEffects && !call.retried && !closed) {
+        // Nothing has left the sandbox for this call: running it again on a fresh worker is safe.
+        call.retried = true;
+        dispatch(call);
+      } else {
+        settle(call, new SandboxError('WORKER_CRASHED', 'the sandbox worker serving this call was restarted; retry the call'));
+      }
+    }
+  }
+
+  function run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, runOptions: RunOptions): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+      if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down');
+      if (runOptions.signal?.aborted) throw new SandboxError('CANCELLED', 'the call was cancelled');
+      const argsJson = JSON.stringify(args === undefined ? null : args);
+      if (Buffer.byteLength(argsJson) > limits.inputBytes) {
+        throw new SandboxError('INPUT_TOO_LARGE', 'the arguments are larger than the input limit');
+      }
+      const call: Call = {
+        id: nextCall++,
+        pkg,
+        tool,
+        argsJson,
+        grant,
+        limits,
+        options: runOptions,
+        started: performance.now(),
+        state: 'queued',
+        io: null,
+        resolve,
+        reject,
+        worker: null,
+        watchdog: null,
+        sideEffects: false,
+        denied: false,
+        retried: false,
+        logBytes: 0,
+        files: null,
+        removeAbortListener: null,
+      };
+      admit(call);
+      const signal = runOptions.signal;
+      if (signal !== undefined) {
+        const onAbort = () => {
+          const worker = call.state === 'running' ? call.worker : null;
+          settle(call, new SandboxError('CANCELLED', 'the call was cancelled'));
+          if (worker !== null) supervisor.send(worker, { t: 'cancel', call: call.id });
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        call.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  return {
+    run,
+    onMessage,
+    onExit,
+    close() {
+      closed = true;
+      for (const q of [...queues.values()]) for (const call of [...q.waiting]) settle(call, new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down'));
+    },
+  };
+}

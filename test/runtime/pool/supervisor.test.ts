@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WORKER_BASE_MB, workerCeilingMb } from '../../../runtime/pool/supervisor.ts';
+import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';
+
+const sandbox = newSandbox({ workers: 1 });
+afterAll(() => sandbox.close());
+
+const tools = inlinePackage('export default { ping: () => "pong" }');
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+}
+
+function ceilingOf(pid: number): number {
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const entry = env.find((e) => e.startsWith('WARDEN_WORKER_RSS_MB='));
+  return Number(entry?.slice('WARDEN_WORKER_RSS_MB='.length));
+}
+
+describe('a sandbox worker process', () => {
+  // isolated-vm's README: on Node >= 20 a process that loads it must run with --no-node-snapshot.
+  it('is started with --no-node-snapshot, and serves calls', async () => {
+    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
+    const [pid] = sandbox.stats().workerPids;
+    const args = cmdline(pid!);
+    // A node option: before the worker's script, not an argument to it.
+    expect(args.indexOf('--no-node-snapshot')).toBeGreaterThan(0);
+    expect(args.indexOf('--no-node-snapshot')).toBeLessThan(args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a)));
+  });
+
+  // A string bomb in a 64 MiB isolate peaked a worker with a fixed 1 GiB ceiling at 511 MiB.
+  it('gets a memory ceiling from the packages it hosts, and is replaced by a larger one when a bigger package joins', async () => {
+    await sandbox.run(tools, 'ping', {}, NO_GRANT, limits({ memoryMb: 64 }));
+    const [small] = sandbox.stats().workerPids;
+    const smallCeiling = ceilingOf(small!);
+    expect(smallCeiling).toBeLessThan(1024);
+    expect(smallCeiling).toBeGreaterThanOrEqual(WORKER_BASE_MB + 64 * 3);
+    const big = inlinePackage('export default { ping: () => "big" }');
+    await expect(sandbox.run(big, 'ping', {}, NO_GRANT, limits({ memoryMb: 256 }))).resolves.toMatchObject({ value: 'big' });
+    const [grown] = sandbox.stats().workerPids;
+    expect(grown).not.toBe(small);
+    expect(ceilingOf(grown!)).toBeGreaterThan(smallCeiling);
+    expect(ceilingOf(grown!)).toBeGreaterThanOrEqual(workerCeilingMb([64, 256], 1024));
+    // Both packages answer from the new worker.
+    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
+  });
+});
+
+describe('workerCeilingMb', () => {
+  it.each([
+    [[64], 1024],
+    [[64, 64], 1024],
+    [[512], 1024],
+    [[16, 256, 64], 2048],
+    [[64], 256],
+  ])('covers every heap at its limit plus the overshoot of the largest, within the cap (%j, cap %i)', (mbs, cap) => {
+    const ceiling = workerCeilingMb(mbs, cap);
+    const sum = mbs.reduce((a, b) => a + b, 0);
+    const need = WORKER_BASE_MB + sum + 2 * Math.max(...mbs);
+    expect(ceiling).toBe(Math.min(cap, Math.ceil(need / 128) * 128));
+  });
+
+  it('grows with what a worker hosts', () => {
+    expect(workerCeilingMb([64, 64, 64], 4096)).toBeGreaterThan(workerCeilingMb([64], 4096));
+    expect(workerCeilingMb([256], 4096)).toBeGreaterThan(workerCeilingMb([64], 4096));
+  });
+});
