@@ -23,6 +23,7 @@ import { loadTrustPolicy } from '../trust/policy.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
+import { assertNoToolNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
@@ -135,7 +136,9 @@ export async function installPackage(home: Home, source: InstallSource, options:
         throw new HostError('SIGNER_CHANGED', `${pm.name} was installed from another signer than this update's (--trust-new-signer to accept ${trusted.publisher.name})`);
       }
     }
-    const { grant, unbound } = await planGrant(pm, options.bindings, previous?.grant, options.cwd);
+    // Names stay unique across scopes: a collision is refused here, never resolved by order at serve.
+    await assertNoToolNameConflict(home, lock, pm);
+    const { grant, unbound } = await planGrant(pm, options.bindings, previous?.grant, options.cwd, home);
     const diff = diffGrants(previous?.grant, grant);
     // A new package always needs consent (it will run); an update only when it gains capabilities.
     if ((!previous || needsConsent(diff, grant, options.bindings)) && !options.yes) {
@@ -159,6 +162,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
       lock,
       pm.name,
       source.tarball,
+      source.bundleJson,
       {
         version: pm.version,
         integrity: trusted.package.integrity,
