@@ -10,7 +10,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseNetGrant } from '../../runtime/index.ts';
+import { fsGrantToStrings, netGrantToStrings, parseFsGrant, parseNetGrant } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import type { Home, LockGrant } from '../home/home.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
@@ -25,6 +25,27 @@ export function parseSlotBindings(values: readonly string[]): Record<string, str
     out[m[1] as string] = m[2] as string;
   }
   return out;
+}
+
+/**
+ * The canonical text of one rule, as runtime's parser reads it ("https://API.example.com:443" →
+ * "api.example.com"): lock.json stores only canonical rules, so grants compare and diff as data.
+ * @throws Error when the rule does not parse
+ */
+export function canonicalRule(kind: 'net' | 'fs', rule: string): string {
+  const out = kind === 'net' ? netGrantToStrings(parseNetGrant([rule])) : fsGrantToStrings(parseFsGrant([rule]));
+  if (out.length !== 1) throw new Error(`not one ${kind} rule`);
+  return out[0] as string;
+}
+
+function canonicalManifestRules(kind: 'net' | 'fs', rules: readonly string[], what: string): string[] {
+  return rules.map((r) => {
+    try {
+      return canonicalRule(kind, r);
+    } catch (e) {
+      throw new HostError('MANIFEST_INVALID', `${what}: capabilities.${kind} rule ${JSON.stringify(r.slice(0, 200))}: ${e instanceof Error ? e.message.slice(0, 200) : 'invalid'}`);
+    }
+  });
 }
 
 export interface SlotInfo {
@@ -50,12 +71,13 @@ export function manifestSlots(pm: PackageManifest): SlotInfo[] {
  */
 export async function bindSlot(slot: SlotInfo, value: string, cwd: string, protect: readonly string[]): Promise<{ slot: string; net?: string; fs?: string }> {
   if (slot.kind === 'host') {
+    let rule: string;
     try {
-      parseNetGrant([value]);
+      rule = canonicalRule('net', value);
     } catch (e) {
       throw new HostError('GRANT_INVALID', `slot "${slot.slot}": ${e instanceof Error ? e.message : 'not a network rule'}`);
     }
-    return { slot: value, net: value };
+    return { slot: rule, net: rule };
   }
   let real: string;
   try {
@@ -95,8 +117,8 @@ export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<s
   for (const name of Object.keys(bindings)) {
     if (!slots.some((s) => s.slot === name)) throw new HostError('USAGE', `${pm.name} declares no slot "${name}" (it declares: ${slots.map((s) => s.slot).join(', ') || 'none'})`);
   }
-  const net = pm.manifest.capabilities.net.filter((r): r is string => typeof r === 'string');
-  const fs = pm.manifest.capabilities.fs.filter((r): r is string => typeof r === 'string');
+  const net = canonicalManifestRules('net', pm.manifest.capabilities.net.filter((r): r is string => typeof r === 'string'), pm.name);
+  const fs = canonicalManifestRules('fs', pm.manifest.capabilities.fs.filter((r): r is string => typeof r === 'string'), pm.name);
   await checkFixedRules(fs, protect, pm.name);
   const bound: Record<string, string> = {};
   const unbound: SlotInfo[] = [];
