@@ -13,6 +13,7 @@ import { asyncCodeOf } from '../../helpers/codes.ts';
 import { testHome } from '../../helpers/home-fixture.ts';
 import { digestTree } from '../../helpers/installed.ts';
 import { atomicWrite } from '../../../host/home/files.ts';
+import { tempDir } from '../../helpers/tool-package.ts';
 
 type Lock = { version: 1; packages: Record<string, LockEntry> };
 
@@ -98,5 +99,22 @@ describe('lock entries are sealed at install and checked at serve', () => {
     await t.install('echo');
     writeFileSync(t.home.sealKey, '', { mode: 0o600 });
     expect(await verdict(t, 'echo')).toBe('KEY_INVALID');
+  });
+});
+
+describe('an update never carries over a grant another writer recorded', () => {
+  it('drops the forged binding of an unsealed record and asks for consent again', async () => {
+    const t = await testHome();
+    const secret = tempDir('mcpw-secret-');
+    await t.install('echo', '1.0.0', { fs: [{ slot: 'out', access: 'write' }] });
+    editLock(t.home.lockFile, (l) => {
+      const e = l.packages.echo as unknown as { grant: { fs: string[]; slots: Record<string, string> } };
+      e.grant.fs = [`write:${secret}`];
+      e.grant.slots = { out: secret };
+    });
+    const r = await t.install('echo', '1.1.0', { fs: [{ slot: 'out', access: 'write' }] });
+    expect(r.entry.grant).toEqual({ net: [], fs: [], slots: {} });
+    expect(r.unbound.map((s) => s.slot)).toEqual(['out']);
+    expect(await verdict(t, 'echo')).toBe('<no error>');
   });
 });
