@@ -36,6 +36,9 @@ export const HOST_ERROR_CODES = [
   'FETCH_FAILED', // an HTTPS download failed, timed out or was larger than the cap
   'NOT_INSTALLED', // remove, grant or revoke named a package that is not installed
   'HOME_BUSY', // another install, remove, grant or revoke is changing this home right now
+  'HOME_UNSAFE', // the home, lock.json, trust.json, a key or a package directory is not the user's or others can write it
+  'GRANT_COVERS_HOME', // a grant would reach the home directory (its keys, lock, trust policy or packages) or the trust root
+  'TOOL_NAME_CONFLICT', // a package's namespaced tool name is already used by another installed package
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema

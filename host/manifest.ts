@@ -114,9 +114,20 @@ export function namespaceOf(packageName: string): string {
   return unscoped.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60) || 'pkg';
 }
 
-/** The client-visible tool name. */
-export function namespacedToolName(namespace: string, tool: string): string {
-  return `${namespace}__${tool}`;
+/**
+ * The client-visible tool name of `tool` in package `packageName`: "<name>__<tool>" for an unscoped
+ * package, "<scope>.<name>__<tool>" for a scoped one ("@good/read-tools" → "good.read-tools__read_file"),
+ * so that packages of different scopes do not collide. Within MCP's tool-name charset [A-Za-z0-9_.-] and
+ * 128 characters (a long scope is shortened). Not injective for every pair of names (npm names are
+ * longer and richer than tool names), so install refuses a collision (TOOL_NAME_CONFLICT), and serve
+ * refuses both packages of one it finds: never resolved by order.
+ */
+export function namespacedToolName(packageName: string, tool: string): string {
+  const ns = namespaceOf(packageName);
+  const scoped = /^@([^/]+)\//.exec(packageName);
+  let prefix = scoped ? `${(scoped[1] as string).replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60)}.${ns}` : ns;
+  if (prefix.length + 2 + tool.length > 128) prefix = prefix.slice(0, Math.max(1, 126 - tool.length));
+  return `${prefix}__${tool}`;
 }
 
 /**

@@ -44,7 +44,7 @@ async function updateEntry(home: Home, name: string, change: (entry: LockEntry, 
     await cleanOrphans(home, lock);
     const pm = await installedManifest(home, { name, ...entry });
     const next = await change(entry, pm);
-    await writeLockAtomic(home, { version: 1, packages: { ...lock.packages, [name]: next } });
+    await writeLockAtomic(home, { version: 1, packages: { ...lock.packages, [name]: next } }, { seal: [name] });
     return next;
   });
 }
@@ -57,7 +57,7 @@ function runGrantLike(kind: 'grant' | 'revoke', argv: string[], io: CommandIO): 
     const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
     const entry =
       kind === 'grant'
-        ? await updateEntry(home, name, (e, pm) => rebind(e, pm, parseSlotBindings(rest), io.cwd))
+        ? await updateEntry(home, name, (e, pm) => rebind(e, pm, parseSlotBindings(rest), io.cwd, home))
         : await updateEntry(home, name, (e, pm) => unbind(e, pm, rest));
     if (json) writeJson(io, { ok: true, name, grant: entry.grant });
     else io.stdout.write(`${name}@${entry.version}\n  network: ${entry.grant.net.join(', ') || '(none)'}\n  files:   ${entry.grant.fs.join(', ') || '(none)'}\n`);

@@ -4,8 +4,6 @@
  *
  * stdout carries the protocol and nothing else; diagnostics go to stderr (or --log-file).
  */
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import { createSandbox } from '../../runtime/index.ts';
 import { parseArgs } from '../args.ts';
 import { openAudit } from '../serve/audit.ts';
@@ -23,6 +21,7 @@ import { REQUEST_SCHEMAS, createWardenServer } from '../serve/server.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
 import { VERSION } from '../version.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
+import { watchHome } from '../home/watch.ts';
 import type { Audit } from '../serve/audit.ts';
 import type { CommandIO } from './io.ts';
 
@@ -87,7 +86,7 @@ async function installedSources(home: Home, io: CommandIO, logger: Logger): Prom
     return installedPackages(await readLock(home)).map((entry) => ({ kind: 'installed' as const, entry }));
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    io.stderr.write(`mcp-warden: not serving installed packages: ${msg}\n`);
+    io.stderr.write(`mcp-warden: not serving installed packages: ${isHostError(e) ? `${e.code}: ` : ''}${msg}\n`);
     logger.error({ code: isHostError(e) ? e.code : 'LOCK_INVALID' }, 'lock.json unusable');
     return [];
   }
@@ -174,18 +173,13 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       }
     });
   };
-  let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
-  try {
-    watcher = watch(home.dir, (_event, file) => {
-      if (file !== 'lock.json') return;
-      clearTimeout(timer);
-      timer = setTimeout(reload, 200);
-    });
-    watcher.on('error', () => {});
-  } catch {
-    logger.warn('cannot watch the home directory; restart serve after installing packages');
-  }
+  // Follows the home across a delete and re-create (host/home/watch.ts).
+  const watcher = watchHome(home, () => {
+    clearTimeout(timer);
+    timer = setTimeout(reload, 200);
+  });
+  if (!watcher) logger.warn('cannot watch the home directory; restart serve after installing packages');
 
   const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const closed = new Promise<void>((resolve) => {

@@ -3,11 +3,11 @@
  * bundle (v0.3) over the package's in-toto statement (name, version, sha512).
  */
 import { createPublicKey } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
 import { HostError } from '../errors.ts';
+import { atomicWrite } from '../home/files.ts';
 import { resolveIdentityToken } from '../signing/identity-token.ts';
 import { isEncryptedPrivateKeyPem, keyIdOf, parsePrivateKeyPem, readKeyFile } from '../signing/keys.ts';
 import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, bundlePathFor, describeTarball, signKeyed, signKeyless } from '../signing/sign.ts';
@@ -116,7 +116,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       signer = { kind: 'identity', identity: certificateIdentity(bundle) };
     }
     const bundleFile = values.bundle ? resolve(io.cwd, values.bundle) : bundlePathFor(tarballPath);
-    await writeFile(bundleFile, `${JSON.stringify(bundle)}\n`, { mode: 0o644 });
+    await atomicWrite(bundleFile, `${JSON.stringify(bundle)}\n`, { mode: 0o644 });
     if (json) writeJson(io, { ok: true, bundle: bundleFile, package: pkg, signer });
     else {
       const who = signer.kind === 'key' ? `key ${signer.keyId}` : `identity ${signer.identity ?? '(unknown)'}`;

@@ -6,13 +6,21 @@
  *   <home>/audit.log                      JSON lines (host/serve/audit.ts)
  *   <home>/audit.key                      the key of the audit log's argument digests (0600)
  *   <home>/trust.json                     trusted signers (issue 4)
+ *   <home>/lock.key                       the key that seals lock entries (0600, host/home/seal.ts)
+ *   <home>/store/<sha512 hex>.tgz         the verified tarball of each installed package, and its
+ *   <home>/store/<sha512 hex>.sigstore.json   Sigstore bundle, re-verified when a seal does not check
  *
  * Resolution: --home DIR, else MCP_WARDEN_HOME, else ~/.mcp-warden.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
+import { parseFsRule, parseNetRule } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
+import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
+import { readJsonFile } from './files.ts';
+import lockSchemaJson from './lock.schema.json' with { type: 'json' };
+import { assertHomeSafe } from './modes.ts';
 
 export interface Home {
   readonly dir: string;
@@ -21,6 +29,8 @@ export interface Home {
   readonly auditLog: string;
   readonly auditKey: string;
   readonly trustFile: string;
+  readonly sealKey: string;
+  readonly storeDir: string;
 }
 
 /** The user's grant for one installed package, recorded at install. */
@@ -52,6 +62,11 @@ export interface LockEntry {
    * in host/home/verify-installed.ts). A lock entry without it is refused at serve.
    */
   readonly files?: Readonly<Record<string, string>>;
+  /**
+   * HMAC-SHA256 of the whole entry under the home's lock.key (host/home/seal.ts): what install verified
+   * and the user consented to. An entry another writer changed no longer matches and is refused at serve.
+   */
+  readonly seal?: string;
 }
 
 export interface LockFile {
@@ -80,6 +95,8 @@ export function homeLayout(dir: string): Home {
     auditLog: join(dir, 'audit.log'),
     auditKey: join(dir, 'audit.key'),
     trustFile: join(dir, 'trust.json'),
+    sealKey: join(dir, 'lock.key'),
+    storeDir: join(dir, 'store'),
   };
 }
 
@@ -95,66 +112,45 @@ export function packageDir(name: string, version: string): string {
 
 const EMPTY_LOCK: LockFile = Object.freeze({ version: 1, packages: Object.freeze({}) });
 
+const validateLock = createStrictAjv().compile(lockSchemaJson as object);
+
+/** The published JSON Schema of lock.json. */
+export function lockSchema(): unknown {
+  return structuredClone(lockSchemaJson);
+}
+
 function lockInvalid(message: string): HostError {
   return new HostError('LOCK_INVALID', `lock.json: ${message}`);
 }
 
-function isStringArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
-}
-
-/** Validates one lock entry's shape; `dir` must be a relative path under packages/ (never escaping the home). */
-function checkEntry(name: string, e: unknown): LockEntry {
-  if (e === null || typeof e !== 'object') throw lockInvalid(`entry "${name}" is not an object`);
-  const r = e as Record<string, unknown>;
-  for (const k of ['version', 'integrity', 'signer', 'dir', 'installedAt'] as const) {
-    if (typeof r[k] !== 'string') throw lockInvalid(`entry "${name}".${k} must be a string`);
-  }
-  const dir = r.dir as string;
-  const norm = posix.normalize(dir);
-  if (isAbsolute(dir) || norm !== dir || !norm.startsWith('packages/')) {
+/** Checks what the schema cannot: `dir` stays under packages/, and every grant rule parses (typed grants). */
+function checkEntry(name: string, e: LockEntry): LockEntry {
+  const norm = posix.normalize(e.dir);
+  if (isAbsolute(e.dir) || norm !== e.dir || !norm.startsWith('packages/')) {
     throw lockInvalid(`entry "${name}".dir must be "packages/<name>@<version>"`);
   }
-  const g = r.grant as Record<string, unknown> | undefined;
-  if (!g || typeof g !== 'object' || !isStringArray(g.net) || !isStringArray(g.fs)) throw lockInvalid(`entry "${name}".grant must have net and fs rule lists`);
-  const slots = (g.slots ?? {}) as Record<string, unknown>;
-  if (typeof slots !== 'object' || Object.values(slots).some((p) => typeof p !== 'string')) {
-    throw lockInvalid(`entry "${name}".grant.slots must map slot names to paths or rules`);
+  try {
+    for (const r of e.grant.net) parseNetRule(r);
+    for (const r of e.grant.fs) parseFsRule(r);
+  } catch (err) {
+    throw new HostError('GRANT_INVALID', `lock.json: entry "${name}" has a grant rule that does not parse: ${err instanceof Error ? err.message.slice(0, 200) : 'invalid rule'}`);
   }
-  const files = r.files as Record<string, unknown> | undefined;
-  if (files !== undefined && (files === null || typeof files !== 'object' || Array.isArray(files) || Object.values(files).some((d) => typeof d !== 'string'))) {
-    throw lockInvalid(`entry "${name}".files must map paths to integrities`);
-  }
-  return {
-    version: r.version as string,
-    integrity: r.integrity as string,
-    signer: r.signer as string,
-    dir,
-    installedAt: r.installedAt as string,
-    grant: { net: g.net, fs: g.fs, slots: slots as Record<string, string> },
-    ...(files ? { files: files as Record<string, string> } : {}),
-  };
+  return { ...e, grant: { net: e.grant.net, fs: e.grant.fs, slots: e.grant.slots ?? {} } };
 }
 
-/** Reads lock.json; a missing file is an empty lock. @throws HostError LOCK_INVALID */
+/**
+ * Reads lock.json; a missing file is an empty lock. The home must be safe (host/home/modes.ts) and the
+ * file must match the published schema (host/home/lock.schema.json) and its grant rules must parse.
+ * @throws HostError HOME_UNSAFE, LOCK_INVALID, GRANT_INVALID
+ */
 export async function readLock(home: Home): Promise<LockFile> {
-  let text: string;
-  try {
-    text = await readFile(home.lockFile, 'utf8');
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return EMPTY_LOCK;
-    throw lockInvalid('cannot be read');
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw lockInvalid('is not valid JSON');
-  }
-  const d = data as { version?: unknown; packages?: unknown };
-  if (!d || d.version !== 1 || typeof d.packages !== 'object' || d.packages === null) throw lockInvalid('expected { "version": 1, "packages": {…} }');
+  await assertHomeSafe(home);
+  const data = await readJsonFile(home.lockFile, (why) => lockInvalid(why === 'not-json' ? 'is not valid JSON' : 'cannot be read'));
+  if (data === undefined) return EMPTY_LOCK;
+  if (!validateLock(data)) throw lockInvalid(`does not match its schema: ${describeAjvError(validateLock.errors, 'lock')}`);
+  const d = data as { packages: Record<string, LockEntry> };
   const packages: Record<string, LockEntry> = {};
-  for (const [name, entry] of Object.entries(d.packages as Record<string, unknown>)) packages[name] = checkEntry(name, entry);
+  for (const [name, entry] of Object.entries(d.packages)) packages[name] = checkEntry(name, entry);
   return { version: 1, packages };
 }
 

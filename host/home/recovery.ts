@@ -6,7 +6,8 @@
  *   - packages/.install-*            a temporary extraction (crash before its rename),
  *   - packages/<name>@<version>…     a directory no lock entry names (crash after the rename, before the
  *                                    lock was committed; or an old version after an update or remove),
- *   - lock.json.*.tmp                a lock that was never renamed into place.
+ *   - lock.json.*.tmp                a lock that was never renamed into place,
+ *   - store/<digest>.*                a kept signed copy no lock entry names (host/home/store.ts).
  * serve never reads them (it loads only what the lock names); the next install, remove, grant or revoke
  * deletes them, holding the home's writer lock (host/home/mutex.ts) so no running install's
  * temporary directory is ever removed.
@@ -15,6 +16,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Home, LockFile } from './home.ts';
 import { LOCK_TMP_PREFIX, LOCK_TMP_SUFFIX } from './lock-write.ts';
+import { cleanStore } from './store.ts';
 
 export const TMP_DIR_PREFIX = '.install-';
 
@@ -51,5 +53,6 @@ export async function cleanOrphans(home: Home, lock: LockFile): Promise<string[]
       await drop(rel);
     }
   }
+  removed.push(...(await cleanStore(home, lock)));
   return removed;
 }

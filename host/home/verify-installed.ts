@@ -3,26 +3,40 @@
  * lock.json; if it throws, that package is refused (stderr + audit line) and the others still load.
  *
  * Threat: the files in <home>/packages are what the sandbox runs, long after install verified the
- * signature. A lock entry or a symlink must not point the loader outside <home>/packages, and a file
- * changed after install (tampering, a half-finished copy, disk corruption) must not run. Install records
- * a sha512 of every extracted file in the lock entry (host/home/file-digests.ts); this re-reads the
- * directory and compares, file by file, and refuses any difference with INTEGRITY_MISMATCH.
+ * signature, and lock.json, which says what they should be and what they may reach, is a file too.
+ * In order:
+ *   1. the package directory and every directory up to the home belong to the user and nobody else can
+ *      write them (host/home/modes.ts, HOME_UNSAFE);
+ *   2. the lock entry carries a seal made with the home's lock.key (host/home/seal.ts): install's
+ *      verification result, cached by the tarball's digest. Without it the kept signed copy
+ *      (host/home/store.ts) is re-verified against trust.json to say precisely why the entry is refused:
+ *      SIGNATURE_INVALID (nothing signed: planted), UNTRUSTED_SIGNER, INTEGRITY_MISMATCH (digests or grant
+ *      rewritten);
+ *   3. the signer recorded at install is still trusted for this name by trust.json (UNTRUSTED_SIGNER,
+ *      SIGNER_OUT_OF_SCOPE): removing a publisher stops serving its packages;
+ *   4. the directory holds exactly the recorded files, each with its sha512 (INTEGRITY_MISMATCH).
  *
- * Fast and offline: no network, no signature work (that was install's job), one sha512 pass over the
- * package's files (a typical package is tens of KiB: well under a millisecond). Deliberately no cache:
- * a cache keyed by (path, size, mtime, ino) is not sound against the threat it would skip — whoever can
- * write the file can also restore its mtime with utimes() and keep its size and inode (write in place),
- * and ctime, which they cannot set, changes on every chmod or backup restore, so it would buy little.
- * Re-hashing is cheap enough to do every time.
+ * Fast and offline on the normal path: one HMAC, one pure trust lookup, one sha512 pass over the files
+ * (a typical package is tens of KiB). No cache of the file hashes: whoever can write a file can restore
+ * its mtime and size, so only the content is evidence.
  *
  * The result is the verified bytes themselves: the loader reads package.json and the entry from them,
  * never from the disk again, so nothing can change between the check and the use.
  */
 import { lstat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { HostError } from '../errors.ts';
-import type { Home, InstalledPackage } from './home.ts';
-import { readVerifiedTree } from './file-digests.ts';
+import { HostError, isHostError } from '../errors.ts';
+import { parseSignerId, signerId } from '../install/signer.ts';
+import { readTarball } from '../pack/extract.ts';
+import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
+import type { TrustPolicy } from '../trust/policy.ts';
+import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
+import type { Home, InstalledPackage, LockEntry } from './home.ts';
+import { digestFiles, readVerifiedTree } from './file-digests.ts';
+import { assertSafeUpToHome } from './modes.ts';
+import { readSealKey, sealMatches } from './seal.ts';
+import { readKeptPackage } from './store.ts';
 
 /** What serve knows after verification: the package as recorded, and its files as checked. */
 export interface VerifiedInstall {
@@ -40,9 +54,49 @@ export interface VerifiedInstall {
 
 export type VerifyInstalled = (pkg: InstalledPackage, home: Home) => Promise<VerifiedInstall>;
 
+function sameDigests(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+/** Why an entry whose seal does not check is refused: the kept signed copy is re-verified against trust.json. */
+async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<HostError> {
+  const kept = await readKeptPackage(home, pkg.integrity);
+  if (!kept) {
+    return new HostError('SIGNATURE_INVALID', `${what}: its lock.json record is not sealed by this home's key and no signed copy of it is kept, so nothing proves "mcp-warden install" verified it (planted?); remove it, or install it again from a signed tarball`);
+  }
+  let signer: string;
+  let integrity: string;
+  let name: string;
+  let version: string;
+  try {
+    const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: loadTrustMaterial() });
+    ({ name, version, integrity } = trusted.package);
+    signer = signerId(trusted.signer);
+  } catch (e) {
+    const code = isHostError(e) ? e.code : 'SIGNATURE_INVALID';
+    return new HostError(code, `${what}: its lock.json record is not sealed and its kept signed copy does not verify: ${e instanceof Error ? e.message.slice(0, 300) : 'error'}`);
+  }
+  if (name !== pkg.name || version !== pkg.version || integrity !== pkg.integrity || signer !== pkg.signer || !sameDigests(digestFiles(readTarball(kept.tarball)), pkg.files ?? {})) {
+    return new HostError('INTEGRITY_MISMATCH', `${what}: its lock.json record (signer or file digests) does not match its signed package: it was rewritten outside mcp-warden; install it again`);
+  }
+  return new HostError('INTEGRITY_MISMATCH', `${what}: its lock.json record was changed outside mcp-warden (its seal does not match, e.g. an edited grant); install it again to consent afresh`);
+}
+
 export const verifyInstalled: VerifyInstalled = async (pkg, home) => {
   const what = `installed package ${pkg.name}@${pkg.version}`;
   const dir = join(home.dir, pkg.dir);
+  await assertSafeUpToHome(home, dir);
+  const policy = await loadTrustPolicy(home.trustFile);
+  const key = await readSealKey(home);
+  const { name, ...entry } = pkg;
+  if (key === undefined || !sealMatches(key, name, entry as LockEntry)) throw await unsealedReason(pkg, home, policy, what);
+  // The signer install verified must still be trusted for this name: trust.json may have changed since.
+  const signer = parseSignerId(pkg.signer);
+  if (!signer) throw new HostError('UNTRUSTED_SIGNER', `${what}: lock.json records no signer mcp-warden understands`);
+  const decision = findTrustedSigner(policy, signer, pkg.name);
+  if (!decision.trusted) throw new HostError(decision.code, `${what}: ${decision.detail} (trust.json changed since install); trust its publisher again or remove the package`);
   let info;
   try {
     info = await lstat(dir);

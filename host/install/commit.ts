@@ -15,6 +15,7 @@ import { packageDir } from '../home/home.ts';
 import { extractTarball } from '../pack/extract.ts';
 import { TMP_DIR_PREFIX } from '../home/recovery.ts';
 import { fsyncDir, writeLockAtomic } from '../home/lock-write.ts';
+import { keepSignedPackage } from '../home/store.ts';
 
 /** The steps after which a test may simulate a crash. */
 export const INSTALL_STEPS = ['extracted', 'renamed', 'lock-written', 'committed'] as const;
@@ -69,15 +70,19 @@ export async function commitInstall(
   lock: LockFile,
   name: string,
   tarball: Uint8Array,
+  /** The Sigstore bundle that verified `tarball`: kept in the home's store with it (host/home/store.ts). */
+  bundleJson: unknown,
   entry: Omit<LockEntry, 'dir'>,
   hooks: CommitHooks = {},
   /** The lock's directory of this very version, already verified intact: only the lock changes (e.g. the grant). */
   reuseDir?: string,
 ): Promise<{ lock: LockFile; entry: LockEntry }> {
   const dir = reuseDir ?? (await extractInto(home, lock, name, entry.version, tarball, hooks));
+  // Inert until the lock names it (a crash before the commit leaves an orphan the next install removes).
+  await keepSignedPackage(home, entry.integrity, tarball, bundleJson);
   const committed: LockEntry = { ...entry, dir };
   const next: LockFile = { version: 1, packages: { ...lock.packages, [name]: committed } };
-  await writeLockAtomic(home, next, () => hooks.at?.('lock-written'));
+  await writeLockAtomic(home, next, { seal: [name], beforeRename: () => hooks.at?.('lock-written') });
   await hooks.at?.('committed');
 
   // After the commit: the previous version's directory is no longer named by the lock.

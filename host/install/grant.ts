@@ -9,10 +9,11 @@
  * must not be able to widen its reach silently in a new version.
  */
 import { realpath, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { parseNetGrant } from '../../runtime/index.ts';
+import { isAbsolute, resolve } from 'node:path';
+import { fsGrantToStrings, netGrantToStrings, parseFsGrant, parseNetGrant } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
-import type { LockGrant } from '../home/home.ts';
+import type { Home, LockGrant } from '../home/home.ts';
+import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 import type { PackageManifest } from '../manifest.ts';
 
 /** SLOT=VALUE pairs from --grant. @throws HostError USAGE */
@@ -24,6 +25,27 @@ export function parseSlotBindings(values: readonly string[]): Record<string, str
     out[m[1] as string] = m[2] as string;
   }
   return out;
+}
+
+/**
+ * The canonical text of one rule, as runtime's parser reads it ("https://API.example.com:443" →
+ * "api.example.com"): lock.json stores only canonical rules, so grants compare and diff as data.
+ * @throws Error when the rule does not parse
+ */
+export function canonicalRule(kind: 'net' | 'fs', rule: string): string {
+  const out = kind === 'net' ? netGrantToStrings(parseNetGrant([rule])) : fsGrantToStrings(parseFsGrant([rule]));
+  if (out.length !== 1) throw new Error(`not one ${kind} rule`);
+  return out[0] as string;
+}
+
+function canonicalManifestRules(kind: 'net' | 'fs', rules: readonly string[], what: string): string[] {
+  return rules.map((r) => {
+    try {
+      return canonicalRule(kind, r);
+    } catch (e) {
+      throw new HostError('MANIFEST_INVALID', `${what}: capabilities.${kind} rule ${JSON.stringify(r.slice(0, 200))}: ${e instanceof Error ? e.message.slice(0, 200) : 'invalid'}`);
+    }
+  });
 }
 
 export interface SlotInfo {
@@ -42,15 +64,20 @@ export function manifestSlots(pm: PackageManifest): SlotInfo[] {
   ];
 }
 
-/** Binds one slot to a value: a path slot to a real directory, a host slot to one network rule. @throws HostError GRANT_INVALID */
-export async function bindSlot(slot: SlotInfo, value: string, cwd: string): Promise<{ slot: string; net?: string; fs?: string }> {
+/**
+ * Binds one slot to a value: a path slot to a real directory, a host slot to one network rule. A
+ * directory that overlaps the home or the trust root (`protect`, real paths) is refused.
+ * @throws HostError GRANT_INVALID, GRANT_COVERS_HOME
+ */
+export async function bindSlot(slot: SlotInfo, value: string, cwd: string, protect: readonly string[]): Promise<{ slot: string; net?: string; fs?: string }> {
   if (slot.kind === 'host') {
+    let rule: string;
     try {
-      parseNetGrant([value]);
+      rule = canonicalRule('net', value);
     } catch (e) {
       throw new HostError('GRANT_INVALID', `slot "${slot.slot}": ${e instanceof Error ? e.message : 'not a network rule'}`);
     }
-    return { slot: value, net: value };
+    return { slot: rule, net: rule };
   }
   let real: string;
   try {
@@ -59,6 +86,7 @@ export async function bindSlot(slot: SlotInfo, value: string, cwd: string): Prom
   } catch {
     throw new HostError('GRANT_INVALID', `slot "${slot.slot}": ${JSON.stringify(value.slice(0, 200))} is not an existing directory`);
   }
+  assertOutsideProtected(real, protect, `slot "${slot.slot}"`);
   return { slot: real, fs: `${slot.access ?? 'read'}:${real}` };
 }
 
@@ -68,18 +96,30 @@ export interface PlannedGrant {
   readonly unbound: readonly SlotInfo[];
 }
 
+/** Refuses fixed file rules (a manifest's) whose real path overlaps the home or the trust root. @throws HostError GRANT_COVERS_HOME */
+export async function checkFixedRules(rules: readonly string[], protect: readonly string[], what: string): Promise<void> {
+  for (const rule of rules) {
+    const path = rule.slice(rule.indexOf(':') + 1);
+    if (!isAbsolute(path)) continue;
+    assertOutsideProtected(await realpath(path).catch(() => resolve(path)), protect, `${what}: rule "${rule.slice(0, 200)}"`);
+  }
+}
+
 /**
  * The grant to record: the manifest's fixed rules, plus each slot bound by `bindings`, else by the
- * previous version's grant (an update keeps what the user already chose).
- * @throws HostError USAGE (a binding for an undeclared slot), GRANT_INVALID
+ * previous version's grant (an update keeps what the user already chose). Nothing in it may reach the
+ * home (host/home/protected.ts).
+ * @throws HostError USAGE (a binding for an undeclared slot), GRANT_INVALID, GRANT_COVERS_HOME
  */
-export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<string, string>>, previous: LockGrant | undefined, cwd: string): Promise<PlannedGrant> {
+export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<string, string>>, previous: LockGrant | undefined, cwd: string, home: Home): Promise<PlannedGrant> {
+  const protect = await protectedPaths(home);
   const slots = manifestSlots(pm);
   for (const name of Object.keys(bindings)) {
     if (!slots.some((s) => s.slot === name)) throw new HostError('USAGE', `${pm.name} declares no slot "${name}" (it declares: ${slots.map((s) => s.slot).join(', ') || 'none'})`);
   }
-  const net = pm.manifest.capabilities.net.filter((r): r is string => typeof r === 'string');
-  const fs = pm.manifest.capabilities.fs.filter((r): r is string => typeof r === 'string');
+  const net = canonicalManifestRules('net', pm.manifest.capabilities.net.filter((r): r is string => typeof r === 'string'), pm.name);
+  const fs = canonicalManifestRules('fs', pm.manifest.capabilities.fs.filter((r): r is string => typeof r === 'string'), pm.name);
+  await checkFixedRules(fs, protect, pm.name);
   const bound: Record<string, string> = {};
   const unbound: SlotInfo[] = [];
   for (const s of slots) {
@@ -97,10 +137,11 @@ export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<s
     }
     let b: { slot: string; net?: string; fs?: string };
     try {
-      b = await bindSlot(s, value, cwd);
+      b = await bindSlot(s, value, cwd, protect);
     } catch (e) {
-      // A carried-over binding that no longer resolves is dropped; one the user just typed is an error.
-      if (given !== undefined) throw e;
+      // A carried-over binding that no longer resolves is dropped; one the user just typed is an error,
+      // and so is one that now reaches the home.
+      if (given !== undefined || (e as { code?: string }).code === 'GRANT_COVERS_HOME') throw e;
       unbound.push(s);
       continue;
     }

@@ -23,6 +23,7 @@ import { loadTrustPolicy } from '../trust/policy.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
+import { assertNoToolNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
@@ -30,6 +31,7 @@ import { diffGrants, planGrant } from './grant.ts';
 import type { GrantDiff, SlotInfo } from './grant.ts';
 import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
+import { readSealKey, sealMatches } from '../home/seal.ts';
 import { refineUntrusted, signerId } from './signer.ts';
 import type { InstallSource } from './source.ts';
 
@@ -135,14 +137,20 @@ export async function installPackage(home: Home, source: InstallSource, options:
         throw new HostError('SIGNER_CHANGED', `${pm.name} was installed from another signer than this update's (--trust-new-signer to accept ${trusted.publisher.name})`);
       }
     }
-    const { grant, unbound } = await planGrant(pm, options.bindings, previous?.grant, options.cwd);
-    const diff = diffGrants(previous?.grant, grant);
+    // Names stay unique across scopes: a collision is refused here, never resolved by order at serve.
+    await assertNoToolNameConflict(home, lock, pm);
+    // Only a sealed record carries the user's earlier choices: a grant another writer put into lock.json
+    // must not be carried over into a freshly sealed record, nor spare the user the consent prompt.
+    const key = previous ? await readSealKey(home) : undefined;
+    const consented = previous && key && sealMatches(key, pm.name, previous) ? previous : undefined;
+    const { grant, unbound } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home);
+    const diff = diffGrants(consented?.grant, grant);
     // A new package always needs consent (it will run); an update only when it gains capabilities.
-    if ((!previous || needsConsent(diff, grant, options.bindings)) && !options.yes) {
-      const summary = describeForConsent(pm, previous, grant, unbound, diff);
+    if ((!consented || needsConsent(diff, grant, options.bindings)) && !options.yes) {
+      const summary = describeForConsent(pm, consented, grant, unbound, diff);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
-        if (previous) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${previous.version} was not granted; review them and consent on a terminal or with --yes`);
+        if (consented) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
         throw new HostError('CONSENT_REQUIRED', options.ask ? 'installation declined' : `${pm.name} needs your consent to its capabilities: run on a terminal, or pass --yes (and --grant SLOT=VALUE)`);
       }
     }
@@ -159,6 +167,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
       lock,
       pm.name,
       source.tarball,
+      source.bundleJson,
       {
         version: pm.version,
         integrity: trusted.package.integrity,

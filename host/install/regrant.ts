@@ -10,6 +10,7 @@ import { HostError } from '../errors.ts';
 import type { Home, InstalledPackage, LockEntry, LockGrant } from '../home/home.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
+import { protectedPaths } from '../home/protected.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { bindSlot, manifestSlots } from './grant.ts';
 import type { SlotInfo } from './grant.ts';
@@ -42,12 +43,13 @@ function slotOf(pm: PackageManifest, name: string): SlotInfo {
   return s;
 }
 
-/** The entry with `bindings` bound (replacing earlier bindings of the same slots). @throws HostError USAGE, GRANT_INVALID */
-export async function rebind(entry: LockEntry, pm: PackageManifest, bindings: Readonly<Record<string, string>>, cwd: string): Promise<LockEntry> {
+/** The entry with `bindings` bound (replacing earlier bindings of the same slots). @throws HostError USAGE, GRANT_INVALID, GRANT_COVERS_HOME */
+export async function rebind(entry: LockEntry, pm: PackageManifest, bindings: Readonly<Record<string, string>>, cwd: string, home: Home): Promise<LockEntry> {
+  const protect = await protectedPaths(home);
   let grant = entry.grant;
   for (const [name, value] of Object.entries(bindings)) {
     const slot = slotOf(pm, name);
-    const b = await bindSlot(slot, value, cwd);
+    const b = await bindSlot(slot, value, cwd, protect);
     const base = withoutSlot(grant, slot);
     grant = {
       net: b.net !== undefined && !base.net.includes(b.net) ? [...base.net, b.net] : base.net,

@@ -57,3 +57,19 @@ export function refineUntrusted(error: unknown, tarball: Uint8Array, bundleJson:
   }
   return error;
 }
+
+/** The signer a recorded signer string names (the inverse of signerId), or undefined when it is not one. */
+export function parseSignerId(id: string): VerifiedSigner | undefined {
+  const key = /^key:([0-9a-f]{64})$/.exec(id);
+  if (key) return { kind: 'key', keyId: key[1] as string };
+  if (!id.startsWith('keyless:')) return undefined;
+  try {
+    const pair = JSON.parse(id.slice(8)) as unknown;
+    if (Array.isArray(pair) && pair.length === 2 && pair.every((s) => typeof s === 'string' && s.length > 0)) {
+      return { kind: 'identity', issuer: pair[0] as string, identity: pair[1] as string };
+    }
+  } catch {
+    // Not JSON: not a signer install wrote.
+  }
+  return undefined;
+}

@@ -10,12 +10,12 @@
  * Threat: a package directory may hold symlinks pointing anywhere (~/.ssh/id_rsa); they are refused,
  * and every listed path must stay inside the package.
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, realpath } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ssri from 'ssri';
 import { HostError } from '../errors.ts';
+import { atomicWrite } from '../home/files.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import { BLOCK, TYPE_FILE, encodeHeader } from './ustar.ts';
 
@@ -143,14 +143,7 @@ export async function pack(pkgDir: string, outDir: string): Promise<PackResult> 
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const file = join(dir, tarballFileName(name, version));
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await atomicWrite(file, data, { mode: 0o644 });
   const integrity = ssri.fromData(data, { algorithms: ['sha512'] }).toString();
   return { file, integrity, name, version, size: data.length, files };
 }

@@ -19,6 +19,7 @@ import type { PackageManifest, ToolSpec } from '../manifest.ts';
 import { createToolAjv, describeAjvError } from './validation.ts';
 import type { Validator } from './validation.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
+import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 
 /** Largest entry file accepted, bytes. */
 export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
@@ -197,7 +198,7 @@ function compileTools(pm: PackageManifest): LoadedTool[] {
     }
   };
   return pm.manifest.tools.map((spec, i) => {
-    const fullName = namespacedToolName(pm.namespace, spec.name);
+    const fullName = namespacedToolName(pm.name, spec.name);
     if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
     metaCheck(spec.inputSchema, `tools[${i}].inputSchema`);
     const validateInput = lazyValidator(spec.inputSchema, `${pm.name}: tools[${i}].inputSchema`);
@@ -367,6 +368,16 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
  * @throws HostError (or the hook's error) when the package must not be served.
  */
 export async function loadPackage(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
+  const pkg = await loadUnchecked(source, options);
+  // No grant reaches the home or the trust root: checked on the effective grant's real paths at every
+  // load, whoever made the grant (lock, --grant, --allow-fs, a manifest's fixed path). The file helper's
+  // denyFsPaths (runtime, per operation) will close the window after load once it lands in main.
+  const protect = await protectedPaths(options.home);
+  for (const rule of pkg.grant.fs.rules) assertOutsideProtected(rule.path, protect, sourceLabel(source));
+  return pkg;
+}
+
+async function loadUnchecked(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
   if (source.kind === 'dev') return loadFrom(resolve(source.dir), source);
   // Verification comes before anything in the package is read; the loader then reads only the verified bytes.
   const verified = await options.verify(source.entry, options.home);
@@ -375,17 +386,44 @@ export async function loadPackage(source: PackageSource, options: LoadOptions): 
 
 /**
  * Loads every source; a package that fails is refused (reported, not thrown) and the others load.
- * Conflicts (same package name, same namespaced tool name) refuse the later source: installed packages
- * come first in `sources` by convention, so a --dev package cannot shadow an installed one.
+ * Installed packages that share a namespaced tool name are all refused (TOOL_NAME_CONFLICT): install
+ * refuses such a pair, so a lock holding one was edited, and no order may decide who gets the name.
+ * A --dev source that clashes with a loaded package (same name or tool name) is refused: installed
+ * packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
-  const packages: LoadedPackage[] = [];
+  const loaded: { source: PackageSource; pkg: LoadedPackage }[] = [];
   const refused: RefusedPackage[] = [];
-  const names = new Set<string>();
-  const toolNames = new Set<string>();
+  const refuse = (source: PackageSource, e: unknown): void => {
+    const label = source.kind === 'installed' ? source.entry.name : source.dir;
+    const code = (e as { code?: unknown }).code;
+    refused.push({ label, code: typeof code === 'string' ? code : 'PACKAGE_INVALID', message: e instanceof Error ? e.message : String(e) });
+  };
   for (const source of sources) {
     try {
-      const pkg = await loadPackage(source, options);
+      loaded.push({ source, pkg: await loadPackage(source, options) });
+    } catch (e) {
+      refuse(source, e);
+    }
+  }
+  // Tool names claimed by more than one installed package: every claimant is refused.
+  const claims = new Map<string, string[]>();
+  for (const { source, pkg } of loaded) {
+    if (source.kind !== 'installed') continue;
+    for (const t of pkg.tools) claims.set(t.fullName, [...(claims.get(t.fullName) ?? []), pkg.name]);
+  }
+  const packages: LoadedPackage[] = [];
+  const names = new Set<string>();
+  const toolNames = new Set<string>();
+  for (const { source, pkg } of loaded) {
+    try {
+      if (source.kind === 'installed') {
+        const clash = pkg.tools.find((t) => (claims.get(t.fullName)?.length ?? 0) > 1);
+        if (clash) {
+          const others = (claims.get(clash.fullName) ?? []).filter((n) => n !== pkg.name).sort();
+          throw new HostError('TOOL_NAME_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is also claimed by ${others.join(', ')}; both are refused (remove one of them)`);
+        }
+      }
       if (names.has(pkg.name)) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: another package with this name is already loaded`);
       const clash = pkg.tools.find((t) => toolNames.has(t.fullName));
       if (clash) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is already taken by another package`);
@@ -393,13 +431,7 @@ export async function loadAll(sources: readonly PackageSource[], options: LoadOp
       for (const t of pkg.tools) toolNames.add(t.fullName);
       packages.push(pkg);
     } catch (e) {
-      const label = source.kind === 'installed' ? source.entry.name : source.dir;
-      const code = (e as { code?: unknown }).code;
-      refused.push({
-        label,
-        code: typeof code === 'string' ? code : 'PACKAGE_INVALID',
-        message: e instanceof Error ? e.message : String(e),
-      });
+      refuse(source, e);
     }
   }
   return { packages, refused };

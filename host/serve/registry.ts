@@ -38,7 +38,12 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
   let current: readonly LoadedPackage[] = [];
   const replace = (packages: readonly LoadedPackage[]): boolean => {
     const next = new Map<string, ToolEntry>();
-    for (const pkg of packages) for (const tool of pkg.tools) if (!next.has(tool.fullName)) next.set(tool.fullName, { pkg, tool });
+    // A name claimed twice is served by neither (the loader refuses and reports such packages first):
+    // never resolved by order.
+    const claimed = new Set<string>();
+    const twice = new Set<string>();
+    for (const pkg of packages) for (const tool of pkg.tools) (claimed.has(tool.fullName) ? twice : claimed).add(tool.fullName);
+    for (const pkg of packages) for (const tool of pkg.tools) if (!twice.has(tool.fullName)) next.set(tool.fullName, { pkg, tool });
     const names = [...next.keys()].sort();
     const nextList = names.map((n) => {
       const e = next.get(n) as ToolEntry;

@@ -8,10 +8,13 @@
  * the only wildcard is a whole package name under an npm scope. No scope means every package: the user
  * said so explicitly when adding the publisher.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HostError } from '../errors.ts';
+import { atomicWrite, readJsonFile } from '../home/files.ts';
+import { assertSafe } from '../home/modes.ts';
+import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
+import trustSchemaJson from './trust.schema.json' with { type: 'json' };
 import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
 import type { VerifiedSigner } from '../signing/verify.ts';
 
@@ -136,36 +139,32 @@ export function parseTrustPolicy(json: unknown): TrustPolicy {
   return { publishers };
 }
 
-/** Reads trust.json; a missing file is an empty policy (trust nothing). @throws HostError TRUST_INVALID */
+const validateTrust = createStrictAjv().compile(trustSchemaJson as object);
+
+/** The published JSON Schema of trust.json. */
+export function trustSchema(): unknown {
+  return structuredClone(trustSchemaJson);
+}
+
+/**
+ * Reads trust.json; a missing file is an empty policy (trust nothing). The file and its directory must be
+ * the user's and writable by nobody else, and it must match the published schema.
+ * @throws HostError HOME_UNSAFE, TRUST_INVALID
+ */
 export async function loadTrustPolicy(file: string): Promise<TrustPolicy> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return EMPTY_TRUST_POLICY;
-    throw trustInvalid('trust.json cannot be read');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw trustInvalid('trust.json is not valid JSON');
-  }
+  await assertSafe(dirname(file));
+  await assertSafe(file);
+  const json = await readJsonFile(file, (why) => trustInvalid(why === 'not-json' ? 'trust.json is not valid JSON' : 'trust.json cannot be read'));
+  if (json === undefined) return EMPTY_TRUST_POLICY;
+  if (!validateTrust(json)) throw trustInvalid(`trust.json does not match its schema: ${describeAjvError(validateTrust.errors, 'trust')}`);
   return parseTrustPolicy(json);
 }
 
-/** Writes trust.json atomically (temporary file + rename), mode 0600. */
+/** Writes trust.json atomically (host/home/files.ts), mode 0600. */
 export async function saveTrustPolicy(file: string, policy: TrustPolicy): Promise<void> {
   const checked = parseTrustPolicy(policy);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await atomicWrite(file, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The policy with `publisher` added. @throws HostError USAGE when the name is taken */

@@ -81,7 +81,7 @@ describe('keyless signing end to end through the CLI (local Sigstore stack)', ()
 
     const h = await startHost({ home });
     try {
-      const echoed = (await h.client.callTool({ name: 'echo__echo', arguments: { text: 'signed and sealed' } })) as CallToolResult;
+      const echoed = (await h.client.callTool({ name: 'acme.echo__echo', arguments: { text: 'signed and sealed' } })) as CallToolResult;
       expect(text(echoed)).toContain('signed and sealed');
     } finally {
       await h.close();

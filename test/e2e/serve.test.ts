@@ -12,7 +12,7 @@ import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotoc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../helpers/host.ts';
 import type { HostHandle } from '../helpers/host.ts';
-import { digestTree } from '../helpers/installed.ts';
+import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 let host: HostHandle;
 let api: Server;
@@ -226,10 +226,10 @@ describe('mcp-warden serve with installed packages', () => {
       cpSync(join(FIXTURES, name), join(home, dir), { recursive: true });
     };
     // Copied by hand, so the lock records the digests install would have (serve re-checks them).
-    const entry = (dir: string) => ({ version: '1.0.0', integrity: 'sha512-test', signer: 'test', dir, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: existsSync(join(home, dir)) ? digestTree(join(home, dir)) : { 'package.json': 'sha512-x' } });
+    const entry = (dir: string) => ({ version: '1.0.0', integrity: `sha512-${'A'.repeat(86)}==`, dir, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: existsSync(join(home, dir)) ? digestTree(join(home, dir)) : { 'package.json': 'sha512-x' } });
     install('greeter', 'packages/greeter@1.0.0');
     // A lock entry whose directory is missing: refused, the others load.
-    writeFileSync(join(home, 'lock.json'), JSON.stringify({ version: 1, packages: { greeter: entry('packages/greeter@1.0.0'), ghost: entry('packages/ghost@1.0.0') } }));
+    writeSealedLock(home, { greeter: entry('packages/greeter@1.0.0'), ghost: entry('packages/ghost@1.0.0') });
     const h = await startHost({ home, args: ['--dev', join(EXAMPLES, 'text-tools')] });
     try {
       expect(h.stderr()).toMatch(/REFUSED ghost: PACKAGE_INVALID/);
@@ -240,10 +240,7 @@ describe('mcp-warden serve with installed packages', () => {
       // Installing another package (a new lock.json) changes the list; the client is told.
       const changed = new Promise<void>((resolve) => h.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
       install('hostile', 'packages/hostile@0.0.1');
-      writeFileSync(
-        join(home, 'lock.json'),
-        JSON.stringify({ version: 1, packages: { greeter: entry('packages/greeter@1.0.0'), hostile: { ...entry('packages/hostile@0.0.1'), version: '0.0.1' } } }),
-      );
+      writeSealedLock(home, { greeter: entry('packages/greeter@1.0.0'), hostile: { ...entry('packages/hostile@0.0.1'), version: '0.0.1' } });
       await changed;
       expect((await h.client.listTools()).tools.map((t) => t.name)).toContain('hostile__crash');
     } finally {

@@ -92,6 +92,7 @@ export function snapshotHome(home: string): Record<string, string> {
     }
   };
   walk('packages');
+  walk('store');
   for (const n of existsSync(home) ? readdirSync(home) : []) if (n.endsWith('.tmp')) out[n] = 'tmp';
   return out;
 }

@@ -9,7 +9,8 @@ import { homeLayout } from '../../../host/home/home.ts';
 import type { InstalledPackage } from '../../../host/home/home.ts';
 import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
-import { digestTree } from '../../helpers/installed.ts';
+import { sealEntry } from '../../../host/home/seal.ts';
+import { digestTree, trustedTestSigner } from '../../helpers/installed.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 
 function installed(): { home: ReturnType<typeof homeLayout>; pkg: InstalledPackage; dir: string } {
@@ -18,16 +19,17 @@ function installed(): { home: ReturnType<typeof homeLayout>; pkg: InstalledPacka
   mkdirSync(join(dir, 'lib'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"name":"echo","version":"1.0.0"}');
   writeFileSync(join(dir, 'lib', 'index.js'), 'export default {};');
-  const pkg: InstalledPackage = {
-    name: 'echo',
+  const { signer, sealKey } = trustedTestSigner(home.dir);
+  const entry = {
     version: '1.0.0',
     integrity: 'sha512-x',
-    signer: 'key:00',
+    signer,
     dir: 'packages/echo@1.0.0',
     grant: { net: [], fs: [], slots: {} },
     installedAt: '2026-01-01T00:00:00Z',
     files: digestTree(dir),
   };
+  const pkg: InstalledPackage = { name: 'echo', ...sealEntry(sealKey, 'echo', entry) };
   return { home, pkg, dir };
 }
 
@@ -37,7 +39,7 @@ describe('verifyInstalled', () => {
     const v = await verifyInstalled(pkg, home);
     expect([...v.files.keys()].sort()).toEqual(['lib/index.js', 'package.json']);
     expect(v.files.get('lib/index.js')?.toString()).toBe('export default {};');
-    expect(v).toMatchObject({ name: 'echo', version: '1.0.0', signer: 'key:00' });
+    expect(v).toMatchObject({ name: 'echo', version: '1.0.0', signer: pkg.signer });
   });
 
   it.each([
@@ -57,8 +59,10 @@ describe('verifyInstalled', () => {
 
   it('refuses a lock entry that records no file digests (fail closed)', async () => {
     const { home, pkg } = installed();
-    const { files: _f, ...bare } = pkg;
-    expect(await asyncCodeOf(() => verifyInstalled(bare, home))).toBe('INTEGRITY_MISMATCH');
+    const { files: _f, seal: _s, ...bare } = pkg;
+    const { sealKey } = trustedTestSigner(home.dir);
+    const { name, ...entry } = bare;
+    expect(await asyncCodeOf(() => verifyInstalled({ name, ...sealEntry(sealKey, name, entry) }, home))).toBe('INTEGRITY_MISMATCH');
   });
 
   it('refuses a package directory that is missing or a symlink out of packages/ (PACKAGE_INVALID)', async () => {
