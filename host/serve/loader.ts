@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../../runtime/index.ts';
+import { denyFsPaths, fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../../runtime/index.ts';
 import type { FsGrant, Grant, Limits, PackageCode } from '../../runtime/index.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
@@ -370,11 +370,13 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
 export async function loadPackage(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
   const pkg = await loadUnchecked(source, options);
   // No grant reaches the home or the trust root: checked on the effective grant's real paths at every
-  // load, whoever made the grant (lock, --grant, --allow-fs, a manifest's fixed path). The file helper's
-  // denyFsPaths (runtime, per operation) will close the window after load once it lands in main.
+  // load, whoever made the grant (lock, --grant, --allow-fs, a manifest's fixed path); and denied again
+  // by the runtime at every file operation, after realpath, so a symlink or a rename made after load
+  // cannot lead into it either. denyFsPaths is applied once per grant: the grant's write quota is counted
+  // per grant object.
   const protect = await protectedPaths(options.home);
   for (const rule of pkg.grant.fs.rules) assertOutsideProtected(rule.path, protect, sourceLabel(source));
-  return pkg;
+  return { ...pkg, grant: { ...pkg.grant, fs: denyFsPaths(pkg.grant.fs, protect) } };
 }
 
 async function loadUnchecked(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
