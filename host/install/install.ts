@@ -14,7 +14,7 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { HostError } from '../errors.ts';
 import { ensureHome, readLock } from '../home/home.ts';
 import type { Home, LockEntry, LockGrant } from '../home/home.ts';
-import { MAX_ENTRY_BYTES } from '../serve/loader.ts';
+import { checkPackageFiles } from '../pack/limits.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { readTarball } from '../pack/extract.ts';
@@ -102,9 +102,7 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
   if (pm.name !== trusted.package.name || pm.version !== trusted.package.version) {
     throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.package.name}@${trusted.package.version}, the tarball holds ${pm.name}@${pm.version}`);
   }
-  const entry = files.find((f) => f.path === pm.manifest.entry);
-  if (!entry) throw new HostError('PACKAGE_INVALID', `${pm.name}: the manifest's entry file "${pm.manifest.entry}" is not in the tarball`);
-  if (entry.data.length > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${pm.name}: the entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
+  checkPackageFiles(pm.name, pm.manifest.entry, new Map(files.map((f) => [f.path, f.data.length])));
   return { pm, trusted, files };
 }
 
