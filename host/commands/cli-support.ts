@@ -18,7 +18,10 @@ export function parseFlags<O extends Options>(argv: string[], options: O): { val
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values, positionals };
   } catch (e) {
-    throw new HostError('USAGE', e instanceof Error ? e.message.split('\n')[0] ?? 'bad usage' : 'bad usage');
+    const message = e instanceof Error ? (e.message.split('\n')[0] ?? 'bad usage') : 'bad usage';
+    // node:util's "Unknown option '--x'. To specify a positional argument …": the first sentence says it.
+    const unknown = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(message)?.[1] : undefined;
+    throw new HostError('USAGE', unknown !== undefined ? `unknown option ${unknown}` : message.slice(0, 300));
   }
 }
 
@@ -39,6 +42,27 @@ export async function readJsonFile(io: CommandIO, path: string, what: string): P
   } catch {
     throw new HostError('BUNDLE_INVALID', `${what} ${path} is not valid JSON`);
   }
+}
+
+/** The flags every command takes. */
+export const COMMON_OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+/** --home DIR, for the commands that work on a home. */
+export const HOME_OPTION = { home: { type: 'string' } } as const;
+
+export type ParsedFlags<O extends Options> = ReturnType<typeof parseFlags<O>>;
+
+/**
+ * A command from its name, usage text and flags: --help, strict flag parsing (plus --json and --help)
+ * and error reporting done once (runCommand), the body gets the parsed flags.
+ */
+export function defineCommand<O extends Options>(
+  name: string,
+  usage: string,
+  options: O,
+  body: (flags: ParsedFlags<O & typeof COMMON_OPTIONS>, io: CommandIO, json: boolean) => Promise<number>,
+): (argv: string[], io: CommandIO) => Promise<number> {
+  const all = { ...options, ...COMMON_OPTIONS };
+  return (argv, io) => runCommand(io, name, usage, argv, (json) => body(parseFlags(argv, all), io, json));
 }
 
 export function writeJson(io: CommandIO, value: unknown): void {
