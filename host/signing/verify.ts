@@ -16,7 +16,7 @@
  * - A keyless bundle without a transparency-log entry is refused (TLOG_MISSING) before the library's
  *   threshold logic, so the reason is clear.
  */
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -243,10 +243,30 @@ export function verifyKeylessSignature(inspected: InspectedBundle, material: Tru
   } catch (e) {
     throw fail('SIGNATURE_INVALID', `signature verification failed: ${e instanceof Error ? e.message : 'error'}`.slice(0, 300), e);
   }
+  requireCodeSigning(inspected.bundle);
   const identity = signer.identity?.subjectAlternativeName;
   const issuer = signer.identity?.extensions?.issuer;
   if (!identity || !issuer) throw fail('SIGNATURE_INVALID', 'the signing certificate names no identity or no issuer');
   return { identity, issuer };
+}
+
+/** id-kp-codeSigning (RFC 5280 §4.2.1.12): Fulcio sets it on every certificate it issues. */
+export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+
+/**
+ * The leaf certificate must be for code signing: a certificate the trusted CA issued for another purpose
+ * does not sign packages (cosign and sigstore-go check the same). @throws HostError SIGNATURE_INVALID
+ */
+function requireCodeSigning(bundle: Bundle): void {
+  const vm = bundle.verificationMaterial.content;
+  const der = vm.$case === 'certificate' ? vm.certificate.rawBytes : vm.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+  let usages: string[] | undefined;
+  try {
+    usages = der ? new X509Certificate(Buffer.from(der)).keyUsage : undefined;
+  } catch (e) {
+    throw fail('SIGNATURE_INVALID', 'the signing certificate cannot be read', e);
+  }
+  if (!usages?.includes(CODE_SIGNING_EKU)) throw fail('SIGNATURE_INVALID', 'the signing certificate is not for code signing (no code-signing extended key usage)');
 }
 
 /** Compiles an identity pattern anchored at both ends. @throws HostError USAGE */
