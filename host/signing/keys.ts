@@ -36,6 +36,9 @@ function assertP256(key: KeyObject, what: string): void {
 
 /** Parses an SPKI PEM public key; only ECDSA P-256 is accepted. @throws HostError KEY_INVALID */
 export function parsePublicKeyPem(pem: string): KeyObject {
+  // createPublicKey derives the public half of a private key: accepting one would hide that the user is
+  // handing a secret around (to trust, to a user, to a repository).
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) throw keyInvalid('this is a private key: give the public key (the .pub file) and keep the private key secret');
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
