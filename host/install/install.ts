@@ -24,13 +24,14 @@ import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
 import { describeRequest } from './consent.ts';
+import type { ConsentSigner } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
 import { diffGrants, planGrant } from './grant.ts';
 import type { GrantDiff, SlotInfo } from './grant.ts';
 import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
-import { refineUntrusted, signerId } from './signer.ts';
+import { describeSignerId, refineUntrusted, signerId } from './signer.ts';
 import type { InstallSource } from './source.ts';
 
 export interface InstallOptions {
@@ -137,7 +138,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const diff = diffGrants(previous?.grant, grant);
     // A new package always needs consent (it will run); an update only when it gains capabilities.
     if ((!previous || needsConsent(diff, grant, options.bindings)) && !options.yes) {
-      const summary = describeForConsent(pm, previous, grant, unbound, diff);
+      const summary = describeForConsent(pm, previous, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name });
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (previous) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${previous.version} was not granted; review them and consent on a terminal or with --yes`);
@@ -182,6 +183,6 @@ export async function installPackage(home: Home, source: InstallSource, options:
   });
 }
 
-function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff): string {
-  return describeRequest(pm, grant, unbound, previous ? diff : undefined);
+function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff, signer: ConsentSigner): string {
+  return describeRequest(pm, grant, unbound, previous ? diff : undefined, signer);
 }
