@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { HostError, isHostError } from '../errors.ts';
 import type { CommandIO } from './io.ts';
+import { osErrorToHostError } from './os-errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -81,9 +82,13 @@ export async function runCommand(io: CommandIO, name: string, usage: string, arg
   const json = argv.includes('--json');
   try {
     return await body(json);
-  } catch (e) {
+  } catch (thrown) {
+    const e = isHostError(thrown) ? thrown : (osErrorToHostError(thrown) ?? thrown);
     const code = isHostError(e) ? e.code : 'INTERNAL';
-    const message = e instanceof Error ? e.message : String(e);
+    const raw = e instanceof Error ? e.message : String(e);
+    // One line: a message with a newline (a stack, a multi-line library error) would look like two errors.
+    const oneLine = raw.replace(/\s*\n[\s\S]*$/, '');
+    const message = code === 'INTERNAL' ? `${oneLine} (this is a bug in mcp-warden; please report it)` : oneLine;
     io.stderr.write(`mcp-warden ${name}: ${code}: ${message.slice(0, 1000)}\n`);
     if (code === 'USAGE') io.stderr.write(`Run "mcp-warden ${name} --help" for usage.\n`);
     if (json) writeJson(io, { ok: false, error: { code, message: message.slice(0, 1000) } });

@@ -4,9 +4,10 @@
  * capabilities deliberately), an esbuild bundle into the single entry file the sandbox runs, and a test.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeDirectory } from '../commands/os-errors.ts';
 import { HostError } from '../errors.ts';
 
 /** The esbuild the scaffold builds with: the version mcp-warden itself is built and tested with. */
@@ -127,7 +128,7 @@ export async function scaffold(dir: string): Promise<{ name: string; files: stri
   const name = packageNameFor(dir);
   const all = files(name, await readFile(toolApiTypesPath(), 'utf8'));
   for (const [rel, text] of Object.entries(all)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await makeDirectory(dirname(join(dir, rel)));
     await writeFile(join(dir, rel), text, { flag: 'wx' });
   }
   return { name, files: Object.keys(all).sort() };

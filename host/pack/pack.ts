@@ -11,10 +11,11 @@
  * and every listed path must stay inside the package.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ssri from 'ssri';
+import { makeDirectory } from '../commands/os-errors.ts';
 import { HostError } from '../errors.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import { PACKAGE_LIMITS, checkPackageFiles } from './limits.ts';
@@ -157,7 +158,7 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
 export async function pack(pkgDir: string, outDir: string): Promise<PackResult> {
   const { data, name, version, files } = await packToBuffer(pkgDir);
   const dir = resolve(outDir);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const file = join(dir, tarballFileName(name, version));
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
