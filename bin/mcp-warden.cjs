@@ -32,7 +32,8 @@ function bundledNode() {
   var pkg;
   try {
     pkg = require.resolve('node/package.json', { paths: [path.join(__dirname, '..')] });
-  } catch (_e) {
+  } catch (notInstalled) {
+    void notInstalled;
     return null;
   }
   var names = process.platform === 'win32' ? ['node.exe', 'node.cmd'] : ['node'];
