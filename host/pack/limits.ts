@@ -20,12 +20,6 @@ export const PACKAGE_LIMITS = Object.freeze({
   maxUnpackedBytes: 128 * 1024 * 1024,
 });
 
-/** A package file as the three readers see it: its package-relative path and size (absent when it is not a regular file). */
-export interface PackageFileInfo {
-  readonly path: string;
-  readonly size: number;
-}
-
 /**
  * Checks package.json and the entry file against the limits: both present, regular files, within size.
  * `files` maps package-relative paths of regular files to their sizes.
