@@ -45,6 +45,12 @@ export const HOST_ERROR_CODES = [
   'RATE_LIMITED', // the package's call rate limit was reached
   // CLI
   'USAGE', // bad command-line usage
+  // The operating system refused (any command; host/commands/os-errors.ts)
+  'DISK_FULL', // no space left on the device, or a disk quota (ENOSPC, EDQUOT)
+  'READ_ONLY', // the file system is read-only (EROFS)
+  'PERMISSION_DENIED', // the user may not read or write there (EACCES, EPERM)
+  'PATH_INVALID', // a path names nothing, a file where a directory is needed (or the reverse), or an existing output
+  'IO_FAILED', // an input/output error, too many open files, a busy file, a move across file systems
 ] as const;
 
 export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];

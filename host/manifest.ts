@@ -7,7 +7,8 @@
  * (additionalProperties: false), its tool schemas must compile without remote references and without
  * catastrophic regular expressions, and its limits are capped by the host's maximums.
  */
-import { DEFAULT_LIMITS } from '../runtime/index.ts';
+import semver from 'semver';
+import { DEFAULT_LIMITS, parseFsRule, parseNetRule } from '../runtime/index.ts';
 import type { Limits } from '../runtime/index.ts';
 import { HostError } from './errors.ts';
 import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
@@ -92,7 +93,9 @@ export const HOST_MAX_LIMITS: Limits = Object.freeze({
 
 // npm's package name rules (lowercase, optional scope, URL-safe), bounded.
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
-const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+// semver.valid decides (no leading zeros: "1.0.01" is not a version); the shape only refuses what semver
+// tolerates around a version ("v1.0.0", " 1.0.0", "=1.0.0").
+const SEMVER_SHAPE = /^\d[0-9A-Za-z.+-]*$/;
 /** MCP tool names: 1–128 characters of [A-Za-z0-9_.-]; ours are <namespace>__<tool>. */
 export const MCP_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -138,7 +141,9 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) throw invalid('package.json must be a JSON object');
   const { name, version } = pkg as Record<string, unknown>;
   if (typeof name !== 'string' || name.length > 214 || !PACKAGE_NAME.test(name)) throw invalid('package.json "name" must be a valid npm package name');
-  if (typeof version !== 'string' || version.length > 64 || !VERSION.test(version)) throw invalid('package.json "version" must be a semantic version');
+  if (typeof version !== 'string' || version.length > 64 || !SEMVER_SHAPE.test(version) || semver.valid(version) === null) {
+    throw invalid('package.json "version" must be a semantic version (https://semver.org: no leading zeros, no "v" prefix)');
+  }
   const section = (pkg as Record<string, unknown>)[MANIFEST_KEY];
   if (section === undefined) throw invalid(`package.json has no "${MANIFEST_KEY}" section`);
   if (!validateSection(section)) throw invalid(describeAjvError(validateSection.errors, MANIFEST_KEY));
@@ -169,6 +174,20 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
       if (unsafe) throw invalid(`${at}.${key}${unsafe}`);
     }
   });
+
+  // Fixed rules are parsed now, exactly as serve will: a rule serve would refuse never reaches a lock file.
+  for (const kind of ['net', 'fs'] as const) {
+    (raw.capabilities?.[kind] ?? []).forEach((r, i) => {
+      if (typeof r !== 'string') return;
+      try {
+        if (kind === 'net') parseNetRule(r);
+        else parseFsRule(r);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw invalid(`${MANIFEST_KEY}.capabilities.${kind}[${i}] ${JSON.stringify(r.slice(0, 200))} is not a valid rule: ${why}`);
+      }
+    });
+  }
 
   const slots = new Set<string>();
   for (const r of [...(raw.capabilities?.fs ?? []), ...(raw.capabilities?.net ?? [])]) {

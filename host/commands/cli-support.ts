@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { HostError, isHostError } from '../errors.ts';
 import type { CommandIO } from './io.ts';
+import { osErrorToHostError } from './os-errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -18,7 +19,10 @@ export function parseFlags<O extends Options>(argv: string[], options: O): { val
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values, positionals };
   } catch (e) {
-    throw new HostError('USAGE', e instanceof Error ? e.message.split('\n')[0] ?? 'bad usage' : 'bad usage');
+    const message = e instanceof Error ? (e.message.split('\n')[0] ?? 'bad usage') : 'bad usage';
+    // node:util's "Unknown option '--x'. To specify a positional argument …": the first sentence says it.
+    const unknown = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(message)?.[1] : undefined;
+    throw new HostError('USAGE', unknown !== undefined ? `unknown option ${unknown}` : message.slice(0, 300));
   }
 }
 
@@ -41,6 +45,27 @@ export async function readJsonFile(io: CommandIO, path: string, what: string): P
   }
 }
 
+/** The flags every command takes. */
+export const COMMON_OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+/** --home DIR, for the commands that work on a home. */
+export const HOME_OPTION = { home: { type: 'string' } } as const;
+
+export type ParsedFlags<O extends Options> = ReturnType<typeof parseFlags<O>>;
+
+/**
+ * A command from its name, usage text and flags: --help, strict flag parsing (plus --json and --help)
+ * and error reporting done once (runCommand), the body gets the parsed flags.
+ */
+export function defineCommand<O extends Options>(
+  name: string,
+  usage: string,
+  options: O,
+  body: (flags: ParsedFlags<O & typeof COMMON_OPTIONS>, io: CommandIO, json: boolean) => Promise<number>,
+): (argv: string[], io: CommandIO) => Promise<number> {
+  const all = { ...options, ...COMMON_OPTIONS };
+  return (argv, io) => runCommand(io, name, usage, argv, (json) => body(parseFlags(argv, all), io, json));
+}
+
 export function writeJson(io: CommandIO, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -57,9 +82,13 @@ export async function runCommand(io: CommandIO, name: string, usage: string, arg
   const json = argv.includes('--json');
   try {
     return await body(json);
-  } catch (e) {
+  } catch (thrown) {
+    const e = isHostError(thrown) ? thrown : (osErrorToHostError(thrown) ?? thrown);
     const code = isHostError(e) ? e.code : 'INTERNAL';
-    const message = e instanceof Error ? e.message : String(e);
+    const raw = e instanceof Error ? e.message : String(e);
+    // One line: a message with a newline (a stack, a multi-line library error) would look like two errors.
+    const oneLine = raw.replace(/\s*\n[\s\S]*$/, '');
+    const message = code === 'INTERNAL' ? `${oneLine} (this is a bug in mcp-warden; please report it)` : oneLine;
     io.stderr.write(`mcp-warden ${name}: ${code}: ${message.slice(0, 1000)}\n`);
     if (code === 'USAGE') io.stderr.write(`Run "mcp-warden ${name} --help" for usage.\n`);
     if (json) writeJson(io, { ok: false, error: { code, message: message.slice(0, 1000) } });

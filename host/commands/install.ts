@@ -63,6 +63,8 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
     const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : undefined;
     const source = await readInstallSource(positionals[0] as string, values.bundle, io.cwd);
     const interactive = !json && canPrompt(io);
+    // The summary is shown once: at the prompt when there is one, else after installing.
+    let shown = false;
     const r = await installPackage(home, source, {
       bindings,
       yes: values.yes === true,
@@ -70,7 +72,14 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       trustNewSigner: values['trust-new-signer'] === true,
       cwd: io.cwd,
       ...(trustMaterial ? { trustMaterial } : {}),
-      ...(interactive ? { ask: (summary: string) => askConsent(io, `${summary}Install it with these capabilities? [y/N] `) } : {}),
+      ...(interactive
+        ? {
+            ask: (summary: string) => {
+              shown = true;
+              return askConsent(io, `${summary}Install it with these capabilities? [y/N] `);
+            },
+          }
+        : {}),
     });
     if (json) {
       writeJson(io, {
@@ -86,7 +95,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         unboundSlots: r.unbound.map((s) => s.slot),
       });
     } else {
-      io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff));
+      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
     }

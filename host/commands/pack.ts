@@ -2,8 +2,7 @@
 import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
 import { pack } from '../pack/pack.ts';
-import { parseFlags, runCommand, writeJson } from './cli-support.ts';
-import type { CommandIO } from './io.ts';
+import { defineCommand, writeJson } from './cli-support.ts';
 
 export const USAGE = `Usage: mcp-warden pack PKG_DIR [--out DIR] [--json]
 
@@ -17,15 +16,12 @@ Options:
   --help      show this help
 `;
 
-const OPTIONS = { out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+const OPTIONS = { out: { type: 'string' } } as const;
 
-export function run(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand(io, 'pack', USAGE, argv, async (json) => {
-    const { values, positionals } = parseFlags(argv, OPTIONS);
-    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one package directory');
-    const r = await pack(resolve(io.cwd, positionals[0] as string), resolve(io.cwd, values.out ?? '.'));
-    if (json) writeJson(io, { ok: true, ...r });
-    else io.stdout.write(`${r.name}@${r.version}\n  file:      ${r.file}\n  integrity: ${r.integrity}\n  size:      ${r.size} bytes, ${r.files.length} files\n`);
-    return 0;
-  });
-}
+export const run = defineCommand('pack', USAGE, OPTIONS, async ({ values, positionals }, io, json) => {
+  if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one package directory');
+  const r = await pack(resolve(io.cwd, positionals[0] as string), resolve(io.cwd, values.out ?? '.'));
+  if (json) writeJson(io, { ok: true, ...r });
+  else io.stdout.write(`${r.name}@${r.version}\n  file:      ${r.file}\n  integrity: ${r.integrity}\n  size:      ${r.size} bytes, ${r.files.length} files\n`);
+  return 0;
+});

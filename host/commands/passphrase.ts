@@ -1,25 +1,26 @@
 /**
  * The passphrase of a publisher's private key: MCP_WARDEN_KEY_PASSPHRASE, else a prompt on a terminal
  * (input not echoed), else none. Never a command-line flag: argv is visible to every local user.
+ *
+ * The prompt is the `read` library's (npm's own): with `silent` on a terminal it sets raw mode and reads
+ * character by character, so the prompt stays on the screen and nothing typed is echoed.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { read } from 'read';
 import type { CommandIO } from './io.ts';
 
 export const PASSPHRASE_ENV = 'MCP_WARDEN_KEY_PASSPHRASE';
 
-function ask(input: Readable, io: CommandIO, question: string): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input, output: io.stderr, terminal: true });
-    // Echo nothing of what is typed.
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
-    io.stderr.write(question);
-    rl.question('', (answer) => {
-      rl.close();
-      io.stderr.write('\n');
-      resolve(answer);
-    });
-  });
+async function ask(input: Readable, io: CommandIO, prompt: string): Promise<string> {
+  try {
+    const answer = await read({ prompt, silent: true, replace: '', input, output: io.stderr as NodeJS.WritableStream, terminal: true });
+    // Silent input ends without a newline: without one the next line would overwrite the prompt.
+    io.stderr.write('\n');
+    return answer;
+  } catch (e) {
+    // Ctrl-C or Ctrl-D at the prompt: no passphrase, and the command stops.
+    throw new Error(e instanceof Error && /canceled/i.test(e.message) ? 'passphrase prompt cancelled' : 'cannot read the passphrase', { cause: e });
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  * stdout carries the protocol and nothing else; diagnostics go to stderr (or --log-file).
  */
 import { createSandbox } from '../../runtime/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
@@ -43,16 +43,16 @@ Options:
 `;
 
 const FLAGS = {
-  home: 'string',
-  dev: 'strings',
-  grant: 'strings',
-  'allow-net': 'strings',
-  'allow-fs': 'strings',
-  'rate-limit': 'string',
-  workers: 'string',
-  'log-level': 'string',
-  'log-file': 'string',
-  help: 'boolean',
+  home: { type: 'string' },
+  dev: { type: 'string', multiple: true },
+  grant: { type: 'string', multiple: true },
+  'allow-net': { type: 'string', multiple: true },
+  'allow-fs': { type: 'string', multiple: true },
+  'rate-limit': { type: 'string' },
+  workers: { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function devAllowance(flags: Record<string, unknown>): DevAllowance {
@@ -107,7 +107,7 @@ function report(packages: readonly LoadedPackage[], refused: Awaited<ReturnType<
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   let flags: Record<string, unknown>;
   try {
-    flags = parseArgs(argv, FLAGS).flags;
+    flags = parseFlags(argv, FLAGS).values;
   } catch (e) {
     io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n\n${USAGE}`);
     return 2;

@@ -6,7 +6,7 @@ import { HostError } from '../errors.ts';
 import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
 import { addPublisher, loadTrustPolicy, parsePublisher, parseScope, removePublisher, saveTrustPolicy } from '../trust/policy.ts';
-import type { Publisher } from '../trust/policy.ts';
+import type { Publisher, TrustPolicy } from '../trust/policy.ts';
 import { parseFlags, readUserFile, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
@@ -45,6 +45,22 @@ const OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
+// Bidi controls, zero-width and other invisible format characters (Unicode category Cf): a name shown at
+// consent and in `list` must read as what it is ("acme\u202Eevil" displays as "acmelive").
+const INVISIBLE = /\p{Cf}/u;
+
+/** Refuses a name that would display as something else. @throws HostError TRUST_INVALID */
+function checkName(name: string): string {
+  if (INVISIBLE.test(name)) throw new HostError('TRUST_INVALID', `the publisher name ${JSON.stringify(name.slice(0, 100))} holds invisible or bidirectional control characters`);
+  return name;
+}
+
+/** Refuses a publisher already trusted under another name (a second entry could widen its scope unseen). @throws HostError TRUST_INVALID */
+function checkNotTrusted(policy: TrustPolicy, p: Publisher): void {
+  const same = policy.publishers.find((q) => (p.kind === 'key' ? q.kind === 'key' && q.keyId === p.keyId : q.kind === 'identity' && q.identity === p.identity && q.issuer === p.issuer));
+  if (same) throw new HostError('TRUST_INVALID', `${p.kind === 'key' ? `key ${p.keyId}` : `identity ${p.identity}`} is already trusted as "${same.name}" (remove it first to change its scope)`);
+}
+
 function describePublisher(p: Publisher): string {
   const who = p.kind === 'key' ? `key ${p.keyId}` : `identity ${p.identity} (issuer ${p.issuer})`;
   return `${p.name}: ${who}; scope: ${p.scope ? p.scope.join(', ') : 'any package'}`;
@@ -64,7 +80,8 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         if (args.length !== 1 || !values.name) throw new HostError('USAGE', 'trust add-key needs a public key file and --name');
         if (values['certificate-identity'] || values['certificate-oidc-issuer']) throw new HostError('USAGE', 'add-key takes no certificate flags');
         const key = parsePublicKeyPem((await readUserFile(io, args[0] as string, 'public key')).toString('utf8'));
-        const publisher = parsePublisher({ name: values.name, kind: 'key', publicKeyPem: publicKeyPem(key), keyId: keyIdOf(key), ...withScope });
+        const publisher = parsePublisher({ name: checkName(values.name), kind: 'key', publicKeyPem: publicKeyPem(key), keyId: keyIdOf(key), ...withScope });
+        checkNotTrusted(policy, publisher);
         await saveTrustPolicy(home.trustFile, addPublisher(policy, publisher));
         if (json) writeJson(io, { ok: true, added: publisher });
         else io.stdout.write(`trusted ${describePublisher(publisher)}\n`);
@@ -74,7 +91,8 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         const identity = values['certificate-identity'];
         const issuer = values['certificate-oidc-issuer'];
         if (args.length !== 0 || !identity || !issuer) throw new HostError('USAGE', 'trust add-identity needs --certificate-identity and --certificate-oidc-issuer');
-        const publisher = parsePublisher({ name: values.name ?? identity, kind: 'identity', identity, issuer, ...withScope });
+        const publisher = parsePublisher({ name: checkName(values.name ?? identity), kind: 'identity', identity, issuer, ...withScope });
+        checkNotTrusted(policy, publisher);
         await saveTrustPolicy(home.trustFile, addPublisher(policy, publisher));
         if (json) writeJson(io, { ok: true, added: publisher });
         else io.stdout.write(`trusted ${describePublisher(publisher)}\n`);

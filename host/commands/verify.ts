@@ -1,17 +1,18 @@
 /**
- * `mcp-warden verify FILE`: verifies any file against a Sigstore bundle, like `cosign verify-blob`,
- * and for a tool tarball also the package binding (name, version, integrity).
+ * `mcp-warden verify FILE|DIGEST`: verifies any file (or an artifact known by its sha256/sha512 digest)
+ * against a Sigstore bundle, like `cosign verify-blob`, and for a tool tarball also the package binding
+ * (name, version, integrity).
  */
 import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
 import { bundlePathFor } from '../signing/sign.ts';
 import { PUBLIC_GOOD_TRUSTED_ROOT, loadTrustMaterial } from '../signing/trust-root.ts';
-import { anchoredPattern, verifyArtifact } from '../signing/verify.ts';
+import { anchoredPattern, parseArtifactDigest, verifyArtifact } from '../signing/verify.ts';
 import type { SignerPolicy, VerifiedArtifact } from '../signing/verify.ts';
 import { parseFlags, readJsonFile, readUserFile, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
-export const USAGE = `Usage: mcp-warden verify FILE [--bundle FILE] --key PUB [--json]
+export const USAGE = `Usage: mcp-warden verify FILE|DIGEST [--bundle FILE] --key PUB [--json]
        mcp-warden verify FILE [--bundle FILE] --certificate-identity ID --certificate-oidc-issuer ISS
                               [--trusted-root FILE] [--json]
        mcp-warden verify FILE [--bundle FILE] --certificate-identity-regexp RE --certificate-oidc-issuer ISS
@@ -21,6 +22,10 @@ Verifies FILE against a Sigstore bundle (default FILE.sigstore.json): any bundle
 signature or a DSSE statement, keyed or keyless, Rekor v1 or v2 entries, with or without a timestamp
 authority. When FILE is a package tarball, the signed statement must also name its package and
 version. Prints the verified signer; exit 1 when verification fails.
+
+Instead of FILE, a DIGEST "sha256:<hex>" or "sha512:<hex>" verifies an artifact you only know by its
+digest (e.g. from sha256sum): the signed statement must name that digest, and --bundle is required.
+A bare message signature covers the file's bytes and needs the file.
 
 Checked in order: the file is what the bundle signs (digest, package name and version), the signature
 (certificate chain, transparency log, timestamps), then the signer.
@@ -51,14 +56,15 @@ function describe(r: VerifiedArtifact): string {
   const lines = ['Verified OK'];
   lines.push(r.signer.kind === 'key' ? `  signer:    key ${r.signer.keyId}` : `  signer:    ${r.signer.identity}\n  issuer:    ${r.signer.issuer}`);
   if (r.package) lines.push(`  package:   ${r.package.name}@${r.package.version}`, `  integrity: ${r.package.integrity}`);
-  lines.push(`  sha256:    ${r.digest.sha256}`);
+  if (r.digest.sha256) lines.push(`  sha256:    ${r.digest.sha256}`);
+  if (r.digest.sha512 && !r.digest.sha256) lines.push(`  sha512:    ${r.digest.sha512}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function run(argv: string[], io: CommandIO): Promise<number> {
   return runCommand(io, 'verify', USAGE, argv, async (json) => {
     const { values, positionals } = parseFlags(argv, OPTIONS);
-    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one file to verify');
+    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one file or digest to verify');
     const identity = values['certificate-identity'];
     const pattern = values['certificate-identity-regexp'];
     const issuer = values['certificate-oidc-issuer'];
@@ -77,7 +83,9 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       policy = { kind: 'identity-regexp', pattern: pattern as string, issuer: issuer as string };
     }
     const file = positionals[0] as string;
-    const artifact = await readUserFile(io, file, 'file');
+    const digest = parseArtifactDigest(file);
+    if (digest && values.bundle === undefined) throw new HostError('USAGE', 'verifying a digest needs --bundle FILE');
+    const artifact = digest ?? (await readUserFile(io, file, 'file'));
     const bundle = await readJsonFile(io, values.bundle ?? bundlePathFor(file), 'bundle');
     const trustMaterial = loadTrustMaterial(values['trusted-root'] ? resolve(io.cwd, values['trusted-root']) : PUBLIC_GOOD_TRUSTED_ROOT);
     const r = verifyArtifact(artifact, bundle, policy, { trustMaterial });

@@ -4,13 +4,16 @@
  * capabilities deliberately), an esbuild bundle into the single entry file the sandbox runs, and a test.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeDirectory } from '../commands/os-errors.ts';
 import { HostError } from '../errors.ts';
 
 /** The esbuild the scaffold builds with: the version mcp-warden itself is built and tested with. */
 export const SCAFFOLD_ESBUILD_VERSION = '^0.28.2';
+/** The TypeScript its "npm run typecheck" runs (the version mcp-warden itself is checked with). */
+export const SCAFFOLD_TYPESCRIPT_VERSION = '~6.0.3';
 
 /** The bundle command of the scaffold's `npm run build` (one ES module, no imports left: the sandbox has no module loader). */
 export const SCAFFOLD_BUILD_ARGS = ['src/index.ts', '--bundle', '--format=esm', '--platform=neutral', '--target=es2023', '--outfile=dist/index.js'] as const;
@@ -47,7 +50,7 @@ function files(name: string, types: string): Record<string, string> {
       test: 'npm run build && node --test test/index.test.mjs',
       typecheck: 'tsc --noEmit',
     },
-    devDependencies: { esbuild: SCAFFOLD_ESBUILD_VERSION },
+    devDependencies: { esbuild: SCAFFOLD_ESBUILD_VERSION, typescript: SCAFFOLD_TYPESCRIPT_VERSION },
     mcpWarden: {
       manifestVersion: 1,
       entry: 'dist/index.js',
@@ -99,7 +102,9 @@ test('greet says hello', async () => {
     '.gitignore': 'node_modules/\ndist/\n',
     'README.md': `# ${name}
 
-An [mcp-warden](https://github.com/) tool package.
+An mcp-warden tool package. The tool API is typed in \`types/tool-api.d.ts\`; the manifest, the
+capabilities and the commands are documented in the mcp-warden package itself
+(\`node_modules/mcp-warden/docs/\`: \`manifest.md\`, \`tool-api.md\`, \`cli.md\`) and by \`mcp-warden --help\`.
 
 \`\`\`sh
 npm install && npm test                       # bundle src/ into dist/index.js and test it
@@ -123,7 +128,7 @@ export async function scaffold(dir: string): Promise<{ name: string; files: stri
   const name = packageNameFor(dir);
   const all = files(name, await readFile(toolApiTypesPath(), 'utf8'));
   for (const [rel, text] of Object.entries(all)) {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await makeDirectory(dirname(join(dir, rel)));
     await writeFile(join(dir, rel), text, { flag: 'wx' });
   }
   return { name, files: Object.keys(all).sort() };

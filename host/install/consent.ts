@@ -10,6 +10,9 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CommandIO } from '../commands/io.ts';
 import type { LockGrant } from '../home/home.ts';
+import { DEFAULT_LIMITS } from '../../runtime/index.ts';
+import type { Limits } from '../../runtime/index.ts';
+import { effectiveLimits } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import type { GrantDiff, SlotInfo } from './grant.ts';
 
@@ -20,10 +23,27 @@ export function printable(text: string, max = 200): string {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
-/** The capability summary shown before consent (and printed by install). */
-export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: readonly SlotInfo[], diff?: GrantDiff): string {
+/** Who signed the package, as verified: shown so the user consents to a publisher, not only to a name. */
+export interface ConsentSigner {
+  /** The verified signer, readable ("key 1a2b…", "https://github.com/… (issuer …)"). */
+  readonly signer: string;
+  /** The name it is trusted under in trust.json. */
+  readonly publisher: string;
+}
+
+/** The limits a package runs with that differ from the defaults: "cpuMs 60000 (default 2000)". */
+export function limitsAboveOrBelowDefaults(pm: PackageManifest): string[] {
+  const effective = effectiveLimits(pm.manifest.limits);
+  return (Object.keys(DEFAULT_LIMITS) as (keyof Limits)[])
+    .filter((k) => effective[k] !== DEFAULT_LIMITS[k])
+    .map((k) => `${k.padEnd(16)} ${effective[k]} (default ${DEFAULT_LIMITS[k]})`);
+}
+
+/** The capability summary shown before consent (and printed by install when no prompt showed it). */
+export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: readonly SlotInfo[], diff?: GrantDiff, signer?: ConsentSigner): string {
   const lines: string[] = [];
   lines.push(`${printable(pm.name, 214)}@${printable(pm.version, 64)} provides ${pm.manifest.tools.length} tool(s): ${pm.manifest.tools.map((t) => printable(t.name, 64)).join(', ')}`);
+  if (signer) lines.push(`Signed by:   ${printable(signer.signer, 300)} (trusted as "${printable(signer.publisher, 100)}")`);
   if (diff) {
     lines.push('This update changes what the package may use:');
     for (const r of diff.added.net) lines.push(`  + network  ${printable(r)}`);
@@ -35,12 +55,19 @@ export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: 
     lines.push('It will be allowed to use:');
     for (const r of grant.net) lines.push(`  network  ${printable(r)}`);
     for (const r of grant.fs) lines.push(`  files    ${printable(r)}`);
-    if (grant.net.length + grant.fs.length === 0) lines.push('  nothing outside its sandbox (no network, no files)');
+    if (grant.net.length + grant.fs.length === 0) lines.push('  no network and no files');
   }
   for (const s of unbound) {
     const what = s.kind === 'path' ? `a directory (${s.access ?? 'read'})` : 'a network host';
     lines.push(`  not granted: slot "${printable(s.slot, 32)}", ${what}${s.description ? `: ${printable(s.description)}` : ''} (bind it with --grant ${s.slot}=…)`);
   }
+  const limits = limitsAboveOrBelowDefaults(pm);
+  if (limits.length === 0) lines.push('Resource limits: the defaults');
+  else {
+    lines.push('Resource limits it asks for, per call (different from the defaults):');
+    for (const l of limits) lines.push(`  ${l}`);
+  }
+  if (pm.manifest.freshContextPerCall) lines.push('Each call runs in a fresh context (nothing kept between calls).');
   return `${lines.join('\n')}\n`;
 }
 

@@ -14,7 +14,7 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { HostError } from '../errors.ts';
 import { ensureHome, readLock } from '../home/home.ts';
 import type { Home, LockEntry, LockGrant } from '../home/home.ts';
-import { MAX_ENTRY_BYTES } from '../serve/loader.ts';
+import { checkPackageFiles } from '../pack/limits.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { readTarball } from '../pack/extract.ts';
@@ -25,6 +25,7 @@ import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
 import { assertNoToolNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
+import type { ConsentSigner } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
 import { diffGrants, planGrant } from './grant.ts';
@@ -32,7 +33,7 @@ import type { GrantDiff, SlotInfo } from './grant.ts';
 import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
 import { readSealKey, sealMatches } from '../home/seal.ts';
-import { refineUntrusted, signerId } from './signer.ts';
+import { describeSignerId, refineUntrusted, signerId } from './signer.ts';
 import type { InstallSource } from './source.ts';
 
 export interface InstallOptions {
@@ -104,9 +105,7 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
   if (pm.name !== trusted.package.name || pm.version !== trusted.package.version) {
     throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.package.name}@${trusted.package.version}, the tarball holds ${pm.name}@${pm.version}`);
   }
-  const entry = files.find((f) => f.path === pm.manifest.entry);
-  if (!entry) throw new HostError('PACKAGE_INVALID', `${pm.name}: the manifest's entry file "${pm.manifest.entry}" is not in the tarball`);
-  if (entry.data.length > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${pm.name}: the entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
+  checkPackageFiles(pm.name, pm.manifest.entry, new Map(files.map((f) => [f.path, f.data.length])));
   return { pm, trusted, files };
 }
 
@@ -147,7 +146,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const diff = diffGrants(consented?.grant, grant);
     // A new package always needs consent (it will run); an update only when it gains capabilities.
     if ((!consented || needsConsent(diff, grant, options.bindings)) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff);
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name });
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (consented) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
@@ -193,6 +192,6 @@ export async function installPackage(home: Home, source: InstallSource, options:
   });
 }
 
-function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff): string {
-  return describeRequest(pm, grant, unbound, previous ? diff : undefined);
+function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff, signer: ConsentSigner): string {
+  return describeRequest(pm, grant, unbound, previous ? diff : undefined, signer);
 }

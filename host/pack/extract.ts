@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HostError } from '../errors.ts';
+import { PACKAGE_LIMITS } from './limits.ts';
 import {
   BLOCK,
   TYPE_DIRECTORY,
@@ -35,10 +36,10 @@ export interface TarLimits {
 }
 
 export const DEFAULT_TAR_LIMITS: TarLimits = Object.freeze({
-  maxCompressedBytes: 32 * 1024 * 1024,
-  maxTotalBytes: 128 * 1024 * 1024,
-  maxFileBytes: 64 * 1024 * 1024,
-  maxEntries: 10_000,
+  maxCompressedBytes: PACKAGE_LIMITS.maxTarballBytes,
+  maxTotalBytes: PACKAGE_LIMITS.maxUnpackedBytes,
+  maxFileBytes: PACKAGE_LIMITS.maxFileBytes,
+  maxEntries: PACKAGE_LIMITS.maxFiles,
 });
 
 /** A regular file of the package, path relative to "package/". */

@@ -10,13 +10,15 @@
  * Threat: a package directory may hold symlinks pointing anywhere (~/.ssh/id_rsa); they are refused,
  * and every listed path must stay inside the package.
  */
-import { lstat, mkdir, readFile, readdir, realpath } from 'node:fs/promises';
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ssri from 'ssri';
+import { makeDirectory } from '../commands/os-errors.ts';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
 import { parsePackageManifest } from '../manifest.ts';
+import { PACKAGE_LIMITS, checkPackageFiles } from './limits.ts';
 import { BLOCK, TYPE_FILE, encodeHeader } from './ustar.ts';
 
 /** npm's fixed tarball mtime, in seconds since the epoch. */
@@ -24,7 +26,7 @@ const FIXED_MTIME = Math.floor(Date.UTC(1985, 9, 26, 8, 15, 0) / 1000);
 const GZIP_OS_UNKNOWN = 0xff;
 const TOP_LEVEL_DOCS = /^(?:readme|license|licence|copying|notice)(?:\.[A-Za-z0-9]+)?$/i;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
-const MAX_PACKAGE_FILES = 10_000;
+const MAX_PACKAGE_FILES = PACKAGE_LIMITS.maxFiles;
 
 export interface PackResult {
   /** Absolute path of the written .tgz. */
@@ -101,6 +103,8 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
     throw packageInvalid('package directory not found');
   });
   let pkg: unknown;
+  const pkgJsonSize = await stat(join(root, 'package.json')).then((s) => s.size, () => 0);
+  if (pkgJsonSize > PACKAGE_LIMITS.maxPackageJsonBytes) throw packageInvalid(`package.json is larger than ${PACKAGE_LIMITS.maxPackageJsonBytes} bytes`);
   try {
     pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
   } catch {
@@ -118,10 +122,22 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
   }
 
   const files = [...wanted].sort(byPath);
+  // The limits install and serve apply (host/pack/limits.ts), checked before anything is read.
+  const sizes = new Map<string, number>();
+  let total = 0;
+  for (const rel of files) {
+    const { size } = await lstat(join(root, ...rel.split('/')));
+    if (size > PACKAGE_LIMITS.maxFileBytes) throw packageInvalid(`${rel} is larger than ${PACKAGE_LIMITS.maxFileBytes} bytes`);
+    total += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    sizes.set(rel, size);
+  }
+  if (total > PACKAGE_LIMITS.maxUnpackedBytes) throw packageInvalid(`the files add up to more than ${PACKAGE_LIMITS.maxUnpackedBytes} bytes`);
+  checkPackageFiles(name, manifest.entry, sizes);
   const chunks: Buffer[] = [];
   for (const rel of files) {
     const abs = join(root, ...rel.split('/'));
     const [data, st] = await Promise.all([readFile(abs), lstat(abs)]);
+    if (data.length !== sizes.get(rel)) throw packageInvalid(`${rel} changed while it was packed`);
     chunks.push(encodeHeader({ path: `package/${rel}`, mode: st.mode & 0o100 ? 0o755 : 0o644, size: data.length, mtime: FIXED_MTIME, type: TYPE_FILE }));
     chunks.push(data);
     const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
@@ -131,6 +147,7 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
   const gz = gzipSync(Buffer.concat(chunks), { level: 9 });
   // The gzip header's OS byte depends on how zlib was built; fix it so every platform writes the same bytes.
   gz[9] = GZIP_OS_UNKNOWN;
+  if (gz.length > PACKAGE_LIMITS.maxTarballBytes) throw packageInvalid(`the tarball is larger than ${PACKAGE_LIMITS.maxTarballBytes} bytes`);
   return { data: gz, name, version, files };
 }
 
@@ -141,7 +158,7 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
 export async function pack(pkgDir: string, outDir: string): Promise<PackResult> {
   const { data, name, version, files } = await packToBuffer(pkgDir);
   const dir = resolve(outDir);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const file = join(dir, tarballFileName(name, version));
   await atomicWrite(file, data, { mode: 0o644 });
   const integrity = ssri.fromData(data, { algorithms: ['sha512'] }).toString();

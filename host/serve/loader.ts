@@ -14,6 +14,7 @@ import { denyFsPaths, fsGrantToStrings, intersectFsGrants, intersectNetGrants, n
 import type { FsGrant, Grant, Limits, PackageCode } from '../../runtime/index.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
+import { PACKAGE_LIMITS } from '../pack/limits.ts';
 import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest, ToolSpec } from '../manifest.ts';
 import { createToolAjv, describeAjvError } from './validation.ts';
@@ -21,9 +22,9 @@ import type { Validator } from './validation.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 
-/** Largest entry file accepted, bytes. */
-export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
-const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
+/** Largest entry file accepted, bytes (the limits shared with pack and install). */
+export const MAX_ENTRY_BYTES = PACKAGE_LIMITS.maxEntryBytes;
+const MAX_PACKAGE_JSON_BYTES = PACKAGE_LIMITS.maxPackageJsonBytes;
 
 /** What the user allowed a --dev package, from the serve flags. */
 export interface DevAllowance {

@@ -36,6 +36,9 @@ function assertP256(key: KeyObject, what: string): void {
 
 /** Parses an SPKI PEM public key; only ECDSA P-256 is accepted. @throws HostError KEY_INVALID */
 export function parsePublicKeyPem(pem: string): KeyObject {
+  // createPublicKey derives the public half of a private key: accepting one would hide that the user is
+  // handing a secret around (to trust, to a user, to a repository).
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) throw keyInvalid('this is a private key: give the public key (the .pub file) and keep the private key secret');
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
@@ -82,8 +85,13 @@ export async function readKeyFile(path: string): Promise<string> {
 /**
  * Generates a key pair into `PREFIX.key` (0600) and `PREFIX.pub` (0644). Refuses to overwrite existing
  * files unless `force`.
- * @throws HostError KEY_INVALID when a file exists or cannot be written
+ * @throws HostError PATH_INVALID when a file exists (without force); the OS error when it cannot be written
  */
+/** An existing key file is a PATH_INVALID naming --force; any other write failure is the OS error itself. */
+function existsOr(e: unknown, file: string): unknown {
+  return (e as { code?: string }).code === 'EEXIST' ? new HostError('PATH_INVALID', `${file} exists: pass --force to replace it`, { cause: e }) : e;
+}
+
 export async function generateKeyPairFiles(prefix: string, options: { passphrase?: string; force?: boolean } = {}): Promise<GeneratedKeyPair> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const pkcs8 = options.passphrase
@@ -96,13 +104,13 @@ export async function generateKeyPairFiles(prefix: string, options: { passphrase
   try {
     await writeFile(privateKeyFile, pkcs8, { mode: 0o600, flag });
   } catch (e) {
-    throw keyInvalid(`cannot write ${privateKeyFile}${(e as { code?: string }).code === 'EEXIST' ? ' (it exists; pass --force to replace it)' : ''}`, e);
+    throw existsOr(e, privateKeyFile);
   }
   try {
     await writeFile(publicKeyFile, publicKeyPem(publicKey), { mode: 0o644, flag });
   } catch (e) {
     await rm(privateKeyFile, { force: true });
-    throw keyInvalid(`cannot write ${publicKeyFile}${(e as { code?: string }).code === 'EEXIST' ? ' (it exists; pass --force to replace it)' : ''}`, e);
+    throw existsOr(e, publicKeyFile);
   }
   return { privateKeyFile, publicKeyFile, keyId: keyIdOf(publicKey), encrypted: Boolean(options.passphrase) };
 }

@@ -16,7 +16,7 @@
  * - A keyless bundle without a transparency-log entry is refused (TLOG_MISSING) before the library's
  *   threshold logic, so the reason is clear.
  */
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -50,8 +50,8 @@ export interface VerifiedPackage {
 
 export interface VerifiedArtifact {
   readonly signer: VerifiedSigner;
-  /** Hex digests of the verified file. */
-  readonly digest: { readonly sha256: string; readonly sha512: string };
+  /** Hex digests of the verified file (verified by digest: the one given). */
+  readonly digest: ArtifactDigests;
   /** Present when the file is an npm-layout package tarball. */
   readonly package?: VerifiedPackage;
   readonly bundle: {
@@ -69,11 +69,24 @@ export interface VerifyOptions {
   readonly requirePackage?: boolean;
 }
 
+export interface ArtifactDigests {
+  readonly sha256?: string;
+  readonly sha512?: string;
+}
+
+/** An artifact known only by its digest ("sha256:<hex>", "sha512:<hex>"), as cosign accepts. */
+export interface ArtifactDigest {
+  readonly algorithm: 'sha256' | 'sha512';
+  /** Lower-case hex. */
+  readonly hex: string;
+}
+
 /** A bundle checked against the file, not yet against a signer: the first half of verification. */
 export interface InspectedBundle {
   readonly bundle: Bundle;
-  readonly artifact: Buffer;
-  readonly digest: { readonly sha256: string; readonly sha512: string };
+  /** The file; absent when verifying by digest (a DSSE signature covers its payload, not the file). */
+  readonly artifact?: Buffer;
+  readonly digest: ArtifactDigests;
   readonly package?: VerifiedPackage;
   readonly keyless: boolean;
   /** The public-key hint of a keyed bundle (unauthenticated: used only to pick a key and explain a refusal). */
@@ -119,6 +132,61 @@ function tarballPackage(artifact: Buffer, required: boolean): { name: string; ve
     if (required) throw e;
   }
   return undefined;
+}
+
+/**
+ * "sha256:<64 hex>" or "sha512:<128 hex>" → the digest; undefined for anything else (a file name).
+ * @throws HostError USAGE for a "sha256:"/"sha512:" prefix with a malformed digest
+ */
+export function parseArtifactDigest(text: string): ArtifactDigest | undefined {
+  const m = /^(sha256|sha512):(.*)$/s.exec(text);
+  if (!m) return undefined;
+  const algorithm = m[1] === 'sha256' ? 'sha256' : 'sha512';
+  const length = algorithm === 'sha256' ? 64 : 128;
+  const hex = m[2] ?? '';
+  if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw fail('USAGE', `a ${algorithm} digest is "${algorithm}:" and ${length} hexadecimal digits`);
+  return { algorithm, hex: hex.toLowerCase() };
+}
+
+/**
+ * Step 1 and 2 for an artifact known by its digest: the bundle must sign exactly that digest. A DSSE
+ * in-toto statement names it as a subject (then a package statement's name and version are reported,
+ * as signed); a DSSE payload that is not a statement must hash to it. A message signature covers the
+ * file's bytes and cannot be verified from a digest (Node has no prehashed ECDSA): the file is needed.
+ * @throws HostError BUNDLE_INVALID, INTEGRITY_MISMATCH, USAGE
+ */
+export function inspectBundleByDigest(wanted: ArtifactDigest, bundleJson: unknown): InspectedBundle {
+  const bundle = parseBundle(bundleJson);
+  const digest: ArtifactDigests = { [wanted.algorithm]: wanted.hex };
+  let pkg: VerifiedPackage | undefined;
+  if (bundle.content.$case === 'messageSignature') {
+    const md = bundle.content.messageSignature.messageDigest;
+    const signed = md ? Buffer.from(md.digest).toString('hex') : '';
+    if (HASH_NAMES[md?.algorithm ?? HashAlgorithm.SHA2_256] === wanted.algorithm && signed !== wanted.hex) throw fail('INTEGRITY_MISMATCH', `the bundle does not sign ${wanted.algorithm}:${wanted.hex}`);
+    throw fail('USAGE', 'this bundle is a message signature over the file\'s bytes: give the file, not its digest');
+  }
+  const env = bundle.content.dsseEnvelope;
+  const statement = env.payloadType === IN_TOTO_PAYLOAD_TYPE ? parseStatement(env.payload) : null;
+  if (!statement) {
+    if (createHash(wanted.algorithm).update(env.payload).digest('hex') !== wanted.hex) throw fail('INTEGRITY_MISMATCH', `the signed DSSE payload is not ${wanted.algorithm}:${wanted.hex}`);
+  } else {
+    const subject = statement.subject.find((s) => s.digest[wanted.algorithm]?.toLowerCase() === wanted.hex);
+    if (!subject) throw fail('INTEGRITY_MISMATCH', `no subject of the signed statement has ${wanted.algorithm}:${wanted.hex}`);
+    const predicate = packagePredicate(statement);
+    if (predicate && subject.name === npmPurl(predicate.name, predicate.version)) {
+      const parsed = ssri.parse(predicate.integrity, { single: true, strict: true });
+      if (!parsed || parsed.algorithm !== 'sha512' || parsed.hexDigest() !== subject.digest.sha512) throw fail('SUBJECT_MISMATCH', 'the signed integrity and the signed sha512 digest disagree');
+      pkg = predicate;
+    }
+  }
+  const vm = bundle.verificationMaterial.content;
+  return {
+    bundle,
+    digest,
+    ...(pkg ? { package: pkg } : {}),
+    keyless: vm.$case !== 'publicKey',
+    ...(vm.$case === 'publicKey' ? { keyHint: vm.publicKey.hint } : {}),
+  };
 }
 
 /**
@@ -243,10 +311,30 @@ export function verifyKeylessSignature(inspected: InspectedBundle, material: Tru
   } catch (e) {
     throw fail('SIGNATURE_INVALID', `signature verification failed: ${e instanceof Error ? e.message : 'error'}`.slice(0, 300), e);
   }
+  requireCodeSigning(inspected.bundle);
   const identity = signer.identity?.subjectAlternativeName;
   const issuer = signer.identity?.extensions?.issuer;
   if (!identity || !issuer) throw fail('SIGNATURE_INVALID', 'the signing certificate names no identity or no issuer');
   return { identity, issuer };
+}
+
+/** id-kp-codeSigning (RFC 5280 §4.2.1.12): Fulcio sets it on every certificate it issues. */
+export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+
+/**
+ * The leaf certificate must be for code signing: a certificate the trusted CA issued for another purpose
+ * does not sign packages (cosign and sigstore-go check the same). @throws HostError SIGNATURE_INVALID
+ */
+function requireCodeSigning(bundle: Bundle): void {
+  const vm = bundle.verificationMaterial.content;
+  const der = vm.$case === 'certificate' ? vm.certificate.rawBytes : vm.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+  let usages: string[] | undefined;
+  try {
+    usages = der ? new X509Certificate(Buffer.from(der)).keyUsage : undefined;
+  } catch (e) {
+    throw fail('SIGNATURE_INVALID', 'the signing certificate cannot be read', e);
+  }
+  if (!usages?.includes(CODE_SIGNING_EKU)) throw fail('SIGNATURE_INVALID', 'the signing certificate is not for code signing (no code-signing extended key usage)');
 }
 
 /** Compiles an identity pattern anchored at both ends. @throws HostError USAGE */
@@ -269,11 +357,13 @@ export function checkIdentity(actual: { identity: string; issuer: string }, poli
 }
 
 /**
- * Verifies `artifact` against `bundleJson` for one signer policy.
+ * Verifies `artifact` (a file's bytes, or its digest) against `bundleJson` for one signer policy.
  * @throws HostError with the code of the first failed step (see the module comment)
  */
-export function verifyArtifact(artifact: Uint8Array, bundleJson: unknown, policy: SignerPolicy, options: VerifyOptions = {}): VerifiedArtifact {
-  const inspected = inspectBundle(artifact, bundleJson, { requirePackage: options.requirePackage ?? false });
+export function verifyArtifact(artifact: Uint8Array | ArtifactDigest, bundleJson: unknown, policy: SignerPolicy, options: VerifyOptions = {}): VerifiedArtifact {
+  const inspected =
+    artifact instanceof Uint8Array ? inspectBundle(artifact, bundleJson, { requirePackage: options.requirePackage ?? false }) : inspectBundleByDigest(artifact, bundleJson);
+  if (options.requirePackage && !inspected.package) throw fail('SUBJECT_MISMATCH', 'the signed statement does not describe an mcp-warden package');
   const material = options.trustMaterial ?? loadTrustMaterial();
   let signer: VerifiedSigner;
   if (policy.kind === 'key') {

@@ -42,6 +42,22 @@ describe('mcp-warden init', () => {
     }
   });
 
+  it('scaffolds a package whose own "npm run typecheck" works: TypeScript declared, tsc passes; the README links no placeholder', async () => {
+    const parent = tempDir('mcpw-init-tc-');
+    expect((await runCommandModule(init, ['tc-tool'], { cwd: parent })).code).toBe(0);
+    const dir = join(parent, 'tc-tool');
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { typecheck: string }; devDependencies: Record<string, string> };
+    // "npm install" must bring the tool the script names.
+    const [tool, ...args] = pkg.scripts.typecheck.split(' ');
+    expect(tool).toBe('tsc');
+    const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    expect(pkg.devDependencies.typescript).toBe(ours.devDependencies.typescript);
+    execFileSync(bin('tsc'), args, { cwd: dir, stdio: 'pipe' });
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    // No link to a bare host ("https://github.com/") standing in for a real page.
+    expect(readme).not.toMatch(/\]\(https?:\/\/[^/)]+\/?\)/);
+  });
+
   it('refuses a directory that is not empty (exit 2) and answers --help', async () => {
     const dir = tempDir('mcpw-init-full-');
     writeFileSync(join(dir, 'keep.txt'), 'mine');

@@ -62,4 +62,52 @@ describe('trust command', () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'KEY_INVALID' } });
   });
+
+  describe('add refuses what must never be trusted (issue 8, item 30)', () => {
+    async function addKey(work: string, file: string, name: string): Promise<{ code: number; error?: { code: string; message: string } }> {
+      const r = await runCommandModule(trust, ['add-key', file, '--name', name, '--home', join(work, 'h'), '--json'], { cwd: work });
+      return { code: r.code, error: (JSON.parse(r.stdout) as { error?: { code: string; message: string } }).error };
+    }
+
+    it('a key that is already trusted under another name (TRUST_INVALID), trust.json unchanged', async () => {
+      const work = tempDir();
+      expect((await runCommandModule(keygen, ['--out', 'acme'], { cwd: work })).code).toBe(0);
+      expect((await addKey(work, 'acme.pub', 'acme')).code).toBe(0);
+      const before = readFileSync(join(work, 'h', 'trust.json'), 'utf8');
+      const again = await addKey(work, 'acme.pub', 'acme-again');
+      expect(again).toMatchObject({ code: 1, error: { code: 'TRUST_INVALID' } });
+      expect(again.error?.message).toContain('acme');
+      expect(readFileSync(join(work, 'h', 'trust.json'), 'utf8')).toBe(before);
+    });
+
+    it('the same identity and issuer twice (TRUST_INVALID)', async () => {
+      const home = join(tempDir(), 'h');
+      const args = ['add-identity', '--certificate-identity', 'u@example.com', '--certificate-oidc-issuer', 'https://i.example', '--home', home, '--json'];
+      expect((await runCommandModule(trust, [...args, '--name', 'one'])).code).toBe(0);
+      const r = await runCommandModule(trust, [...args, '--name', 'two']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'TRUST_INVALID' } });
+    });
+
+    it('a private key given instead of the public one (KEY_INVALID), nothing written', async () => {
+      const work = tempDir();
+      expect((await runCommandModule(keygen, ['--out', 'acme'], { cwd: work })).code).toBe(0);
+      const r = await addKey(work, 'acme.key', 'acme');
+      expect(r).toMatchObject({ code: 1, error: { code: 'KEY_INVALID' } });
+      expect(r.error?.message).toMatch(/private key/);
+      expect(() => statSync(join(work, 'h', 'trust.json'))).toThrow();
+    });
+
+    it.each([
+      ['a right-to-left override', 'acme\u202Eevil'],
+      ['a left-to-right isolate', '\u2066acme'],
+      ['a zero-width joiner', 'ac\u200Dme'],
+    ])('a name with %s (TRUST_INVALID)', async (_what, name) => {
+      const work = tempDir();
+      expect((await runCommandModule(keygen, ['--out', 'acme'], { cwd: work })).code).toBe(0);
+      expect(await addKey(work, 'acme.pub', name)).toMatchObject({ code: 1, error: { code: 'TRUST_INVALID' } });
+      const id = await runCommandModule(trust, ['add-identity', '--name', name, '--certificate-identity', 'u@example.com', '--certificate-oidc-issuer', 'https://i.example', '--home', join(work, 'h'), '--json']);
+      expect(JSON.parse(id.stdout)).toMatchObject({ error: { code: 'TRUST_INVALID' } });
+    });
+  });
 });

@@ -31,7 +31,7 @@ describe('keygen', () => {
   it('never overwrites an existing key unless forced', async () => {
     const prefix = join(tempDir(), 'k');
     const first = await generateKeyPairFiles(prefix);
-    expect(await asyncCodeOf(() => generateKeyPairFiles(prefix))).toBe('KEY_INVALID');
+    expect(await asyncCodeOf(() => generateKeyPairFiles(prefix))).toBe('PATH_INVALID');
     expect(keyIdOf(parsePublicKeyPem(readFileSync(`${prefix}.pub`, 'utf8')))).toBe(first.keyId);
     const second = await generateKeyPairFiles(prefix, { force: true });
     expect(second.keyId).not.toBe(first.keyId);
