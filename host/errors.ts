@@ -42,6 +42,8 @@ export const HOST_ERROR_CODES = [
   'RATE_LIMITED', // the package's call rate limit was reached
   // CLI
   'USAGE', // bad command-line usage
+  'HOME_UNUSABLE', // serve: the home is not a directory, or cannot be created or written (read-only, full, permissions)
+  'LOG_FILE_UNUSABLE', // serve: the --log-file cannot be created or opened
 ] as const;
 
 export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];

@@ -13,6 +13,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { HostError } from '../errors.ts';
+import { parseUserSettings } from '../serve/user-settings.ts';
+import type { UserSettings } from '../serve/user-settings.ts';
 
 export interface Home {
   readonly dir: string;
@@ -52,6 +54,8 @@ export interface LockEntry {
    * in host/home/verify-installed.ts). A lock entry without it is refused at serve.
    */
   readonly files?: Readonly<Record<string, string>>;
+  /** The user's own settings for this package (grant --fresh, --limit): host/serve/user-settings.ts. */
+  readonly settings?: UserSettings;
 }
 
 export interface LockFile {
@@ -133,6 +137,7 @@ function checkEntry(name: string, e: unknown): LockEntry {
     installedAt: r.installedAt as string,
     grant: { net: g.net, fs: g.fs, slots: slots as Record<string, string> },
     ...(files ? { files: files as Record<string, string> } : {}),
+    ...(r.settings !== undefined ? { settings: parseUserSettings(r.settings, name) } : {}),
   };
 }
 

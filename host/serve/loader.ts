@@ -19,6 +19,10 @@ import type { PackageManifest, ToolSpec } from '../manifest.ts';
 import { createToolAjv, describeAjvError } from './validation.ts';
 import type { Validator } from './validation.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
+import { lowerLimits } from './user-settings.ts';
+
+/** Packages loaded (verified) at once by loadAll. */
+const LOAD_CONCURRENCY = 8;
 
 /** Largest entry file accepted, bytes. */
 export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
@@ -347,7 +351,8 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
     name: pm.name,
     source: sourceText,
     paths,
-    freshContextPerCall: pm.manifest.freshContextPerCall,
+    // The user may force a fresh context per call (grant --fresh); never the other way round.
+    freshContextPerCall: pm.manifest.freshContextPerCall || (source.kind === 'installed' && source.entry.settings?.fresh === true),
   };
   return {
     name: pm.name,
@@ -357,7 +362,8 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
     code,
     grant,
     grantRules: { net: netGrantToStrings(grant.net), fs: fsGrantToStrings(grant.fs) },
-    limits: effectiveLimits(pm.manifest.limits),
+    // The user may lower limits (grant --limit): min(user, manifest-or-default), itself capped by the host maximums.
+    limits: lowerLimits(effectiveLimits(pm.manifest.limits), source.kind === 'installed' ? source.entry.settings?.limits : undefined),
     tools,
   };
 }
@@ -379,13 +385,30 @@ export async function loadPackage(source: PackageSource, options: LoadOptions): 
  * come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
+  // Verification (hashing every file) runs for several packages at once: with thousands of installed
+  // packages a sequential load kept serve busy for many seconds. Conflicts are then settled in source order.
+  const outcomes: (PromiseSettledResult<LoadedPackage> | undefined)[] = new Array(sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < sources.length; i = next++) {
+      try {
+        outcomes[i] = { status: 'fulfilled', value: await loadPackage(sources[i] as PackageSource, options) };
+      } catch (reason) {
+        outcomes[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, sources.length) }, worker));
+
   const packages: LoadedPackage[] = [];
   const refused: RefusedPackage[] = [];
   const names = new Set<string>();
   const toolNames = new Set<string>();
-  for (const source of sources) {
+  sources.forEach((source, i) => {
+    const outcome = outcomes[i] as PromiseSettledResult<LoadedPackage>;
     try {
-      const pkg = await loadPackage(source, options);
+      if (outcome.status === 'rejected') throw outcome.reason;
+      const pkg = outcome.value;
       if (names.has(pkg.name)) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: another package with this name is already loaded`);
       const clash = pkg.tools.find((t) => toolNames.has(t.fullName));
       if (clash) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is already taken by another package`);
@@ -401,6 +424,6 @@ export async function loadAll(sources: readonly PackageSource[], options: LoadOp
         message: e instanceof Error ? e.message : String(e),
       });
     }
-  }
+  });
   return { packages, refused };
 }

@@ -23,7 +23,7 @@ describe('argsDigest', () => {
 describe('openAudit', () => {
   it('writes one JSON line per call and per capability use, with a private key file', async () => {
     const dir = tempDir('audit');
-    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), () => new Date('2030-01-01T00:00:00Z'));
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { now: () => new Date('2030-01-01T00:00:00Z') });
     audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: audit.digest({ x: 1 }), durationMs: 1.5, outcome: 'ok' });
     audit.capability('p', 't', { kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' });
     await audit.close();

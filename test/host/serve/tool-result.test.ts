@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { HostError } from '../../../host/errors.ts';
 import { createRedactor } from '../../../host/serve/redact.ts';
-import { ERROR_META_KEY, toolErrorResult } from '../../../host/serve/tool-result.ts';
+import { ERROR_META_KEY, WireError, toolErrorResult } from '../../../host/serve/tool-result.ts';
 import { SandboxError } from '../../../runtime/index.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
@@ -36,18 +36,19 @@ describe('toolErrorResult', () => {
   describe('when the host itself fails', () => {
     it('throws a generic JSON-RPC internal error with no detail', () => {
       const e = thrown(() => toolErrorResult(new Error(`ENOENT: open '/srv/warden-home/lock.json' ${SECRET}`), redact));
-      expect(e).toBeInstanceOf(McpError);
-      expect((e as McpError).code).toBe(-32603);
-      expect((e as McpError).message).not.toMatch(/srv|ENOENT|sk-live/);
+      expect(e).toBeInstanceOf(WireError);
+      expect((e as WireError).code).toBe(-32603);
+      expect((e as WireError).message).toBe('Internal error');
     });
 
     it('treats a loader error as a host fault', () => {
-      expect(thrown(() => toolErrorResult(new HostError('LOCK_INVALID', 'lock.json: bad'), redact))).toBeInstanceOf(McpError);
+      expect(thrown(() => toolErrorResult(new HostError('LOCK_INVALID', 'lock.json: bad'), redact))).toBeInstanceOf(WireError);
     });
 
-    it('passes an McpError through (unknown tool)', () => {
-      const e = new McpError(-32602, 'Unknown tool: x');
-      expect(thrown(() => toolErrorResult(e, redact))).toBe(e);
+    it('passes a JSON-RPC error through with its message once, without a second "MCP error" prefix', () => {
+      const e = thrown(() => toolErrorResult(new McpError(-32602, 'Unknown tool: x'), redact));
+      expect(e).toBeInstanceOf(WireError);
+      expect({ code: (e as WireError).code, message: (e as WireError).message }).toEqual({ code: -32602, message: 'Unknown tool: x' });
     });
   });
 
