@@ -149,7 +149,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   try {
     flags = parseArgs(argv, FLAGS).flags;
   } catch (e) {
-    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`mcp-warden serve: USAGE: ${(e as Error).message}\nRun "mcp-warden serve --help" for usage.\n`);
     return 2;
   }
   if (flags.help) {
@@ -166,8 +166,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new HostError('USAGE', '--workers expects 1..64');
     if (!LOG_LEVELS.includes(level)) throw new HostError('USAGE', `--log-level expects one of ${LOG_LEVELS.join(', ')}`);
   } catch (e) {
-    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n`);
-    return 2;
+    return fail(io, e);
   }
 
   const home = homeLayout(resolveHomeDir(flags.home as string | undefined, io.env, io.cwd));

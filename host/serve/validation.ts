@@ -32,9 +32,10 @@ function compileRe2(source: string): RE2JS {
  * `code` only matters for ajv's standalone code generation, which is not used.
  */
 export const re2Engine: RegExpEngine = Object.assign(
-  (pattern: string): { test: (s: string) => boolean } => {
+  (pattern: string): { test: (s: string) => boolean; toString: () => string } => {
     const re = compileRe2(pattern);
-    return { test: (s: string) => re.test(s) };
+    // ajv keys its compiled patterns by toString(): each must be distinct, as a RegExp's is.
+    return { test: (s: string) => re.test(s), toString: () => `/${pattern}/u` };
   },
   { code: 're2js' },
 );
