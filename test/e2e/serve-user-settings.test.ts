@@ -8,7 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cliOk } from '../helpers/cli.ts';
 import { CLI, childEnv, ensureBuilt, startHost, tempDir } from '../helpers/host.ts';
+import { writeToolPackage } from '../helpers/tool-package.ts';
 import type { HostHandle } from '../helpers/host.ts';
 import { digestTree } from '../helpers/installed.ts';
 
@@ -96,4 +98,23 @@ describe('a package\'s state across calls and its limits, as the user sets them'
     expect(cli(home, 'grant', NAME, '--limit', 'bogus=1').stderr).toMatch(/USAGE: --limit: unknown limit "bogus"/);
     expect(readFileSync(join(home, 'lock.json'), 'utf8')).toBe(lockBefore);
   });
+
+  it('keeps the user\'s settings when the package is updated by install', async () => {
+    const work = tempDir('settings-update');
+    const home = join(work, 'home');
+    await cliOk(['keygen', '--out', 'k'], { cwd: work });
+    await cliOk(['trust', 'add-key', 'k.pub', '--name', 'k', '--home', home], { cwd: work });
+    const release = async (version: string) => {
+      writeToolPackage(join(work, `pkg-${version}`), '@acme/echo', version);
+      const packed = JSON.parse((await cliOk(['pack', `pkg-${version}`, '--out', 'dist', '--json'], { cwd: work })).stdout) as { file: string };
+      await cliOk(['sign', packed.file, '--key', 'k.key'], { cwd: work });
+      await cliOk(['install', packed.file, '--yes', '--home', home], { cwd: work });
+    };
+    await release('1.0.0');
+    await cliOk(['grant', '@acme/echo', '--fresh', '--limit', 'cpuMs=500', '--home', home], { cwd: work });
+    await release('1.0.1');
+    const entry = (JSON.parse(readFileSync(join(home, 'lock.json'), 'utf8')) as { packages: Record<string, { version: string; settings?: unknown }> }).packages['@acme/echo'];
+    expect(entry?.version).toBe('1.0.1');
+    expect(entry?.settings).toEqual({ fresh: true, limits: { cpuMs: 500 } });
+  }, 120_000);
 });
