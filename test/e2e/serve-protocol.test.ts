@@ -142,7 +142,9 @@ describe('back-pressure on stdin', () => {
       // VmHWM: the peak resident set of the host process over its whole life.
       const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${host.child.pid}/status`, 'utf8'))?.[1]);
       expect(hwmKb).toBeGreaterThan(0);
-      expect(hwmKb / 1024).toBeLessThan(300);
+      // Measured: ~90 MiB idle, a plateau near 275 MiB (garbage the GC has not yet reclaimed) for 100k,
+      // 200k or 400k pings alike; without back-pressure, 200k pings peaked at ~760 MiB and 1M at ~3 GiB.
+      expect(hwmKb / 1024).toBeLessThan(400);
     } finally {
       await host.close();
     }
