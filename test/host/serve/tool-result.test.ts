@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { HostError } from '../../../host/errors.ts';
@@ -71,5 +73,16 @@ describe('toolErrorResult', () => {
       const text = (toolErrorResult(new SandboxError('TOOL_THREW', 'abc is fine'), redact).content[0] as { text: string }).text;
       expect(text).toBe('TOOL_THREW: abc is fine');
     });
+  });
+});
+
+describe('retryability of host tool-call codes', () => {
+  // docs/errors.md's "Retryable" column and the wire's _meta must say the same thing (issue 8, item 3).
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'errors.md'), 'utf8');
+  it.each(['INVALID_ARGUMENTS', 'OUTPUT_SCHEMA_MISMATCH', 'RATE_LIMITED'] as const)('%s: the docs and the wire agree', (code) => {
+    const row = new RegExp(`^\\| \`${code}\` \\| (yes|no) \\|`, 'm').exec(doc);
+    expect(row).not.toBeNull();
+    const meta = toolErrorResult(new HostError(code, 'x'), redact)._meta?.[ERROR_META_KEY] as { retryable: boolean };
+    expect(meta.retryable).toBe(row?.[1] === 'yes');
   });
 });
