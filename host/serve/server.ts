@@ -2,9 +2,10 @@
  * Wires the MCP protocol to the registry and the sandbox. Thin on purpose: validation lives in the
  * loader's compiled validators, execution in the sandbox, error mapping in tool-result.ts.
  *
- * Threat: everything a client sends is untrusted. Arguments are checked against the tool's schema before
- * they reach the sandbox; each package has its own rate limit and runs with its own grant and limits, so
- * one package's failure (crash, limit, hang) ends only its own call.
+ * Threat: everything a client sends is untrusted. Arguments are checked, as received (session.ts), for
+ * depth and then against the tool's schema before they reach the sandbox; each package runs with its own
+ * grant and limits (and, if the user set one, its own rate limit), so one package's failure (crash, limit,
+ * hang) ends only its own call.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, ListToolsRequestSchema, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
