@@ -10,9 +10,9 @@
  * Threat: settings come from lock.json, a file the user owns; they are checked like the rest of it, and
  * they only ever narrow what a package gets.
  */
+import { DEFAULT_LIMITS } from '../../runtime/index.ts';
 import type { Limits } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
-import { HOST_MAX_LIMITS } from '../manifest.ts';
 
 export type LimitKey = keyof Limits;
 
@@ -24,7 +24,7 @@ export interface UserSettings {
 }
 
 /** The limit names a user may lower. */
-export const LIMIT_KEYS: readonly LimitKey[] = Object.freeze(Object.keys(HOST_MAX_LIMITS) as LimitKey[]);
+export const LIMIT_KEYS: readonly LimitKey[] = Object.freeze(Object.keys(DEFAULT_LIMITS) as LimitKey[]);
 
 function isLimitKey(k: string): k is LimitKey {
   return (LIMIT_KEYS as readonly string[]).includes(k);
