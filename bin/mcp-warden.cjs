@@ -4,8 +4,8 @@
  * run. mcp-warden needs Node 24; desktop clients start whatever `node` is on their PATH, often an older
  * system Node. So this file is plain CommonJS that any Node parses (no modern syntax):
  *   - under Node 24 it loads the CLI (dist/host/cli.js) in this process;
- *   - under another Node it re-executes the CLI with the Node 24 of the `node` npm package (a dependency
- *     of mcp-warden), with stdio inherited and signals forwarded, and exits as the CLI does;
+ *   - under another Node it re-executes the CLI with the Node 24 of the `node` npm package (the project's
+ *     pinned devDependency, installed by `npm ci` in the checkout), with stdio inherited and signals forwarded, and exits as the CLI does;
  *   - when there is no Node 24 to use, it prints one readable line naming the version needed.
  */
 'use strict';
@@ -57,7 +57,7 @@ if (major === REQUIRED_MAJOR) {
   if (!node) {
     process.stderr.write(
       'mcp-warden needs Node ' + REQUIRED_MAJOR + ' (found ' + found + '): install Node ' + REQUIRED_MAJOR +
-        ' (https://nodejs.org), or install mcp-warden with its dependencies (its "node" dependency brings Node ' + REQUIRED_MAJOR + ')\n'
+        ' (https://nodejs.org), or run `npm ci` in the mcp-warden checkout (its "node" devDependency brings Node ' + REQUIRED_MAJOR + ')\n'
     );
     process.exit(1);
   }

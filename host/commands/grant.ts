@@ -7,19 +7,25 @@ import { writeLockAtomic } from '../home/lock-write.ts';
 import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
 import { installedManifest, rebind, unbind } from '../install/regrant.ts';
+import { effectiveLimits } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
+import { parseLimitFlags } from '../serve/user-settings.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
-export const GRANT_USAGE = `Usage: mcp-warden grant NAME SLOT=VALUE... [--home DIR] [--json]
+export const GRANT_USAGE = `Usage: mcp-warden grant NAME [SLOT=VALUE...] [--fresh | --no-fresh] [--limit KEY=N...] [--home DIR] [--json]
 
 Binds slots of an installed package: a file slot to a directory (with the access its manifest declares),
 a host slot to one network rule. Replaces an earlier binding of the same slot. A running serve reloads.
 
 Options:
-  --home DIR   home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
-  --json       machine-readable output
-  --help       show this help
+  --fresh        run every call of the package in a fresh context (no state survives between calls)
+  --no-fresh     undo --fresh (the manifest's choice applies again)
+  --limit KEY=N  lower one of the package's limits, e.g. cpuMs=500 or memoryMb=32 (repeatable);
+                 never above what its manifest sets or the host maximums
+  --home DIR     home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
+  --json         machine-readable output
+  --help         show this help
 `;
 
 export const REVOKE_USAGE = `Usage: mcp-warden revoke NAME SLOT... [--home DIR] [--json]
@@ -34,6 +40,19 @@ Options:
 `;
 
 const OPTIONS = { home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+const GRANT_OPTIONS = { ...OPTIONS, fresh: { type: 'boolean' }, 'no-fresh': { type: 'boolean' }, limit: { type: 'string', multiple: true } } as const;
+
+/** Applies --fresh / --no-fresh / --limit to an entry's user settings (host/serve/user-settings.ts). */
+function withSettings(entry: LockEntry, pm: PackageManifest, fresh: boolean | undefined, limits: readonly string[]): LockEntry {
+  if (fresh === undefined && limits.length === 0) return entry;
+  const lowered = parseLimitFlags(limits, effectiveLimits(pm.manifest.limits));
+  const before = entry.settings ?? {};
+  const mergedLimits = { ...before.limits, ...lowered };
+  const nextFresh = fresh ?? before.fresh;
+  const settings = { ...(nextFresh ? { fresh: true } : {}), ...(Object.keys(mergedLimits).length > 0 ? { limits: mergedLimits } : {}) };
+  const { settings: _old, ...rest } = entry;
+  return Object.keys(settings).length > 0 ? { ...rest, settings } : rest;
+}
 
 /** Reads, changes and commits one package's lock entry under the home's writer lock. */
 async function updateEntry(home: Home, name: string, change: (entry: LockEntry, pm: PackageManifest) => Promise<LockEntry> | LockEntry): Promise<LockEntry> {
@@ -51,16 +70,25 @@ async function updateEntry(home: Home, name: string, change: (entry: LockEntry, 
 
 function runGrantLike(kind: 'grant' | 'revoke', argv: string[], io: CommandIO): Promise<number> {
   return runCommand(io, kind, kind === 'grant' ? GRANT_USAGE : REVOKE_USAGE, argv, async (json) => {
-    const { values, positionals } = parseFlags(argv, OPTIONS);
+    const { values, positionals } = parseFlags(argv, kind === 'grant' ? GRANT_OPTIONS : OPTIONS);
     const [name, ...rest] = positionals;
-    if (name === undefined || rest.length === 0) throw new HostError('USAGE', kind === 'grant' ? 'expected NAME SLOT=VALUE...' : 'expected NAME SLOT...');
-    const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
+    const v = values as { home?: string; fresh?: boolean; 'no-fresh'?: boolean; limit?: string[] };
+    if (v.fresh && v['no-fresh']) throw new HostError('USAGE', '--fresh and --no-fresh contradict each other');
+    const fresh = v.fresh ? true : v['no-fresh'] ? false : undefined;
+    const limits = v.limit ?? [];
+    const settingsOnly = kind === 'grant' && (fresh !== undefined || limits.length > 0);
+    if (name === undefined || (rest.length === 0 && !settingsOnly)) throw new HostError('USAGE', kind === 'grant' ? 'expected NAME SLOT=VALUE... (or --fresh, --limit KEY=N)' : 'expected NAME SLOT...');
+    const home = homeLayout(resolveHomeDir(v.home, io.env, io.cwd));
     const entry =
       kind === 'grant'
-        ? await updateEntry(home, name, (e, pm) => rebind(e, pm, parseSlotBindings(rest), io.cwd, home))
+        ? await updateEntry(home, name, async (e, pm) => withSettings(rest.length > 0 ? await rebind(e, pm, parseSlotBindings(rest), io.cwd, home) : e, pm, fresh, limits))
         : await updateEntry(home, name, (e, pm) => unbind(e, pm, rest));
-    if (json) writeJson(io, { ok: true, name, grant: entry.grant });
-    else io.stdout.write(`${name}@${entry.version}\n  network: ${entry.grant.net.join(', ') || '(none)'}\n  files:   ${entry.grant.fs.join(', ') || '(none)'}\n`);
+    if (json) writeJson(io, { ok: true, name, grant: entry.grant, ...(entry.settings ? { settings: entry.settings } : {}) });
+    else {
+      const s = entry.settings;
+      const extra = s ? `  fresh context per call: ${s.fresh ? 'yes' : 'as the manifest says'}\n  lowered limits: ${Object.entries(s.limits ?? {}).map(([k, n]) => `${k}=${n}`).join(', ') || '(none)'}\n` : '';
+      io.stdout.write(`${name}@${entry.version}\n  network: ${entry.grant.net.join(', ') || '(none)'}\n  files:   ${entry.grant.fs.join(', ') || '(none)'}\n${extra}`);
+    }
     return 0;
   });
 }

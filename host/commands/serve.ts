@@ -4,6 +4,9 @@
  *
  * stdout carries the protocol and nothing else; diagnostics go to stderr (or --log-file).
  */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createSandbox } from '../../runtime/index.ts';
 import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
@@ -12,12 +15,13 @@ import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } f
 import type { Home } from '../home/home.ts';
 import { loadAll, warmValidators } from '../serve/loader.ts';
 import type { DevAllowance, LoadedPackage, PackageSource } from '../serve/loader.ts';
-import { createLogger } from '../serve/logger.ts';
+import { LOG_LEVELS, createLogger } from '../serve/logger.ts';
 import type { Logger } from '../serve/logger.ts';
 import { parseRateLimit } from '../serve/rate-limit.ts';
 import { createRedactor } from '../serve/redact.ts';
 import { createRegistry } from '../serve/registry.ts';
 import { REQUEST_SCHEMAS, createWardenServer } from '../serve/server.ts';
+import { SessionTransport } from '../serve/session.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
 import { VERSION } from '../version.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
@@ -35,10 +39,10 @@ Options:
   --grant SLOT=PATH     bind a file slot of --dev packages to a directory (repeatable)
   --allow-net RULE      limit --dev packages' network to these rules (repeatable; default: as the manifest asks)
   --allow-fs RULE       allow --dev packages a fixed-path rule, read:/path or write:/path (repeatable)
-  --rate-limit N/s[:B]  calls per second per package, with burst B (default 20/s:40)
+  --rate-limit N/s[:B]  cap calls per second per package, with burst B (default: no cap; calls queue)
   --workers N           sandbox worker processes (default: tied to the CPU count)
-  --log-level LEVEL     trace, debug, info, warn, error (default info)
-  --log-file FILE       write the log to FILE instead of stderr
+  --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default info)
+  --log-file FILE       write the log to FILE (0600; a missing directory is made 0700) instead of stderr
   --help                show this help
 `;
 
@@ -92,6 +96,34 @@ async function installedSources(home: Home, io: CommandIO, logger: Logger): Prom
   }
 }
 
+/** The errno code of a failed file-system call, for a one-line message. */
+function errnoOf(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+/**
+ * Creates the home if missing and checks it is a writable directory.
+ * @throws HostError HOME_UNUSABLE, with what to do
+ */
+async function prepareHome(home: Home): Promise<void> {
+  try {
+    await ensureHome(home);
+  } catch (e) {
+    const code = errnoOf(e);
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
+    throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why}; choose a writable directory with --home or MCP_WARDEN_HOME`);
+  }
+  const info = await stat(home.dir).catch(() => null);
+  if (!info?.isDirectory()) throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: it is not a directory; choose a directory with --home or MCP_WARDEN_HOME`);
+  try {
+    await access(home.dir, constants.W_OK);
+  } catch (e) {
+    const why = errnoOf(e) === 'EROFS' ? 'the file system is read-only' : 'it is not writable';
+    throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why} (the audit log is written there); choose a writable directory with --home or MCP_WARDEN_HOME`);
+  }
+}
+
 function report(packages: readonly LoadedPackage[], refused: Awaited<ReturnType<typeof loadAll>>['refused'], io: CommandIO, audit: Audit, logger: Logger): void {
   for (const r of refused) {
     // Loud and specific: the user must learn why a tool they installed is missing.
@@ -104,12 +136,20 @@ function report(packages: readonly LoadedPackage[], refused: Awaited<ReturnType<
   }
 }
 
+/** Prints a start-up failure as one line with its code and exits non-zero (2 for usage). */
+function fail(io: CommandIO, e: unknown): number {
+  const code = isHostError(e) ? e.code : 'INTERNAL';
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`mcp-warden serve: ${code}: ${message.split('\n')[0]?.slice(0, 1000)}\n`);
+  return code === 'USAGE' ? 2 : 1;
+}
+
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   let flags: Record<string, unknown>;
   try {
     flags = parseFlags(argv, FLAGS).values;
   } catch (e) {
-    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`mcp-warden serve: USAGE: ${(e as Error).message}\nRun "mcp-warden serve --help" for usage.\n`);
     return 2;
   }
   if (flags.help) {
@@ -119,43 +159,76 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let allowance: DevAllowance;
   const rate = flags['rate-limit'] === undefined ? undefined : parseRateLimit(flags['rate-limit'] as string);
   const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+  const level = (flags['log-level'] as string | undefined) ?? 'info';
   try {
     allowance = devAllowance(flags);
     if (rate === null) throw new HostError('USAGE', '--rate-limit expects N/s or N/s:BURST');
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new HostError('USAGE', '--workers expects 1..64');
+    if (!LOG_LEVELS.includes(level)) throw new HostError('USAGE', `--log-level expects one of ${LOG_LEVELS.join(', ')}`);
   } catch (e) {
-    io.stderr.write(`mcp-warden serve: ${(e as Error).message}\n`);
-    return 2;
+    return fail(io, e);
   }
 
   const home = homeLayout(resolveHomeDir(flags.home as string | undefined, io.env, io.cwd));
-  await ensureHome(home);
-  const logger = createLogger({ level: (flags['log-level'] as string | undefined) ?? 'info', ...(flags['log-file'] ? { file: flags['log-file'] as string } : {}) });
+  let logger: Logger;
+  let audit: Audit;
+  try {
+    await prepareHome(home);
+    logger = createLogger({ level, ...(flags['log-file'] ? { file: resolve(io.cwd, flags['log-file'] as string) } : {}) });
+    audit = await openAudit(home.auditLog, home.auditKey, { warn: (m) => io.stderr.write(`mcp-warden: warning: ${m}\n`) });
+  } catch (e) {
+    return fail(io, e);
+  }
   const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd] });
   const devDirs = (flags.dev as string[] | undefined) ?? [];
   if (devDirs.length > 0) io.stderr.write(devWarning(devDirs));
 
-  const audit = await openAudit(home.auditLog, home.auditKey);
+  // Worker exits are expected while the sandbox closes: not worth a warning then.
+  let closing = false;
   const sandbox = createSandbox({
     ...(workers !== undefined ? { workers } : {}),
     // Workers start in the background: a package's first call then pays only for its isolate.
     prewarm: true,
-    onDiagnostic: (d) => logger.warn({ kind: d.kind }, redact(d.detail)),
+    onDiagnostic: (d) => {
+      if (closing && d.kind === 'worker-exit') logger.debug({ kind: d.kind }, redact(d.detail));
+      else logger.warn({ kind: d.kind }, redact(d.detail));
+    },
   });
   const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
   const loadOptions = { home, verify: verifyInstalled };
-  // Installed packages first: a --dev package cannot shadow an installed one.
-  const initial = await loadAll([...(await installedSources(home, io, logger)), ...devSources], loadOptions);
-  report(initial.packages, initial.refused, io, audit, logger);
-  if (initial.packages.length === 0) io.stderr.write('mcp-warden: no packages to serve (install one, or use --dev PKG_DIR)\n');
 
-  const registry = createRegistry(initial.packages);
-  const server = createWardenServer({ registry, sandbox, audit, logger, redact, version: VERSION, ...(rate ? { rateLimit: rate } : {}) });
+  const registry = createRegistry([]);
+  // Re-verifying installed packages takes time (all their files are re-hashed): initialize is answered
+  // at once, and tools/list and tools/call wait for this first load (server.ts, `ready`).
+  let devPackages: LoadedPackage[] = [];
+  const ready = (async () => {
+    // Installed packages first: a --dev package cannot shadow an installed one.
+    const initial = await loadAll([...(await installedSources(home, io, logger)), ...devSources], loadOptions);
+    report(initial.packages, initial.refused, io, audit, logger);
+    if (initial.packages.length === 0) io.stderr.write(`mcp-warden: no packages to serve in the home ${home.dir} (install one there, point --home or MCP_WARDEN_HOME at another home, or use --dev PKG_DIR)\n`);
+    devPackages = initial.packages.filter((p) => p.origin === 'dev');
+    registry.replace(initial.packages);
+    logger.info({ tools: registry.list().length }, 'packages loaded');
+    // Validators compile in the background once serving has started (each also compiles on first use).
+    setTimeout(() => void warmValidators(registry.packages()), 50).unref();
+  })();
+  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
+  const session = new SessionTransport(transport);
+  const server = createWardenServer({
+    registry,
+    sandbox,
+    audit,
+    logger,
+    redact,
+    version: VERSION,
+    ready,
+    argumentsOf: (id) => session.takeArguments(id),
+    ...(rate ? { rateLimit: rate } : {}),
+  });
   server.onerror = (e) => logger.debug({ err: redact(String(e.message)).slice(0, 300) }, 'protocol error');
 
   // Reload installed packages when lock.json changes (install, remove, grant) and tell the client.
-  let devPackages = initial.packages.filter((p) => p.origin === 'dev');
-  let reloading: Promise<void> = Promise.resolve();
+  let reloading: Promise<void> = ready.catch(() => {});
   const reload = (): void => {
     reloading = reloading.then(async () => {
       const next = await loadAll(await installedSources(home, io, logger), loadOptions);
@@ -181,7 +254,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   if (!watcher) logger.warn('cannot watch the home directory; restart serve after installing packages');
 
-  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
   });
@@ -191,10 +263,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.on('SIGHUP', reload);
-  await server.connect(transport);
-  logger.info({ version: VERSION, tools: registry.list().length }, 'serving on stdio');
-  // Validators compile in the background once serving has started (each also compiles on first use).
-  setTimeout(() => void warmValidators(registry.packages()), 50).unref();
+  await server.connect(session);
+  logger.info({ version: VERSION }, 'serving on stdio');
   await closed;
 
   process.off('SIGINT', onSignal);
@@ -203,6 +273,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   clearTimeout(timer);
   watcher?.close();
   await reloading.catch(() => {});
+  closing = true;
   await sandbox.close().catch(() => {});
   await audit.close();
   logger.info('stopped');

@@ -17,6 +17,8 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { parseFsRule, parseNetRule } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
+import { parseUserSettings } from '../serve/user-settings.ts';
+import type { UserSettings } from '../serve/user-settings.ts';
 import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
 import { readJsonFile } from './files.ts';
 import lockSchemaJson from './lock.schema.json' with { type: 'json' };
@@ -67,6 +69,8 @@ export interface LockEntry {
    * and the user consented to. An entry another writer changed no longer matches and is refused at serve.
    */
   readonly seal?: string;
+  /** The user's own settings for this package (grant --fresh, --limit): host/serve/user-settings.ts. */
+  readonly settings?: UserSettings;
 }
 
 export interface LockFile {
@@ -135,7 +139,11 @@ function checkEntry(name: string, e: LockEntry): LockEntry {
   } catch (err) {
     throw new HostError('GRANT_INVALID', `lock.json: entry "${name}" has a grant rule that does not parse: ${err instanceof Error ? err.message.slice(0, 200) : 'invalid rule'}`);
   }
-  return { ...e, grant: { net: e.grant.net, fs: e.grant.fs, slots: e.grant.slots ?? {} } };
+  return {
+    ...e,
+    grant: { net: e.grant.net, fs: e.grant.fs, slots: e.grant.slots ?? {} },
+    ...(e.settings !== undefined ? { settings: parseUserSettings(e.settings, name) } : {}),
+  };
 }
 
 /**

@@ -174,6 +174,8 @@ export async function installPackage(home: Home, source: InstallSource, options:
         grant,
         installedAt: new Date().toISOString(),
         files: digestFiles(files),
+        // The user's own settings (grant --fresh, --limit) outlive an update: they only ever narrow.
+        ...(previous?.settings ? { settings: previous.settings } : {}),
       },
       options.hooks,
       reuseDir,

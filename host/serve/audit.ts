@@ -9,10 +9,15 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import type { WriteStream } from 'node:fs';
+import { constants } from 'node:fs';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { CapabilityEvent } from '../../runtime/index.ts';
+import { HostError } from '../errors.ts';
+
+/** Bytes of the audit key; a shorter key is never used. */
+export const AUDIT_KEY_BYTES = 32;
 
 export interface CallRecord {
   readonly package: string;
@@ -45,7 +50,8 @@ export interface Audit {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
+      // No prototype: an own "__proto__" key stays a key (assigning it to a plain object sets its prototype).
+      const sorted = Object.create(null) as Record<string, unknown>;
       for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
       return sorted;
     }
@@ -58,45 +64,148 @@ export function argsDigest(key: Buffer | KeyObject, args: unknown): string {
   return `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(args)).digest('hex')}`;
 }
 
-async function loadOrCreateKey(path: string): Promise<Buffer> {
-  try {
-    const text = (await readFile(path, 'utf8')).trim();
-    if (/^[0-9a-f]{64}$/.test(text)) return Buffer.from(text, 'hex');
-  } catch {
-    // created below
-  }
-  const key = randomBytes(32);
-  try {
-    // wx: never overwrite a key another process just created.
-    await writeFile(path, key.toString('hex'), { mode: 0o600, flag: 'wx' });
-    return key;
-  } catch {
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
-  }
+export interface AuditOptions {
+  readonly now?: () => Date;
+  /** One line for the user: the key was replaced, or the log could not be written (and when it recovers). */
+  readonly warn?: (message: string) => void;
 }
 
-/** Opens the audit log for appending (0600). */
-export async function openAudit(logPath: string, keyPath: string, now: () => Date = () => new Date()): Promise<Audit> {
-  // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
-  const key = createSecretKey(await loadOrCreateKey(keyPath));
-  const stream: WriteStream = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
-  // An audit write failure (disk full) must not take the host down; it is reported once on stderr.
-  let failed = false;
-  stream.on('error', () => {
-    if (!failed) process.stderr.write('mcp-warden: cannot write the audit log\n');
-    failed = true;
-  });
+type KeyState = { readonly key: Buffer } | { readonly problem: 'missing' | 'empty' | 'short' | 'malformed' };
+
+async function readKey(path: string): Promise<KeyState> {
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return { problem: 'missing' };
+    throw e;
+  }
+  if (text === '') return { problem: 'empty' };
+  if (!/^(?:[0-9a-f]{2})+$/.test(text)) return { problem: 'malformed' };
+  if (text.length < AUDIT_KEY_BYTES * 2) return { problem: 'short' };
+  return { key: Buffer.from(text, 'hex') };
+}
+
+/** Writes a new key to a private temporary file next to `path`, flushed to disk; returns its path. */
+async function writeTempKey(path: string, key: Buffer): Promise<string> {
+  const tmp = `${dirname(path)}/.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await fh.writeFile(key.toString('hex'));
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  return tmp;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r').catch(() => null);
+  await d?.sync().catch(() => {});
+  await d?.close().catch(() => {});
+}
+
+/**
+ * The audit key: read when it is a full key; otherwise made, atomically. A key is only ever seen complete:
+ * it is written to a private temporary file and flushed, then linked into place (a link fails if another
+ * serve made one meanwhile: that one is used) or renamed over a damaged one. A missing, empty, short or
+ * malformed key (a disk that filled at first start left a 0-byte file) is never used as an HMAC key.
+ */
+async function loadOrCreateKey(path: string, warn: (message: string) => void): Promise<Buffer> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const state = await readKey(path);
+    if ('key' in state) return state.key;
+    const key = randomBytes(AUDIT_KEY_BYTES);
+    const tmp = await writeTempKey(path, key);
+    try {
+      if (state.problem === 'missing') {
+        try {
+          await link(tmp, path);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'EEXIST') continue; // another serve made it first: read theirs
+          throw e;
+        }
+      } else {
+        await rename(tmp, path);
+        warn(`the audit key (audit.key) was ${state.problem}; a new ${AUDIT_KEY_BYTES}-byte key replaces it (argument digests before and after it do not compare)`);
+      }
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+    await syncDir(dirname(path));
+    return key;
+  }
+  throw new HostError('HOME_UNUSABLE', 'the audit key keeps changing under us; is another program rewriting audit.key?');
+}
+
+/** Opens a log file for appending, private to the user (0600), tightening an existing one. */
+export async function openPrivateAppend(path: string): Promise<FileHandle> {
+  const fh = await open(path, 'a', 0o600);
+  try {
+    const info = await fh.stat();
+    if (info.isFile() && (info.mode & 0o077) !== 0) await fh.chmod(0o600);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    throw e;
+  }
+  return fh;
+}
+
+function errnoOf(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+/**
+ * Opens the audit log for appending (0600).
+ * @throws HostError HOME_UNUSABLE when the key or the log cannot be made (read-only or full home).
+ */
+export async function openAudit(logPath: string, keyPath: string, options: AuditOptions = {}): Promise<Audit> {
+  const now = options.now ?? (() => new Date());
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`mcp-warden: warning: ${m}\n`));
+  let handle: FileHandle | null;
+  let secret: KeyObject;
+  try {
+    // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
+    secret = createSecretKey(await loadOrCreateKey(keyPath, warn));
+    handle = await openPrivateAppend(logPath);
+  } catch (e) {
+    if (e instanceof HostError) throw e;
+    throw new HostError('HOME_UNUSABLE', `cannot create the audit key or log in the home (${errnoOf(e)}); make the home writable, free space, or choose another with --home`);
+  }
+  // An audit write failure (disk full) must not take the host down, nor end auditing: the lines of a
+  // failed write are counted, every later write retries (reopening the file), and the first write that
+  // succeeds records how many lines were lost. Both the failure and the recovery are reported.
+  let lost = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const writeLines = async (lines: string[]): Promise<void> => {
+    try {
+      handle ??= await openPrivateAppend(logPath);
+      // After a failure, a partial line may end the file: the recovery record starts on a new line.
+      const recovered = lost > 0 ? `\n${JSON.stringify({ time: now().toISOString(), type: 'audit', event: 'recovered', lost })}\n` : '';
+      await handle.appendFile(recovered + lines.join(''));
+      if (lost > 0) warn(`the audit log is written again; ${lost} line(s) were lost`);
+      lost = 0;
+    } catch (e) {
+      if (lost === 0) warn(`cannot write the audit log (${errnoOf(e)}); lines are lost until a write succeeds, every new line retries`);
+      lost += lines.length;
+      await handle?.close().catch(() => {});
+      handle = null;
+    }
+  };
   // Lines of one event-loop turn go out in one write: a write per call costs a syscall (~18 µs) on the
   // hot path. The window is one turn, and close() flushes, so nothing is lost on an orderly exit.
   let pending: string[] = [];
   const flush = (): void => {
     if (pending.length === 0) return;
-    const text = pending.join('');
+    const lines = pending;
     pending = [];
-    if (!failed) stream.write(text);
+    writing = writing.then(() => writeLines(lines));
   };
   const write = (type: string, fields: object): void => {
-    if (failed) return;
     if (pending.length === 0) setImmediate(flush);
     pending.push(`${JSON.stringify({ time: now().toISOString(), type, ...fields })}\n`);
   };
@@ -105,11 +214,12 @@ export async function openAudit(logPath: string, keyPath: string, now: () => Dat
     capability: (pkg, tool, e) =>
       write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) }),
     pkg: (r) => write('package', r),
-    digest: (args) => argsDigest(key, args),
-    close: () =>
-      new Promise((resolve) => {
-        flush();
-        stream.end(resolve);
-      }),
+    digest: (args) => argsDigest(secret, args),
+    close: async () => {
+      flush();
+      await writing;
+      await handle?.close().catch(() => {});
+      handle = null;
+    },
   };
 }

@@ -21,6 +21,10 @@ import { createToolAjv, describeAjvError } from './validation.ts';
 import type { Validator } from './validation.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
+import { lowerLimits } from './user-settings.ts';
+
+/** Packages loaded (verified) at once by loadAll. */
+const LOAD_CONCURRENCY = 8;
 
 /** Largest entry file accepted, bytes (the limits shared with pack and install). */
 export const MAX_ENTRY_BYTES = PACKAGE_LIMITS.maxEntryBytes;
@@ -349,7 +353,8 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
     name: pm.name,
     source: sourceText,
     paths,
-    freshContextPerCall: pm.manifest.freshContextPerCall,
+    // The user may force a fresh context per call (grant --fresh); never the other way round.
+    freshContextPerCall: pm.manifest.freshContextPerCall || (source.kind === 'installed' && source.entry.settings?.fresh === true),
   };
   return {
     name: pm.name,
@@ -359,7 +364,8 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
     code,
     grant,
     grantRules: { net: netGrantToStrings(grant.net), fs: fsGrantToStrings(grant.fs) },
-    limits: effectiveLimits(pm.manifest.limits),
+    // The user may lower limits (grant --limit): min(user, manifest-or-default), itself capped by the host maximums.
+    limits: lowerLimits(effectiveLimits(pm.manifest.limits), source.kind === 'installed' ? source.entry.settings?.limits : undefined),
     tools,
   };
 }
@@ -395,31 +401,42 @@ async function loadUnchecked(source: PackageSource, options: LoadOptions): Promi
  * packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
-  const loaded: { source: PackageSource; pkg: LoadedPackage }[] = [];
+  // Verification (hashing every file) runs for several packages at once: with thousands of installed
+  // packages a sequential load kept serve busy for many seconds. Conflicts are then settled in source order.
+  const outcomes: (PromiseSettledResult<LoadedPackage> | undefined)[] = new Array(sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < sources.length; i = next++) {
+      try {
+        outcomes[i] = { status: 'fulfilled', value: await loadPackage(sources[i] as PackageSource, options) };
+      } catch (reason) {
+        outcomes[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, sources.length) }, worker));
+
   const refused: RefusedPackage[] = [];
   const refuse = (source: PackageSource, e: unknown): void => {
     const label = source.kind === 'installed' ? source.entry.name : source.dir;
     const code = (e as { code?: unknown }).code;
     refused.push({ label, code: typeof code === 'string' ? code : 'PACKAGE_INVALID', message: e instanceof Error ? e.message : String(e) });
   };
-  for (const source of sources) {
-    try {
-      loaded.push({ source, pkg: await loadPackage(source, options) });
-    } catch (e) {
-      refuse(source, e);
-    }
-  }
   // Tool names claimed by more than one installed package: every claimant is refused.
   const claims = new Map<string, string[]>();
-  for (const { source, pkg } of loaded) {
-    if (source.kind !== 'installed') continue;
-    for (const t of pkg.tools) claims.set(t.fullName, [...(claims.get(t.fullName) ?? []), pkg.name]);
-  }
+  sources.forEach((source, i) => {
+    const outcome = outcomes[i];
+    if (source.kind !== 'installed' || outcome?.status !== 'fulfilled') return;
+    for (const t of outcome.value.tools) claims.set(t.fullName, [...(claims.get(t.fullName) ?? []), outcome.value.name]);
+  });
   const packages: LoadedPackage[] = [];
   const names = new Set<string>();
   const toolNames = new Set<string>();
-  for (const { source, pkg } of loaded) {
+  sources.forEach((source, i) => {
+    const outcome = outcomes[i] as PromiseSettledResult<LoadedPackage>;
     try {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      const pkg = outcome.value;
       if (source.kind === 'installed') {
         const clash = pkg.tools.find((t) => (claims.get(t.fullName)?.length ?? 0) > 1);
         if (clash) {
@@ -436,6 +453,6 @@ export async function loadAll(sources: readonly PackageSource[], options: LoadOp
     } catch (e) {
       refuse(source, e);
     }
-  }
+  });
   return { packages, refused };
 }

@@ -1,6 +1,9 @@
 /**
- * Per-package call rate limits (token buckets). A package that is called in a tight loop (by a confused
- * model or a hostile prompt) cannot monopolise the sandbox: each package has its own bucket.
+ * Optional per-package call rate limits (token buckets), set with `serve --rate-limit`. Off by default: a
+ * client's calls are never refused for their rate. Overload is handled by the sandbox instead: each
+ * package's calls wait in its bounded queue (runtime), and the transport stops reading stdin while too many
+ * requests are in flight (transport.ts), so a client that sends faster than the tools run is slowed, not
+ * refused. A user who wants a hard cap per package (a confused model calling in a tight loop) sets one.
  */
 export interface RateLimitOptions {
   /** Tokens added per second. */
@@ -8,8 +11,6 @@ export interface RateLimitOptions {
   /** Bucket size: calls allowed in a burst. */
   readonly burst: number;
 }
-
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = Object.freeze({ perSecond: 20, burst: 40 });
 
 export interface RateLimiter {
   /** Takes a token for `key`; false when the bucket is empty. */

@@ -2,25 +2,26 @@
  * Wires the MCP protocol to the registry and the sandbox. Thin on purpose: validation lives in the
  * loader's compiled validators, execution in the sandbox, error mapping in tool-result.ts.
  *
- * Threat: everything a client sends is untrusted. Arguments are checked against the tool's schema before
- * they reach the sandbox; each package has its own rate limit and runs with its own grant and limits, so
- * one package's failure (crash, limit, hang) ends only its own call.
+ * Threat: everything a client sends is untrusted. Arguments are checked, as received (session.ts), for
+ * depth and then against the tool's schema before they reach the sandbox; each package runs with its own
+ * grant and limits (and, if the user set one, its own rate limit), so one package's failure (crash, limit,
+ * hang) ends only its own call.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, ListToolsRequestSchema, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import type { LogEvent, ProgressEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { Logger } from './logger.ts';
 import { toCallToolResult } from './output.ts';
-import { DEFAULT_RATE_LIMIT, createRateLimiter } from './rate-limit.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
-import { toolErrorResult } from './tool-result.ts';
-import { describeAjvError } from './validation.ts';
+import { WireError, toolErrorResult } from './tool-result.ts';
+import { MAX_ARGUMENT_DEPTH, describeAjvError, nestsDeeperThan } from './validation.ts';
 
 export interface WardenServerOptions {
   readonly registry: Registry;
@@ -29,7 +30,15 @@ export interface WardenServerOptions {
   readonly logger: Logger;
   readonly redact: Redactor;
   readonly version: string;
+  /** A per-package call rate limit; none when absent (the default: calls queue instead, see rate-limit.ts). */
   readonly rateLimit?: RateLimitOptions;
+  /**
+   * A tools/call's arguments as the client sent them, by request id (session.ts): the SDK's parsed copy
+   * drops an own `__proto__` key. Without it, the parsed copy is validated.
+   */
+  readonly argumentsOf?: (id: RequestId) => unknown;
+  /** Settles when the packages are loaded: tools/list and tools/call wait for it, initialize does not. */
+  readonly ready?: Promise<unknown>;
 }
 
 /** Progress notifications per call are thinned to at most one per this many ms (the last one always goes). */
@@ -59,7 +68,7 @@ function progressForwarder(token: ProgressToken | undefined, send: SendNotificat
 
 function outcomeOf(e: unknown): string {
   if (isSandboxError(e) || isHostError(e)) return e.code;
-  if (e instanceof McpError) return `JSONRPC_${e.code}`;
+  if (e instanceof McpError || e instanceof WireError) return `JSONRPC_${e.code}`;
   return 'INTERNAL_ERROR';
 }
 
@@ -73,20 +82,28 @@ export const REQUEST_SCHEMAS = Object.freeze({
 
 export function createWardenServer(options: WardenServerOptions): Server {
   const { registry, sandbox, audit, logger, redact } = options;
-  const limiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
   const server = new Server(
     { name: 'mcp-warden', version: options.version },
     { capabilities: { tools: { listChanged: true } }, instructions: 'Tools served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: registry.list() }));
+  const ready = options.ready?.catch(() => {}) ?? Promise.resolve();
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    await ready;
+    return { tools: registry.list() };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const name = request.params.name;
+    // Taken first, whatever happens next: the session keeps each request's arguments until then.
+    const received = options.argumentsOf?.(extra.requestId);
+    await ready;
     const entry = registry.lookup(name);
-    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${boundedMessage(name, 128)}`);
+    if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${boundedMessage(name, 128)}`);
     const { pkg, tool } = entry;
-    const args = request.params.arguments ?? {};
+    const args = (options.argumentsOf ? received : request.params.arguments) ?? {};
     const started = performance.now();
     let digest = 'unavailable';
     // The per-call child logger is made only when something is logged (most calls log nothing).
@@ -98,8 +115,10 @@ export function createWardenServer(options: WardenServerOptions): Server {
       if (logger.isLevelEnabled('debug')) log().debug({ durationMs, outcome }, 'call');
     };
     try {
+      // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
+      if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
       digest = audit.digest(args);
-      if (!limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
+      if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
       const onLog = (e: LogEvent): void => {
         // Tool log lines are untrusted text: bounded, scrubbed, and without their data payload.
@@ -120,7 +139,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       try {
         return toolErrorResult(e, redact);
       } catch (fault) {
-        if (!(e instanceof McpError)) log().error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
+        if (!(e instanceof McpError || e instanceof WireError)) log().error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;
       }
     }

@@ -13,6 +13,20 @@ import { isHostError } from '../errors.ts';
 import type { HostErrorCode } from '../errors.ts';
 import type { Redactor } from './redact.ts';
 
+/**
+ * A JSON-RPC error for the wire. The SDK sends `error.message` as is; its McpError already starts its
+ * message with "MCP error <code>: ", and the client's McpError adds that prefix again, so a client read
+ * "MCP error -32602: MCP error -32602: Unknown tool". This one carries the bare message.
+ */
+export class WireError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'WireError';
+  }
+}
+
 /** The _meta key carrying the machine-readable error of a failed call. */
 export const ERROR_META_KEY = 'dev.mcp-warden/error';
 
@@ -21,10 +35,11 @@ const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMEN
 
 /**
  * Maps an error raised while serving tools/call. Returns the CallToolResult of a tool failure.
- * @throws McpError for a host fault (a JSON-RPC error with a generic message) or an McpError passed in.
+ * @throws WireError for a host fault (a JSON-RPC error with a generic message) or a JSON-RPC error passed in.
  */
 export function toolErrorResult(error: unknown, redact: Redactor): CallToolResult {
-  if (error instanceof McpError) throw error;
+  if (error instanceof WireError) throw error;
+  if (error instanceof McpError) throw new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''));
   let code: string;
   let retryable = false;
   if (isSandboxError(error)) {
@@ -34,7 +49,7 @@ export function toolErrorResult(error: unknown, redact: Redactor): CallToolResul
     code = error.code;
     retryable = error.code === 'RATE_LIMITED';
   } else {
-    throw new McpError(ErrorCode.InternalError, 'Internal error');
+    throw new WireError(ErrorCode.InternalError, 'Internal error');
   }
   const message = redact(boundedMessage((error as Error).message, 1024));
   return {

@@ -5,7 +5,10 @@
  * with the JSON-RPC error the spec names (-32700 parse error, -32600 invalid request), then keeps reading.
  *
  * Threat: the client (or whatever writes to our stdin) may send anything. No line can grow host memory past
- * `maxLineBytes`, and no line can stop the host from answering the next one.
+ * `maxLineBytes`, and no line can stop the host from answering the next one. No flood of valid requests can
+ * grow it either (back-pressure): at most `maxInFlight` requests are in flight (read but not yet answered
+ * and written to stdout); at that bound the transport stops reading stdin (the unread rest waits in the
+ * pipe, where the client's own writes block) and resumes when half of them have drained.
  */
 import type { Readable, Writable } from 'node:stream';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +23,9 @@ export const INVALID_REQUEST = -32600;
 
 export const INVALID_PARAMS = -32602;
 
+/** Default bound on requests in flight: read from stdin, not yet answered and flushed to stdout. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+
 /** Anything with a zod-style safeParse (the SDK's request schemas). */
 export interface RequestSchemaLike {
   safeParse(value: unknown): { success: boolean };
@@ -32,9 +38,16 @@ export interface BoundedStdioOptions {
    * SDK would otherwise report a schema failure as -32603 Internal error, with the validator's text.
    */
   readonly requestSchemas?: Readonly<Record<string, RequestSchemaLike>>;
+  /** Requests in flight before the transport stops reading stdin (default 256). */
+  readonly maxInFlight?: number;
 }
 
 type Id = string | number | null;
+
+/** A map key for a request id that keeps 1 and "1" apart. */
+function idKey(id: string | number): string {
+  return `${typeof id}:${id}`;
+}
 
 export class BoundedStdioTransport implements Transport {
   onclose?: () => void;
@@ -50,17 +63,53 @@ export class BoundedStdioTransport implements Transport {
   #discarding = false;
   #started = false;
   #closed = false;
+  readonly #maxInFlight: number;
+  /** Requests dispatched and not yet answered, by id key (a count: a client may reuse an id). */
+  readonly #open = new Map<string, number>();
+  /** Requests in flight plus replies not yet flushed to stdout. */
+  #outstanding = 0;
+  /** Input read but not yet processed while reading is paused. */
+  #held: Buffer | null = null;
+  #feeding = false;
 
   constructor(stdin: Readable, stdout: Writable, options: BoundedStdioOptions = {}) {
     this.#stdin = stdin;
     this.#stdout = stdout;
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#schemas = options.requestSchemas ?? {};
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   }
 
   readonly #onData = (chunk: Buffer | string): void => {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    // Paused: a chunk the stream had already taken waits behind the held input.
+    if (this.#held !== null) this.#held = Buffer.concat([this.#held, buf]);
+    else this.#feed(buf);
+  };
+
+  /** Requests in flight plus replies not yet written (for tests and diagnostics). */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  #feed(input: Buffer): void {
+    this.#feeding = true;
+    try {
+      this.#feedLines(input);
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  #feedLines(input: Buffer): void {
+    let buf = input;
     while (buf.length > 0) {
+      if (this.#outstanding >= this.#maxInFlight && !this.#closed) {
+        // Back-pressure: keep the rest and stop reading until answers drain (#settle).
+        this.#held = buf;
+        this.#stdin.pause();
+        return;
+      }
       const nl = buf.indexOf(0x0a);
       if (nl < 0) {
         if (!this.#discarding) {
@@ -90,7 +139,17 @@ export class BoundedStdioTransport implements Transport {
       this.#pendingBytes = 0;
       this.#handleLine(line);
     }
-  };
+  }
+
+  /** One request answered or one reply flushed: resume reading once half the bound has drained. */
+  #settle(): void {
+    this.#outstanding = Math.max(0, this.#outstanding - 1);
+    if (this.#held === null || this.#feeding || this.#closed || this.#outstanding > this.#maxInFlight / 2) return;
+    const rest = this.#held;
+    this.#held = null;
+    this.#feed(rest);
+    if (this.#held === null && !this.#closed) this.#stdin.resume();
+  }
 
   readonly #onEnd = (): void => {
     void this.close();
@@ -138,31 +197,59 @@ export class BoundedStdioTransport implements Transport {
       this.#reply(id, INVALID_REQUEST, Array.isArray(data) ? 'Invalid Request: batches are not supported' : 'Invalid Request');
       return;
     }
-    const msg = parsed.data as { id?: string | number; method?: string };
+    const msg = parsed.data as { id?: string | number; method?: string; params?: { requestId?: unknown } };
     if (msg.id !== undefined && typeof msg.method === 'string' && Object.hasOwn(this.#schemas, msg.method)) {
       if (!(this.#schemas[msg.method] as RequestSchemaLike).safeParse(parsed.data).success) {
         this.#reply(msg.id, INVALID_PARAMS, `Invalid params for ${msg.method}`);
         return;
       }
     }
+    if (msg.id !== undefined && typeof msg.method === 'string') {
+      const key = idKey(msg.id);
+      this.#open.set(key, (this.#open.get(key) ?? 0) + 1);
+      this.#outstanding++;
+    } else if (msg.method === 'notifications/cancelled') {
+      // The SDK sends no answer to a request it cancelled: it is no longer in flight.
+      const id = msg.params?.requestId;
+      if (typeof id === 'string' || typeof id === 'number') this.#answered(idKey(id), true);
+    }
     try {
-      this.onmessage?.(parsed.data);
+      // The message as received (not zod's copy, which drops an own "__proto__" key): the SDK re-parses
+      // what it uses, and the server validates tool arguments as the client sent them.
+      this.onmessage?.(data as JSONRPCMessage);
     } catch (e) {
       this.onerror?.(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  #reply(id: Id, code: number, message: string): void {
-    this.#write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`).catch(() => {});
+  /** Marks one request with this id key answered; true when it was in flight. `now`: settle at once. */
+  #answered(key: string, now: boolean): boolean {
+    const n = this.#open.get(key);
+    if (n === undefined) return false;
+    if (n <= 1) this.#open.delete(key);
+    else this.#open.set(key, n - 1);
+    if (now) this.#settle();
+    return true;
   }
 
-  #write(text: string): Promise<void> {
+  #reply(id: Id, code: number, message: string): void {
+    // The transport's own replies count as in flight until written: a flood of bad lines is paced too.
+    this.#outstanding++;
+    this.#write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`, true).catch(() => {});
+  }
+
+  /** Writes one line; `settles`: it ends something counted in #outstanding once flushed to stdout. */
+  #write(text: string, settles: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       try {
-        if (this.#stdout.write(text)) resolve();
+        const ok = this.#stdout.write(text, () => {
+          if (settles) this.#settle();
+        });
+        if (ok) resolve();
         else this.#stdout.once('drain', resolve);
       } catch (e) {
+        if (settles) this.#settle();
         reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
@@ -184,7 +271,10 @@ export class BoundedStdioTransport implements Transport {
   };
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.#write(`${JSON.stringify(message)}\n`);
+    const m = message as { id?: unknown; method?: unknown };
+    const isResponse = m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number');
+    const settles = isResponse && this.#answered(idKey(m.id as string | number), false);
+    return this.#write(`${JSON.stringify(message)}\n`, settles);
   }
 
   async close(): Promise<void> {
@@ -195,6 +285,8 @@ export class BoundedStdioTransport implements Transport {
     this.#stdin.off('error', this.#onError);
     this.#stdin.pause();
     this.#pending = [];
+    this.#held = null;
+    this.#open.clear();
     this.onclose?.();
   }
 }

@@ -2,14 +2,17 @@
  * JSON Schema validation for manifests and tool schemas (ajv, JSON Schema 2020-12 as MCP specifies).
  *
  * Threat: tool schemas come from untrusted packages but are compiled and run in the host process. ajv
- * generates code from them, so they are checked first: no remote `$ref` is ever fetched (no loadSchema),
- * their size is bounded, and `pattern` regular expressions with nested quantifiers (catastrophic
- * backtracking: `(a+)+$`) or backreferences are refused, so a hostile schema cannot stall the host's event
- * loop on a crafted argument.
+ * generates code from them, so they are checked first: no remote `$ref` is ever fetched (no loadSchema) and
+ * their size is bounded. Their `pattern` and `patternProperties` regular expressions run in RE2 (re2js), a
+ * linear-time engine: no pattern (`^(a|a)*$`, `(a+)+`, `(.*a){20}`) can backtrack, so a hostile schema
+ * cannot stall the host's event loop on a crafted argument or result. A pattern RE2 cannot run
+ * (lookaround, backreferences) is refused when the manifest loads.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
+import { RE2JS } from 're2js';
 
 // ajv-formats is CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -17,9 +20,29 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 /** Largest serialized tool schema accepted, bytes. */
 export const MAX_SCHEMA_BYTES = 256 * 1024;
 
-/** A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras). */
+/** Compiles a JavaScript pattern to RE2. @throws when RE2 cannot run it (lookaround, backreferences, bad syntax). */
+function compileRe2(source: string): RE2JS {
+  // translateRegExp maps JavaScript-only syntax (`\u{…}`, named groups) to RE2's; it mangles `\k<name>`, refused first.
+  if (/\\k</.test(source)) throw new Error('backreferences are not supported');
+  return RE2JS.compile(RE2JS.translateRegExp(source));
+}
+
+/**
+ * ajv's regular-expression engine for untrusted schemas: RE2, linear in the input whatever the pattern.
+ * `code` only matters for ajv's standalone code generation, which is not used.
+ */
+export const re2Engine: RegExpEngine = Object.assign(
+  (pattern: string): { test: (s: string) => boolean; toString: () => string } => {
+    const re = compileRe2(pattern);
+    // ajv keys its compiled patterns by toString(): each must be distinct, as a RegExp's is.
+    return { test: (s: string) => re.test(s), toString: () => `/${pattern}/u` };
+  },
+  { code: 're2js' },
+);
+
+/** A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras), patterns in RE2. */
 export function createToolAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false });
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
   addFormats(ajv);
   return ajv;
 }
@@ -54,44 +77,19 @@ export function describeAjvError(errors: readonly ErrorObject[] | null | undefin
   }
 }
 
-/** Why a regular expression from an untrusted schema is unsafe to run on the host, or null if it is fine. */
+/** Why a regular expression from an untrusted schema cannot be used (RE2 cannot run it), or null if it is fine. */
 export function unsafeRegexReason(source: string): string | null {
   if (source.length > 1000) return 'pattern longer than 1000 characters';
-  if (/\\[1-9]|\\k</.test(source)) return 'backreferences are not allowed';
   try {
     new RegExp(source, 'u');
   } catch {
     return 'not a valid regular expression';
   }
-  // Star height: a quantified group that itself contains a quantifier can backtrack exponentially.
-  const stack: boolean[] = [];
-  let inner = false; // does the current group contain a quantifier?
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      // skip a character class
-      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
-      continue;
-    }
-    if (c === '(') {
-      stack.push(inner);
-      inner = false;
-      continue;
-    }
-    if (c === ')') {
-      const groupHasQuantifier = inner;
-      inner = stack.pop() ?? false;
-      const next = source[i + 1];
-      const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d*,\d*\}/.test(source.slice(i + 1)));
-      if (quantified && groupHasQuantifier) return 'nested quantifiers (catastrophic backtracking) are not allowed';
-      if (groupHasQuantifier || quantified) inner = true;
-      continue;
-    }
-    if (c === '*' || c === '+' || c === '?' || c === '{') inner = true;
+  try {
+    compileRe2(source);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^error parsing regexp: /, '').slice(0, 200) : 'unsupported syntax';
+    return `not supported by the linear-time regular-expression engine (RE2: no lookaround or backreferences): ${why}`;
   }
   return null;
 }
@@ -121,4 +119,22 @@ export function findUnsafePattern(schema: unknown, path = ''): string | null {
     if (r) return r;
   }
   return null;
+}
+
+/** Deepest nesting of arguments accepted: the audit digest, ajv and the sandbox's copy all recurse. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/**
+ * True when `value` nests arrays or objects deeper than `max` levels (the top level is 1). Iterative, with
+ * an explicit stack, so it runs before anything recursive and cannot overflow itself.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }

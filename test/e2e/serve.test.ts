@@ -232,8 +232,9 @@ describe('mcp-warden serve with installed packages', () => {
     writeSealedLock(home, { greeter: entry('packages/greeter@1.0.0'), ghost: entry('packages/ghost@1.0.0') });
     const h = await startHost({ home, args: ['--dev', join(EXAMPLES, 'text-tools')] });
     try {
-      expect(h.stderr()).toMatch(/REFUSED ghost: PACKAGE_INVALID/);
+      // tools/list waits for the packages to be verified; the refusal is reported by then.
       expect((await h.client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['greeter__greet', 'text-tools__sha256']));
+      expect(h.stderr()).toMatch(/REFUSED ghost: PACKAGE_INVALID/);
       expect(text((await h.client.callTool({ name: 'greeter__greet', arguments: { who: 'Ada' } })) as CallToolResult)).toBe('hello, Ada');
       expect(readFileSync(join(home, 'audit.log'), 'utf8')).toMatch(/"package":"ghost","event":"refused","code":"PACKAGE_INVALID"/);
 

@@ -49,7 +49,7 @@ describe('parsePackageManifest', () => {
       ['a tool name with "__"', (p: { mcpWarden: { tools: { name: string }[] } }) => ((p.mcpWarden.tools[0] as { name: string }).name = 'a__b'), /must not contain "__"/],
       ['a tool name with a space', (p: { mcpWarden: { tools: { name: string }[] } }) => ((p.mcpWarden.tools[0] as { name: string }).name = 'a b'), /tools\.0\.name/],
       ['an inputSchema that is not an object schema', (p: { mcpWarden: { tools: { inputSchema: unknown }[] } }) => ((p.mcpWarden.tools[0] as { inputSchema: unknown }).inputSchema = { type: 'string' }), /inputSchema/],
-      ['a catastrophic pattern', (p: { mcpWarden: { tools: { inputSchema: unknown }[] } }) => ((p.mcpWarden.tools[0] as { inputSchema: unknown }).inputSchema = { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } }), /nested quantifiers/],
+      ['a pattern the linear-time engine cannot run (lookahead)', (p: { mcpWarden: { tools: { inputSchema: unknown }[] } }) => ((p.mcpWarden.tools[0] as { inputSchema: unknown }).inputSchema = { type: 'object', properties: { s: { type: 'string', pattern: '^(?=a)a+$' } } }), /linear-time/],
       ['a limit above the host maximum', (p: { mcpWarden: Record<string, unknown> }) => (p.mcpWarden.limits = { memoryMb: 100_000 }), /memoryMb/],
       ['a duplicated slot', (p: { mcpWarden: { capabilities: { fs: unknown[] } } }) => p.mcpWarden.capabilities.fs.push({ slot: 'workspace', access: 'write' }), /slot "workspace" twice/],
     ] as [string, (p: never) => unknown, RegExp][])('refuses %s with MANIFEST_INVALID naming the field', (_what, mutate, message) => {

@@ -1,13 +1,20 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { argsDigest, canonicalJson, openAudit } from '../../../host/serve/audit.ts';
+import { AUDIT_KEY_BYTES, argsDigest, canonicalJson, openAudit } from '../../../host/serve/audit.ts';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../../helpers/host.ts';
 
 describe('canonicalJson', () => {
   it('gives the same text for the same value whatever the key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }));
+  });
+});
+
+describe('canonicalJson and an own "__proto__" key', () => {
+  it('keeps the key (a plain copy would set its prototype and drop it from the digest)', () => {
+    const args = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as unknown;
+    expect(canonicalJson(args)).toBe('{"__proto__":{"polluted":true},"a":1}');
   });
 });
 
@@ -23,7 +30,7 @@ describe('argsDigest', () => {
 describe('openAudit', () => {
   it('writes one JSON line per call and per capability use, with a private key file', async () => {
     const dir = tempDir('audit');
-    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), () => new Date('2030-01-01T00:00:00Z'));
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { now: () => new Date('2030-01-01T00:00:00Z') });
     audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: audit.digest({ x: 1 }), durationMs: 1.5, outcome: 'ok' });
     audit.capability('p', 't', { kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' });
     await audit.close();
@@ -34,6 +41,97 @@ describe('openAudit', () => {
     ]);
     expect(statSync(join(dir, 'audit.key')).mode & 0o077).toBe(0);
     expect(statSync(join(dir, 'audit.log')).mode & 0o077).toBe(0);
+  });
+});
+
+describe('the audit key (issue 8, item 5)', () => {
+  const digestUnder = (key: Buffer) => argsDigest(key, { pin: '1234' });
+
+  it.each([
+    ['empty (a disk that filled at first start)', ''],
+    ['short', 'ab'.repeat(8)],
+    ['malformed', 'not a key at all, not hex'],
+  ])('replaces a key file that is %s with a full random key, atomically and with a warning, and never uses it', async (_what, content) => {
+    const dir = tempDir('audit-key');
+    const keyPath = join(dir, 'audit.key');
+    writeFileSync(keyPath, content, { mode: 0o600 });
+    const warnings: string[] = [];
+    const audit = await openAudit(join(dir, 'audit.log'), keyPath, { warn: (m) => warnings.push(m) });
+    await audit.close();
+    const text = readFileSync(keyPath, 'utf8');
+    expect(text).toMatch(new RegExp(`^[0-9a-f]{${AUDIT_KEY_BYTES * 2}}$`));
+    expect(warnings).toEqual([expect.stringMatching(/audit key .* was (empty|short|malformed); a new 32-byte key replaces it/)]);
+    // The digests are made under the new key, not under the damaged one.
+    expect(audit.digest({ pin: '1234' })).toBe(digestUnder(Buffer.from(text, 'hex')));
+    expect(audit.digest({ pin: '1234' })).not.toBe(digestUnder(Buffer.from(content.trim(), 'hex')));
+    expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    // No temporary file is left behind.
+    expect(readdirSync(dir).sort()).toEqual(['audit.key', 'audit.log']);
+  });
+
+  it('keeps a good key across restarts, without a warning', async () => {
+    const dir = tempDir('audit-key');
+    const warnings: string[] = [];
+    const a = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { warn: (m) => warnings.push(m) });
+    const first = a.digest({ x: 1 });
+    await a.close();
+    const b = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { warn: (m) => warnings.push(m) });
+    expect(b.digest({ x: 1 })).toBe(first);
+    await b.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives concurrent first starts one key', async () => {
+    const dir = tempDir('audit-key');
+    const audits = await Promise.all(Array.from({ length: 8 }, () => openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { warn: () => {} })));
+    expect(new Set(audits.map((a) => a.digest({ x: 1 }))).size).toBe(1);
+    await Promise.all(audits.map((a) => a.close()));
+  });
+});
+
+describe('audit log writes (issue 8, items 25 and 30)', () => {
+  it('tightens an existing world-readable audit log to 0600', async () => {
+    const dir = tempDir('audit-mode');
+    writeFileSync(join(dir, 'audit.log'), '');
+    chmodSync(join(dir, 'audit.log'), 0o644);
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'));
+    await audit.close();
+    expect(statSync(join(dir, 'audit.log')).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps auditing after a write error: reports it, counts the lost lines, and records the recovery', async () => {
+    const dir = tempDir('audit-full');
+    const logPath = join(dir, 'audit.log');
+    // /dev/full fails every write with ENOSPC, like a full disk.
+    symlinkSync('/dev/full', logPath);
+    const warnings: string[] = [];
+    let warned: () => void = () => {};
+    const audit = await openAudit(logPath, join(dir, 'audit.key'), {
+      warn: (m) => {
+        warnings.push(m);
+        warned();
+      },
+      now: () => new Date('2030-01-01T00:00:00Z'),
+    });
+    const record = (outcome: string) => audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: 'd', durationMs: 1, outcome });
+    await new Promise<void>((resolve) => {
+      warned = resolve;
+      record('lost-1');
+      record('lost-2');
+    });
+    expect(warnings).toEqual([expect.stringMatching(/cannot write the audit log \(ENOSPC\)/)]);
+
+    // The disk has room again: the next write succeeds and says what was lost.
+    rmSync(logPath);
+    record('kept');
+    await audit.close();
+    const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { time: '2030-01-01T00:00:00.000Z', type: 'audit', event: 'recovered', lost: 2 },
+      expect.objectContaining({ type: 'call', outcome: 'kept' }),
+    ]);
+    expect(warnings[1]).toMatch(/written again; 2 line\(s\) were lost/);
+    expect(statSync(logPath).mode & 0o777).toBe(0o600);
   });
 });
 

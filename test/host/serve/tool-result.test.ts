@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { HostError } from '../../../host/errors.ts';
 import { createRedactor } from '../../../host/serve/redact.ts';
-import { ERROR_META_KEY, toolErrorResult } from '../../../host/serve/tool-result.ts';
+import { ERROR_META_KEY, WireError, toolErrorResult } from '../../../host/serve/tool-result.ts';
 import { SandboxError } from '../../../runtime/index.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
@@ -36,18 +38,19 @@ describe('toolErrorResult', () => {
   describe('when the host itself fails', () => {
     it('throws a generic JSON-RPC internal error with no detail', () => {
       const e = thrown(() => toolErrorResult(new Error(`ENOENT: open '/srv/warden-home/lock.json' ${SECRET}`), redact));
-      expect(e).toBeInstanceOf(McpError);
-      expect((e as McpError).code).toBe(-32603);
-      expect((e as McpError).message).not.toMatch(/srv|ENOENT|sk-live/);
+      expect(e).toBeInstanceOf(WireError);
+      expect((e as WireError).code).toBe(-32603);
+      expect((e as WireError).message).toBe('Internal error');
     });
 
     it('treats a loader error as a host fault', () => {
-      expect(thrown(() => toolErrorResult(new HostError('LOCK_INVALID', 'lock.json: bad'), redact))).toBeInstanceOf(McpError);
+      expect(thrown(() => toolErrorResult(new HostError('LOCK_INVALID', 'lock.json: bad'), redact))).toBeInstanceOf(WireError);
     });
 
-    it('passes an McpError through (unknown tool)', () => {
-      const e = new McpError(-32602, 'Unknown tool: x');
-      expect(thrown(() => toolErrorResult(e, redact))).toBe(e);
+    it('passes a JSON-RPC error through with its message once, without a second "MCP error" prefix', () => {
+      const e = thrown(() => toolErrorResult(new McpError(-32602, 'Unknown tool: x'), redact));
+      expect(e).toBeInstanceOf(WireError);
+      expect({ code: (e as WireError).code, message: (e as WireError).message }).toEqual({ code: -32602, message: 'Unknown tool: x' });
     });
   });
 
@@ -70,5 +73,16 @@ describe('toolErrorResult', () => {
       const text = (toolErrorResult(new SandboxError('TOOL_THREW', 'abc is fine'), redact).content[0] as { text: string }).text;
       expect(text).toBe('TOOL_THREW: abc is fine');
     });
+  });
+});
+
+describe('retryability of host tool-call codes', () => {
+  // docs/errors.md's "Retryable" column and the wire's _meta must say the same thing (issue 8, item 3).
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'errors.md'), 'utf8');
+  it.each(['INVALID_ARGUMENTS', 'OUTPUT_SCHEMA_MISMATCH', 'RATE_LIMITED'] as const)('%s: the docs and the wire agree', (code) => {
+    const row = new RegExp(`^\\| \`${code}\` \\| (yes|no) \\|`, 'm').exec(doc);
+    expect(row).not.toBeNull();
+    const meta = toolErrorResult(new HostError(code, 'x'), redact)._meta?.[ERROR_META_KEY] as { retryable: boolean };
+    expect(meta.retryable).toBe(row?.[1] === 'yes');
   });
 });

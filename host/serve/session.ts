@@ -1,0 +1,104 @@
+/**
+ * The session layer between a transport and the SDK's Server: it enforces the MCP lifecycle (2025-11-25,
+ * "Lifecycle") and keeps each `tools/call`'s arguments exactly as the client sent them.
+ *
+ * Lifecycle: before `initialize` only `ping` and `initialize` are served; any other request gets a JSON-RPC
+ * error (-32600) and its handler never runs; a notification is dropped. A second `initialize` is an error
+ * too (-32600): a session is initialized once.
+ *
+ * Arguments: the SDK parses each request with zod before the handler sees it, and zod's copy drops an own
+ * `__proto__` key (assigning it sets the copy's prototype instead). The server must validate what was
+ * received, or a strict schema (`additionalProperties: false`) accepts `{"__proto__": {…}}`; so the raw
+ * arguments are kept here, by request id, for the handler to take.
+ *
+ * Threat: a client that skips the handshake, or re-initializes to renegotiate mid-session, and arguments
+ * smuggled past the schema through a key the copy loses.
+ */
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+/** JSON-RPC "Invalid Request": used for a request out of lifecycle order. */
+export const LIFECYCLE_ERROR = -32600;
+
+const ALLOWED_BEFORE_INITIALIZE: ReadonlySet<string> = new Set(['initialize', 'ping']);
+
+function idKey(id: RequestId): string {
+  return `${typeof id}:${id}`;
+}
+
+export class SessionTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  readonly #inner: Transport;
+  #initialized = false;
+  /** Raw tools/call arguments by request id, first in first out (a client may reuse an id). */
+  readonly #arguments = new Map<string, unknown[]>();
+
+  constructor(inner: Transport) {
+    this.#inner = inner;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#inner.sessionId;
+  }
+
+  /** The arguments of tools/call request `id` as received (undefined when it had none); each is taken once. */
+  takeArguments(id: RequestId): unknown {
+    const key = idKey(id);
+    const queue = this.#arguments.get(key);
+    if (!queue) return undefined;
+    const value = queue.shift();
+    if (queue.length === 0) this.#arguments.delete(key);
+    return value;
+  }
+
+  async start(): Promise<void> {
+    this.#inner.onclose = () => {
+      this.#arguments.clear();
+      this.onclose?.();
+    };
+    this.#inner.onerror = (e) => this.onerror?.(e);
+    this.#inner.onmessage = (m) => this.#receive(m);
+    await this.#inner.start();
+  }
+
+  #receive(message: JSONRPCMessage): void {
+    const m = message as { id?: RequestId; method?: unknown; params?: { arguments?: unknown } };
+    if (typeof m.method !== 'string') {
+      this.onmessage?.(message); // a response to one of our requests
+      return;
+    }
+    if (m.id === undefined) {
+      // A notification before initialize has nothing to act on.
+      if (this.#initialized) this.onmessage?.(message);
+      return;
+    }
+    if (m.method === 'initialize') {
+      if (this.#initialized) return this.#refuse(m.id, 'Invalid Request: the session is already initialized');
+      this.#initialized = true;
+    } else if (!this.#initialized && !ALLOWED_BEFORE_INITIALIZE.has(m.method)) {
+      return this.#refuse(m.id, `Invalid Request: "${m.method.slice(0, 64)}" before initialize (send initialize first)`);
+    }
+    if (m.method === 'tools/call') {
+      const key = idKey(m.id);
+      const queue = this.#arguments.get(key) ?? [];
+      queue.push(m.params?.arguments);
+      this.#arguments.set(key, queue);
+    }
+    this.onmessage?.(message);
+  }
+
+  #refuse(id: RequestId, message: string): void {
+    this.#inner.send({ jsonrpc: '2.0', id, error: { code: LIFECYCLE_ERROR, message } }).catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.#inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
