@@ -8,7 +8,7 @@
  * another process got there first — and the directory is fsynced so the rename itself is durable.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** The temporary name used while writing `path`: "<name>.<random>.tmp" in the same directory. */
@@ -42,6 +42,14 @@ export interface AtomicWriteOptions {
  * @throws the file system's error (ENOSPC, EROFS, EEXIST with `exclusive` …); the temporary file is removed.
  */
 export async function atomicWrite(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  // An output that exists and is not a regular file (a terminal, a pipe, /dev/stdout, /dev/full) is
+  // written to, never replaced: a rename over it would swap a device node for a file.
+  const existing = await stat(path).catch(() => null);
+  if (existing !== null && !existing.isFile() && !existing.isDirectory()) {
+    if (options.exclusive) throw Object.assign(new Error(`EEXIST: file already exists, ${path}`), { code: 'EEXIST', path });
+    await writeFile(path, data);
+    return;
+  }
   const tmp = tempNameFor(path);
   try {
     const fh = await open(tmp, 'wx', options.mode ?? 0o600);
