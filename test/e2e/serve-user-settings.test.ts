@@ -12,7 +12,7 @@ import { cliOk } from '../helpers/cli.ts';
 import { CLI, childEnv, ensureBuilt, startHost, tempDir } from '../helpers/host.ts';
 import { writeToolPackage } from '../helpers/tool-package.ts';
 import type { HostHandle } from '../helpers/host.ts';
-import { digestTree } from '../helpers/installed.ts';
+import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 const NAME = 'state-tools';
 const DIR = `packages/${NAME}@1.0.0`;
@@ -31,8 +31,8 @@ function writeInstalled(home: string): void {
   // The manifest asks for a long CPU time (a minute) and a large output: only the user's limits lower them.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: NAME, version: '1.0.0', mcpWarden: { entry: 'index.js', tools, limits: { cpuMs: 60_000, wallMs: 300_000 } } }));
   writeFileSync(join(dir, 'index.js'), SOURCE);
-  const entry = { version: '1.0.0', integrity: 'sha512-test', signer: 'test', dir: DIR, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: digestTree(dir) };
-  writeFileSync(join(home, 'lock.json'), JSON.stringify({ version: 1, packages: { [NAME]: entry } }));
+  const entry = { version: '1.0.0', integrity: 'sha512-test', dir: DIR, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: digestTree(dir) };
+  writeSealedLock(home, { [NAME]: entry });
 }
 
 function cli(home: string, ...args: string[]) {
