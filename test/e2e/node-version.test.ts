@@ -67,7 +67,7 @@ describe.skipIf(!hasOlderNode)(`the launcher under the system Node ${older?.majo
       await client.connect(transport);
       expect(client.getServerVersion()?.name).toBe('mcp-warden');
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(['echo__echo']);
+      expect(tools.map((t) => t.name)).toEqual(['acme.echo__echo']);
     } finally {
       await client.close();
     }
