@@ -3,8 +3,6 @@
  * do — never `INTERNAL: ENOSPC: …` (INTERNAL is kept for bugs). Every command's errors pass through
  * runCommand (cli-support.ts), which maps what is left unmapped here.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { HostError } from '../errors.ts';
 import type { HostErrorCode } from '../errors.ts';
 
@@ -49,31 +47,3 @@ export function osErrorToHostError(e: unknown): HostError | undefined {
   return new HostError(m.code, `${m.what}${where}: ${m.todo}`, { cause: e });
 }
 
-/**
- * Creates a directory and its missing parents (like `mkdir -p`), refusing a path whose existing part is
- * not a directory. Node's `mkdir(…, { recursive: true })` spins forever on a path under /proc, where
- * mkdir answers ENOENT for a parent that exists; here each level is tried once.
- * @throws HostError PATH_INVALID; OS errors otherwise (mapped by osErrorToHostError)
- */
-export async function makeDirectory(dir: string, depth = 0): Promise<void> {
-  try {
-    await mkdir(dir, { mode: 0o755 });
-    return;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'EEXIST') {
-      if ((await stat(dir)).isDirectory()) return;
-      throw new HostError('PATH_INVALID', `${dir.slice(0, 300)} exists and is not a directory: choose another path`);
-    }
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir || depth > 256) throw e;
-    const exists = await stat(parent).then((s) => s.isDirectory(), () => false);
-    // The parent exists and mkdir still says ENOENT: a pseudo file system (/proc) where nothing can be made.
-    if (exists) throw e;
-    await makeDirectory(parent, depth + 1);
-  }
-  await mkdir(dir, { mode: 0o755 }).catch(async (e: unknown) => {
-    if ((e as { code?: string }).code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
-    throw e;
-  });
-}

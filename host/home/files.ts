@@ -8,7 +8,8 @@
  * another process got there first — and the directory is fsynced so the rename itself is durable.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { HostError } from '../errors.ts';
 import { basename, dirname, join } from 'node:path';
 
 /** The temporary name used while writing `path`: "<name>.<random>.tmp" in the same directory. */
@@ -89,4 +90,33 @@ export async function readJsonFile(path: string, fail: (why: JsonReadFailure) =>
   } catch {
     throw fail('not-json');
   }
+}
+
+/**
+ * Creates a directory and its missing parents (like `mkdir -p`), refusing a path whose existing part is
+ * not a directory. Node's `mkdir(…, { recursive: true })` spins forever on a path under /proc, where
+ * mkdir answers ENOENT for a parent that exists; here each level is tried once.
+ * @throws HostError PATH_INVALID; OS errors otherwise (mapped by osErrorToHostError)
+ */
+export async function makeDirectory(dir: string, mode = 0o755, depth = 0): Promise<void> {
+  try {
+    await mkdir(dir, { mode });
+    return;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw new HostError('PATH_INVALID', `${dir.slice(0, 300)} exists and is not a directory: choose another path`);
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || depth > 256) throw e;
+    const exists = await stat(parent).then((s) => s.isDirectory(), () => false);
+    // The parent exists and mkdir still says ENOENT: a pseudo file system (/proc) where nothing can be made.
+    if (exists) throw e;
+    await makeDirectory(parent, mode, depth + 1);
+  }
+  await mkdir(dir, { mode }).catch(async (e: unknown) => {
+    if ((e as { code?: string }).code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    throw e;
+  });
 }

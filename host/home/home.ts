@@ -12,7 +12,6 @@
  *
  * Resolution: --home DIR, else MCP_WARDEN_HOME, else ~/.mcp-warden.
  */
-import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { parseFsRule, parseNetRule } from '../../runtime/index.ts';
@@ -20,7 +19,7 @@ import { HostError } from '../errors.ts';
 import { parseUserSettings } from '../serve/user-settings.ts';
 import type { UserSettings } from '../serve/user-settings.ts';
 import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
-import { readJsonFile } from './files.ts';
+import { makeDirectory, readJsonFile } from './files.ts';
 import lockSchemaJson from './lock.schema.json' with { type: 'json' };
 import { assertHomeSafe } from './modes.ts';
 
@@ -106,7 +105,7 @@ export function homeLayout(dir: string): Home {
 
 /** Creates the home directory (0700: its audit log and lock are the user's business) if it is missing. */
 export async function ensureHome(home: Home): Promise<void> {
-  await mkdir(home.dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(home.dir, 0o700);
 }
 
 /** The lock's `dir` of an installed package, relative to the home: "packages/<name>@<version>". */

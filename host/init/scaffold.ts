@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeDirectory } from '../commands/os-errors.ts';
+import { makeDirectory } from '../home/files.ts';
 import { HostError } from '../errors.ts';
 
 /** The esbuild the scaffold builds with: the version mcp-warden itself is built and tested with. */

@@ -14,7 +14,7 @@ import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ssri from 'ssri';
-import { makeDirectory } from '../commands/os-errors.ts';
+import { makeDirectory } from '../home/files.ts';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
 import { parsePackageManifest } from '../manifest.ts';

@@ -8,10 +8,9 @@
  * the only wildcard is a whole package name under an npm scope. No scope means every package: the user
  * said so explicitly when adding the publisher.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HostError } from '../errors.ts';
-import { atomicWrite, readJsonFile } from '../home/files.ts';
+import { atomicWrite, makeDirectory, readJsonFile } from '../home/files.ts';
 import { assertSafe } from '../home/modes.ts';
 import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
 import trustSchemaJson from './trust.schema.json' with { type: 'json' };
@@ -163,7 +162,7 @@ export async function loadTrustPolicy(file: string): Promise<TrustPolicy> {
 /** Writes trust.json atomically (host/home/files.ts), mode 0600. */
 export async function saveTrustPolicy(file: string, policy: TrustPolicy): Promise<void> {
   const checked = parseTrustPolicy(policy);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(file), 0o700);
   await atomicWrite(file, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600 });
 }
 
