@@ -579,3 +579,6 @@ function register(ns) {
 
 return { dispatch, deliver, abort, register };
 `;
+export function bootstrapSource(): string {
+  return BOOTSTRAP_SOURCE;
+}
