@@ -33,7 +33,8 @@ const COPY = Object.freeze({ copy: true });
 
 /**
  * Why an entry into the isolate failed, as reported by what fired (never guessed from elapsed time):
- * - 'timeout': isolated-vm's own timeout of the entry stopped it ("Script execution timed out.");
+ * - 'timeout': isolated-vm's own timeout of the entry stopped it ("Script execution timed out."); the
+ *   worker sets it to what is left of the call's wall-clock budget;
  * - 'memory': isolated-vm disposed the isolate because it passed its heap limit;
  * - 'disposed': the worker disposed the isolate (one of its own limits fired, or a reset);
  * - 'rejection': the code returned but left a rejected promise nobody handled (isolated-vm reports it as
@@ -57,6 +58,8 @@ const TIMED_OUT = 'Script execution timed out.';
 
 interface Entry {
   readonly callId: number;
+  /** An abort entry: it runs the call's abort listeners, not its code. */
+  readonly abort: boolean;
 }
 
 /**
@@ -162,9 +165,14 @@ export class PackageIsolate {
     return { callId: head.callId, cpuMs: Math.max(0, this.#cpuNow() - this.#cpuMark) };
   }
 
-  /** True while entries of `callId` are queued or running. */
+  /** isolated-vm disposed the isolate by itself: it passed its heap limit. */
+  hitMemoryLimit(): boolean {
+    return this.#isolate.isDisposed && !this.#disposedByUs;
+  }
+
+  /** True while entries of `callId` (other than its abort) are queued or running. */
   hasEntries(callId: number): boolean {
-    return this.#entries.some((e) => e.callId === callId);
+    return this.#entries.some((e) => e.callId === callId && !e.abort);
   }
 
   /** Heap in use, including external memory, in bytes; null while code runs (the query would wait for it). */
@@ -189,12 +197,12 @@ export class PackageIsolate {
   }
 
   abort(callId: number, reason: string, timeoutMs: number): Promise<number> {
-    return this.#enter(callId, this.#refs.abort, [callId, reason], timeoutMs);
+    return this.#enter(callId, this.#refs.abort, [callId, reason], timeoutMs, true);
   }
 
-  async #enter(callId: number, ref: ivm.Reference, args: unknown[], timeoutMs: number): Promise<number> {
+  async #enter(callId: number, ref: ivm.Reference, args: unknown[], timeoutMs: number, abort = false): Promise<number> {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
-    const entry: Entry = { callId };
+    const entry: Entry = { callId, abort };
     this.#entries.push(entry);
     let error: unknown = null;
     try {

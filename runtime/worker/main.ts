@@ -55,6 +55,8 @@ interface CallRecord {
   limits: WorkerCallLimits;
   /** CPU time of the isolate charged to this call (its completed entries), ms. */
   cpuUsed: number;
+  /** performance.now() at which the call's wall-clock limit passes. */
+  deadline: number;
   settled: boolean;
   wallTimer: NodeJS.Timeout;
   timers: Set<NodeJS.Timeout>;
@@ -193,6 +195,7 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
     fresh: false,
     held: null,
     cpuUsed: 0,
+    deadline: performance.now() + limits.wallMs,
   };
   calls.set(id, rec);
   ensureSampler();
@@ -215,11 +218,18 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   rec.fresh = acquired.fresh;
   const iso = acquired.iso;
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
-  await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec)));
+  await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingWall(rec)));
 }
 
-function remainingCpu(rec: CallRecord): number {
-  return Math.max(1, rec.limits.cpuMs - rec.cpuUsed);
+/**
+ * The timeout of an entry: what is left of the call's wall-clock budget. isolated-vm measures it on the
+ * isolate's own thread from the moment the entry starts running (time queued behind another entry of the
+ * same isolate is not counted), and it fires as "Script execution timed out.": SANDBOX_TIMEOUT. CPU time
+ * is not limited by it but by the sampler below, from the isolate's measured CPU time, so a loaded machine
+ * stretches neither into the other.
+ */
+function remainingWall(rec: CallRecord): number {
+  return Math.max(1, rec.deadline - performance.now());
 }
 
 /**
@@ -253,7 +263,7 @@ function onEntryFailure(rec: CallRecord, iso: PackageIsolate, failure: 'timeout'
     return;
   }
   if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
-  else fail(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
+  else fail(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
   resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit', iso);
 }
 
@@ -338,7 +348,7 @@ async function onHostResult(callId: number, reqId: number, ok: boolean, json: st
 async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
   const iso = rec.iso;
   if (rec.settled || rec.held !== null || iso === null || iso.isDisposed) return;
-  await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec)));
+  await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingWall(rec)));
 }
 
 function deliverError(rec: CallRecord, reqId: number, code: string, message: string): Promise<void> {
@@ -352,12 +362,36 @@ function cancelCall(callId: number): void {
   // The call is over for the host at once; in the isolate its signal fires and whatever it awaits fails.
   fail(rec, 'CANCELLED', 'the call was cancelled');
   if (iso === null || iso.isDisposed) return;
+  // Its code is running or queued: new calls of the package go to a new isolate meanwhile, so that they
+  // never wait behind (or get reset with) code that ignores the signal.
+  if (iso.hasEntries(callId)) retire(rec.pkg, iso);
   void runEntry(rec, iso, iso.abort(callId, 'the call was cancelled', 50));
   // Code still running for it after a grace period (a loop that ignores the signal) is stopped by
   // resetting the isolate; a call that is merely waiting has nothing left to stop.
   setTimeout(() => {
-    if (iso.hasEntries(callId) && !iso.isDisposed) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+    if (iso.isDisposed) return;
+    if (iso.hasEntries(callId)) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+    else disposeIfUnused(iso);
   }, CANCEL_GRACE_MS).unref();
+}
+
+/** Isolates taken out of service: they finish the calls they have, then are disposed. */
+const retired = new Set<PackageIsolate>();
+
+function retire(pkg: string, iso: PackageIsolate): void {
+  const state = packages.get(pkg);
+  if (state !== undefined && state.ready === iso) {
+    state.ready = undefined;
+    state.isolate = undefined;
+  }
+  retired.add(iso);
+}
+
+function disposeIfUnused(iso: PackageIsolate): void {
+  if (!retired.has(iso)) return;
+  for (const rec of calls.values()) if (rec.iso === iso) return;
+  retired.delete(iso);
+  iso.dispose();
 }
 
 function settle(rec: CallRecord): void {
@@ -366,7 +400,9 @@ function settle(rec: CallRecord): void {
   for (const t of rec.timers) clearTimeout(t);
   rec.timers.clear();
   calls.delete(rec.id);
-  if (rec.fresh && rec.iso !== null) rec.iso.dispose();
+  if (rec.iso === null) return;
+  if (rec.fresh) rec.iso.dispose();
+  else if (retired.has(rec.iso) && !rec.iso.hasEntries(rec.id)) disposeIfUnused(rec.iso);
 }
 
 function fail(rec: CallRecord, code: string, message: string): void {
@@ -390,6 +426,7 @@ function resetPackage(pkg: string, code: string, message: string, only: PackageI
   }
   const state = packages.get(pkg);
   if (only !== null) {
+    retired.delete(only);
     only.dispose();
     // Nothing keeps a disposed isolate reachable.
     if (state !== undefined && state.ready === only) {
@@ -418,6 +455,12 @@ function ensureSampler(): void {
       if (rec.settled || rec.iso === null) continue;
       // Code that runs where isolated-vm's timeout does not reach is still caught here. Only the call
       // whose entry is running is charged for it.
+      // isolated-vm disposes an isolate past its heap limit at once, but a built-in that ignores the
+      // termination keeps the entry from returning: the limit that fired is reported now.
+      if (rec.iso.hitMemoryLimit()) {
+        if (rec.iso.hasEntries(rec.id)) failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
+        continue;
+      }
       const running = rec.iso.running();
       if (running === null || running.callId !== rec.id) continue;
       if (rec.cpuUsed + running.cpuMs > rec.limits.cpuMs + 50) {
