@@ -77,6 +77,8 @@ export class PackageIsolate {
   readonly #refs: { dispatch: ivm.Reference; deliver: ivm.Reference; abort: ivm.Reference };
   readonly #entries: Entry[] = [];
   #cpuMark = 0;
+  /** Entries completed so far: the number of the running one. */
+  #completed = 0;
   #disposedByUs = false;
 
   private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference) {
@@ -158,11 +160,15 @@ export class PackageIsolate {
     return this.#isolate.isDisposed;
   }
 
-  /** The call whose entry is running (or next to run) in the isolate, and the CPU it has used so far, ms. */
-  running(): { callId: number; cpuMs: number } | null {
+  /**
+   * The entry running (or next to run) in the isolate: its call, its sequence number, and the time it has
+   * run as isolated-vm reports it, ms (exact CPU time for the stretches that ended, wall time for the
+   * current one: see runtime/worker/cpu-meter.ts).
+   */
+  running(): { callId: number; seq: number; cpuMs: number } | null {
     const head = this.#entries[0];
     if (head === undefined || this.#isolate.isDisposed) return null;
-    return { callId: head.callId, cpuMs: Math.max(0, this.#cpuNow() - this.#cpuMark) };
+    return { callId: head.callId, seq: this.#completed, cpuMs: Math.max(0, this.#cpuNow() - this.#cpuMark) };
   }
 
   /** isolated-vm disposed the isolate by itself: it passed its heap limit. */
@@ -216,6 +222,7 @@ export class PackageIsolate {
     const now = this.#cpuNow();
     const used = Math.max(0, now - this.#cpuMark);
     this.#cpuMark = now;
+    this.#completed++;
     if (error === null) return used;
     const failure = this.#failureOf(error);
     if (failure === 'rejection') throw new EntryError('rejection', describe(error), used);

@@ -22,6 +22,7 @@ import { Socket } from 'node:net';
 import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
 import type { CallQuota } from '../isolate.ts';
 import { encodeFrame, readFrames } from '../protocol.ts';
+import { CpuMeter } from './cpu-meter.ts';
 import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
 
 const RSS_LIMIT_BYTES = Number(process.env.WARDEN_WORKER_RSS_MB ?? '1024') * 1024 * 1024;
@@ -70,6 +71,7 @@ const sources = new Map<string, PackageSource>();
 const packages = new Map<string, PackageState>();
 const calls = new Map<number, CallRecord>();
 let sampler: NodeJS.Timeout | null = null;
+const cpuMeter = new CpuMeter<PackageIsolate>();
 
 let queued = false;
 /**
@@ -451,19 +453,19 @@ function ensureSampler(): void {
       sampler = null;
       return;
     }
+    const isolates = new Set<PackageIsolate>();
+    for (const rec of calls.values()) if (rec.iso !== null && !rec.iso.isDisposed) isolates.add(rec.iso);
+    cpuMeter.sample(isolates);
     for (const rec of [...calls.values()]) {
       if (rec.settled || rec.iso === null) continue;
-      // Code that runs where isolated-vm's timeout does not reach is still caught here. Only the call
-      // whose entry is running is charged for it.
       // isolated-vm disposes an isolate past its heap limit at once, but a built-in that ignores the
       // termination keeps the entry from returning: the limit that fired is reported now.
       if (rec.iso.hitMemoryLimit()) {
         if (rec.iso.hasEntries(rec.id)) failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
         continue;
       }
-      const running = rec.iso.running();
-      if (running === null || running.callId !== rec.id) continue;
-      if (rec.cpuUsed + running.cpuMs > rec.limits.cpuMs + 50) {
+      // Only the call whose entry is running is charged for the running time.
+      if (rec.cpuUsed + cpuMeter.runningCpuMs(rec.iso, rec.id) > rec.limits.cpuMs + 50) {
         failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
       }
     }
