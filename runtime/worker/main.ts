@@ -321,8 +321,13 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
   }
   if (op === 'timer') {
     let ms = 0;
+    let at = Date.now();
     try {
-      ms = Number((JSON.parse(argsJson) as { ms?: unknown }).ms) || 0;
+      const args = JSON.parse(argsJson) as { ms?: unknown; at?: unknown };
+      ms = Number(args.ms) || 0;
+      // When the tool set it (its thread may have waited for this one): at most a wall limit back.
+      const setAt = Number(args.at);
+      if (Number.isFinite(setAt)) at = Math.min(at, Math.max(at - rec.limits.wallMs, setAt));
     } catch {
       ms = 0;
     }
@@ -331,7 +336,7 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
         rec.timers.delete(t);
         void deliverResult(rec, reqId, true, '', undefined);
       },
-      Math.min(Math.max(0, ms), rec.limits.wallMs),
+      Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at)),
     );
     rec.timers.add(t);
     return;
