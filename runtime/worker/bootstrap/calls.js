@@ -3,14 +3,16 @@
  * Per-call state, host requests and the call's log.
  *
  * Several calls of one package may be in flight in its warm isolate at once. Each call's context (ctx)
- * carries that call's id in closures: what a tool does through ctx is always charged to its own call. The
- * globals (console, fetch, setTimeout, warden) cannot know which call's code runs them; they use
- * `entry.call`, the call on whose behalf the worker entered the isolate (the entries are the only way
- * code runs here). Code of one call that runs in another call's entry (a promise shared between calls
- * through module state) is charged to the entry's call: ctx is exact, the globals are not.
+ * carries that call's id in closures: what a tool does through ctx is always charged to its own call, in
+ * whichever entry its code happens to run. The globals (console, fetch, setTimeout, warden) cannot know
+ * which call's code runs them; they use `ambientCall()`: the call on whose behalf the worker entered the
+ * isolate (entries are the only way code runs here), or, once that call has ended, the one call still in
+ * flight. Code of one call that runs in another live call's entry (a promise shared between calls through
+ * module state) is charged by the globals to the entry's call: ctx is exact, the globals are not.
  */
 import {
-  JSONparse, JSONstringify, MapC, PromiseC, PromiseReject, mdel, mget, mset, post, safeString, wardenError,
+  JSONparse, JSONstringify, MapC, MapForEach, PromiseC, PromiseReject, ReflectApply, mdel, mget, mset, post, safeString,
+  wardenError,
 } from './intrinsics.js';
 
 /** @typedef {import('../../../types/tool-api.d.ts').ToolContext} ToolContext */
@@ -42,6 +44,15 @@ export const calls = new MapC();
 /** @type {Map<number, Pending>} */
 export const pending = new MapC();
 let nextReq = 1;
+
+/** The call the globals act for (see above); 0 when none can be told. */
+export function ambientCall() {
+  if (mget(calls, entry.call) !== undefined) return entry.call;
+  let only = 0;
+  let live = 0;
+  ReflectApply(MapForEach, calls, [(/** @type {Call} */ _call, /** @type {number} */ id) => { live++; only = id; }]);
+  return live === 1 ? only : 0;
+}
 
 /** @typedef {import('../../../types/tool-api.d.ts').WardenAbortSignal} ApiAbortSignal */
 

@@ -1,7 +1,7 @@
 // @ts-check
 /** The call context (ctx) and the globals a tool sees instead of Node's. */
 import { JSONstringify, NumberC, ObjectDefineProperty, ObjectFreeze, ObjectKeys, g, mget, post, safeString } from './intrinsics.js';
-import { calls, entry, log } from './calls.js';
+import { ambientCall, calls, log } from './calls.js';
 import { crypto } from './crypto.js';
 import { Headers, makeFetch } from './fetch.js';
 import { makeFs } from './fs.js';
@@ -11,7 +11,7 @@ import { URL, URLSearchParams } from './url.js';
 
 /** @typedef {import('./calls.js').Call} Call */
 
-// console: every line goes to the log of the call the isolate was entered for, under its quota.
+// console: every line goes to the log of the ambient call (see calls.js), under its quota.
 /** @type {Record<string, (...args: unknown[]) => void>} */
 const consoleObj = {};
 /** @type {Record<string, string>} */
@@ -27,7 +27,7 @@ for (const k of ObjectKeys(LEVELS)) {
       else { try { s = JSONstringify(a); } catch { s = safeString(a); } if (s === undefined) s = safeString(a); }
       parts[parts.length] = s;
     }
-    log(entry.call, LEVELS[k], parts.join(' '));
+    log(ambientCall(), LEVELS[k], parts.join(' '));
   };
 }
 
@@ -36,13 +36,13 @@ const api = {
   TextEncoder, TextDecoder, URL, URLSearchParams, Headers, crypto,
   setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask,
   console: ObjectFreeze(consoleObj),
-  fetch: (/** @type {any} */ input, /** @type {any} */ init) => makeFetch(entry.call)(input, init),
+  fetch: (/** @type {any} */ input, /** @type {any} */ init) => makeFetch(ambientCall())(input, init),
 };
 for (const k of ObjectKeys(api)) ObjectDefineProperty(g, k, { value: api[k], writable: true, configurable: true, enumerable: false });
 
 ObjectDefineProperty(g, 'warden', {
   get() {
-    const call = mget(calls, entry.call);
+    const call = mget(calls, ambientCall());
     return call === undefined ? undefined : call.ctx;
   },
   configurable: false,

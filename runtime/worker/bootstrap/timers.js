@@ -5,7 +5,7 @@
  * even when it receives them late (the isolate runs on its own thread).
  */
 import { DateNow, MapC, MathFloor, NumberC, PromiseResolve, PromiseThen, ReflectApply, mdel, mget, mset } from './intrinsics.js';
-import { entry, hostRequest } from './calls.js';
+import { ambientCall, entry, hostRequest } from './calls.js';
 
 let nextTimer = 1;
 /** @type {Map<number, true>} */
@@ -18,7 +18,7 @@ const timers = new MapC();
  * @returns {number}
  */
 export function setTimeout(fn, ms, ...args) {
-  const callId = entry.call;
+  const callId = ambientCall();
   const id = nextTimer++;
   const delay = MathFloor(NumberC(ms) || 0);
   const p = hostRequest(callId, 'timer', { ms: delay < 0 ? 0 : delay, at: DateNow() });
