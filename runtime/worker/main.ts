@@ -456,6 +456,8 @@ function ensureSampler(): void {
     if (calls.size === 0) {
       if (sampler !== null) clearInterval(sampler);
       sampler = null;
+      // Nothing keeps a disposed isolate reachable between bursts of calls.
+      cpuMeter.sample([]);
       return;
     }
     const isolates = new Set<PackageIsolate>();
