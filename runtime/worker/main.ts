@@ -44,6 +44,8 @@ interface PackageState {
   isolate?: Promise<PackageIsolate>;
   /** For fresh-per-call packages: the next isolate, created ahead of time. */
   spare?: Promise<PackageIsolate>;
+  /** A cancelled call's code was running in the warm isolate: settles once it stopped or was reset. */
+  cancelling?: Promise<void>;
 }
 
 /** The outcome the isolate posted for a call, held until the entry that posted it has returned. */
@@ -202,6 +204,9 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   calls.set(id, rec);
   ensureSampler();
   let acquired: { iso: PackageIsolate; fresh: boolean };
+  const cancelling = packages.get(pkg)?.cancelling;
+  if (cancelling !== undefined) await cancelling;
+  if (rec.settled) return;
   const warm = packages.get(pkg)?.ready;
   try {
     acquired = warm !== undefined && !warm.isDisposed ? { iso: warm, fresh: false } : await acquireIsolate(pkg, limits);
@@ -369,36 +374,21 @@ function cancelCall(callId: number): void {
   // The call is over for the host at once; in the isolate its signal fires and whatever it awaits fails.
   fail(rec, 'CANCELLED', 'the call was cancelled');
   if (iso === null || iso.isDisposed) return;
-  // Its code is running or queued: new calls of the package go to a new isolate meanwhile, so that they
-  // never wait behind (or get reset with) code that ignores the signal.
-  if (iso.hasEntries(callId)) retire(rec.pkg, iso);
+  // Its code is running or queued: the package's new calls wait for the grace period below rather than
+  // queue behind (and be reset with) code that may ignore the signal.
+  const state = packages.get(rec.pkg);
+  let resume: () => void = () => undefined;
+  if (iso.hasEntries(callId) && state !== undefined && state.ready === iso && state.cancelling === undefined) {
+    state.cancelling = new Promise<void>((resolve) => (resume = resolve));
+  }
   void runEntry(rec, iso, iso.abort(callId, 'the call was cancelled', 50));
   // Code still running for it after a grace period (a loop that ignores the signal) is stopped by
   // resetting the isolate; a call that is merely waiting has nothing left to stop.
   setTimeout(() => {
-    if (iso.isDisposed) return;
-    if (iso.hasEntries(callId)) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
-    else disposeIfUnused(iso);
+    if (!iso.isDisposed && iso.hasEntries(callId)) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+    if (state !== undefined) state.cancelling = undefined;
+    resume();
   }, CANCEL_GRACE_MS).unref();
-}
-
-/** Isolates taken out of service: they finish the calls they have, then are disposed. */
-const retired = new Set<PackageIsolate>();
-
-function retire(pkg: string, iso: PackageIsolate): void {
-  const state = packages.get(pkg);
-  if (state !== undefined && state.ready === iso) {
-    state.ready = undefined;
-    state.isolate = undefined;
-  }
-  retired.add(iso);
-}
-
-function disposeIfUnused(iso: PackageIsolate): void {
-  if (!retired.has(iso)) return;
-  for (const rec of calls.values()) if (rec.iso === iso) return;
-  retired.delete(iso);
-  iso.dispose();
 }
 
 function settle(rec: CallRecord): void {
@@ -407,9 +397,7 @@ function settle(rec: CallRecord): void {
   for (const t of rec.timers) clearTimeout(t);
   rec.timers.clear();
   calls.delete(rec.id);
-  if (rec.iso === null) return;
-  if (rec.fresh) rec.iso.dispose();
-  else if (retired.has(rec.iso) && !rec.iso.hasEntries(rec.id)) disposeIfUnused(rec.iso);
+  if (rec.fresh && rec.iso !== null) rec.iso.dispose();
 }
 
 function fail(rec: CallRecord, code: string, message: string): void {
@@ -433,7 +421,6 @@ function resetPackage(pkg: string, code: string, message: string, only: PackageI
   }
   const state = packages.get(pkg);
   if (only !== null) {
-    retired.delete(only);
     only.dispose();
     // Nothing keeps a disposed isolate reachable.
     if (state !== undefined && state.ready === only) {
