@@ -8,13 +8,13 @@
  *   are checked to be primitives before use; nothing else of the isolate is read.
  * - No Reference, ExternalCopy or Callback object is ever placed where tool code can reach it: the entry
  *   points are References held here, on the worker side (isolated-vm README, section SECURITY).
- * - Every entry into the isolate carries a CPU timeout; isolated-vm does not stop everything with it
- *   (measured: some built-ins, post-await code), so the worker also disposes the isolate at the wall limit
+ * - Every entry into the isolate carries a timeout; isolated-vm does not stop everything with it
+ *   (measured: some built-ins), so the worker also samples CPU time, disposes the isolate at the wall limit,
  *   and the host kills the whole worker past that.
  */
 import ivm from 'isolated-vm';
 import { createHash, randomFillSync } from 'node:crypto';
-import { BOOTSTRAP_SOURCE } from './worker/bootstrap-source.ts';
+import { bootstrapSource } from './worker/bootstrap-source.ts';
 
 export interface IsolateHooks {
   /** A message posted by the bootstrap: only primitives reach here. */
@@ -31,32 +31,64 @@ export interface CallQuota {
 
 const COPY = Object.freeze({ copy: true });
 
-/** Why an entry into the isolate failed. */
-export type EntryFailure = 'timeout' | 'memory' | 'disposed' | 'error';
+/**
+ * Why an entry into the isolate failed, as reported by what fired (never guessed from elapsed time):
+ * - 'timeout': isolated-vm's own timeout of the entry stopped it ("Script execution timed out."); the
+ *   worker sets it to what is left of the call's wall-clock budget;
+ * - 'memory': isolated-vm disposed the isolate because it passed its heap limit;
+ * - 'disposed': the worker disposed the isolate (one of its own limits fired, or a reset);
+ * - 'rejection': the code returned but left a rejected promise nobody handled (isolated-vm reports it as
+ *   the entry's error). The entry itself completed; this is not a failure of the call.
+ */
+export type EntryFailure = 'timeout' | 'memory' | 'disposed' | 'rejection';
 
 export class EntryError extends Error {
   readonly failure: EntryFailure;
-  constructor(failure: EntryFailure, message: string) {
+  /** CPU time the failed entry used, ms. */
+  readonly cpuMs: number;
+  constructor(failure: EntryFailure, message: string, cpuMs = 0) {
     super(message);
     this.failure = failure;
+    this.cpuMs = cpuMs;
   }
 }
 
-/** One tool package's isolate: a context holding its bootstrap and its evaluated bundle. */
+/** isolated-vm's message for an entry stopped by its `timeout` (src/isolate/run_with_timeout.h). */
+const TIMED_OUT = 'Script execution timed out.';
+
+interface Entry {
+  readonly callId: number;
+  /** An abort entry: it runs the call's abort listeners, not its code. */
+  readonly abort: boolean;
+}
+
+/**
+ * One tool package's isolate: a context holding its bootstrap and its evaluated bundle.
+ *
+ * Entries run asynchronously (`Reference.apply`): isolated-vm runs the isolate on one of its own threads,
+ * so the worker's main thread never blocks on tool code and the isolates of different packages run at the
+ * same time. isolated-vm queues the entries of one isolate and runs them one at a time, in order (its
+ * per-isolate task queue), which this class mirrors in `#entries` to know which call's code is running and
+ * to charge CPU time to it exactly: the isolate's CPU time between two completions is the later entry's.
+ */
 export class PackageIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #dispatch: ivm.Reference;
-  readonly #deliver: ivm.Reference;
-  readonly #abort: ivm.Reference;
+  readonly #refs: { dispatch: ivm.Reference; deliver: ivm.Reference; abort: ivm.Reference };
+  readonly #entries: Entry[] = [];
+  #cpuMark = 0;
+  /** Entries completed so far: the number of the running one. */
+  #completed = 0;
   #disposedByUs = false;
 
   private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference) {
     this.#isolate = isolate;
     this.#context = context;
-    this.#dispatch = entries.getSync('dispatch', { reference: true }) as ivm.Reference;
-    this.#deliver = entries.getSync('deliver', { reference: true }) as ivm.Reference;
-    this.#abort = entries.getSync('abort', { reference: true }) as ivm.Reference;
+    this.#refs = {
+      dispatch: entries.getSync('dispatch', { reference: true }) as ivm.Reference,
+      deliver: entries.getSync('deliver', { reference: true }) as ivm.Reference,
+      abort: entries.getSync('abort', { reference: true }) as ivm.Reference,
+    };
   }
 
   /**
@@ -77,6 +109,7 @@ export class PackageIsolate {
     });
     try {
       const context = await isolate.createContext();
+      // `sync`: called on the isolate's thread, run on the worker's main thread while the isolate waits.
       const post = new ivm.Callback(
         (kind: unknown, callId: unknown, reqId: unknown, a: unknown, b: unknown, c: unknown) => {
           // Only primitives are accepted: anything else is dropped.
@@ -86,8 +119,8 @@ export class PackageIsolate {
         },
         { sync: true },
       );
-      const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b));
-      const entries = (await context.evalClosure(BOOTSTRAP_SOURCE, [post, syncOp], {
+      const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b), { sync: true });
+      const entries = (await context.evalClosure(bootstrapSource(), [post, syncOp], {
         result: { reference: true },
         timeout: 1000,
         filename: 'warden:bootstrap',
@@ -101,20 +134,25 @@ export class PackageIsolate {
           throw new Error('imports are not allowed in a tool bundle');
         });
       } catch (e) {
-        throw new EntryError(isolate.isDisposed ? 'memory' : 'error', describe(e));
+        if (isolate.isDisposed) throw new EntryError('memory', describe(e));
+        throw e;
       }
-      const started = performance.now();
       try {
         await module.evaluate({ timeout: options.timeoutMs });
         const register = entries.getSync('register', { reference: true }) as ivm.Reference;
         await register.apply(undefined, [module.namespace.derefInto()], { timeout: options.timeoutMs });
+        register.release();
+        entries.release();
       } catch (e) {
-        throw new EntryError(classify(isolate, false, performance.now() - started, options.timeoutMs), describe(e));
+        const failure = self.#failureOf(e);
+        // Anything else that escapes the module's evaluation is a load failure (a plain Error).
+        throw failure === 'rejection' ? new Error(describe(e)) : new EntryError(failure, describe(e));
       }
+      self.#cpuMark = self.#cpuNow();
       return self;
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
-      throw e instanceof EntryError ? e : new EntryError('error', describe(e));
+      throw e;
     }
   }
 
@@ -122,14 +160,31 @@ export class PackageIsolate {
     return this.#isolate.isDisposed;
   }
 
-  /** CPU time the isolate has used, in ms. */
-  get cpuMs(): number {
-    return this.#isolate.isDisposed ? 0 : Number(this.#isolate.cpuTime) / 1e6;
+  /**
+   * The entry running (or next to run) in the isolate: its call, its sequence number, and the time it has
+   * run as isolated-vm reports it, ms (exact CPU time for the stretches that ended, wall time for the
+   * current one: see runtime/worker/cpu-meter.ts).
+   */
+  running(): { callId: number; seq: number; cpuMs: number } | null {
+    const head = this.#entries[0];
+    if (head === undefined || this.#isolate.isDisposed) return null;
+    return { callId: head.callId, seq: this.#completed, cpuMs: Math.max(0, this.#cpuNow() - this.#cpuMark) };
   }
 
-  /** Heap in use, including external memory, in bytes. */
-  heapBytes(): number {
+  /** isolated-vm disposed the isolate by itself: it passed its heap limit. */
+  hitMemoryLimit(): boolean {
+    return this.#isolate.isDisposed && !this.#disposedByUs;
+  }
+
+  /** True while entries of `callId` (other than its abort) are queued or running. */
+  hasEntries(callId: number): boolean {
+    return this.#entries.some((e) => e.callId === callId && !e.abort);
+  }
+
+  /** Heap in use, including external memory, in bytes; null while code runs (the query would wait for it). */
+  heapBytes(): number | null {
     if (this.#isolate.isDisposed) return 0;
+    if (this.#entries.length > 0) return null;
     try {
       const s = this.#isolate.getHeapStatisticsSync();
       return s.used_heap_size + s.externally_allocated_size;
@@ -138,38 +193,70 @@ export class PackageIsolate {
     }
   }
 
-  // Entries run synchronously on the worker's main thread (applySync): a call is ~75 µs cheaper than with
-  // an async apply's thread hops. The worker blocks for at most the entry's CPU timeout; for the built-ins
-  // that ignore it, the host's wall-clock watchdog kills the worker.
-  dispatch(callId: number, tool: string, argsJson: string, pathsJson: string, quota: CallQuota, timeoutMs: number): void {
-    return this.#enter(this.#dispatch, [callId, tool, argsJson, pathsJson, quota.hostCalls, quota.logBytes, quota.outputBytes], timeoutMs);
+  /** Starts a call. Resolves with the CPU time (ms) its entry used; rejects with an EntryError. */
+  dispatch(callId: number, tool: string, argsJson: string, pathsJson: string, quota: CallQuota, timeoutMs: number): Promise<number> {
+    return this.#enter(callId, this.#refs.dispatch, [callId, tool, argsJson, pathsJson, quota.hostCalls, quota.logBytes, quota.outputBytes], timeoutMs);
   }
 
-  deliver(callId: number, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): void {
-    return this.#enter(this.#deliver, [callId, reqId, ok, json, bytes], timeoutMs);
+  deliver(callId: number, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): Promise<number> {
+    return this.#enter(callId, this.#refs.deliver, [callId, reqId, ok, json, bytes], timeoutMs);
   }
 
-  abort(callId: number, reason: string, timeoutMs: number): void {
-    return this.#enter(this.#abort, [callId, reason], timeoutMs);
+  abort(callId: number, reason: string, timeoutMs: number): Promise<number> {
+    return this.#enter(callId, this.#refs.abort, [callId, reason], timeoutMs, true);
   }
 
-  #enter(ref: ivm.Reference, args: unknown[], timeoutMs: number): void {
+  async #enter(callId: number, ref: ivm.Reference, args: unknown[], timeoutMs: number, abort = false): Promise<number> {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
-    const timeout = Math.max(1, Math.ceil(timeoutMs));
-    const started = performance.now();
+    const entry: Entry = { callId, abort };
+    this.#entries.push(entry);
+    let error: unknown = null;
     try {
-      ref.applySync(undefined, args, { arguments: COPY, timeout });
+      await ref.apply(undefined, args, { arguments: COPY, timeout: Math.max(1, Math.ceil(timeoutMs)) });
     } catch (e) {
-      const failure = classify(this.#isolate, this.#disposedByUs, performance.now() - started, timeout);
-      // A limit was hit: the isolate is never reused.
-      this.dispose();
-      throw new EntryError(failure, describe(e));
+      error = e;
+    }
+    // Entries of one isolate complete in the order they were queued.
+    const at = this.#entries.indexOf(entry);
+    if (at >= 0) this.#entries.splice(at, 1);
+    const now = this.#cpuNow();
+    const used = Math.max(0, now - this.#cpuMark);
+    this.#cpuMark = now;
+    this.#completed++;
+    if (error === null) return used;
+    const failure = this.#failureOf(error);
+    if (failure === 'rejection') throw new EntryError('rejection', describe(error), used);
+    // A limit was hit: the isolate is never reused.
+    this.dispose();
+    throw new EntryError(failure, describe(error), used);
+  }
+
+  #failureOf(e: unknown): EntryFailure {
+    if (this.#disposedByUs) return 'disposed';
+    // isolated-vm disposes an isolate by itself only when it passes its memory limit.
+    if (this.#isolate.isDisposed) return 'memory';
+    if (e instanceof Error && e.message === TIMED_OUT) return 'timeout';
+    return 'rejection';
+  }
+
+  #cpuNow(): number {
+    try {
+      return this.#isolate.isDisposed ? this.#cpuMark : Number(this.#isolate.cpuTime) / 1e6;
+    } catch {
+      return this.#cpuMark;
     }
   }
 
   dispose(): void {
     if (this.#isolate.isDisposed) return;
     this.#disposedByUs = true;
+    for (const ref of Object.values(this.#refs)) {
+      try {
+        ref.release();
+      } catch {
+        // released with the isolate
+      }
+    }
     try {
       this.#context.release();
     } catch {
@@ -181,14 +268,6 @@ export class PackageIsolate {
       // already disposed
     }
   }
-}
-
-function classify(isolate: ivm.Isolate, disposedByUs: boolean, elapsedMs: number, timeoutMs: number): EntryFailure {
-  if (disposedByUs) return 'disposed';
-  // isolated-vm disposes an isolate by itself only when it exceeds its memory limit.
-  if (isolate.isDisposed) return 'memory';
-  // The entry points never throw by themselves; a throw that took the whole budget is the timeout.
-  return elapsedMs >= timeoutMs * 0.9 ? 'timeout' : 'error';
 }
 
 function describe(e: unknown): string {

@@ -110,7 +110,11 @@ export type ToolHandler<I = any, O = unknown> = (input: I, ctx: ToolContext) => 
 export type ToolHandlers = Record<string, ToolHandler>;
 
 declare global {
-  /** The current call's context (same object as a handler's ctx). */
+  /**
+   * The current call's context (same object as a handler's ctx). With several calls of a package in
+   * flight, code of one call that runs because another resolved a shared promise sees that other call's
+   * context here while it is in flight: the handler's ctx is exact, prefer it in shared code.
+   */
   const warden: ToolContext;
   const fetch: WardenFetch;
   function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;

@@ -3,16 +3,26 @@
  * It has no file or network rights of its own (Node's permission model, see runtime/worker-process.ts):
  * every capability request travels to the host over fd 3, which checks the grant and does the I/O.
  *
- * Limits enforced here: CPU time (isolate timeouts plus a cpuTime sampler), wall time (the isolate is
- * disposed at the deadline), resident memory (the largest isolate is disposed when the process passes its
- * ceiling), output size, host-call and log quotas. The host enforces wall time again from outside by killing
- * this process, because isolated-vm cannot always stop a runaway isolate.
+ * Tool code never runs on this process's main thread: every entry into an isolate is asynchronous and runs
+ * on isolated-vm's threads, so the isolates of different packages run at the same time and a busy package
+ * never delays another's calls; the calls of one package serialize on its isolate.
+ *
+ * Limits enforced here, each reported with the code of the limit that fired: CPU time (the entry's
+ * isolated-vm timeout, and a sampler of the CPU time charged to each call), wall time (the isolate is
+ * disposed at the deadline), memory (isolated-vm's heap limit; the running isolate is disposed when the
+ * process passes its resident ceiling), output size, host-call and log quotas. The host enforces wall time
+ * again from outside by killing this process, because isolated-vm cannot always stop a runaway isolate.
+ *
+ * A call is done only when the entry into its isolate that produced its result has returned: a result
+ * posted by code that keeps running afterwards (a microtask loop) is held, and the call fails with the
+ * limit that stops that code.
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
 import type { CallQuota } from '../isolate.ts';
 import { encodeFrame, readFrames } from '../protocol.ts';
+import { CpuMeter } from './cpu-meter.ts';
 import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
 
 const RSS_LIMIT_BYTES = Number(process.env.WARDEN_WORKER_RSS_MB ?? '1024') * 1024 * 1024;
@@ -34,21 +44,28 @@ interface PackageState {
   isolate?: Promise<PackageIsolate>;
   /** For fresh-per-call packages: the next isolate, created ahead of time. */
   spare?: Promise<PackageIsolate>;
+  /** A cancelled call's code was running in the warm isolate: settles once it stopped or was reset. */
+  cancelling?: Promise<void>;
 }
+
+/** The outcome the isolate posted for a call, held until the entry that posted it has returned. */
+type Outcome = { ok: true; json: string } | { ok: false; code: string; message: string };
 
 interface CallRecord {
   id: number;
   pkg: string;
   iso: PackageIsolate | null;
   limits: WorkerCallLimits;
-  cpuStart: number;
+  /** CPU time of the isolate charged to this call (its completed entries), ms. */
+  cpuUsed: number;
+  /** performance.now() at which the call's wall-clock limit passes. */
+  deadline: number;
   settled: boolean;
   wallTimer: NodeJS.Timeout;
   timers: Set<NodeJS.Timeout>;
   hostCalls: number;
   fresh: boolean;
-  /** Entries into the isolate for this call still running (code executing, not waiting). */
-  entering: number;
+  held: Outcome | null;
 }
 
 const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -56,6 +73,7 @@ const sources = new Map<string, PackageSource>();
 const packages = new Map<string, PackageState>();
 const calls = new Map<number, CallRecord>();
 let sampler: NodeJS.Timeout | null = null;
+const cpuMeter = new CpuMeter<PackageIsolate>();
 
 let queued = false;
 /**
@@ -126,7 +144,7 @@ function onMessage(m: HostToWorker): void {
 
 async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ iso: PackageIsolate; fresh: boolean }> {
   const src = sources.get(pkg);
-  if (src === undefined) throw new EntryError('error', 'package not loaded');
+  if (src === undefined) throw new Error('package not loaded');
   let state = packages.get(pkg);
   if (state === undefined) {
     state = {};
@@ -177,17 +195,21 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
     pkg,
     iso: null,
     limits,
-    cpuStart: 0,
     settled: false,
     wallTimer: setTimeout(() => failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit'), limits.wallMs),
     timers: new Set(),
     hostCalls: 0,
     fresh: false,
-    entering: 0,
+    held: null,
+    cpuUsed: 0,
+    deadline: performance.now() + limits.wallMs,
   };
   calls.set(id, rec);
   ensureSampler();
   let acquired: { iso: PackageIsolate; fresh: boolean };
+  const cancelling = packages.get(pkg)?.cancelling;
+  if (cancelling !== undefined) await cancelling;
+  if (rec.settled) return;
   const warm = packages.get(pkg)?.ready;
   try {
     acquired = warm !== undefined && !warm.isDisposed ? { iso: warm, fresh: false } : await acquireIsolate(pkg, limits);
@@ -204,47 +226,84 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   }
   rec.iso = acquired.iso;
   rec.fresh = acquired.fresh;
-  rec.cpuStart = acquired.iso.cpuMs;
+  const iso = acquired.iso;
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
-  rec.entering++;
+  await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingWall(rec)));
+}
+
+/**
+ * The timeout of an entry: what is left of the call's wall-clock budget. isolated-vm measures it on the
+ * isolate's own thread from the moment the entry starts running (time queued behind another entry of the
+ * same isolate is not counted), and it fires as "Script execution timed out.": SANDBOX_TIMEOUT. CPU time
+ * is not limited by it but by the sampler below, from the isolate's measured CPU time, so a loaded machine
+ * stretches neither into the other.
+ */
+function remainingWall(rec: CallRecord): number {
+  return Math.max(1, rec.deadline - performance.now());
+}
+
+/**
+ * Awaits one entry of `rec` into `iso`, charges its CPU time to the call, and then releases the outcomes
+ * the isolate posted during it. An entry that hit a limit fails the call with that limit's code.
+ */
+async function runEntry(rec: CallRecord, iso: PackageIsolate, entry: Promise<number>): Promise<void> {
   try {
-    acquired.iso.dispatch(id, tool, args, paths, quota, remainingCpu(rec));
+    rec.cpuUsed += await entry;
   } catch (e) {
-    onEntryFailure(rec, e);
-  } finally {
-    rec.entering--;
+    if (!(e instanceof EntryError)) {
+      failAndReset(rec, 'TOOL_THREW', 'the call could not be completed');
+      return;
+    }
+    rec.cpuUsed += e.cpuMs;
+    if (e.failure !== 'rejection') {
+      onEntryFailure(rec, iso, e.failure);
+      return;
+    }
+    // A promise rejected and never handled inside the isolate: like Node's default for a library, it is
+    // reported (to the call's log) and ignored; it is neither the call's result nor a fault of the sandbox.
+    if (!rec.settled) send({ t: 'log', call: rec.id, level: 'warn', message: `unhandled promise rejection ignored: ${e.message}`.slice(0, 400) });
   }
+  releaseHeld(iso);
 }
 
-function remainingCpu(rec: CallRecord): number {
-  const used = rec.iso === null ? 0 : rec.iso.cpuMs - rec.cpuStart;
-  return Math.max(1, rec.limits.cpuMs - used);
+function onEntryFailure(rec: CallRecord, iso: PackageIsolate, failure: 'timeout' | 'memory' | 'disposed'): void {
+  if (failure === 'disposed') {
+    // Whoever disposed it (a limit of this worker, a reset) has already failed the call with its code.
+    fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
+    return;
+  }
+  if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
+  else fail(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+  resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit', iso);
 }
 
-function onEntryFailure(rec: CallRecord, e: unknown): void {
-  const failure = e instanceof EntryError ? e.failure : 'error';
-  if (failure === 'memory') failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
-  else if (failure === 'timeout') failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
-  else if (failure === 'disposed') fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
-  else failAndReset(rec, 'TOOL_THREW', 'the call could not be completed');
+/** The entry that was running has returned: the outcomes posted during it are final now. */
+function releaseHeld(iso: PackageIsolate): void {
+  for (const rec of calls.values()) {
+    if (rec.iso !== iso || rec.held === null || rec.settled) continue;
+    const outcome = rec.held;
+    rec.held = null;
+    if (!outcome.ok) {
+      fail(rec, outcome.code, outcome.message);
+    } else if (Buffer.byteLength(outcome.json, 'utf8') > rec.limits.outputBytes) {
+      fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
+    } else {
+      settle(rec);
+      send({ t: 'ok', call: rec.id, json: outcome.json, cpuMs: rec.cpuUsed });
+    }
+  }
 }
 
 function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string | ArrayBuffer): void {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
   switch (kind) {
-    case 'ok': {
-      if (Buffer.byteLength(a, 'utf8') > rec.limits.outputBytes) {
-        fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
-        return;
-      }
-      const cpuMs = rec.iso === null ? 0 : rec.iso.cpuMs - rec.cpuStart;
-      settle(rec);
-      send({ t: 'ok', call: callId, json: a, cpuMs });
+    // The outcome is held until the entry running now returns (see releaseHeld).
+    case 'ok':
+      rec.held ??= { ok: true, json: a };
       return;
-    }
     case 'err':
-      fail(rec, TOOL_ERROR_CODES.has(a) ? a : 'TOOL_THREW', b.slice(0, 2000));
+      rec.held ??= { ok: false, code: TOOL_ERROR_CODES.has(a) ? a : 'TOOL_THREW', message: b.slice(0, 2000) };
       return;
     case 'req':
       onRequest(rec, reqId, a, b, c);
@@ -270,8 +329,13 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
   }
   if (op === 'timer') {
     let ms = 0;
+    let at = Date.now();
     try {
-      ms = Number((JSON.parse(argsJson) as { ms?: unknown }).ms) || 0;
+      const args = JSON.parse(argsJson) as { ms?: unknown; at?: unknown };
+      ms = Number(args.ms) || 0;
+      // When the tool set it (its thread may have waited for this one): at most a wall limit back.
+      const setAt = Number(args.at);
+      if (Number.isFinite(setAt)) at = Math.min(at, Math.max(at - rec.limits.wallMs, setAt));
     } catch {
       ms = 0;
     }
@@ -280,7 +344,7 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
         rec.timers.delete(t);
         void deliverResult(rec, reqId, true, '', undefined);
       },
-      Math.min(Math.max(0, ms), rec.limits.wallMs),
+      Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at)),
     );
     rec.timers.add(t);
     return;
@@ -297,15 +361,9 @@ async function onHostResult(callId: number, reqId: number, ok: boolean, json: st
 }
 
 async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
-  if (rec.settled || rec.iso === null) return;
-  rec.entering++;
-  try {
-    rec.iso.deliver(rec.id, reqId, ok, json, bytes, remainingCpu(rec));
-  } catch (e) {
-    onEntryFailure(rec, e);
-  } finally {
-    rec.entering--;
-  }
+  const iso = rec.iso;
+  if (rec.settled || rec.held !== null || iso === null || iso.isDisposed) return;
+  await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingWall(rec)));
 }
 
 function deliverError(rec: CallRecord, reqId: number, code: string, message: string): Promise<void> {
@@ -316,20 +374,23 @@ function cancelCall(callId: number): void {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
   const iso = rec.iso;
-  // The tool's signal fires and whatever it awaits fails; the call is over for the host at once.
-  if (iso !== null) {
-    try {
-      iso.abort(callId, 'the call was cancelled', 50);
-    } catch {
-      // a failed abort leaves the isolate disposed, which stops the call too
-    }
-  }
+  // The call is over for the host at once; in the isolate its signal fires and whatever it awaits fails.
   fail(rec, 'CANCELLED', 'the call was cancelled');
-  if (iso === null) return;
+  if (iso === null || iso.isDisposed) return;
+  // Its code is running or queued: the package's new calls wait for the grace period below rather than
+  // queue behind (and be reset with) code that may ignore the signal.
+  const state = packages.get(rec.pkg);
+  let resume: () => void = () => undefined;
+  if (iso.hasEntries(callId) && state !== undefined && state.ready === iso && state.cancelling === undefined) {
+    state.cancelling = new Promise<void>((resolve) => (resume = resolve));
+  }
+  void runEntry(rec, iso, iso.abort(callId, 'the call was cancelled', 50));
   // Code still running for it after a grace period (a loop that ignores the signal) is stopped by
   // resetting the isolate; a call that is merely waiting has nothing left to stop.
   setTimeout(() => {
-    if (rec.entering > 0 && !iso.isDisposed) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+    if (!iso.isDisposed && iso.hasEntries(callId)) resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset to stop a cancelled call', iso);
+    if (state !== undefined) state.cancelling = undefined;
+    resume();
   }, CANCEL_GRACE_MS).unref();
 }
 
@@ -361,11 +422,16 @@ function resetPackage(pkg: string, code: string, message: string, only: PackageI
     if (only !== null && other.iso !== only) continue;
     fail(other, code, message);
   }
+  const state = packages.get(pkg);
   if (only !== null) {
     only.dispose();
+    // Nothing keeps a disposed isolate reachable.
+    if (state !== undefined && state.ready === only) {
+      state.ready = undefined;
+      state.isolate = undefined;
+    }
     return;
   }
-  const state = packages.get(pkg);
   if (state?.isolate !== undefined) void state.isolate.then((iso) => iso.dispose(), () => undefined);
   if (state !== undefined) {
     state.isolate = undefined;
@@ -380,12 +446,23 @@ function ensureSampler(): void {
     if (calls.size === 0) {
       if (sampler !== null) clearInterval(sampler);
       sampler = null;
+      // Nothing keeps a disposed isolate reachable between bursts of calls.
+      cpuMeter.sample([]);
       return;
     }
+    const isolates = new Set<PackageIsolate>();
+    for (const rec of calls.values()) if (rec.iso !== null && !rec.iso.isDisposed) isolates.add(rec.iso);
+    cpuMeter.sample(isolates);
     for (const rec of [...calls.values()]) {
       if (rec.settled || rec.iso === null) continue;
-      // Code that runs where isolated-vm's timeout does not reach is still caught here.
-      if (rec.iso.cpuMs - rec.cpuStart > rec.limits.cpuMs + 50) {
+      // isolated-vm disposes an isolate past its heap limit at once, but a built-in that ignores the
+      // termination keeps the entry from returning: the limit that fired is reported now.
+      if (rec.iso.hitMemoryLimit()) {
+        if (rec.iso.hasEntries(rec.id)) failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
+        continue;
+      }
+      // Only the call whose entry is running is charged for the running time.
+      if (rec.cpuUsed + cpuMeter.runningCpuMs(rec.iso, rec.id) > rec.limits.cpuMs + 50) {
         failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
       }
     }
@@ -394,15 +471,29 @@ function ensureSampler(): void {
   sampler.unref();
 }
 
+/**
+ * Disposes the isolate most likely to be growing: memory grows only while code runs, so a running isolate
+ * (the one with the longest-running entry) is chosen first; the largest heap when none runs.
+ */
 function disposeLargest(): void {
   let worst: CallRecord | null = null;
-  let worstHeap = -1;
+  let worstScore = -1;
+  let running = false;
   for (const rec of calls.values()) {
     if (rec.iso === null || rec.settled) continue;
-    const heap = rec.iso.heapBytes();
-    if (heap > worstHeap) {
+    const now = rec.iso.running();
+    if (now !== null && now.callId === rec.id) {
+      if (!running || now.cpuMs > worstScore) {
+        worst = rec;
+        worstScore = now.cpuMs;
+      }
+      running = true;
+      continue;
+    }
+    const heap = running ? null : rec.iso.heapBytes();
+    if (heap !== null && heap > worstScore) {
       worst = rec;
-      worstHeap = heap;
+      worstScore = heap;
     }
   }
   if (worst !== null) failAndReset(worst, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded the worker memory limit');

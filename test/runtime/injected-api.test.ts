@@ -43,10 +43,13 @@ const api = inlinePackage(`export default {
   logs: (_a, ctx) => { console.log('hello', { n: 1 }); ctx.log('warn', 'careful', { k: 'v' }); return 'ok'; },
   progress: async (_a, ctx) => { for (let i = 1; i <= 3; i++) { ctx.progress(i, 3, 'step ' + i); await new Promise((r) => setTimeout(r, 1)); } return 'done'; },
   signal: async (_a, ctx) => {
-    await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-    globalThis.sawAbort = true;
+    const fired = new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+    ctx.log('info', 'waiting for the signal');
+    await fired;
+    globalThis.sawAbort = { aborted: ctx.signal.aborted, code: ctx.signal.reason && ctx.signal.reason.code };
     return 'aborted';
   },
+  sawAbort: () => globalThis.sawAbort ?? null,
   globalCtx: (_a, ctx) => warden === ctx,
 }`);
 
@@ -105,9 +108,12 @@ describe('the injected API', () => {
 
   it('fires ctx.signal when the call is cancelled', async () => {
     const ac = new AbortController();
-    const run = sandbox.run(api, 'signal', {}, NO_GRANT, limits(), { signal: ac.signal });
-    setTimeout(() => ac.abort(), 50);
+    // Cancelled once the tool says it is listening, not after a guessed delay.
+    const run = sandbox.run(api, 'signal', {}, NO_GRANT, limits({ wallMs: 30_000 }), { signal: ac.signal, onLog: () => ac.abort() });
     expect(await codeOf(run)).toBe('CANCELLED');
+    // The listener ran in the isolate (the abort is entered before any later call of the package).
+    const { value } = await sandbox.run(api, 'sawAbort', {}, NO_GRANT, limits());
+    expect(value).toEqual({ aborted: true, code: 'CANCELLED' });
   });
 
   it('exposes the current call context as the global warden', async () => {

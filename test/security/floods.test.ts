@@ -4,6 +4,7 @@ import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/
 // Un-awaited host calls and log floods would queue memory outside the isolate's heap accounting, in the
 // worker and the host. Quotas are counted inside the bootstrap, before anything is posted.
 const sandbox = newSandbox();
+// CPU and wall limits are generous: the quotas are under test, and a loaded machine stretches the floods.
 afterAll(() => sandbox.close());
 
 const flood = inlinePackage(`export default {
@@ -26,7 +27,7 @@ const flood = inlinePackage(`export default {
 
 describe('a flood of un-awaited host calls', () => {
   it('is cut off by the host-call quota inside the isolate', async () => {
-    const { value } = await sandbox.run(flood, 'unawaitedReads', {}, NO_GRANT, limits({ hostCalls: 100, cpuMs: 2000 }));
+    const { value } = await sandbox.run(flood, 'unawaitedReads', {}, NO_GRANT, limits({ hostCalls: 100, cpuMs: 10_000, wallMs: 30_000 }));
     const counts = value as Record<string, number>;
     // 64 may be in flight at once; everything past the quotas is refused without reaching the host.
     expect(counts.QUOTA_EXCEEDED).toBeGreaterThanOrEqual(4900);
@@ -36,7 +37,7 @@ describe('a flood of un-awaited host calls', () => {
   });
 
   it('of timers is refused past the pending-timer quota', async () => {
-    await expect(sandbox.run(flood, 'unawaitedTimers', {}, NO_GRANT, limits({ cpuMs: 2000 }))).resolves.toMatchObject({ value: { refused: 99000 } });
+    await expect(sandbox.run(flood, 'unawaitedTimers', {}, NO_GRANT, limits({ cpuMs: 10_000, wallMs: 30_000 }))).resolves.toMatchObject({ value: { refused: 99000 } });
   });
 });
 
@@ -44,7 +45,7 @@ describe('a log flood', () => {
   it('delivers at most the log quota to the host', async () => {
     let bytes = 0;
     let lines = 0;
-    const L = limits({ logBytes: 10_000, cpuMs: 5000, wallMs: 10000 });
+    const L = limits({ logBytes: 10_000, cpuMs: 10_000, wallMs: 30_000 });
     const { value } = await sandbox.run(flood, 'logFlood', {}, NO_GRANT, L, {
       onLog: (e) => {
         lines++;
@@ -58,7 +59,7 @@ describe('a log flood', () => {
 
   it('of progress notifications is bounded the same way', async () => {
     let events = 0;
-    const L = limits({ logBytes: 10_000, cpuMs: 5000, wallMs: 10000 });
+    const L = limits({ logBytes: 10_000, cpuMs: 10_000, wallMs: 30_000 });
     await sandbox.run(flood, 'progressFlood', {}, NO_GRANT, L, { onProgress: () => events++ });
     expect(events).toBeLessThanOrEqual(10_000 / 16);
     expect(events).toBeGreaterThan(0);
@@ -67,6 +68,6 @@ describe('a log flood', () => {
 
 describe('after the floods', () => {
   it('the package still answers', async () => {
-    expect(await codeOf(sandbox.run(flood, 'unawaitedTimers', {}, NO_GRANT, limits({ cpuMs: 2000 })))).toBe('OK');
+    expect(await codeOf(sandbox.run(flood, 'unawaitedTimers', {}, NO_GRANT, limits({ cpuMs: 10_000, wallMs: 30_000 })))).toBe('OK');
   });
 });

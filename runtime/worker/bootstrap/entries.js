@@ -1,0 +1,101 @@
+// @ts-check
+/**
+ * The entry points the worker calls (dispatch, deliver, abort, register); the last file of the bootstrap,
+ * whose closure returns them. Tool code never reaches them.
+ */
+import {
+  JSONparse, JSONstringify, MapForEach, ObjectPrototypeHasOwn, PromiseResolve, PromiseThen, ReflectApply, errorMessage,
+  mdel, mget, mset, post, safeString, wardenError,
+} from './intrinsics.js';
+import { WardenAbortSignal, calls, deliver, entry, pending } from './calls.js';
+import { makeCtx } from './context.js';
+
+/** @typedef {import('./calls.js').Call} Call */
+/** @typedef {import('../../../types/tool-api.d.ts').ToolHandlers} ToolHandlers */
+
+/** @type {ToolHandlers | null} */
+let toolModule = null;
+
+/**
+ * Posts the outcome of call `callId` once. The worker holds it until the entry running now has returned.
+ * @param {number} callId
+ * @param {boolean} ok
+ * @param {unknown} value
+ */
+function finish(callId, ok, value) {
+  const call = mget(calls, callId);
+  if (call === undefined) return;
+  mdel(calls, callId);
+  // Stray work of a finished call (unawaited fetches, timers) is dropped.
+  ReflectApply(MapForEach, pending, [(/** @type {{ callId: number }} */ p, /** @type {number} */ id) => { if (p.callId === callId) mdel(pending, id); }]);
+  if (!ok) { post('err', callId, 0, 'TOOL_THREW', errorMessage(value)); return; }
+  let json;
+  try { json = JSONstringify(value === undefined ? null : value); } catch (e) {
+    post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable: ' + errorMessage(e));
+    return;
+  }
+  if (typeof json !== 'string') { post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable'); return; }
+  if (json.length > call.quota.outputBytes) { post('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
+  post('ok', callId, 0, json, '');
+}
+
+/**
+ * Entry point: starts call `callId` of `tool`.
+ * @param {number} callId
+ * @param {string} tool
+ * @param {string} argsJson
+ * @param {string} pathsJson
+ * @param {number} hostCalls
+ * @param {number} logBytes
+ * @param {number} outputBytes
+ */
+function dispatch(callId, tool, argsJson, pathsJson, hostCalls, logBytes, outputBytes) {
+  entry.call = callId;
+  const quota = { hostCalls, logBytes, outputBytes };
+  const handlers = toolModule;
+  const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [tool]) ? handlers[tool] : undefined;
+  if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no tool named ' + safeString(tool)); return; }
+  /** @type {Call} */
+  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null };
+  const ctx = makeCtx(callId, call, JSONparse(pathsJson));
+  call.ctx = ctx;
+  mset(calls, callId, call);
+  let result;
+  try {
+    result = ReflectApply(handler, handlers, [JSONparse(argsJson), ctx]);
+  } catch (e) {
+    finish(callId, false, e);
+    return;
+  }
+  try {
+    ReflectApply(PromiseThen, PromiseResolve(result), [(/** @type {unknown} */ v) => finish(callId, true, v), (/** @type {unknown} */ e) => finish(callId, false, e)]);
+  } catch (e) {
+    finish(callId, false, e);
+  }
+}
+
+/**
+ * Entry point: call `callId` was cancelled. Its signal fires, and everything it waits on fails now, so
+ * that code awaiting it can clean up and return.
+ * @param {number} callId
+ * @param {string} reason
+ */
+function abort(callId, reason) {
+  entry.call = callId;
+  const call = mget(calls, callId);
+  if (call === undefined) return;
+  const err = wardenError('CANCELLED', safeString(reason));
+  call.signal._fire(err);
+  ReflectApply(MapForEach, pending, [(/** @type {{ callId: number, reject: (e: unknown) => void }} */ p, /** @type {number} */ id) => { if (p.callId === callId) { mdel(pending, id); p.reject(err); } }]);
+}
+
+/**
+ * Entry point: the package's module namespace, once evaluated.
+ * @param {{ default?: unknown }} ns
+ */
+function register(ns) {
+  const d = ns.default;
+  toolModule = d !== null && (typeof d === 'object' || typeof d === 'function') ? /** @type {ToolHandlers} */ (d) : null;
+}
+
+export const ENTRIES = { dispatch, deliver, abort, register };

@@ -1,0 +1,94 @@
+// @ts-check
+/** Bytes and UTF-8: bytes leave the isolate as freshly copied ArrayBuffers (never a view, never shared). */
+import {
+  ArrayBufferC, ArrayBufferIsView, ArrayBufferSlice, ArrayJoin, ArrayPush, RangeErrorC, ReflectApply, StringC,
+  StringCharCodeAt, StringFromCharCode, TypeErrorC, TypedArrayBuffer, TypedArrayByteLength, TypedArrayByteOffset,
+  Uint8ArrayC, lower, syncOp,
+} from './intrinsics.js';
+
+/** @type {(u8: Uint8Array) => ArrayBuffer} */
+export const bufOf = (u8) => ReflectApply(TypedArrayBuffer, u8, []);
+
+/**
+ * A copy of the bytes of an ArrayBuffer or a view, read once.
+ * @param {unknown} data
+ * @returns {Uint8Array}
+ */
+export function toBytes(data) {
+  if (data instanceof ArrayBufferC) return new Uint8ArrayC(ReflectApply(ArrayBufferSlice, data, [0]));
+  if (ArrayBufferIsView(data)) {
+    const buf = ReflectApply(TypedArrayBuffer, data, []);
+    const off = ReflectApply(TypedArrayByteOffset, data, []);
+    const len = ReflectApply(TypedArrayByteLength, data, []);
+    return new Uint8ArrayC(ReflectApply(ArrayBufferSlice, buf, [off, off + len]));
+  }
+  throw new TypeErrorC('expected an ArrayBuffer or a typed array');
+}
+
+// Long strings are converted by the worker (native code, one copy each way); short ones here.
+const NATIVE_THRESHOLD = 64;
+
+/** @param {unknown} input @returns {Uint8Array} */
+export function utf8Encode(input) {
+  const str = StringC(input);
+  if (str.length > NATIVE_THRESHOLD) return new Uint8ArrayC(syncOp('utf8encode', str, ''));
+  /** @type {number[]} */
+  const out = [];
+  for (let i = 0; i < str.length; i++) {
+    let c = ReflectApply(StringCharCodeAt, str, [i]);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length) {
+      const d = ReflectApply(StringCharCodeAt, str, [i + 1]);
+      if (d >= 0xdc00 && d <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); i++; }
+      else c = 0xfffd;
+    } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) out[out.length] = c;
+    else if (c < 0x800) { out[out.length] = 0xc0 | (c >> 6); out[out.length] = 0x80 | (c & 63); }
+    else if (c < 0x10000) { out[out.length] = 0xe0 | (c >> 12); out[out.length] = 0x80 | ((c >> 6) & 63); out[out.length] = 0x80 | (c & 63); }
+    else { out[out.length] = 0xf0 | (c >> 18); out[out.length] = 0x80 | ((c >> 12) & 63); out[out.length] = 0x80 | ((c >> 6) & 63); out[out.length] = 0x80 | (c & 63); }
+  }
+  return new Uint8ArrayC(out);
+}
+
+/** @param {Uint8Array} bytes @returns {string} */
+export function utf8Decode(bytes) {
+  if (bytes.length > NATIVE_THRESHOLD) return syncOp('utf8decode', bufOf(toBytes(bytes)), '');
+  /** @type {string[]} */
+  const parts = [];
+  let s = '';
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i++];
+    let c;
+    if (b < 0x80) c = b;
+    else if (b >= 0xc2 && b < 0xe0 && i < n && (bytes[i] & 0xc0) === 0x80) c = ((b & 31) << 6) | (bytes[i++] & 63);
+    else if (b >= 0xe0 && b < 0xf0 && i + 1 < n && (bytes[i] & 0xc0) === 0x80 && (bytes[i + 1] & 0xc0) === 0x80) {
+      c = ((b & 15) << 12) | ((bytes[i] & 63) << 6) | (bytes[i + 1] & 63); i += 2;
+      if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) c = 0xfffd;
+    } else if (b >= 0xf0 && b < 0xf5 && i + 2 < n && (bytes[i] & 0xc0) === 0x80 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
+      c = ((b & 7) << 18) | ((bytes[i] & 63) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63); i += 3;
+      if (c < 0x10000 || c > 0x10ffff) c = 0xfffd;
+    } else c = 0xfffd;
+    if (c >= 0x10000) { c -= 0x10000; s += StringFromCharCode(0xd800 + (c >> 10), 0xdc00 + (c & 1023)); }
+    else s += StringFromCharCode(c);
+    if (s.length > 8192) { ReflectApply(ArrayPush, parts, [s]); s = ''; }
+  }
+  ReflectApply(ArrayPush, parts, [s]);
+  return ReflectApply(ArrayJoin, parts, ['']);
+}
+
+export class TextEncoder {
+  get encoding() { return 'utf-8'; }
+  /** @param {string} [input] */
+  encode(input = '') { return utf8Encode(input); }
+}
+
+export class TextDecoder {
+  constructor(label = 'utf-8') {
+    const l = lower(StringC(label));
+    if (l !== 'utf-8' && l !== 'utf8') throw new RangeErrorC('only utf-8 is supported');
+  }
+  get encoding() { return 'utf-8'; }
+  /** @param {ArrayBuffer | ArrayBufferView} [input] */
+  decode(input) { return input === undefined ? '' : utf8Decode(toBytes(input)); }
+}
