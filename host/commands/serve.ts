@@ -111,7 +111,7 @@ async function prepareHome(home: Home): Promise<void> {
     await ensureHome(home);
   } catch (e) {
     const code = errnoOf(e);
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' || code === 'PATH_INVALID' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
     throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why}; choose a writable directory with --home or MCP_WARDEN_HOME`);
   }
   const info = await stat(home.dir).catch(() => null);
