@@ -64,7 +64,9 @@ export function spawnWorker(options: { rssMb: number }): WorkerProcess {
   ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { WARDEN_WORKER_RSS_MB: String(options.rssMb) },
+    // isolated-vm runs isolates on its own threads, and glibc gives each thread a malloc arena that keeps
+    // freed memory resident: two arenas let a worker's memory fall back after a bomb or a big result.
+    env: { WARDEN_WORKER_RSS_MB: String(options.rssMb), MALLOC_ARENA_MAX: '2' },
     windowsHide: true,
   });
   const channel = child.stdio[3] as Socket;
