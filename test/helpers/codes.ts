@@ -24,3 +24,13 @@ export async function asyncCodeOf(fn: () => Promise<unknown>): Promise<string> {
   }
   return '<no error>';
 }
+
+/** The error an async operation fails with (its code and message), or `{ message: '<no error>' }`. */
+export async function errorOf(fn: () => Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as { code?: string; message: string };
+  }
+  return { message: '<no error>' };
+}

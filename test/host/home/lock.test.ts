@@ -7,16 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { homeLayout, lockSchema, readLock } from '../../../host/home/home.ts';
 import { loadTrustPolicy, trustSchema } from '../../../host/trust/policy.ts';
 import { testHome } from '../../helpers/home-fixture.ts';
+import { errorOf } from '../../helpers/codes.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
-
-async function errorOf(fn: () => Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as { code?: string; message: string };
-  }
-  return { message: '<no error>' };
-}
 
 const entry = {
   version: '1.0.0',

@@ -11,16 +11,8 @@ import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { loadTrustPolicy } from '../../../host/trust/policy.ts';
 import { cli } from '../../helpers/cli.ts';
 import { testHome } from '../../helpers/home-fixture.ts';
+import { errorOf } from '../../helpers/codes.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
-
-async function errorOf(fn: () => Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as { code?: string; message: string };
-  }
-  return { message: '<no error>' };
-}
 
 describe('unsafeReason', () => {
   it.each([

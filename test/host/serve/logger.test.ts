@@ -2,17 +2,9 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../helpers/codes.ts';
 import { createLogger } from '../../../host/serve/logger.ts';
 import { tempDir } from '../../helpers/host.ts';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('createLogger with a log file', () => {
   it('creates the file 0600', () => {

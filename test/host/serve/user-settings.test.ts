@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../helpers/codes.ts';
 import { effectiveLimits } from '../../../host/manifest.ts';
 import { lowerLimits, parseLimitFlags, parseUserSettings } from '../../../host/serve/user-settings.ts';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('lowerLimits', () => {
   it('lowers, and never raises a limit above the package\'s', () => {
