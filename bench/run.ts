@@ -91,8 +91,11 @@ async function main(): Promise<void> {
   const many = await prepareHome(N.packages, [`http://127.0.0.1:${apiPort}`]);
   // A smoke run starts one server of each kind, on the N-package home, for every figure (see the header).
   const one = smoke ? many : await prepareHome(1, [`http://127.0.0.1:${apiPort}`]);
+  // The same package asking for a fresh context per call (what `grant NAME --fresh` forces).
+  const freshHome = await prepareHome(1, [`http://127.0.0.1:${apiPort}`], { fresh: true, prefix: 'bench-fresh' });
 
   const warm = { p50: { w: [] as number[], p: [] as number[] }, p99: { w: [] as number[], p: [] as number[] } };
+  const freshP50: number[] = [];
   const work = { p50: { w: [] as number[], p: [] as number[] }, p99: { w: [] as number[], p: [] as number[] } };
   const seq = { w: [] as number[], p: [] as number[] };
   const par = { w: [] as number[], p: [] as number[] };
@@ -138,8 +141,16 @@ async function main(): Promise<void> {
     }
     await close(w);
     await close(p);
+
+    // Fresh context per call: each call gets a new context, served from one bootstrapped ahead of time.
+    const f = await open(wardenSpec(freshHome));
+    const fEcho = toolName(f, 'echo');
+    for (let i = 0; i < N.warmUp; i++) await call(f, fEcho, { text: 'warm' });
+    freshP50.push((await latency(f, fEcho, { text: 'hello' }, N.warm)).p50);
+    await close(f);
   }
 
+  record('Warm call p50, fresh context per call', 'µs', 'lower', freshP50, warm.p50.p, 'warden fresh − warden warm ≤ 1 ms');
   record('Warm call p50, trivial tool', 'µs', 'lower', warm.p50.w, warm.p50.p, '≤ 1.4 and ≤ +100 µs');
   record('Warm call p99, trivial tool', 'µs', 'lower', warm.p99.w, warm.p99.p, '≤ 2');
   record('Warm call p50, 100 KB JSON transform + hash', 'µs', 'lower', work.p50.w, work.p50.p, '≤ 1.4');

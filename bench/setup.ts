@@ -16,21 +16,26 @@ export interface BenchHome {
   readonly count: number;
 }
 
-/** Creates a home with `count` copies of bench/package, named bench-tools-0 … bench-tools-(count-1). */
-export async function prepareHome(count: number, netRules: readonly string[]): Promise<BenchHome> {
+/**
+ * Creates a home with `count` copies of bench/package, named `<prefix>-0` … `<prefix>-(count-1)`
+ * (bench-tools by default); `fresh` makes them ask for a fresh context per call.
+ */
+export async function prepareHome(count: number, netRules: readonly string[], options: { fresh?: boolean; prefix?: string } = {}): Promise<BenchHome> {
+  const prefix = options.prefix ?? 'bench-tools';
   const root = mkdtempSync(join(tmpdir(), `warden-bench-${count}-`));
   const home = join(root, 'home');
   mkdirSync(home);
   const manifest = JSON.parse(readFileSync(join(here, 'package', 'package.json'), 'utf8')) as {
     name: string;
-    mcpWarden: { capabilities: { net: string[] } };
+    mcpWarden: { capabilities: { net: string[] }; freshContextPerCall?: boolean };
   };
   manifest.mcpWarden.capabilities.net = [...netRules];
+  if (options.fresh) manifest.mcpWarden.freshContextPerCall = true;
   const packageDirs: string[] = [];
   for (let i = 0; i < count; i++) {
-    const dir = join(root, 'src', `bench-tools-${i}`);
+    const dir = join(root, 'src', `${prefix}-${i}`);
     cpSync(join(here, 'package'), dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, name: `bench-tools-${i}` }, null, 2));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, name: `${prefix}-${i}` }, null, 2));
     packageDirs.push(dir);
   }
   return { home, packageDirs, count };

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..', '..');
 
 const FIGURES = [
+  'Warm call p50, fresh context per call',
   'Warm call p50, trivial tool',
   'Warm call p99, trivial tool',
   'Warm call p50, 100 KB JSON transform + hash',
@@ -34,7 +35,7 @@ const FIGURES = [
   'Sigstore bundle verification, 1 MB package',
 ];
 // Figures with a plain-server baseline, hence a ratio.
-const WITH_BASELINE = FIGURES.slice(0, 7).concat(FIGURES.slice(9, 16));
+const WITH_BASELINE = FIGURES.slice(0, 8).concat(FIGURES.slice(10, 17));
 
 interface Stat {
   median: number;
