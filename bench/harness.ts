@@ -113,6 +113,46 @@ export function treeRss(pid: number): number {
   return total;
 }
 
+/** Every descendant of a process (children, their children…), by pid (Linux `ps`). */
+export function descendantsOf(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    for (const child of childrenOf(p)) {
+      if (out.includes(child)) continue;
+      out.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User + system CPU a process has used so far, µs (/proc/PID/stat utime + stime; 0 for a process gone). */
+export function cpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which is in parentheses and may hold spaces): state is field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU so far of a process (`self`) and of all its descendants (`children`, summed over the live ones), µs. */
+export function treeCpuUs(pid: number): { self: number; children: Map<number, number> } {
+  return { self: cpuUs(pid), children: new Map(descendantsOf(pid).map((c) => [c, cpuUs(c)])) };
+}
+
+/** CPU spent between two treeCpuUs snapshots, µs; a descendant born in between counts from zero. */
+export function cpuSpent(before: ReturnType<typeof treeCpuUs>, after: ReturnType<typeof treeCpuUs>): { self: number; children: number } {
+  let children = 0;
+  for (const [pid, us] of after.children) children += us - (before.children.get(pid) ?? 0);
+  return { self: after.self - before.self, children };
+}
+
 function childrenOf(pid: number): number[] {
   try {
     const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
@@ -125,49 +165,82 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** A figure measured on both servers, over several rounds. */
+/** A figure measured on mcp-warden and on the two plain baselines, over several rounds. */
 export interface Figure {
   readonly name: string;
   readonly unit: string;
   /** Lower is better (latency, memory) or higher (throughput). */
   readonly better: 'lower' | 'higher';
   readonly warden: readonly number[];
+  /** The plain McpServer baseline (bench/baselines/mcp-server.mjs); empty when there is none. */
   readonly plain: readonly number[];
+  /** The plain low-level Server baseline (bench/baselines/low-level-server.mjs); empty when there is none. */
+  readonly lowLevel?: readonly number[];
+  /**
+   * How mcp-warden is set against a baseline: their ratio (default), or their difference where the
+   * baseline's figure is near zero and a ratio would mean nothing (per-package memory slopes).
+   */
+  readonly compare?: 'ratio' | 'difference';
   readonly target?: string;
+}
+
+export interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
 }
 
 export interface FigureSummary {
   readonly name: string;
   readonly unit: string;
-  readonly warden: { median: number; min: number; max: number };
-  readonly plain: { median: number; min: number; max: number } | null;
+  readonly warden: Stat;
+  readonly plain: Stat | null;
+  readonly lowLevel: Stat | null;
+  /** Medians: mcp-warden / baseline, for a 'ratio' figure with a baseline. */
   readonly ratio: number | null;
+  readonly ratioLowLevel: number | null;
+  /** Medians: mcp-warden − baseline, for a 'difference' figure with a baseline. */
+  readonly difference: number | null;
+  readonly differenceLowLevel: number | null;
   readonly target?: string;
 }
 
 export function summarize(f: Figure): FigureSummary {
-  const s = (v: readonly number[]) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v) });
-  const plain = f.plain.length > 0 ? s(f.plain) : null;
+  const s = (v: readonly number[]): Stat | null => (v.length === 0 ? null : { median: median(v), min: Math.min(...v), max: Math.max(...v) });
   const warden = s(f.warden);
+  if (warden === null) throw new Error(`figure ${f.name} has no measurement`);
+  const plain = s(f.plain);
+  const lowLevel = s(f.lowLevel ?? []);
+  const byRatio = (f.compare ?? 'ratio') === 'ratio';
+  const ratio = (b: Stat | null) => (!byRatio || b === null || b.median === 0 ? null : warden.median / b.median);
+  const difference = (b: Stat | null) => (byRatio || b === null ? null : warden.median - b.median);
   return {
     name: f.name,
     unit: f.unit,
     warden,
     plain,
-    ratio: plain === null || plain.median === 0 ? null : warden.median / plain.median,
+    lowLevel,
+    ratio: ratio(plain),
+    ratioLowLevel: ratio(lowLevel),
+    difference: difference(plain),
+    differenceLowLevel: difference(lowLevel),
     target: f.target,
   };
 }
 
 export function formatTable(rows: readonly FigureSummary[]): string {
   const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
-  const cell = (v: { median: number; min: number; max: number } | null) => (v === null ? '—' : `${fmt(v.median)} (${fmt(v.min)}–${fmt(v.max)})`);
+  const cell = (v: Stat | null) => (v === null ? '—' : `${fmt(v.median)} (${fmt(v.min)}–${fmt(v.max)})`);
+  const versus = (ratio: number | null, difference: number | null) =>
+    ratio !== null ? `${ratio.toFixed(2)}×` : difference !== null ? `${difference >= 0 ? '+' : '−'}${fmt(Math.abs(difference))}` : '—';
   const lines = [
-    '| Figure | Unit | mcp-warden median (min–max) | plain median (min–max) | Ratio | Target |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| Figure | Unit | mcp-warden median (min–max) | plain McpServer median (min–max) | vs McpServer | plain Server median (min–max) | vs Server | Target |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${r.unit} | ${cell(r.warden)} | ${cell(r.plain)} | ${r.ratio === null ? '—' : r.ratio.toFixed(2)} | ${r.target ?? ''} |`);
+    lines.push(
+      `| ${r.name} | ${r.unit} | ${cell(r.warden)} | ${cell(r.plain)} | ${versus(r.ratio, r.difference)} | ${cell(r.lowLevel)} | ${versus(r.ratioLowLevel, r.differenceLowLevel)} | ${r.target ?? ''} |`,
+    );
   }
   return lines.join('\n');
 }

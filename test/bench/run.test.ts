@@ -6,14 +6,19 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 // The benchmark is not part of the suite (CI stays fast), but its harness runs here in its smoke mode
-// (a handful of calls per figure, one server of each kind, both over real stdio), so it cannot silently
+// (a handful of calls per figure, one server of each kind, all over real stdio), so it cannot silently
 // break. What is checked is the report's shape, never a number's size: the machine may be loaded.
 const root = join(import.meta.dirname, '..', '..');
 
 const FIGURES = [
   'Warm call p50, fresh context per call',
   'Warm call p50, trivial tool',
+  'Floor: bare round trip to a child process (socketpair, no work), same rounds',
+  '  warm p50 − McpServer p50, in bare round trips',
   'Warm call p99, trivial tool',
+  'CPU per warm call, server process (mcp-warden: host)',
+  'CPU per warm call, sandbox worker processes',
+  'CPU per warm call, all processes',
   'Warm call p50, 100 KB JSON transform + hash',
   'Warm call p99, 100 KB JSON transform + hash',
   'Throughput, sequential',
@@ -21,47 +26,64 @@ const FIGURES = [
   'Gated fetch to 127.0.0.1, p50',
   'First call to a package with no isolate yet',
   '  second call to the same package',
-  'Startup to first tools/list, 1 package',
+  '  first − second, per package',
+  'Startup to first tools/list, 1 package (--dev)',
   'Startup to first tools/list, 2 packages (--dev)',
+  'Startup to first tools/list, 2 installed signed packages',
   'Resident memory, 1 package idle (host + workers)',
   'Resident memory, 2 packages idle (host + workers)',
   'Resident memory, 2 packages after one call each',
   '  per package, idle',
   '  per package, after one call',
-  'Floor: bare round trip to a child process (socketpair, no work)',
   'Integrity check (ssri sha512), 10 KB package',
   'Sigstore bundle verification, 10 KB package',
   'Integrity check (ssri sha512), 1 MB package',
   'Sigstore bundle verification, 1 MB package',
 ];
-// Figures with a plain-server baseline, hence a ratio.
-const WITH_BASELINE = FIGURES.slice(0, 8).concat(FIGURES.slice(10, 17));
+// Figures measured on both plain baselines too (McpServer and low-level Server), set against them by ratio…
+const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[4], FIGURES[5], ...FIGURES.slice(7, 13), ...FIGURES.slice(16, 22)];
+// …or, where a baseline's figure is near zero (per-package memory slopes), by difference.
+const BY_DIFFERENCE = FIGURES.slice(22, 24);
 
 interface Stat {
   median: number;
   min: number;
   max: number;
 }
+interface Summary {
+  name: string;
+  warden: Stat;
+  plain: Stat | null;
+  lowLevel: Stat | null;
+  ratio: number | null;
+  ratioLowLevel: number | null;
+  difference: number | null;
+  differenceLowLevel: number | null;
+}
 
 describe('npm run bench --smoke', () => {
-  it('drives both servers and reports every figure with finite numbers, and a ratio where there is a baseline', async () => {
+  it('drives mcp-warden and both baselines and reports every figure with finite numbers, set against each baseline', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'warden-bench-smoke-')), 'results.json');
     const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bench', 'run.ts'), '--smoke', '--out', out], { cwd: root });
-    expect(stdout).toMatch(/^\| Figure \| Unit \| mcp-warden median/m);
-    const results = JSON.parse(readFileSync(out, 'utf8')) as {
-      mode: string;
-      figures: { name: string; warden: Stat; plain: Stat | null; ratio: number | null }[];
-    };
+    expect(stdout).toMatch(/^\| Figure \| Unit \| mcp-warden median \(min–max\) \| plain McpServer median \(min–max\) \| vs McpServer \| plain Server/m);
+    const results = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; figures: Summary[] };
     expect(results.mode).toBe('smoke');
     expect(results.figures.map((f) => f.name)).toEqual(FIGURES);
-    const finite = (s: Stat) => [s.median, s.min, s.max].every(Number.isFinite);
+    const finite = (s: Stat | null) => s !== null && [s.median, s.min, s.max].every(Number.isFinite);
     for (const f of results.figures) {
       expect(finite(f.warden), f.name).toBe(true);
-      if (WITH_BASELINE.includes(f.name)) {
-        expect(f.plain !== null && finite(f.plain), f.name).toBe(true);
-        expect(Number.isFinite(f.ratio), f.name).toBe(true);
+      if (BY_RATIO.includes(f.name)) {
+        expect(finite(f.plain) && finite(f.lowLevel), f.name).toBe(true);
+        // A ratio wherever the baseline's median is not zero (a few calls may spend no whole CPU tick).
+        expect(Number.isFinite(f.ratio), f.name).toBe(f.plain?.median !== 0);
+        expect(Number.isFinite(f.ratioLowLevel), f.name).toBe(f.lowLevel?.median !== 0);
+        expect([f.difference, f.differenceLowLevel], f.name).toEqual([null, null]);
+      } else if (BY_DIFFERENCE.includes(f.name)) {
+        expect(finite(f.plain) && finite(f.lowLevel), f.name).toBe(true);
+        expect([Number.isFinite(f.difference), Number.isFinite(f.differenceLowLevel)], f.name).toEqual([true, true]);
+        expect([f.ratio, f.ratioLowLevel], f.name).toEqual([null, null]);
       } else {
-        expect([f.plain, f.ratio], f.name).toEqual([null, null]);
+        expect([f.plain, f.lowLevel, f.ratio, f.ratioLowLevel], f.name).toEqual([null, null, null, null]);
       }
     }
   }, 120_000);
