@@ -88,7 +88,7 @@ function sourceLabel(source: PackageSource): string {
   return source.kind === 'dev' ? `dev package in ${source.dir}` : `${source.entry.name}@${source.entry.version}`;
 }
 
-async function readJsonFile(path: string, what: string, verified?: ReadonlyMap<string, Buffer>): Promise<unknown> {
+async function readPackageJson(path: string, what: string, verified?: ReadonlyMap<string, Buffer>): Promise<unknown> {
   let text: string;
   try {
     if (verified) {
@@ -314,7 +314,7 @@ async function effectiveGrant(
 /** `verified`: the package's files as checked by the verification hook (installed packages): read from it, not the disk. */
 async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
   const what = sourceLabel(source);
-  const pkgJson = await readJsonFile(join(dir, 'package.json'), what, verified);
+  const pkgJson = await readPackageJson(join(dir, 'package.json'), what, verified);
   let pm: PackageManifest;
   try {
     pm = parsePackageManifest(pkgJson);
