@@ -12,6 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { CapabilityEvent } from '../../runtime/index.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
 
@@ -43,19 +44,6 @@ export interface Audit {
   /** The digest recorded for a call's arguments. */
   digest(args: unknown): string;
   close(): Promise<void>;
-}
-
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      // No prototype: an own "__proto__" key stays a key (assigning it to a plain object sets its prototype).
-      const sorted = Object.create(null) as Record<string, unknown>;
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  }) ?? 'null';
 }
 
 /** The digest of a call's arguments under `key`: "hmac-sha256:<hex>". */
