@@ -1,11 +1,15 @@
 /**
  * Build step: copies the isolate bootstrap (runtime/worker/bootstrap/*.js, read by the worker at start)
- * next to the compiled worker in dist/, which tsc does not do for plain JavaScript files.
+ * next to the compiled worker, which tsc does not do for plain JavaScript files. The output directory is
+ * dist/ unless one is given (the test suite's build compiles into a directory of its own first).
+ *
+ *   node scripts/copy-bootstrap.ts [outDir]
  */
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-const from = join(import.meta.dirname, '..', 'runtime', 'worker', 'bootstrap');
-const to = join(import.meta.dirname, '..', 'dist', 'runtime', 'worker', 'bootstrap');
+const root = join(import.meta.dirname, '..');
+const from = join(root, 'runtime', 'worker', 'bootstrap');
+const to = join(resolve(process.argv[2] ?? join(root, 'dist')), 'runtime', 'worker', 'bootstrap');
 mkdirSync(to, { recursive: true });
 for (const file of readdirSync(from)) if (file.endsWith('.js')) cpSync(join(from, file), join(to, file));

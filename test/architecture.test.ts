@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -52,6 +52,23 @@ describe('module boundaries', () => {
 
   it('uses no wildcard re-exports', () => {
     const offenders = all.filter((f) => /export\s+\*\s+from/.test(readFileSync(join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('writes host files atomically through one atomicWrite (host/home/files.ts): no other temp-then-rename or link', () => {
+    // install's extraction renames a whole directory into place (host/install/commit.ts): not a file write.
+    const allowed = new Set([join('host', 'home', 'files.ts'), join('host', 'install', 'commit.ts')]);
+    const fsImport = /import\s*\{([^}]*)\}\s*from\s*['"]node:fs(?:\/promises)?['"]/g;
+    const offenders = all.filter((f) => {
+      if (!f.startsWith(`host${sep}`) || allowed.has(f)) return false;
+      const names = [...readFileSync(join(root, f), 'utf8').matchAll(fsImport)].flatMap((m) => (m[1] as string).split(',').map((n) => n.trim().split(/\s+as\s+/)[0]));
+      return names.some((n) => n === 'rename' || n === 'renameSync' || n === 'link' || n === 'linkSync');
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it('reads host JSON files through one readJsonFile (host/home/files.ts)', () => {
+    const offenders = all.filter((f) => f !== join('host', 'home', 'files.ts') && /function readJsonFile\b/.test(readFileSync(join(root, f), 'utf8')));
     expect(offenders).toEqual([]);
   });
 });

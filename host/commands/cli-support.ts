@@ -35,8 +35,8 @@ export async function readUserFile(io: CommandIO, path: string, what: string): P
   }
 }
 
-/** Reads and parses a JSON file the user named. @throws HostError USAGE (unreadable), BUNDLE_INVALID (not JSON) */
-export async function readJsonFile(io: CommandIO, path: string, what: string): Promise<unknown> {
+/** Reads and parses a bundle (JSON) file the user named. @throws HostError USAGE (unreadable), BUNDLE_INVALID (not JSON) */
+export async function readBundleJson(io: CommandIO, path: string, what: string): Promise<unknown> {
   const text = (await readUserFile(io, path, what)).toString('utf8');
   try {
     return JSON.parse(text) as unknown;

@@ -9,7 +9,7 @@ import { bundlePathFor } from '../signing/sign.ts';
 import { PUBLIC_GOOD_TRUSTED_ROOT, loadTrustMaterial } from '../signing/trust-root.ts';
 import { anchoredPattern, parseArtifactDigest, verifyArtifact } from '../signing/verify.ts';
 import type { SignerPolicy, VerifiedArtifact } from '../signing/verify.ts';
-import { parseFlags, readJsonFile, readUserFile, runCommand, writeJson } from './cli-support.ts';
+import { parseFlags, readBundleJson, readUserFile, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
 export const USAGE = `Usage: mcp-warden verify FILE|DIGEST [--bundle FILE] --key PUB [--json]
@@ -86,7 +86,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
     const digest = parseArtifactDigest(file);
     if (digest && values.bundle === undefined) throw new HostError('USAGE', 'verifying a digest needs --bundle FILE');
     const artifact = digest ?? (await readUserFile(io, file, 'file'));
-    const bundle = await readJsonFile(io, values.bundle ?? bundlePathFor(file), 'bundle');
+    const bundle = await readBundleJson(io, values.bundle ?? bundlePathFor(file), 'bundle');
     const trustMaterial = loadTrustMaterial(values['trusted-root'] ? resolve(io.cwd, values['trusted-root']) : PUBLIC_GOOD_TRUSTED_ROOT);
     const r = verifyArtifact(artifact, bundle, policy, { trustMaterial });
     if (json) writeJson(io, { ok: true, ...r });

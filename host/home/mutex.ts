@@ -21,9 +21,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { link, open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
+import { atomicWrite } from './files.ts';
 import type { Home } from './home.ts';
 
 export const MUTEX_FILE = 'install.lock';
@@ -53,23 +54,14 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** Creates `path` with `text`, complete or not at all. @returns false when it already exists */
+/** Creates `path` with `text`, complete or not at all (the home's atomicWrite). @returns false when it already exists */
 async function createExclusive(path: string, text: string): Promise<boolean> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(text);
-    } finally {
-      await fh.close();
-    }
-    await link(tmp, path);
+    await atomicWrite(path, text, { mode: 0o600, exclusive: true });
     return true;
   } catch (e) {
     if ((e as { code?: string }).code === 'EEXIST') return false;
     throw e;
-  } finally {
-    await rm(tmp, { force: true });
   }
 }
 

@@ -12,6 +12,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { canonicalJson } from '../canonical-json.ts';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from './files.ts';
 import type { Home, LockEntry } from './home.ts';
@@ -53,19 +54,9 @@ export async function sealKeyForWriting(home: Home): Promise<Buffer> {
   return key;
 }
 
-/** A canonical JSON text: object keys sorted at every level, so equal entries give equal seals. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function mac(key: Buffer, name: string, entry: LockEntry): Buffer {
   const { seal: _seal, ...rest } = entry;
-  return createHmac('sha256', key).update(canonical({ name, entry: rest })).digest();
+  return createHmac('sha256', key).update(canonicalJson({ name, entry: rest })).digest();
 }
 
 /** The entry with its seal. */

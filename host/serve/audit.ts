@@ -9,12 +9,12 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import type { CapabilityEvent } from '../../runtime/index.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import { HostError } from '../errors.ts';
+import { atomicWrite } from '../home/files.ts';
 
 /** Bytes of the audit key; a shorter key is never used. */
 export const AUDIT_KEY_BYTES = 32;
@@ -46,19 +46,6 @@ export interface Audit {
   close(): Promise<void>;
 }
 
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      // No prototype: an own "__proto__" key stays a key (assigning it to a plain object sets its prototype).
-      const sorted = Object.create(null) as Record<string, unknown>;
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  }) ?? 'null';
-}
-
 /** The digest of a call's arguments under `key`: "hmac-sha256:<hex>". */
 export function argsDigest(key: Buffer | KeyObject, args: unknown): string {
   return `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(args)).digest('hex')}`;
@@ -86,56 +73,26 @@ async function readKey(path: string): Promise<KeyState> {
   return { key: Buffer.from(text, 'hex') };
 }
 
-/** Writes a new key to a private temporary file next to `path`, flushed to disk; returns its path. */
-async function writeTempKey(path: string, key: Buffer): Promise<string> {
-  const tmp = `${dirname(path)}/.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await fh.writeFile(key.toString('hex'));
-    await fh.sync();
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  return tmp;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r').catch(() => null);
-  await d?.sync().catch(() => {});
-  await d?.close().catch(() => {});
-}
-
 /**
- * The audit key: read when it is a full key; otherwise made, atomically. A key is only ever seen complete:
- * it is written to a private temporary file and flushed, then linked into place (a link fails if another
- * serve made one meanwhile: that one is used) or renamed over a damaged one. A missing, empty, short or
- * malformed key (a disk that filled at first start left a 0-byte file) is never used as an HMAC key.
+ * The audit key: read when it is a full key; otherwise made with the home's atomicWrite, so a key is only
+ * ever seen complete: a missing key is created exactly once (if another serve made one meanwhile, that one
+ * is used), a damaged one is replaced whole. A missing, empty, short or malformed key (a disk that filled
+ * at first start left a 0-byte file) is never used as an HMAC key.
  */
 async function loadOrCreateKey(path: string, warn: (message: string) => void): Promise<Buffer> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const state = await readKey(path);
     if ('key' in state) return state.key;
     const key = randomBytes(AUDIT_KEY_BYTES);
-    const tmp = await writeTempKey(path, key);
     try {
-      if (state.problem === 'missing') {
-        try {
-          await link(tmp, path);
-        } catch (e) {
-          if ((e as { code?: string }).code === 'EEXIST') continue; // another serve made it first: read theirs
-          throw e;
-        }
-      } else {
-        await rename(tmp, path);
-        warn(`the audit key (audit.key) was ${state.problem}; a new ${AUDIT_KEY_BYTES}-byte key replaces it (argument digests before and after it do not compare)`);
-      }
-    } finally {
-      await unlink(tmp).catch(() => {});
+      await atomicWrite(path, key.toString('hex'), { mode: 0o600, exclusive: state.problem === 'missing' });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'EEXIST') continue; // another serve made it first: read theirs
+      throw e;
     }
-    await syncDir(dirname(path));
+    if (state.problem !== 'missing') {
+      warn(`the audit key (audit.key) was ${state.problem}; a new ${AUDIT_KEY_BYTES}-byte key replaces it (argument digests before and after it do not compare)`);
+    }
     return key;
   }
   throw new HostError('HOME_UNUSABLE', 'the audit key keeps changing under us; is another program rewriting audit.key?');

@@ -15,10 +15,10 @@ import type { FsGrant, Grant, Limits, PackageCode } from '../../runtime/index.ts
 import { HostError, isHostError } from '../errors.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
 import { PACKAGE_LIMITS } from '../pack/limits.ts';
-import { MCP_TOOL_NAME, effectiveLimits, namespacedToolName, parsePackageManifest } from '../manifest.ts';
+import { effectiveLimits, parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest, ToolSpec } from '../manifest.ts';
-import { createToolAjv, describeAjvError } from './validation.ts';
-import type { Validator } from './validation.ts';
+import { compileTools } from './tool-validators.ts';
+import type { LazyValidator } from './tool-validators.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 import { lowerLimits } from './user-settings.ts';
@@ -52,13 +52,6 @@ export interface LoadedTool {
   readonly validateOutput?: LazyValidator;
 }
 
-/** A schema validator: call it on data; `errors` describes the last failure; `compile()` forces compilation. */
-export interface LazyValidator {
-  (data: unknown): boolean;
-  readonly errors: Validator['errors'];
-  compile(): Validator;
-}
-
 export interface LoadedPackage {
   readonly name: string;
   readonly version: string;
@@ -88,7 +81,7 @@ function sourceLabel(source: PackageSource): string {
   return source.kind === 'dev' ? `dev package in ${source.dir}` : `${source.entry.name}@${source.entry.version}`;
 }
 
-async function readJsonFile(path: string, what: string, verified?: ReadonlyMap<string, Buffer>): Promise<unknown> {
+async function readPackageJson(path: string, what: string, verified?: ReadonlyMap<string, Buffer>): Promise<unknown> {
   let text: string;
   try {
     if (verified) {
@@ -133,85 +126,6 @@ function verifiedEntry(files: ReadonlyMap<string, Buffer>, entry: string, what: 
   if (!data) throw new HostError('PACKAGE_INVALID', `${what}: entry file "${entry}" not found`);
   if (data.length > MAX_ENTRY_BYTES) throw new HostError('PACKAGE_INVALID', `${what}: entry file is larger than ${MAX_ENTRY_BYTES} bytes`);
   return data.toString('utf8');
-}
-
-// Compiled validators, shared by schema text: the same schema always compiles to the same function, and
-// addUsedSchema is off, so no $id of one package is visible to another.
-const compiled = new Map<string, Validator>();
-let sharedAjv: ReturnType<typeof createToolAjv> | null = null;
-
-/**
- * A validator compiled on first use (once), so a host with many packages starts without compiling
- * hundreds of schemas: ajv code generation is ~5 ms per schema and was most of startup. The schema was
- * already checked against the JSON Schema meta-schema when the manifest loaded, so a bad schema is still
- * refused at load; `warmValidators` compiles the rest in the background right after startup.
- */
-function lazyValidator(schema: object, what: string): LazyValidator {
-  let fn: Validator | null = null;
-  const get = (): Validator => {
-    if (fn !== null) return fn;
-    const key = JSON.stringify(schema);
-    let v = compiled.get(key);
-    if (v === undefined) {
-      sharedAjv ??= createToolAjv();
-      try {
-        v = sharedAjv.compile(schema);
-      } catch (e) {
-        const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
-        throw new HostError('MANIFEST_INVALID', `${what} is not a valid JSON Schema: ${why}`);
-      }
-      compiled.set(key, v);
-    }
-    fn = v;
-    return v;
-  };
-  const validate = ((data: unknown) => get()(data)) as LazyValidator;
-  Object.defineProperty(validate, 'errors', { get: () => fn?.errors ?? null });
-  Object.defineProperty(validate, 'compile', { value: get });
-  return validate;
-}
-
-/** Compiles every tool's validators, one per macrotask, so the event loop keeps answering meanwhile. */
-export async function warmValidators(packages: readonly LoadedPackage[]): Promise<void> {
-  for (const pkg of packages) {
-    for (const tool of pkg.tools) {
-      for (const v of [tool.validateInput, tool.validateOutput]) {
-        if (v === undefined) continue;
-        await new Promise((r) => setImmediate(r));
-        try {
-          v.compile();
-        } catch {
-          // Reported again, with its code, by the call that uses it.
-        }
-      }
-    }
-  }
-}
-
-// Schemas (by text) already checked against the meta-schema.
-const metaChecked = new Set<string>();
-
-function compileTools(pm: PackageManifest): LoadedTool[] {
-  const metaCheck = (schema: object, at: string): void => {
-    const key = JSON.stringify(schema);
-    if (metaChecked.has(key)) return;
-    sharedAjv ??= createToolAjv();
-    if (sharedAjv.validateSchema(schema)) {
-      metaChecked.add(key);
-    } else {
-      throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${describeAjvError(sharedAjv.errors, at)}`);
-    }
-  };
-  return pm.manifest.tools.map((spec, i) => {
-    const fullName = namespacedToolName(pm.name, spec.name);
-    if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
-    metaCheck(spec.inputSchema, `tools[${i}].inputSchema`);
-    const validateInput = lazyValidator(spec.inputSchema, `${pm.name}: tools[${i}].inputSchema`);
-    if (!spec.outputSchema) return { fullName, spec, validateInput };
-    metaCheck(spec.outputSchema, `tools[${i}].outputSchema`);
-    const validateOutput = lazyValidator(spec.outputSchema, `${pm.name}: tools[${i}].outputSchema`);
-    return { fullName, spec, validateInput, validateOutput };
-  });
 }
 
 async function realSlotPaths(slots: Readonly<Record<string, string>>, what: string): Promise<Record<string, string>> {
@@ -314,7 +228,7 @@ async function effectiveGrant(
 /** `verified`: the package's files as checked by the verification hook (installed packages): read from it, not the disk. */
 async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
   const what = sourceLabel(source);
-  const pkgJson = await readJsonFile(join(dir, 'package.json'), what, verified);
+  const pkgJson = await readPackageJson(join(dir, 'package.json'), what, verified);
   let pm: PackageManifest;
   try {
     pm = parsePackageManifest(pkgJson);

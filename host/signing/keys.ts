@@ -82,16 +82,16 @@ export async function readKeyFile(path: string): Promise<string> {
   }
 }
 
-/**
- * Generates a key pair into `PREFIX.key` (0600) and `PREFIX.pub` (0644). Refuses to overwrite existing
- * files unless `force`.
- * @throws HostError PATH_INVALID when a file exists (without force); the OS error when it cannot be written
- */
 /** An existing key file is a PATH_INVALID naming --force; any other write failure is the OS error itself. */
 function existsOr(e: unknown, file: string): unknown {
   return (e as { code?: string }).code === 'EEXIST' ? new HostError('PATH_INVALID', `${file} exists: pass --force to replace it`, { cause: e }) : e;
 }
 
+/**
+ * Generates a key pair into `PREFIX.key` (0600) and `PREFIX.pub` (0644). Refuses to overwrite existing
+ * files unless `force`.
+ * @throws HostError PATH_INVALID when a file exists (without force); the OS error when it cannot be written
+ */
 export async function generateKeyPairFiles(prefix: string, options: { passphrase?: string; force?: boolean } = {}): Promise<GeneratedKeyPair> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const pkcs8 = options.passphrase

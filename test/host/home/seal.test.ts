@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLock } from '../../../host/home/home.ts';
 import type { LockEntry } from '../../../host/home/home.ts';
-import { readSealKey, sealEntry } from '../../../host/home/seal.ts';
+import { readSealKey, sealEntry, sealMatches } from '../../../host/home/seal.ts';
 import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
 import { testHome } from '../../helpers/home-fixture.ts';
@@ -92,6 +92,16 @@ describe('lock entries are sealed at install and checked at serve', () => {
       l.packages.echo = sealEntry(Buffer.alloc(32, 7), 'echo', l.packages.echo as LockEntry);
     });
     expect(await verdict(t, 'echo')).toBe('INTEGRITY_MISMATCH');
+  });
+
+  it('checks what lock.json holds: a member JSON drops (undefined) or another key order does not change the seal', async () => {
+    const t = await testHome();
+    await t.install('echo');
+    const key = Buffer.alloc(32, 9);
+    const entry = (await readLock(t.home)).packages.echo as LockEntry;
+    const sealed = sealEntry(key, 'echo', { ...entry, note: undefined } as LockEntry);
+    const reordered = Object.fromEntries(Object.entries(JSON.parse(JSON.stringify(sealed)) as Record<string, unknown>).reverse()) as unknown as LockEntry;
+    expect(sealMatches(key, 'echo', reordered)).toBe(true);
   });
 
   it('refuses a short lock.key (KEY_INVALID)', async () => {

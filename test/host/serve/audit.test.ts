@@ -2,7 +2,8 @@ import { chmodSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { AUDIT_KEY_BYTES, argsDigest, canonicalJson, openAudit } from '../../../host/serve/audit.ts';
+import { canonicalJson } from '../../../host/canonical-json.ts';
+import { AUDIT_KEY_BYTES, argsDigest, openAudit } from '../../../host/serve/audit.ts';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../../helpers/host.ts';
 
 describe('canonicalJson', () => {

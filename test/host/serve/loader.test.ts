@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { homeLayout } from '../../../host/home/home.ts';
-import { loadPackage, warmValidators } from '../../../host/serve/loader.ts';
+import { loadPackage } from '../../../host/serve/loader.ts';
+import { warmValidators } from '../../../host/serve/tool-validators.ts';
 import { tempDir } from '../../helpers/host.ts';
 
 function devPackage(tools: unknown[]): string {

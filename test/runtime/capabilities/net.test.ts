@@ -7,8 +7,8 @@ import {
   parseNetGrant,
   parseNetRule,
   parseTarget,
-  specialAddressReason,
 } from '../../../runtime/capabilities/net.ts';
+import { specialAddressReason } from '../../../runtime/capabilities/special-addresses.ts';
 import type { NetGrant, NetTarget } from '../../../runtime/capabilities/net.ts';
 import { SandboxError } from '../../../runtime/errors.ts';
 

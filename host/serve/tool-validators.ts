@@ -1,0 +1,97 @@
+/**
+ * The JSON Schema validators of a package's tools: each schema is checked against the meta-schema when
+ * the package loads (a bad schema is refused then), and compiled on first use, once per schema text, in
+ * the RE2-backed ajv of ./validation.ts.
+ */
+import { HostError } from '../errors.ts';
+import { MCP_TOOL_NAME, namespacedToolName } from '../manifest.ts';
+import type { PackageManifest } from '../manifest.ts';
+import type { LoadedPackage, LoadedTool } from './loader.ts';
+import { createToolAjv, describeAjvError } from './validation.ts';
+import type { Validator } from './validation.ts';
+
+/** A schema validator: call it on data; `errors` describes the last failure; `compile()` forces compilation. */
+export interface LazyValidator {
+  (data: unknown): boolean;
+  readonly errors: Validator['errors'];
+  compile(): Validator;
+}
+
+// Compiled validators, shared by schema text: the same schema always compiles to the same function, and
+// addUsedSchema is off, so no $id of one package is visible to another.
+const compiled = new Map<string, Validator>();
+let sharedAjv: ReturnType<typeof createToolAjv> | null = null;
+
+/**
+ * A validator compiled on first use (once), so a host with many packages starts without compiling
+ * hundreds of schemas: ajv code generation is ~5 ms per schema and was most of startup. The schema was
+ * already checked against the JSON Schema meta-schema when the manifest loaded, so a bad schema is still
+ * refused at load; `warmValidators` compiles the rest in the background right after startup.
+ */
+function lazyValidator(schema: object, what: string): LazyValidator {
+  let fn: Validator | null = null;
+  const get = (): Validator => {
+    if (fn !== null) return fn;
+    const key = JSON.stringify(schema);
+    let v = compiled.get(key);
+    if (v === undefined) {
+      sharedAjv ??= createToolAjv();
+      try {
+        v = sharedAjv.compile(schema);
+      } catch (e) {
+        const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
+        throw new HostError('MANIFEST_INVALID', `${what} is not a valid JSON Schema: ${why}`);
+      }
+      compiled.set(key, v);
+    }
+    fn = v;
+    return v;
+  };
+  const validate = ((data: unknown) => get()(data)) as LazyValidator;
+  Object.defineProperty(validate, 'errors', { get: () => fn?.errors ?? null });
+  Object.defineProperty(validate, 'compile', { value: get });
+  return validate;
+}
+
+/** Compiles every tool's validators, one per macrotask, so the event loop keeps answering meanwhile. */
+export async function warmValidators(packages: readonly LoadedPackage[]): Promise<void> {
+  for (const pkg of packages) {
+    for (const tool of pkg.tools) {
+      for (const v of [tool.validateInput, tool.validateOutput]) {
+        if (v === undefined) continue;
+        await new Promise((r) => setImmediate(r));
+        try {
+          v.compile();
+        } catch {
+          // Reported again, with its code, by the call that uses it.
+        }
+      }
+    }
+  }
+}
+
+// Schemas (by text) already checked against the meta-schema.
+const metaChecked = new Set<string>();
+
+export function compileTools(pm: PackageManifest): LoadedTool[] {
+  const metaCheck = (schema: object, at: string): void => {
+    const key = JSON.stringify(schema);
+    if (metaChecked.has(key)) return;
+    sharedAjv ??= createToolAjv();
+    if (sharedAjv.validateSchema(schema)) {
+      metaChecked.add(key);
+    } else {
+      throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${describeAjvError(sharedAjv.errors, at)}`);
+    }
+  };
+  return pm.manifest.tools.map((spec, i) => {
+    const fullName = namespacedToolName(pm.name, spec.name);
+    if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
+    metaCheck(spec.inputSchema, `tools[${i}].inputSchema`);
+    const validateInput = lazyValidator(spec.inputSchema, `${pm.name}: tools[${i}].inputSchema`);
+    if (!spec.outputSchema) return { fullName, spec, validateInput };
+    metaCheck(spec.outputSchema, `tools[${i}].outputSchema`);
+    const validateOutput = lazyValidator(spec.outputSchema, `${pm.name}: tools[${i}].outputSchema`);
+    return { fullName, spec, validateInput, validateOutput };
+  });
+}
