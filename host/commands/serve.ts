@@ -206,6 +206,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     // Installed packages first: a --dev package cannot shadow an installed one.
     const initial = await loadAll([...(await installedSources(home, io, logger)), ...devSources], loadOptions);
     report(initial.packages, initial.refused, io, audit, logger);
+    // What was loaded and refused is on record before tools/list can answer.
+    await audit.drain();
     if (initial.packages.length === 0) io.stderr.write(`mcp-warden: no packages to serve in the home ${home.dir} (install one there, point --home or MCP_WARDEN_HOME at another home, or use --dev PKG_DIR)\n`);
     devPackages = initial.packages.filter((p) => p.origin === 'dev');
     registry.replace(initial.packages);
@@ -237,6 +239,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       const taken = new Set(next.packages.flatMap((p) => [p.name, ...p.tools.map((t) => t.fullName)]));
       const keptDev = devPackages.filter((d) => !taken.has(d.name) && !d.tools.some((t) => taken.has(t.fullName)));
       report(next.packages, next.refused, io, audit, logger);
+      await audit.drain();
       const before = registry.packages();
       const packages = [...next.packages, ...keptDev];
       devPackages = keptDev;

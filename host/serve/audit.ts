@@ -43,6 +43,8 @@ export interface Audit {
   pkg(record: PackageRecord): void;
   /** The digest recorded for a call's arguments. */
   digest(args: unknown): string;
+  /** Resolves once every line recorded so far is written (or counted as lost). */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -172,6 +174,10 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
       write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) }),
     pkg: (r) => write('package', r),
     digest: (args) => argsDigest(secret, args),
+    drain: async () => {
+      flush();
+      await writing;
+    },
     close: async () => {
       flush();
       await writing;
