@@ -66,6 +66,14 @@ interface Entry {
 const PREPARING = -1;
 /** Fresh contexts kept prepared ahead of time (each ~1.3 ms of the isolate's thread to make, measured). */
 const FRESH_POOL = 2;
+/**
+ * V8 collects released contexts lazily, and isolated-vm disposes an isolate whose heap passes its limit
+ * even when garbage would free it (measured: a 32 MiB package whose bundle holds 50k objects failed ~1
+ * call in 20 this way). An isolate serving fresh contexts is therefore retired after this many contexts,
+ * or earlier when its heap (checked every other context) passes half its limit.
+ */
+const FRESH_CONTEXTS_PER_ISOLATE = 64;
+const FRESH_HEAP_CHECK_EVERY = 2;
 
 /** One context of the isolate: the bootstrap and the evaluated bundle, reached only through its entries. */
 interface ToolContext {
@@ -80,6 +88,7 @@ interface LoadOptions {
   source: string;
   filename: string;
   timeoutMs: number;
+  memoryMb: number;
 }
 
 /**
@@ -104,7 +113,7 @@ export class PackageIsolate {
   /** The warm context (a package without fresh contexts). */
   #warm: ToolContext | null = null;
   /** Fresh contexts: prepared ones, and those of running calls. */
-  readonly #fresh: { pool: ToolContext[]; byCall: Map<number, ToolContext>; preparing: boolean } | null;
+  readonly #fresh: { pool: ToolContext[]; byCall: Map<number, ToolContext>; preparing: boolean; made: number; retired: boolean; heavy: boolean } | null;
   readonly #entries: Entry[] = [];
   #cpuMark = 0;
   /** Entries completed so far: the number of the running one. */
@@ -114,7 +123,7 @@ export class PackageIsolate {
   private constructor(isolate: ivm.Isolate, hooks: IsolateHooks, load: LoadOptions, fresh: boolean) {
     this.#isolate = isolate;
     this.#load = load;
-    this.#fresh = fresh ? { pool: [], byCall: new Map(), preparing: false } : null;
+    this.#fresh = fresh ? { pool: [], byCall: new Map(), preparing: false, made: 0, retired: false, heavy: false } : null;
     // `sync`: called on the isolate's thread, run on the worker's main thread while the isolate waits.
     const post = new ivm.Callback(
       (kind: unknown, callId: unknown, reqId: unknown, a: unknown, b: unknown, c: unknown) => {
@@ -151,7 +160,13 @@ export class PackageIsolate {
       const self = new PackageIsolate(isolate, hooks, options, options.fresh === true);
       const first = await self.#prepare();
       if (self.#fresh === null) self.#warm = first;
-      else self.#fresh.pool.push(first);
+      else {
+        self.#fresh.pool.push(first);
+        // A bundle whose one context takes over an eighth of the heap limit cannot have several alive (nor
+        // the garbage of past ones): its isolate serves one call and is retired.
+        const s = await isolate.getHeapStatistics();
+        self.#fresh.heavy = s.used_heap_size + s.externally_allocated_size > (Math.max(8, options.memoryMb) * 1024 * 1024) / 8;
+      }
       self.#cpuMark = self.#cpuNow();
       self.#refill();
       return self;
@@ -230,10 +245,10 @@ export class PackageIsolate {
   /** Prepares fresh contexts, one at a time, up to the pool's size; after the entries queued now. */
   #refill(): void {
     const fresh = this.#fresh;
-    if (fresh === null || fresh.preparing || fresh.pool.length >= FRESH_POOL || this.#isolate.isDisposed) return;
+    if (fresh === null || fresh.retired || fresh.heavy || fresh.preparing || fresh.pool.length >= FRESH_POOL || this.#isolate.isDisposed) return;
     fresh.preparing = true;
     setImmediate(() => {
-      void this.#prepare().then(
+      void this.#heapCheck().then(() => this.#prepare()).then(
         (ctx) => {
           fresh.preparing = false;
           if (this.#isolate.isDisposed) return;
@@ -241,8 +256,11 @@ export class PackageIsolate {
           this.#refill();
         },
         () => {
-          // A call that needs one prepares it and reports the failure; a limit disposed the isolate.
+          // Retired, or the bundle failed to load here (its top level is not deterministic, or hit a
+          // limit): the isolate is not used again; the next call makes a new one.
           fresh.preparing = false;
+          fresh.retired = true;
+          this.retired();
         },
       );
     });
@@ -250,15 +268,56 @@ export class PackageIsolate {
 
   /**
    * For a package with fresh contexts: gives call `callId` a context of its own (a prepared one, or one
-   * made now). Rejects as `create` does when the bundle fails to load in it.
+   * made now). Rejects as `create` does when the bundle fails to load in it. Resolves false, with nothing
+   * done, when the isolate was retired (or disposed by the worker): the call needs a new isolate.
    */
-  async openCall(callId: number): Promise<void> {
+  async openCall(callId: number): Promise<boolean> {
     const fresh = this.#fresh;
-    if (fresh === null) return;
-    const ctx = fresh.pool.shift() ?? (await this.#prepare());
-    if (this.#isolate.isDisposed) throw new EntryError(this.#disposedByUs ? 'disposed' : 'memory', 'isolate disposed');
+    if (fresh === null) return true;
+    if (fresh.retired || this.#disposedByUs) return false;
+    let ctx = fresh.pool.shift();
+    if (ctx === undefined) {
+      try {
+        ctx = await this.#prepare();
+      } catch (e) {
+        if (this.#disposedByUs) return false;
+        // An isolate where the bundle failed to load (a limit included) is not used again.
+        this.dispose();
+        throw e;
+      }
+    }
+    if (this.#isolate.isDisposed) {
+      if (this.#disposedByUs) return false;
+      throw new EntryError('memory', 'isolate disposed');
+    }
     fresh.byCall.set(callId, ctx);
+    if (++fresh.made >= (fresh.heavy ? 1 : FRESH_CONTEXTS_PER_ISOLATE)) fresh.retired = true;
     this.#refill();
+    return true;
+  }
+
+  /** Every other context, retires the isolate if its heap passed half its limit. */
+  async #heapCheck(): Promise<void> {
+    const fresh = this.#fresh;
+    if (fresh === null || fresh.made % FRESH_HEAP_CHECK_EVERY !== 0) return;
+    const s = await this.#track(() => this.#isolate.getHeapStatistics());
+    if (s.used_heap_size + s.externally_allocated_size > (Math.max(8, this.#load.memoryMb) * 1024 * 1024) / 2) {
+      fresh.retired = true;
+      throw new Error('retired');
+    }
+  }
+
+  /**
+   * For a package with fresh contexts: true once the isolate serves no more calls (see
+   * FRESH_CONTEXTS_PER_ISOLATE). It prepares no more contexts and is disposed once its running calls have
+   * ended; the caller makes a new isolate for the next call.
+   */
+  retired(): boolean {
+    const fresh = this.#fresh;
+    if (fresh === null) return false;
+    if (!fresh.retired && !this.#isolate.isDisposed) return false;
+    if (fresh.byCall.size === 0) this.dispose();
+    return true;
   }
 
   /** The call is over: its fresh context is released once its last entry has returned. */
@@ -267,6 +326,7 @@ export class PackageIsolate {
     if (ctx === undefined) return;
     ctx.closed = true;
     if (!this.#entries.some((e) => e.callId === callId)) this.#releaseContext(callId, ctx);
+    this.retired();
     this.#refill();
   }
 
@@ -353,7 +413,10 @@ export class PackageIsolate {
       error = e;
     }
     const used = this.#completeEntry(entry);
-    if (ctx.closed && !this.#entries.some((e) => e.callId === callId)) this.#releaseContext(callId, ctx);
+    if (ctx.closed && !this.#entries.some((e) => e.callId === callId)) {
+      this.#releaseContext(callId, ctx);
+      this.retired();
+    }
     if (error === null) return used;
     const failure = this.#failureOf(error);
     if (failure === 'rejection') throw new EntryError('rejection', describe(error), used);

@@ -205,11 +205,19 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   const warm = packages.get(pkg)?.ready;
   try {
     iso = warm !== undefined && !warm.isDisposed ? warm : await acquireIsolate(pkg, limits);
-    if (fresh && !rec.settled) {
+    // A fresh call's context; an isolate retired meanwhile is replaced (once: a new one is not retired).
+    for (let attempt = 0; fresh && !rec.settled; attempt++) {
       // From here on, settling the call releases its context.
       rec.iso = iso;
       rec.fresh = true;
-      await iso.openCall(id);
+      if (await iso.openCall(id)) break;
+      const state = packages.get(pkg);
+      if (state !== undefined && state.ready === iso) {
+        state.ready = undefined;
+        state.isolate = undefined;
+      }
+      if (attempt >= 2) throw new EntryError('disposed', 'no isolate for the call');
+      iso = await acquireIsolate(pkg, limits);
     }
   } catch (e) {
     const failure = e instanceof EntryError ? e.failure : 'error';
@@ -398,7 +406,15 @@ function settle(rec: CallRecord): void {
   rec.timers.clear();
   calls.delete(rec.id);
   // A fresh call's context is released (once nothing of the call runs in it), never reused.
-  if (rec.fresh && rec.iso !== null) rec.iso.closeCall(rec.id);
+  if (rec.fresh && rec.iso !== null) {
+    rec.iso.closeCall(rec.id);
+    // An isolate that served its share of fresh contexts is retired; the next call makes a new one.
+    const state = packages.get(rec.pkg);
+    if (rec.iso.retired() && state !== undefined && state.ready === rec.iso) {
+      state.ready = undefined;
+      state.isolate = undefined;
+    }
+  }
 }
 
 function fail(rec: CallRecord, code: string, message: string): void {

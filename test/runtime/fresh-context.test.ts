@@ -72,6 +72,18 @@ describe('a fresh context per call', () => {
     expect((await sandbox.run(pkg, 'look', {}, NO_GRANT, L)).value).toEqual(clean);
   });
 
+  it('serves many calls of a package whose bundle holds much memory without passing its heap limit', async () => {
+    // Released contexts are collected lazily: the isolate serving them must be retired in time.
+    const heavy = inlinePackage(
+      `const held = Array.from({ length: 50000 }, (_, i) => ({ i })); let n = 0;
+       export default { count: () => ({ n: ++n, held: held.length }) }`,
+      { freshContextPerCall: true },
+    );
+    const seen = [];
+    for (let i = 0; i < 80; i++) seen.push((await sandbox.run(heavy, 'count', {}, NO_GRANT, L)).value);
+    expect(seen).toEqual(Array.from({ length: 80 }, () => ({ n: 1, held: 50000 })));
+  });
+
   it('stops a memory bomb with SANDBOX_MEMORY_LIMIT, and the next call works in a clean context', async () => {
     const pkg = inlinePackage(source, { freshContextPerCall: true });
     await sandbox.run(pkg, 'leave', {}, NO_GRANT, L);
