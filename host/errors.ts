@@ -62,3 +62,9 @@ export class HostError extends BaseError<HostErrorCode> {}
 export function isHostError(e: unknown): e is HostError {
   return e instanceof HostError;
 }
+
+/** The errno code of a failed file-system call (`ENOSPC`, …), or "error", for a one-line message. */
+export function errnoOf(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
+}

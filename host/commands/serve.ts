@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { createSandbox } from '../../runtime/index.ts';
 import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
-import { HostError, isHostError } from '../errors.ts';
+import { HostError, errnoOf, isHostError } from '../errors.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import type { Home } from '../home/home.ts';
 import { loadAll } from '../serve/loader.ts';
@@ -95,12 +95,6 @@ async function installedSources(home: Home, io: CommandIO, logger: Logger): Prom
     logger.error({ code: isHostError(e) ? e.code : 'LOCK_INVALID' }, 'lock.json unusable');
     return [];
   }
-}
-
-/** The errno code of a failed file-system call, for a one-line message. */
-function errnoOf(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'error';
 }
 
 /**

@@ -13,7 +13,7 @@ import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
-import { HostError } from '../errors.ts';
+import { HostError, errnoOf } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
 
 /** Bytes of the audit key; a shorter key is never used. */
@@ -111,11 +111,6 @@ export async function openPrivateAppend(path: string): Promise<FileHandle> {
     throw e;
   }
   return fh;
-}
-
-function errnoOf(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'error';
 }
 
 /**

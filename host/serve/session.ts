@@ -16,15 +16,12 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { idKey } from './transport.ts';
 
 /** JSON-RPC "Invalid Request": used for a request out of lifecycle order. */
 export const LIFECYCLE_ERROR = -32600;
 
 const ALLOWED_BEFORE_INITIALIZE: ReadonlySet<string> = new Set(['initialize', 'ping']);
-
-function idKey(id: RequestId): string {
-  return `${typeof id}:${id}`;
-}
 
 export class SessionTransport implements Transport {
   onclose?: () => void;

@@ -45,7 +45,7 @@ export interface BoundedStdioOptions {
 type Id = string | number | null;
 
 /** A map key for a request id that keeps 1 and "1" apart. */
-function idKey(id: string | number): string {
+export function idKey(id: string | number): string {
   return `${typeof id}:${id}`;
 }
 
