@@ -23,4 +23,4 @@ export type { NetGrant, NetRule } from './capabilities/net.ts';
 export { fsGrantToStrings, intersectFsGrants, parseFsGrant, parseFsRule } from './capabilities/fs.ts';
 export type { FsGrant, FsRule } from './capabilities/fs.ts';
 export { resolveFsGrant } from './io/files.ts';
-export { denyFsPaths } from './capabilities/fs.ts';
+export { denyFsPaths, isWithin } from './capabilities/fs.ts';

@@ -9,18 +9,18 @@
  * realpath), compared by whole segments.
  */
 import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { isWithin } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import { PUBLIC_GOOD_TRUSTED_ROOT } from '../signing/trust-root.ts';
 import type { Home } from './home.ts';
 
 /** Whether `a` and `b` overlap: equal, or one contains the other (whole segments). Pure. */
 export function pathsOverlap(a: string, b: string): boolean {
-  const within = (root: string, p: string): boolean => {
-    const rel = relative(root, p);
-    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-  };
-  return within(a, b) || within(b, a);
+  // The runtime's segment-wise containment check, on normalized absolute paths.
+  const ra = resolve(a);
+  const rb = resolve(b);
+  return isWithin(ra, rb) || isWithin(rb, ra);
 }
 
 async function real(path: string): Promise<string> {
