@@ -42,6 +42,8 @@ interface PackageState {
   ready?: PackageIsolate;
   /** The warm isolate (or its creation in progress); undefined until the first call. */
   isolate?: Promise<PackageIsolate>;
+  /** For fresh-per-call packages: the next isolate, created ahead of time. */
+  spare?: Promise<PackageIsolate>;
   /** A cancelled call's code was running in the warm isolate: settles once it stopped or was reset. */
   cancelling?: Promise<void>;
 }
@@ -140,7 +142,7 @@ function onMessage(m: HostToWorker): void {
   }
 }
 
-async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<PackageIsolate> {
+async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ iso: PackageIsolate; fresh: boolean }> {
   const src = sources.get(pkg);
   if (src === undefined) throw new Error('package not loaded');
   let state = packages.get(pkg);
@@ -154,8 +156,6 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<Pa
       filename: `tool:///${encodeURIComponent(src.name)}/index.js`,
       memoryMb: src.memoryMb,
       timeoutMs: limits.cpuMs,
-      // Fresh per call: each call gets a context of its own in this isolate (see PackageIsolate).
-      fresh: src.fresh,
       hooks: {
         onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
         onCatastrophic: (message) => {
@@ -163,17 +163,26 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<Pa
         },
       },
     });
+  if (src.fresh) {
+    // Per-call fresh state, served from a spare created ahead of time so it stays fast.
+    const next = state.spare ?? create();
+    state.spare = create();
+    state.spare.catch(() => {
+      if (state !== undefined) state.spare = undefined;
+    });
+    return { iso: await next, fresh: true };
+  }
   let current = state.isolate;
   if (current !== undefined) {
     const iso = await current.catch(() => null);
-    if (iso !== null && !iso.isDisposed) return iso;
+    if (iso !== null && !iso.isDisposed) return { iso, fresh: false };
   }
   current = create();
   state.isolate = current;
   try {
     const iso = await current;
     if (state.isolate === current) state.ready = iso;
-    return iso;
+    return { iso, fresh: false };
   } catch (e) {
     if (state.isolate === current) state.isolate = undefined;
     throw e;
@@ -197,41 +206,27 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   };
   calls.set(id, rec);
   ensureSampler();
-  let iso: PackageIsolate;
-  const fresh = sources.get(pkg)?.fresh === true;
+  let acquired: { iso: PackageIsolate; fresh: boolean };
   const cancelling = packages.get(pkg)?.cancelling;
   if (cancelling !== undefined) await cancelling;
   if (rec.settled) return;
   const warm = packages.get(pkg)?.ready;
   try {
-    iso = warm !== undefined && !warm.isDisposed ? warm : await acquireIsolate(pkg, limits);
-    // A fresh call's context; an isolate retired meanwhile is replaced (once: a new one is not retired).
-    for (let attempt = 0; fresh && !rec.settled; attempt++) {
-      // From here on, settling the call releases its context.
-      rec.iso = iso;
-      rec.fresh = true;
-      if (await iso.openCall(id)) break;
-      const state = packages.get(pkg);
-      if (state !== undefined && state.ready === iso) {
-        state.ready = undefined;
-        state.isolate = undefined;
-      }
-      if (attempt >= 2) throw new EntryError('disposed', 'no isolate for the call');
-      iso = await acquireIsolate(pkg, limits);
-    }
+    acquired = warm !== undefined && !warm.isDisposed ? { iso: warm, fresh: false } : await acquireIsolate(pkg, limits);
   } catch (e) {
     const failure = e instanceof EntryError ? e.failure : 'error';
     if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the package exceeded its memory limit while loading');
     else if (failure === 'timeout') fail(rec, 'SANDBOX_CPU_LIMIT', 'the package exceeded its CPU limit while loading');
-    else if (failure === 'disposed') fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
     else fail(rec, 'PACKAGE_LOAD_FAILED', 'the package bundle failed to load');
     return;
   }
   if (rec.settled) {
-    if (fresh) iso.closeCall(id);
+    if (acquired.fresh) acquired.iso.dispose();
     return;
   }
-  rec.iso = iso;
+  rec.iso = acquired.iso;
+  rec.fresh = acquired.fresh;
+  const iso = acquired.iso;
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
   await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingWall(rec)));
 }
@@ -405,16 +400,7 @@ function settle(rec: CallRecord): void {
   for (const t of rec.timers) clearTimeout(t);
   rec.timers.clear();
   calls.delete(rec.id);
-  // A fresh call's context is released (once nothing of the call runs in it), never reused.
-  if (rec.fresh && rec.iso !== null) {
-    rec.iso.closeCall(rec.id);
-    // An isolate that served its share of fresh contexts is retired; the next call makes a new one.
-    const state = packages.get(rec.pkg);
-    if (rec.iso.retired() && state !== undefined && state.ready === rec.iso) {
-      state.ready = undefined;
-      state.isolate = undefined;
-    }
-  }
+  if (rec.fresh && rec.iso !== null) rec.iso.dispose();
 }
 
 function fail(rec: CallRecord, code: string, message: string): void {
