@@ -192,3 +192,45 @@ describe('the official MCP conformance suite (2025-11-25) against serve, through
     });
   }
 });
+
+describe('the HTTP shim follows the Streamable HTTP transport (2025-11-25) the results rely on', () => {
+  const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: SPEC_VERSION, capabilities: {}, clientInfo: { name: 'shim-test', version: '1.0.0' } } };
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra });
+
+  it('refuses a foreign Origin (403), a wrong Accept (406), a request without a session (400), an unknown session (404), and GET (405), starting no host', async () => {
+    const shim = await startHttpShim({ hostArgs: [CLI, 'serve', '--home', home, '--workers', '1', '--dev', fixture], cwd: ROOT, env: childEnv() });
+    try {
+      const ping = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' });
+      expect((await fetch(shim.url, { method: 'POST', headers: headers({ origin: 'http://evil.example' }), body: JSON.stringify(INIT) })).status).toBe(403);
+      expect((await fetch(shim.url, { method: 'POST', headers: headers({ accept: 'application/json' }), body: JSON.stringify(INIT) })).status).toBe(406);
+      expect((await fetch(shim.url, { method: 'POST', headers: headers(), body: ping })).status).toBe(400);
+      expect((await fetch(shim.url, { method: 'POST', headers: headers({ 'mcp-session-id': 'no-such-session' }), body: ping })).status).toBe(404);
+      expect((await fetch(shim.url, { method: 'GET', headers: { accept: 'text/event-stream' } })).status).toBe(405);
+      expect(shim.sessionsStarted()).toBe(0);
+    } finally {
+      await shim.close();
+    }
+  });
+
+  it('starts a host per initialize, answers a notification 202 and a request with JSON, and ends the session on DELETE (then 404)', async () => {
+    const shim = await startHttpShim({ hostArgs: [CLI, 'serve', '--home', home, '--workers', '1', '--dev', fixture], cwd: ROOT, env: childEnv() });
+    try {
+      const init = await fetch(shim.url, { method: 'POST', headers: headers(), body: JSON.stringify(INIT) });
+      expect(init.status).toBe(200);
+      const sid = init.headers.get('mcp-session-id') ?? '';
+      expect(sid).toMatch(/^[\x21-\x7e]+$/);
+      const version = ((await init.json()) as { result: { protocolVersion: string } }).result.protocolVersion;
+      const session = headers({ 'mcp-session-id': sid, 'mcp-protocol-version': version });
+      expect((await fetch(shim.url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).status).toBe(202);
+      expect((await fetch(shim.url, { method: 'POST', headers: headers({ 'mcp-session-id': sid, 'mcp-protocol-version': '1999-01-01' }), body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) })).status).toBe(400);
+      const ping = await fetch(shim.url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }) });
+      expect(ping.headers.get('content-type')).toBe('application/json');
+      expect(await ping.json()).toEqual({ jsonrpc: '2.0', id: 3, result: {} });
+      expect((await fetch(shim.url, { method: 'DELETE', headers: { 'mcp-session-id': sid } })).status).toBe(200);
+      expect((await fetch(shim.url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }) })).status).toBe(404);
+      expect(shim.sessionsStarted()).toBe(1);
+    } finally {
+      await shim.close();
+    }
+  });
+});
