@@ -91,12 +91,13 @@ function isObject(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: unknown = null, headers: Record<string, string> = {}): void {
+/** An HTTP error carrying a JSON-RPC error; on a stream already started, only its end. */
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: unknown = null): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }));
 }
 
