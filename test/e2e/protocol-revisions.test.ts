@@ -1,0 +1,207 @@
+/**
+ * Both protocol revisions over real stdio to the built CLI (issue 9): a 2025-11-25 client (the v1 SDK's
+ * Client: initialize) and a 2026-07-28 client (the v2 SDK's Client pinned to 2026-07-28: server/discover,
+ * per-request _meta) against hosts serving the same home, in one test; and the revision rules a client of
+ * either revision relies on, spoken line by line. No assertion depends on timing: each waits for the
+ * messages it needs (notifications are written before the response of the request they belong to).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { Client, ProtocolError } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { CLI, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
+
+const MODERN = '2026-07-28';
+const LEGACY = '2025-11-25';
+/** Small pages, so that the five tools of the fixture take three. */
+const PAGE_SIZE = '2';
+
+const home = tempDir('revisions');
+const args = [CLI, 'serve', '--home', home, '--workers', '1', '--dev', join(FIXTURES, 'chatty')];
+const env = childEnv({ MCP_WARDEN_PAGE_SIZE: PAGE_SIZE });
+
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  await Promise.allSettled(closers.map((c) => c()));
+});
+
+/** The data of every notifications/message a client received, as text. */
+type Logged = string[];
+
+async function legacyClient(): Promise<{ client: LegacyClient; logged: Logged }> {
+  ensureBuilt();
+  const client = new LegacyClient({ name: 'legacy-test', version: '1.0.0' });
+  const logged: Logged = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logged.push(`${n.params.level}:${JSON.stringify(n.params.data)}`);
+  });
+  await client.connect(new LegacyStdio({ command: process.execPath, args, env, stderr: 'pipe', cwd: ROOT }));
+  closers.push(() => client.close());
+  return { client, logged };
+}
+
+async function modernClient(): Promise<{ client: Client; logged: Logged }> {
+  ensureBuilt();
+  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+  const logged: Logged = [];
+  client.setNotificationHandler('notifications/message', (n) => {
+    logged.push(`${n.params.level}:${JSON.stringify(n.params.data)}`);
+  });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe', cwd: ROOT }));
+  closers.push(() => client.close());
+  return { client, logged };
+}
+
+function codeOf(e: unknown): number | undefined {
+  return e instanceof McpError || e instanceof ProtocolError ? e.code : undefined;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+const ALL_TOOLS = ['chatty__flood', 'chatty__one', 'chatty__say', 'chatty__three', 'chatty__two'];
+
+describe('one home served to a 2025-11-25 client and a 2026-07-28 client', () => {
+  it('serves both revisions: handshake or discover, ping, paginated tools/list, tools/call with logging, invalid cursors', async () => {
+    const [legacy, modern] = await Promise.all([legacyClient(), modernClient()]);
+
+    // Lifecycle: initialize (2025-11-25) and server/discover (2026-07-28) both advertise the same features.
+    expect(legacy.client.getServerVersion()?.name).toBe('mcp-warden');
+    expect(modern.client.getNegotiatedProtocolVersion()).toBe(MODERN);
+    for (const caps of [legacy.client.getServerCapabilities(), modern.client.getServerCapabilities()]) {
+      expect(caps).toMatchObject({ tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, prompts: { listChanged: true }, completions: {}, logging: {} });
+    }
+
+    // ping: 2025-11-25 has it; 2026-07-28 removed it (its client refuses to send it).
+    await expect(legacy.client.ping()).resolves.toEqual({});
+    await expect(modern.client.ping()).rejects.toThrow();
+
+    // tools/list page by page: opaque cursors, pages of PAGE_SIZE, the whole list once.
+    // (The v2 client's listTools() without a cursor walks every page itself: its raw request gets one page.)
+    for (const list of [(cursor?: string) => legacy.client.listTools(cursor ? { cursor } : {}), (cursor?: string) => modern.client.request({ method: 'tools/list', params: cursor ? { cursor } : {} })]) {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await list(cursor);
+        expect(page.tools.length).toBeLessThanOrEqual(Number(PAGE_SIZE));
+        names.push(...page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor !== undefined);
+      expect(pages).toBe(3);
+      expect(names).toEqual(ALL_TOOLS);
+    }
+    expect((await modern.client.listTools()).tools.map((t) => t.name)).toEqual(ALL_TOOLS);
+
+    // An invalid cursor is refused with -32602, on both revisions.
+    expect(codeOf(await rejection(legacy.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
+    expect(codeOf(await rejection(modern.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
+
+    // Logging, 2025-11-25: every level until logging/setLevel, then only at or above it.
+    await legacy.client.callTool({ name: 'chatty__say', arguments: { tag: 'L1' } });
+    expect(legacy.logged.filter((l) => l.includes('L1'))).toEqual(['debug:"L1 debug"', 'info:"L1 info"', 'warning:{"message":"L1 warn","data":{"tag":"L1"}}', 'error:"L1 error"']);
+    await legacy.client.setLoggingLevel('warning');
+    const said = await legacy.client.callTool({ name: 'chatty__say', arguments: { tag: 'L2' } });
+    expect(said.content).toEqual([{ type: 'text', text: 'L2' }]);
+    expect(legacy.logged.filter((l) => l.includes('L2'))).toEqual(['warning:{"message":"L2 warn","data":{"tag":"L2"}}', 'error:"L2 error"']);
+
+    // Logging, 2026-07-28: nothing for a request without a log level in _meta, then the request's own level.
+    await modern.client.callTool({ name: 'chatty__say', arguments: { tag: 'M1' } });
+    await modern.client.callTool({ name: 'chatty__say', arguments: { tag: 'M2' }, _meta: { 'io.modelcontextprotocol/logLevel': 'error' } });
+    expect(modern.logged.filter((l) => l.includes('M1'))).toEqual([]);
+    expect(modern.logged.filter((l) => l.includes('M2'))).toEqual(['error:"M2 error"']);
+    // …and the revision has no logging/setLevel.
+    await expect(modern.client.setLoggingLevel('debug')).rejects.toThrow();
+
+    // A flood of log lines is cut at 50 per call, then one line says how many were dropped.
+    const before = legacy.logged.length;
+    await legacy.client.callTool({ name: 'chatty__flood', arguments: { lines: 200 } });
+    const flood = legacy.logged.slice(before);
+    expect(flood.length).toBeLessThanOrEqual(51);
+    expect(flood.at(-1)).toMatch(/^warning:"\d+ log lines dropped/);
+  });
+});
+
+/** serve, spoken to line by line. */
+class RawHost {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly byId = new Map<unknown, Record<string, unknown>>();
+  #buffer = '';
+  #waiters: (() => void)[] = [];
+
+  constructor() {
+    ensureBuilt();
+    this.child = spawn(process.execPath, args, { env, stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (text: string) => {
+      this.#buffer += text;
+      let nl: number;
+      while ((nl = this.#buffer.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(this.#buffer.slice(0, nl)) as Record<string, unknown>;
+        this.#buffer = this.#buffer.slice(nl + 1);
+        if (msg.id !== undefined) this.byId.set(msg.id, msg);
+      }
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.child.on('exit', () => {
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    closers.push(async () => {
+      this.child.stdin.end();
+      this.child.kill();
+    });
+  }
+
+  async ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    while (!this.byId.has(message.id)) {
+      if (this.child.exitCode !== null) throw new Error('host exited');
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    return this.byId.get(message.id) as Record<string, unknown>;
+  }
+}
+
+const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+
+describe('the versioning rules, on the wire', () => {
+  it('answers an initialize asking for 2026-07-28 with 2025-11-25, the revision initialize negotiates', async () => {
+    const host = new RawHost();
+    const answer = await host.ask({ id: 1, method: 'initialize', params: { protocolVersion: MODERN, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    expect((answer.result as { protocolVersion: string }).protocolVersion).toBe(LEGACY);
+  });
+
+  it('serves 2026-07-28 without a handshake: resultType on results, no ping, no logging/setLevel, no resources/subscribe', async () => {
+    const host = new RawHost();
+    const discover = await host.ask({ id: 1, method: 'server/discover', params: { _meta: envelope } });
+    expect(discover.result).toMatchObject({ supportedVersions: [MODERN], resultType: 'complete' });
+    const list = await host.ask({ id: 2, method: 'tools/list', params: { _meta: envelope } });
+    expect(list.result).toMatchObject({ resultType: 'complete' });
+    for (const [id, method, params] of [
+      [3, 'ping', {}],
+      [4, 'logging/setLevel', { level: 'debug' }],
+      [5, 'resources/subscribe', { uri: 'test://x' }],
+    ] as const) {
+      const answer = await host.ask({ id, method, params: { ...params, _meta: envelope } });
+      expect((answer.error as { code: number }).code).toBe(-32601);
+    }
+  });
+
+  it('refuses a 2026-07-28 request naming an unknown revision with -32022 and the supported list', async () => {
+    const host = new RawHost();
+    const answer = await host.ask({ id: 1, method: 'tools/list', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } });
+    expect(answer.error).toMatchObject({ code: -32022, data: { supported: [MODERN], requested: '2099-01-01' } });
+  });
+});
