@@ -14,7 +14,7 @@
  * hang) ends only its own call.
  */
 import { LOG_LEVEL_META_KEY, Server, isSpecType } from '@modelcontextprotocol/server';
-import type { CallToolResult, ProtocolEra, RequestId, ServerCapabilities, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import type { LogEvent, ProgressEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
@@ -30,6 +30,7 @@ import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
+import { guardLifecycle } from './session.ts';
 import type { RequestSchemaLike } from './transport.ts';
 import { WireError, toolErrorResult } from './tool-result.ts';
 import { MAX_ARGUMENT_DEPTH, describeAjvError, nestsDeeperThan } from './validation.ts';
@@ -137,13 +138,28 @@ function logThreshold(era: ProtocolEra, ctx: ServerContext, state: ConnectionSta
   return state.level ?? 'debug';
 }
 
+/** The SDK's Server, held to the 2025-11-25 lifecycle when it serves that era (session.ts). */
+class WardenServer extends Server {
+  readonly #era: ProtocolEra;
+  constructor(info: Implementation, options: ServerOptions, era: ProtocolEra) {
+    super(info, options);
+    this.#era = era;
+  }
+
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    if (this.#era === 'legacy') guardLifecycle(transport);
+  }
+}
+
 export function createWardenServer(options: WardenServerOptions, era: ProtocolEra = 'legacy'): Server {
   const { registry, sandbox, audit, logger, redact, features, paginator, listVersion, subscriptions } = options;
   const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
   const state: ConnectionState = {};
-  const server = new Server(
+  const server = new WardenServer(
     { name: 'mcp-warden', version: options.version },
     { capabilities: { ...CAPABILITIES }, instructions: 'Tools, resources and prompts served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
+    era,
   );
 
   const ready = options.ready?.catch(() => {}) ?? Promise.resolve();

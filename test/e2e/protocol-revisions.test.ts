@@ -164,8 +164,13 @@ class RawHost {
     });
   }
 
-  async ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+  async ask(message: Record<string, unknown> | string, id?: unknown): Promise<Record<string, unknown>> {
+    this.child.stdin.write(`${typeof message === 'string' ? message : JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    return this.answer(typeof message === 'string' ? id : message.id);
+  }
+
+  async answer(id: unknown): Promise<Record<string, unknown>> {
+    const message = { id };
     while (!this.byId.has(message.id)) {
       if (this.child.exitCode !== null) throw new Error('host exited');
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
@@ -197,6 +202,25 @@ describe('the versioning rules, on the wire', () => {
       const answer = await host.ask({ id, method, params: { ...params, _meta: envelope } });
       expect((answer.error as { code: number }).code).toBe(-32601);
     }
+  });
+
+  it('serves a client that probes with server/discover, then initializes, as a 2025-11-25 session (lifecycle included)', async () => {
+    const host = new RawHost();
+    expect((await host.ask({ id: 1, method: 'server/discover', params: { _meta: envelope } })).result).toMatchObject({ supportedVersions: [MODERN] });
+    const refused = await host.ask({ id: 2, method: 'tools/list', params: {} });
+    expect((refused.error as { code: number }).code).toBe(-32600);
+    const init = await host.ask({ id: 3, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    expect((init.result as { protocolVersion: string }).protocolVersion).toBe(LEGACY);
+    expect((await host.ask({ id: 4, method: 'tools/list', params: {} })).result).toMatchObject({ tools: expect.any(Array) });
+    expect(((await host.ask({ id: 5, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })).error as { code: number }).code).toBe(-32600);
+  });
+
+  it('validates 2026-07-28 tools/call arguments as received: an own "__proto__" key is refused by a strict schema', async () => {
+    const host = new RawHost();
+    const line = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'chatty__say', arguments: { tag: 'p' }, _meta: envelope } }).replace('"tag"', '"__proto__":{"polluted":true},"tag"');
+    const r = (await host.ask(line, 1)).result as { isError?: boolean; content: unknown };
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r.content)).toContain('INVALID_ARGUMENTS');
   });
 
   it('refuses a 2026-07-28 request naming an unknown revision with -32022 and the supported list', async () => {
