@@ -5,7 +5,7 @@
  * either revision relies on, spoken line by line. No assertion depends on timing: each waits for the
  * messages it needs (notifications are written before the response of the request they belong to).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -223,9 +223,53 @@ describe('the versioning rules, on the wire', () => {
     expect(JSON.stringify(r.content)).toContain('INVALID_ARGUMENTS');
   });
 
+  // The SDK v2 encodes "resource not found" as -32602 with data { uri } on both revisions (the
+  // 2026-07-28 code; 2025-11-25 named -32002, which its clients are told to accept alongside): see
+  // docs/mcp-features.md.
+  it('answers an unknown resource and an unknown prompt with -32602 on both revisions', async () => {
+    const legacy = new RawHost();
+    await legacy.ask({ id: 1, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    const modern = new RawHost();
+    const meta = { _meta: envelope };
+    for (const [host, p, notFound] of [
+      [legacy, {}, -32602],
+      [modern, meta, -32602],
+    ] as const) {
+      expect((await host.ask({ id: 10, method: 'resources/read', params: { uri: 'test://nowhere', ...p } })).error).toMatchObject({ code: notFound, data: { uri: 'test://nowhere' } });
+      expect(((await host.ask({ id: 11, method: 'prompts/get', params: { name: 'nope', ...p } })).error as { code: number }).code).toBe(-32602);
+    }
+    // 2025-11-25 subscriptions: only to a URI a served package answers for.
+    expect((await legacy.ask({ id: 12, method: 'resources/subscribe', params: { uri: 'test://nowhere' } })).error).toMatchObject({ code: -32602, data: { uri: 'test://nowhere' } });
+    expect((await legacy.ask({ id: 13, method: 'resources/unsubscribe', params: { uri: 'test://nowhere' } })).result).toEqual({});
+  });
+
   it('refuses a 2026-07-28 request naming an unknown revision with -32022 and the supported list', async () => {
     const host = new RawHost();
     const answer = await host.ask({ id: 1, method: 'tools/list', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } });
     expect(answer.error).toMatchObject({ code: -32022, data: { supported: [MODERN], requested: '2099-01-01' } });
+  });
+});
+
+describe('serve --no-prefix', () => {
+  it('refuses to start, with one line and its code, when more than one package would be served', async () => {
+    ensureBuilt();
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [CLI, 'serve', '--home', tempDir('noprefix'), '--no-prefix', '--dev', join(FIXTURES, 'chatty'), '--dev', join(FIXTURES, 'greeter')], { env: childEnv() }, (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
+      });
+      child.stdin?.end();
+    });
+    expect(code).toBe(2);
+    const refusal = stderr.split('\n').filter((l) => l.startsWith('mcp-warden serve:'));
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toMatch(/^mcp-warden serve: PREFIX_REQUIRED: --no-prefix serves exactly one package, but 2 would be served/);
+  });
+
+  it('serves the one package it is given', async () => {
+    ensureBuilt();
+    const client = new LegacyClient({ name: 'noprefix-test', version: '1.0.0' });
+    await client.connect(new LegacyStdio({ command: process.execPath, args: [CLI, 'serve', '--home', tempDir('noprefix-one'), '--workers', '1', '--no-prefix', '--dev', join(FIXTURES, 'chatty')], env: childEnv(), stderr: 'pipe', cwd: ROOT }));
+    closers.push(() => client.close());
+    expect((await client.listTools()).tools).toHaveLength(5);
   });
 });
