@@ -201,10 +201,12 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }
   const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd] });
   const devDirs = (flags.dev as string[] | undefined) ?? [];
-  const installed = await installedSources(home, io, logger);
-  if (noPrefix && installed.length + devDirs.length !== 1) {
+  // --no-prefix must know what it would serve before serving; otherwise lock.json is read after
+  // initialize is answered (re-verifying installed packages takes time).
+  const installedEarly = noPrefix ? await installedSources(home, io, logger) : undefined;
+  if (installedEarly && installedEarly.length + devDirs.length !== 1) {
     await audit.close();
-    return fail(io, prefixRefusal(installed.length + devDirs.length));
+    return fail(io, prefixRefusal(installedEarly.length + devDirs.length));
   }
   if (devDirs.length > 0) io.stderr.write(devWarning(devDirs));
 
@@ -228,7 +230,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let devPackages: LoadedPackage[] = [];
   const ready = (async () => {
     // Installed packages first: a --dev package cannot shadow an installed one.
-    const initial = await loadAll([...installed, ...devSources], loadOptions);
+    const initial = await loadAll([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources], loadOptions);
     report(initial.packages, initial.refused, io, audit, logger);
     // What was loaded and refused is on record before tools/list can answer.
     await audit.drain();
