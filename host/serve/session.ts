@@ -24,6 +24,9 @@ import { idKey } from './transport.ts';
 /** JSON-RPC "Invalid Request": used for a request out of lifecycle order. */
 export const LIFECYCLE_ERROR = -32600;
 
+/** Raw arguments kept at most (far above the requests in flight the transport allows). */
+export const MAX_KEPT_ARGUMENTS = 1024;
+
 const ALLOWED_BEFORE_INITIALIZE: ReadonlySet<string> = new Set(['initialize', 'ping']);
 
 export class SessionTransport implements Transport {
@@ -34,6 +37,8 @@ export class SessionTransport implements Transport {
   readonly #inner: Transport;
   /** Raw tools/call arguments by request id, first in first out (a client may reuse an id). */
   readonly #arguments = new Map<string, unknown[]>();
+  /** How many are kept, over all ids. */
+  #kept = 0;
 
   /** Settles when the connection has closed (stdin ended, stdout failed, or close()). */
   readonly closed: Promise<void>;
@@ -52,17 +57,27 @@ export class SessionTransport implements Transport {
 
   /** The arguments of tools/call request `id` as received (undefined when it had none); each is taken once. */
   takeArguments(id: RequestId): unknown {
-    const key = idKey(id);
+    return this.#take(idKey(id));
+  }
+
+  #take(key: string): unknown {
     const queue = this.#arguments.get(key);
     if (!queue) return undefined;
     const value = queue.shift();
+    this.#kept--;
     if (queue.length === 0) this.#arguments.delete(key);
     return value;
+  }
+
+  /** Arguments kept and not yet taken (for tests and diagnostics). */
+  get kept(): number {
+    return this.#kept;
   }
 
   async start(): Promise<void> {
     this.#inner.onclose = () => {
       this.#arguments.clear();
+      this.#kept = 0;
       try {
         this.onclose?.();
       } finally {
@@ -81,11 +96,18 @@ export class SessionTransport implements Transport {
       const queue = this.#arguments.get(key) ?? [];
       queue.push(m.params?.arguments);
       this.#arguments.set(key, queue);
+      this.#kept++;
+      // A bound whatever happens downstream: the oldest kept arguments go first.
+      if (this.#kept > MAX_KEPT_ARGUMENTS) this.#take(this.#arguments.keys().next().value as string);
     }
     this.onmessage?.(message);
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    // A request answered with an error before its handler took its arguments (refused by the lifecycle,
+    // by the SDK's envelope check…) never will: drop them, or refused calls would pile up here.
+    const r = message as { id?: unknown; error?: unknown; method?: unknown };
+    if (r.method === undefined && r.error !== undefined && (typeof r.id === 'string' || typeof r.id === 'number') && this.#arguments.has(idKey(r.id))) this.takeArguments(r.id);
     return this.#inner.send(message, options);
   }
 
