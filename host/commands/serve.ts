@@ -270,7 +270,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       await audit.drain();
       const packages = [...next.packages, ...keptDev];
       if (noPrefix && packages.length > 1) {
-        io.stderr.write(`mcp-warden: ${prefixRefusal(packages.length).code}: ${prefixRefusal(packages.length).message}; still serving what was served\n`);
+        const refusal = prefixRefusal(packages.length);
+        io.stderr.write(`mcp-warden: ${refusal.code}: ${refusal.message}; still serving what was served\n`);
         return;
       }
       const before = registry.packages();
