@@ -7,14 +7,16 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client, ProtocolError } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { CLI, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
+import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 const MODERN = '2026-07-28';
 const LEGACY = '2025-11-25';
@@ -131,6 +133,44 @@ describe('one home served to a 2025-11-25 client and a 2026-07-28 client', () =>
     const flood = legacy.logged.slice(before);
     expect(flood.length).toBeLessThanOrEqual(51);
     expect(flood.at(-1)).toMatch(/^warning:"\d+ log lines dropped/);
+  });
+});
+
+describe('a reload, told to clients of both revisions', () => {
+  it('sends tools/list_changed to a 2025-11-25 client and on a 2026-07-28 client\'s subscriptions/listen stream', async () => {
+    ensureBuilt();
+    const installedHome = tempDir('revisions-reload');
+    const install = (name: string) => {
+      mkdirSync(join(installedHome, 'packages'), { recursive: true });
+      cpSync(join(FIXTURES, name), join(installedHome, 'packages', `${name}@1.0.0`), { recursive: true });
+    };
+    const entry = (name: string) => {
+      const dir = `packages/${name}@1.0.0`;
+      return { version: '1.0.0', integrity: `sha512-${'A'.repeat(86)}==`, dir, grant: { net: [], fs: [], slots: {} }, installedAt: new Date().toISOString(), files: digestTree(join(installedHome, dir)) };
+    };
+    install('greeter');
+    writeSealedLock(installedHome, { greeter: entry('greeter') });
+    const serveArgs = [CLI, 'serve', '--home', installedHome, '--workers', '1'];
+
+    const legacy = new LegacyClient({ name: 'legacy-reload', version: '1.0.0' });
+    const legacyChanged = new Promise<void>((resolve) => legacy.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    await legacy.connect(new LegacyStdio({ command: process.execPath, args: serveArgs, env: childEnv(), stderr: 'pipe', cwd: ROOT }));
+    closers.push(() => legacy.close());
+
+    const modern = new Client({ name: 'modern-reload', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    const modernChanged = new Promise<void>((resolve) => modern.setNotificationHandler('notifications/tools/list_changed', () => resolve()));
+    await modern.connect(new StdioClientTransport({ command: process.execPath, args: serveArgs, env: childEnv(), stderr: 'pipe', cwd: ROOT }));
+    closers.push(() => modern.close());
+    const subscription = await modern.listen({ toolsListChanged: true });
+    closers.push(async () => subscription.close());
+
+    // Both have listed the tools (the packages are loaded) before the home changes.
+    expect((await legacy.listTools()).tools.map((t) => t.name)).toEqual(['greeter__greet']);
+    expect((await modern.listTools()).tools.map((t) => t.name)).toEqual(['greeter__greet']);
+    install('chatty');
+    writeSealedLock(installedHome, { greeter: entry('greeter'), chatty: entry('chatty') });
+    await Promise.all([legacyChanged, modernChanged]);
+    expect((await modern.listTools({ cursor: undefined })).tools.map((t) => t.name)).toContain('chatty__say');
   });
 });
 
