@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,7 +15,7 @@ import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/c
 import { LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client, ProtocolError } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { CLI, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
+import { CLI, EXAMPLES, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 const MODERN = '2026-07-28';
@@ -133,6 +133,36 @@ describe('one home served to a 2025-11-25 client and a 2026-07-28 client', () =>
     const flood = legacy.logged.slice(before);
     expect(flood.length).toBeLessThanOrEqual(51);
     expect(flood.at(-1)).toMatch(/^warning:"\d+ log lines dropped/);
+  });
+});
+
+describe('progress and cancellation on 2026-07-28', () => {
+  it('forwards progress and stops a cancelled call in the sandbox; the next call is served', async () => {
+    ensureBuilt();
+    const crunchHome = tempDir('revisions-cancel');
+    const client = new Client({ name: 'modern-cancel', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--home', crunchHome, '--workers', '1', '--dev', join(EXAMPLES, 'number-crunch')], env: childEnv(), stderr: 'pipe', cwd: ROOT }));
+    closers.push(() => client.close());
+    const controller = new AbortController();
+    let sawProgress = false;
+    const pending = client.callTool(
+      { name: 'number-crunch__iterated_hash', arguments: { text: 'x', iterations: 10_000_000 } },
+      {
+        signal: controller.signal,
+        onprogress: () => {
+          if (!sawProgress) {
+            sawProgress = true;
+            controller.abort();
+          }
+        },
+      },
+    );
+    await expect(pending).rejects.toThrow();
+    expect(sawProgress).toBe(true);
+    const next = await client.callTool({ name: 'number-crunch__count_primes', arguments: { limit: 100 } });
+    expect(next.isError).not.toBe(true);
+    // The audit trail records the cancelled call (once the sandbox has stopped it: waited for, not timed).
+    await expect.poll(() => readFileSync(join(crunchHome, 'audit.log'), 'utf8'), { timeout: 60_000 }).toMatch(/"tool":"iterated_hash"[^\n]*"outcome":"CANCELLED"/);
   });
 });
 
