@@ -135,8 +135,9 @@ export function createCallLog(options: CallLogOptions): CallLog {
     finish() {
       if (finished) return;
       finished = true;
-      if (dropped > 0 && threshold !== undefined && atLeast('warning', threshold)) {
-        emit('warning', `${dropped} log line${dropped === 1 ? '' : 's'} dropped (at most ${maxLines} per call, ${perSecond} per second after a burst of ${burst})`, undefined);
+      if (dropped > 0 && threshold !== undefined) {
+        // A warning, or the client's own level when that is higher: it always learns that lines were lost.
+        emit(atLeast('warning', threshold) ? 'warning' : threshold, `${dropped} log line${dropped === 1 ? '' : 's'} dropped (at most ${maxLines} per call, ${perSecond} per second after a burst of ${burst})`, undefined);
       }
     },
   };

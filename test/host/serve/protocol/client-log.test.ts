@@ -74,6 +74,13 @@ describe('createCallLog', () => {
     expect(sent[20]?.data).toMatch(/^10 log lines dropped/);
   });
 
+  it('reports the dropped lines at the client\'s level when it asked for more than warnings', () => {
+    const { log, sent } = sink('critical', { now: () => 0 });
+    for (let i = 0; i < 30; i++) log.log({ level: 'emergency', message: `line ${i}` });
+    log.finish();
+    expect(sent.at(-1)).toMatchObject({ level: 'critical', data: expect.stringMatching(/^10 log lines dropped/) });
+  });
+
   it('sends nothing after the call finished', () => {
     const { log, sent } = sink('debug');
     log.finish();
