@@ -47,6 +47,7 @@ export const HOST_ERROR_CODES = [
   'USAGE', // bad command-line usage
   'HOME_UNUSABLE', // serve: the home is not a directory, or cannot be created or written (read-only, full, permissions)
   'LOG_FILE_UNUSABLE', // serve: the --log-file cannot be created or opened
+  'PREFIX_REQUIRED', // serve --no-prefix: more than one package would be served, so names need their namespace
   // The operating system refused (any command; host/commands/os-errors.ts)
   'DISK_FULL', // no space left on the device, or a disk quota (ENOSPC, EDQUOT)
   'READ_ONLY', // the file system is read-only (EROFS)

@@ -21,7 +21,11 @@ import type { Logger } from '../serve/logger.ts';
 import { parseRateLimit } from '../serve/rate-limit.ts';
 import { createRedactor } from '../serve/redact.ts';
 import { createRegistry } from '../serve/registry.ts';
-import { REQUEST_SCHEMAS, createWardenServer } from '../serve/server.ts';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createFeatures } from '../serve/features/index.ts';
+import { createConnection } from '../serve/protocol/connection.ts';
+import { DEFAULT_PAGE_SIZE, createPaginator } from '../serve/protocol/pagination.ts';
+import { REQUEST_SCHEMAS } from '../serve/server.ts';
 import { SessionTransport } from '../serve/session.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
 import { VERSION } from '../version.ts';
@@ -32,7 +36,8 @@ import type { CommandIO } from './io.ts';
 
 export const USAGE = `Usage: mcp-warden serve [options]
 
-Serves MCP tools over stdio (stdin/stdout) to an MCP client.
+Serves MCP tools, resources and prompts over stdio (stdin/stdout) to an MCP client, in protocol
+revision 2025-11-25 (initialize) or 2026-07-28 (server/discover, per-request _meta), as the client opens.
 
 Options:
   --home DIR            home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
@@ -40,6 +45,8 @@ Options:
   --grant SLOT=PATH     bind a file slot of --dev packages to a directory (repeatable)
   --allow-net RULE      limit --dev packages' network to these rules (repeatable; default: as the manifest asks)
   --allow-fs RULE       allow --dev packages a fixed-path rule, read:/path or write:/path (repeatable)
+  --no-prefix           serve the names and URIs of the one served package as they are, without the
+                        package's namespace (refused when more than one package would be served)
   --rate-limit N/s[:B]  cap calls per second per package, with burst B (default: no cap; calls queue)
   --workers N           sandbox worker processes (default: tied to the CPU count)
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default info)
@@ -54,6 +61,7 @@ const FLAGS = {
   'allow-net': { type: 'string', multiple: true },
   'allow-fs': { type: 'string', multiple: true },
   'rate-limit': { type: 'string' },
+  'no-prefix': { type: 'boolean' },
   workers: { type: 'string' },
   'log-level': { type: 'string' },
   'log-file': { type: 'string' },
@@ -136,7 +144,21 @@ function fail(io: CommandIO, e: unknown): number {
   const code = isHostError(e) ? e.code : 'INTERNAL';
   const message = e instanceof Error ? e.message : String(e);
   io.stderr.write(`mcp-warden serve: ${code}: ${message.split('\n')[0]?.slice(0, 1000)}\n`);
-  return code === 'USAGE' ? 2 : 1;
+  return code === 'USAGE' || code === 'PREFIX_REQUIRED' ? 2 : 1;
+}
+
+/** `--no-prefix` needs exactly one served package: names without a namespace could collide otherwise. */
+function prefixRefusal(count: number): HostError {
+  return new HostError('PREFIX_REQUIRED', `--no-prefix serves exactly one package, but ${count} would be served (installed packages and --dev directories); drop --no-prefix or serve one package`);
+}
+
+/** The list page size: MCP_WARDEN_PAGE_SIZE (for tests and clients that want small pages), else 100. */
+function pageSizeOf(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.MCP_WARDEN_PAGE_SIZE;
+  if (raw === undefined || raw === '') return DEFAULT_PAGE_SIZE;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000) throw new HostError('USAGE', `MCP_WARDEN_PAGE_SIZE expects 1..10000, got "${raw.slice(0, 20)}"`);
+  return n;
 }
 
 export async function run(argv: string[], io: CommandIO): Promise<number> {
@@ -155,7 +177,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const rate = flags['rate-limit'] === undefined ? undefined : parseRateLimit(flags['rate-limit'] as string);
   const workers = flags.workers === undefined ? undefined : Number(flags.workers);
   const level = (flags['log-level'] as string | undefined) ?? 'info';
+  const noPrefix = flags['no-prefix'] === true;
+  let pageSize: number;
   try {
+    pageSize = pageSizeOf(io.env);
     allowance = devAllowance(flags);
     if (rate === null) throw new HostError('USAGE', '--rate-limit expects N/s or N/s:BURST');
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new HostError('USAGE', '--workers expects 1..64');
@@ -176,6 +201,13 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }
   const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd] });
   const devDirs = (flags.dev as string[] | undefined) ?? [];
+  // --no-prefix must know what it would serve before serving; otherwise lock.json is read after
+  // initialize is answered (re-verifying installed packages takes time).
+  const installedEarly = noPrefix ? await installedSources(home, io, logger) : undefined;
+  if (installedEarly && installedEarly.length + devDirs.length !== 1) {
+    await audit.close();
+    return fail(io, prefixRefusal(installedEarly.length + devDirs.length));
+  }
   if (devDirs.length > 0) io.stderr.write(devWarning(devDirs));
 
   // Worker exits are expected while the sandbox closes: not worth a warning then.
@@ -190,7 +222,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     },
   });
   const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
-  const loadOptions = { home, verify: verifyInstalled };
+  const loadOptions = { home, verify: verifyInstalled, ...(noPrefix ? { prefix: false } : {}) };
 
   const registry = createRegistry([]);
   // Re-verifying installed packages takes time (all their files are re-hashed): initialize is answered
@@ -198,7 +230,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let devPackages: LoadedPackage[] = [];
   const ready = (async () => {
     // Installed packages first: a --dev package cannot shadow an installed one.
-    const initial = await loadAll([...(await installedSources(home, io, logger)), ...devSources], loadOptions);
+    const initial = await loadAll([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources], loadOptions);
     report(initial.packages, initial.refused, io, audit, logger);
     // What was loaded and refused is on record before tools/list can answer.
     await audit.drain();
@@ -211,18 +243,20 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   })();
   const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const session = new SessionTransport(transport);
-  const server = createWardenServer({
+  const features = createFeatures({ registry, sandbox, audit, logger, redact });
+  const connection = createConnection({
     registry,
     sandbox,
     audit,
     logger,
     redact,
+    features,
+    paginator: createPaginator({ pageSize }),
     version: VERSION,
     ready,
     argumentsOf: (id) => session.takeArguments(id),
     ...(rate ? { rateLimit: rate } : {}),
   });
-  server.onerror = (e) => logger.debug({ err: redact(String(e.message)).slice(0, 300) }, 'protocol error');
 
   // Reload installed packages when lock.json changes (install, remove, grant) and tell the client.
   let reloading: Promise<void> = ready.catch(() => {});
@@ -234,14 +268,31 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       const keptDev = devPackages.filter((d) => !taken.has(d.name) && !d.tools.some((t) => taken.has(t.fullName)));
       report(next.packages, next.refused, io, audit, logger);
       await audit.drain();
-      const before = registry.packages();
       const packages = [...next.packages, ...keptDev];
-      devPackages = keptDev;
-      if (registry.replace(packages)) {
-        for (const old of before) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
-        await server.sendToolListChanged().catch(() => {});
-        logger.info({ tools: registry.list().length }, 'tool list changed');
+      if (noPrefix && packages.length > 1) {
+        const refusal = prefixRefusal(packages.length);
+        io.stderr.write(`mcp-warden: ${refusal.code}: ${refusal.message}; still serving what was served\n`);
+        return;
       }
+      const before = registry.packages();
+      // What the old packages served, read before they are replaced (resources/updated for them).
+      const resourcesBefore = features.listResources().map((r) => ({ uri: r.uri, pkg: features.packageOfUri(r.uri) }));
+      const listsBefore = JSON.stringify([features.listResources(), features.listResourceTemplates()]);
+      const promptsBefore = JSON.stringify(features.listPrompts());
+      devPackages = keptDev;
+      const toolsChanged = registry.replace(packages);
+      const changed = new Set(before.filter((old) => !packages.some((p) => p.name === old.name && p.code.id === old.code.id)).map((p) => p.name));
+      const resourcesChanged = JSON.stringify([features.listResources(), features.listResourceTemplates()]) !== listsBefore;
+      const promptsChanged = JSON.stringify(features.listPrompts()) !== promptsBefore;
+      for (const old of before) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
+      await connection.announce({
+        tools: toolsChanged,
+        resources: resourcesChanged,
+        prompts: promptsChanged,
+        packages: changed,
+        uris: resourcesBefore.filter((r) => r.pkg !== undefined && changed.has(r.pkg)).map((r) => r.uri),
+      });
+      if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.list().length, packagesChanged: changed.size }, 'served lists changed');
     });
   };
   let timer: NodeJS.Timeout | undefined;
@@ -252,18 +303,21 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   });
   if (!watcher) logger.warn('cannot watch the home directory; restart serve after installing packages');
 
-  const closed = new Promise<void>((resolve) => {
-    server.onclose = () => resolve();
+  // One stdio connection, either revision: serveStdio pins the era the client opens with (initialize:
+  // 2025-11-25; a request with the 2026-07-28 _meta: 2026-07-28) and builds its server from the factory.
+  const handle = serveStdio(connection.factory, {
+    transport: session,
+    onerror: (e) => logger.debug({ err: redact(String(e.message)).slice(0, 300) }, 'protocol error'),
   });
   const onSignal = (): void => {
-    void server.close();
+    void handle.close();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.on('SIGHUP', reload);
-  await server.connect(session);
   logger.info({ version: VERSION }, 'serving on stdio');
-  await closed;
+  await session.closed;
+  await handle.close().catch(() => {});
 
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

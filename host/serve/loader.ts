@@ -75,6 +75,8 @@ export interface RefusedPackage {
 export interface LoadOptions {
   readonly home: Home;
   readonly verify: VerifyInstalled;
+  /** false: names and URIs are the package's own, without its namespace (serve --no-prefix); default true. */
+  readonly prefix?: boolean;
 }
 
 function sourceLabel(source: PackageSource): string {

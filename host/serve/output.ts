@@ -9,8 +9,8 @@
  * Threat: the value is untrusted; it is checked against the MCP result schema and the declared output
  * schema before it reaches the client, and never carries host objects (it was parsed from JSON).
  */
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { specTypeSchemas } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { HostError } from '../errors.ts';
 import type { LoadedTool } from './loader.ts';
 import { describeAjvError } from './validation.ts';
@@ -35,9 +35,9 @@ function checkStructured(tool: LoadedTool, value: unknown): void {
 /** @throws HostError OUTPUT_SCHEMA_MISMATCH */
 export function toCallToolResult(tool: LoadedTool, value: unknown): CallToolResult {
   if (isResultShaped(value)) {
-    const parsed = CallToolResultSchema.safeParse(value);
-    if (!parsed.success) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool returned a malformed CallToolResult (content items must be MCP content blocks)');
-    const result = parsed.data;
+    const parsed = specTypeSchemas.CallToolResult['~standard'].validate(value);
+    if (parsed instanceof Promise || parsed.issues !== undefined) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool returned a malformed CallToolResult (content items must be MCP content blocks)');
+    const result = parsed.value as CallToolResult;
     if (tool.validateOutput && !result.isError) {
       if (result.structuredContent === undefined) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool declares an outputSchema but returned no structuredContent');
       checkStructured(tool, result.structuredContent);

@@ -2,7 +2,7 @@
  * The set of served tools: namespaced names → (package, tool), and the tools/list answer, computed once
  * per change in a deterministic order (by namespaced name) so clients and caches see a stable list.
  */
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { LoadedPackage, LoadedTool } from './loader.ts';
 
 export interface ToolEntry {

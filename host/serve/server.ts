@@ -1,25 +1,37 @@
 /**
- * Wires the MCP protocol to the registry and the sandbox. Thin on purpose: validation lives in the
- * loader's compiled validators, execution in the sandbox, error mapping in tool-result.ts.
+ * Wires the MCP protocol to the registry, the feature handlers and the sandbox. Thin on purpose: validation
+ * lives in the loader's compiled validators, execution in the sandbox, error mapping in tool-result.ts,
+ * pagination, client logging and subscriptions in protocol/.
+ *
+ * One function builds the SDK v2 `Server` for either protocol revision: `serveStdio` (host/commands/serve.ts)
+ * calls it once per connection with the era the client opened with (2025-11-25 `initialize`, or 2026-07-28
+ * per-request `_meta`); the SDK's era codec does the rest (handshake, `server/discover`, envelopes,
+ * `resultType`, the methods each revision has).
  *
  * Threat: everything a client sends is untrusted. Arguments are checked, as received (session.ts), for
  * depth and then against the tool's schema before they reach the sandbox; each package runs with its own
  * grant and limits (and, if the user set one, its own rate limit), so one package's failure (crash, limit,
  * hang) ends only its own call.
  */
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, InitializeRequestSchema, ListToolsRequestSchema, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { LOG_LEVEL_META_KEY, Server, isSpecType } from '@modelcontextprotocol/server';
+import type { CallToolResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import type { LogEvent, ProgressEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError, isHostError } from '../errors.ts';
+import type { CallContext, Features } from './features/call-context.ts';
 import type { Logger } from './logger.ts';
 import { toCallToolResult } from './output.ts';
+import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
+import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
+import type { Paginator } from './protocol/pagination.ts';
+import type { Subscriptions } from './protocol/subscriptions.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
+import { guardLifecycle } from './session.ts';
+import type { RequestSchemaLike } from './transport.ts';
 import { WireError, toolErrorResult } from './tool-result.ts';
 import { MAX_ARGUMENT_DEPTH, describeAjvError, nestsDeeperThan } from './validation.ts';
 
@@ -30,6 +42,14 @@ export interface WardenServerOptions {
   readonly logger: Logger;
   readonly redact: Redactor;
   readonly version: string;
+  /** Resources, resource templates, prompts and completions (host/serve/features). */
+  readonly features: Features;
+  /** Pages every list method. */
+  readonly paginator: Paginator;
+  /** The version of the served lists: bumped whenever a reload changes them (cursors of an older one are refused). */
+  readonly listVersion: () => number;
+  /** The resources/subscribe subscriptions of the connection (2025-11-25). */
+  readonly subscriptions: Subscriptions;
   /** A per-package call rate limit; none when absent (the default: calls queue instead, see rate-limit.ts). */
   readonly rateLimit?: RateLimitOptions;
   /**
@@ -37,19 +57,29 @@ export interface WardenServerOptions {
    * drops an own `__proto__` key. Without it, the parsed copy is validated.
    */
   readonly argumentsOf?: (id: RequestId) => unknown;
-  /** Settles when the packages are loaded: tools/list and tools/call wait for it, initialize does not. */
+  /** Settles when the packages are loaded: the list, call, read and get methods wait for it; initialize does not. */
   readonly ready?: Promise<unknown>;
 }
+
+/** What this server declares, on both revisions. */
+export const CAPABILITIES: ServerCapabilities = Object.freeze({
+  tools: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  prompts: { listChanged: true },
+  completions: {},
+  logging: {},
+});
 
 /** Progress notifications per call are thinned to at most one per this many ms (the last one always goes). */
 const PROGRESS_INTERVAL_MS = 50;
 
 type ProgressToken = string | number;
-type SendNotification = (n: { method: 'notifications/progress'; params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } }) => Promise<void>;
+type Notify = ServerContext['mcpReq']['notify'];
 
 /** Forwards the sandbox's progress events as notifications/progress: increasing, thinned, bounded. */
-function progressForwarder(token: ProgressToken | undefined, send: SendNotification): ((e: ProgressEvent) => void) | undefined {
-  if (token === undefined) return undefined;
+function progressForwarder(token: unknown, notify: Notify): ((e: ProgressEvent) => void) | undefined {
+  if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+  const progressToken: ProgressToken = token;
   let last = -Infinity;
   let lastAt = 0;
   return (e) => {
@@ -59,60 +89,189 @@ function progressForwarder(token: ProgressToken | undefined, send: SendNotificat
     if (!final && now - lastAt < PROGRESS_INTERVAL_MS) return;
     last = e.progress;
     lastAt = now;
-    const params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } = { progressToken: token, progress: e.progress };
+    const params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } = { progressToken, progress: e.progress };
     if (e.total !== undefined && Number.isFinite(e.total)) params.total = e.total;
     if (typeof e.message === 'string') params.message = boundedMessage(e.message, 200);
-    send({ method: 'notifications/progress', params }).catch(() => {});
+    notify({ method: 'notifications/progress', params }).catch(() => {});
   };
 }
 
 function outcomeOf(e: unknown): string {
   if (isSandboxError(e) || isHostError(e)) return e.code;
-  if (e instanceof McpError || e instanceof WireError) return `JSONRPC_${e.code}`;
+  if (e instanceof WireError) return `JSONRPC_${e.code}`;
   return 'INTERNAL_ERROR';
 }
 
 /** The requests this server answers, by method: the transport checks their params (see transport.ts). */
-export const REQUEST_SCHEMAS = Object.freeze({
-  initialize: InitializeRequestSchema,
-  ping: PingRequestSchema,
-  'tools/list': ListToolsRequestSchema,
-  'tools/call': CallToolRequestSchema,
+export const REQUEST_SCHEMAS: Readonly<Record<string, RequestSchemaLike>> = Object.freeze({
+  initialize: isSpecType.InitializeRequest,
+  ping: isSpecType.PingRequest,
+  'server/discover': isSpecType.DiscoverRequest,
+  'tools/list': isSpecType.ListToolsRequest,
+  'tools/call': isSpecType.CallToolRequest,
+  'resources/list': isSpecType.ListResourcesRequest,
+  'resources/templates/list': isSpecType.ListResourceTemplatesRequest,
+  'resources/read': isSpecType.ReadResourceRequest,
+  'resources/subscribe': isSpecType.SubscribeRequest,
+  'resources/unsubscribe': isSpecType.UnsubscribeRequest,
+  'prompts/list': isSpecType.ListPromptsRequest,
+  'prompts/get': isSpecType.GetPromptRequest,
+  'completion/complete': isSpecType.CompleteRequest,
+  'logging/setLevel': isSpecType.SetLevelRequest,
 });
 
-export function createWardenServer(options: WardenServerOptions): Server {
-  const { registry, sandbox, audit, logger, redact } = options;
+/** The state of one connection's server instance. */
+interface ConnectionState {
+  /** The level of the client's last logging/setLevel (2025-11-25). */
+  level?: LoggingLevel;
+}
+
+/**
+ * The threshold for log lines to the client during one request: the request's `_meta` log level on
+ * 2026-07-28 (none: no logs), the last logging/setLevel on 2025-11-25 (none yet: every level).
+ */
+function logThreshold(era: ProtocolEra, ctx: ServerContext, state: ConnectionState): LoggingLevel | undefined {
+  if (era === 'modern') {
+    const level = ctx.mcpReq.envelope?.[LOG_LEVEL_META_KEY as keyof typeof ctx.mcpReq.envelope];
+    return isLoggingLevel(level) ? level : undefined;
+  }
+  return state.level ?? 'debug';
+}
+
+/** The SDK's Server, held to the 2025-11-25 lifecycle when it serves that era (session.ts). */
+class WardenServer extends Server {
+  readonly #era: ProtocolEra;
+  constructor(info: Implementation, options: ServerOptions, era: ProtocolEra) {
+    super(info, options);
+    this.#era = era;
+  }
+
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    if (this.#era === 'legacy') guardLifecycle(transport);
+  }
+}
+
+export function createWardenServer(options: WardenServerOptions, era: ProtocolEra = 'legacy'): Server {
+  const { registry, sandbox, audit, logger, redact, features, paginator, listVersion, subscriptions } = options;
   const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
-  const server = new Server(
+  const state: ConnectionState = {};
+  const server = new WardenServer(
     { name: 'mcp-warden', version: options.version },
-    { capabilities: { tools: { listChanged: true } }, instructions: 'Tools served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
+    { capabilities: { ...CAPABILITIES }, instructions: 'Tools, resources and prompts served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
+    era,
   );
 
   const ready = options.ready?.catch(() => {}) ?? Promise.resolve();
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    await ready;
-    return { tools: registry.list() };
+  /** The client log of one request, and the host-side log of the same lines. */
+  const callLog = (ctx: ServerContext, who: { package: string; handler: string }): CallLog & { onLog: (e: LogEvent) => void } => {
+    const sink = createCallLog({
+      threshold: logThreshold(era, ctx, state),
+      redact,
+      logger: `${who.package}/${who.handler}`,
+      send: (params) => void ctx.mcpReq.notify({ method: 'notifications/message', params }).catch(() => {}),
+    });
+    let child: Logger | undefined;
+    return {
+      ...sink,
+      onLog: (e) => {
+        // Host side: bounded, scrubbed, without the data payload (host logs stay on stderr/--log-file).
+        const level: string = e.level;
+        const hostLevel = level === 'error' || level === 'critical' || level === 'alert' || level === 'emergency' ? 'error' : level === 'warn' || level === 'warning' ? 'warn' : 'debug';
+        (child ??= logger.child({ package: who.package, handler: who.handler }))[hostLevel]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
+        sink.log(e);
+      },
+    };
+  };
+
+  server.setRequestHandler('logging/setLevel', (request) => {
+    state.level = request.params.level;
+    return {};
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  const cursorOf = (params: unknown): string | undefined => (params as { cursor?: string } | undefined)?.cursor;
+
+  server.setRequestHandler('tools/list', async (request) => {
+    await ready;
+    const page = paginator.page(registry.list(), cursorOf(request.params), listVersion(), 'tools/list');
+    return { tools: page.items, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) };
+  });
+
+  server.setRequestHandler('resources/list', async (request) => {
+    await ready;
+    const page = paginator.page(features.listResources(), cursorOf(request.params), listVersion(), 'resources/list');
+    return { resources: page.items, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) };
+  });
+
+  server.setRequestHandler('resources/templates/list', async (request) => {
+    await ready;
+    const page = paginator.page(features.listResourceTemplates(), cursorOf(request.params), listVersion(), 'resources/templates/list');
+    return { resourceTemplates: page.items, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) };
+  });
+
+  server.setRequestHandler('prompts/list', async (request) => {
+    await ready;
+    const page = paginator.page(features.listPrompts(), cursorOf(request.params), listVersion(), 'prompts/list');
+    return { prompts: page.items, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) };
+  });
+
+  /** The CallContext of a feature request: its signal, its client log, its progress. */
+  const featureCall = <T>(ctx: ServerContext, who: { package: string; handler: string }, progressToken: unknown, run: (call: CallContext) => Promise<T>): Promise<T> => {
+    const log = callLog(ctx, who);
+    const onProgress = progressForwarder(progressToken, ctx.mcpReq.notify);
+    return run({ signal: ctx.mcpReq.signal, onLog: log.onLog, ...(onProgress ? { onProgress } : {}) }).finally(() => log.finish());
+  };
+
+  server.setRequestHandler('resources/read', async (request, ctx) => {
+    await ready;
+    const uri = request.params.uri;
+    return featureCall(ctx, { package: features.packageOfUri(uri) ?? '-', handler: 'resources/read' }, request.params._meta?.progressToken, (call) => features.readResource(uri, call));
+  });
+
+  server.setRequestHandler('prompts/get', async (request, ctx) => {
+    await ready;
+    const { name } = request.params;
+    return featureCall(ctx, { package: '-', handler: `prompts/get ${boundedMessage(name, 128)}` }, request.params._meta?.progressToken, (call) => features.getPrompt(name, request.params.arguments, call));
+  });
+
+  server.setRequestHandler('completion/complete', async (request, ctx) => {
+    await ready;
+    return featureCall(ctx, { package: '-', handler: 'completion/complete' }, request.params._meta?.progressToken, (call) => features.complete(request.params, call));
+  });
+
+  // 2025-11-25 only (2026-07-28 replaced them with subscriptions/listen, which serveStdio serves itself).
+  server.setRequestHandler('resources/subscribe', async (request) => {
+    await ready;
+    const uri = request.params.uri;
+    const pkg = features.packageOfUri(uri);
+    if (pkg === undefined) throw new WireError(-32002, 'Resource not found', { uri });
+    if (!subscriptions.add(uri, pkg)) throw new WireError(-32602, `Too many resource subscriptions (at most ${subscriptions.limit}); unsubscribe first`);
+    return {};
+  });
+
+  server.setRequestHandler('resources/unsubscribe', async (request) => {
+    subscriptions.remove(request.params.uri);
+    return {};
+  });
+
+  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
     const name = request.params.name;
     // Taken first, whatever happens next: the session keeps each request's arguments until then.
-    const received = options.argumentsOf?.(extra.requestId);
+    const received = options.argumentsOf?.(ctx.mcpReq.id);
     await ready;
     const entry = registry.lookup(name);
-    if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${boundedMessage(name, 128)}`);
+    if (!entry) throw new WireError(-32602, `Unknown tool: ${boundedMessage(name, 128)}`);
     const { pkg, tool } = entry;
     const args = (options.argumentsOf ? received : request.params.arguments) ?? {};
     const started = performance.now();
     let digest = 'unavailable';
-    // The per-call child logger is made only when something is logged (most calls log nothing).
-    let child: Logger | undefined;
-    const log = (): Logger => (child ??= logger.child({ package: pkg.name, tool: tool.spec.name }));
+    const log = callLog(ctx, { package: pkg.name, handler: tool.spec.name });
     const finish = (outcome: string): void => {
+      log.finish();
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
-      if (logger.isLevelEnabled('debug')) log().debug({ durationMs, outcome }, 'call');
+      if (logger.isLevelEnabled('debug')) logger.debug({ package: pkg.name, tool: tool.spec.name, durationMs, outcome }, 'call');
     };
     try {
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
@@ -120,15 +279,11 @@ export function createWardenServer(options: WardenServerOptions): Server {
       digest = audit.digest(args);
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
-      const onLog = (e: LogEvent): void => {
-        // Tool log lines are untrusted text: bounded, scrubbed, and without their data payload.
-        const level = e.level === 'error' || e.level === 'warn' ? e.level : 'debug';
-        log()[level]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
-      };
+      const onProgress = progressForwarder(request.params._meta?.progressToken, ctx.mcpReq.notify);
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
-        signal: extra.signal,
-        onProgress: progressForwarder(request.params._meta?.progressToken, extra.sendNotification as SendNotification),
-        onLog,
+        signal: ctx.mcpReq.signal,
+        ...(onProgress ? { onProgress } : {}),
+        onLog: log.onLog,
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
       });
       const result = toCallToolResult(tool, run.value);
@@ -139,7 +294,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       try {
         return toolErrorResult(e, redact);
       } catch (fault) {
-        if (!(e instanceof McpError || e instanceof WireError)) log().error({ err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
+        if (!(e instanceof WireError)) logger.error({ package: pkg.name, tool: tool.spec.name, err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;
       }
     }

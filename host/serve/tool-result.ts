@@ -6,24 +6,26 @@
  * Threat: error messages are untrusted (a tool's own throw) or may carry host details; every message is
  * bounded and passed through the redactor, and an error object is never forwarded, only its code and text.
  */
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import { isHostError } from '../errors.ts';
 import type { HostErrorCode } from '../errors.ts';
 import type { Redactor } from './redact.ts';
 
 /**
- * A JSON-RPC error for the wire. The SDK sends `error.message` as is; its McpError already starts its
- * message with "MCP error <code>: ", and the client's McpError adds that prefix again, so a client read
- * "MCP error -32602: MCP error -32602: Unknown tool". This one carries the bare message.
+ * A JSON-RPC error for the wire: the SDK sends its `code`, bare `message` and `data` (when present) as the
+ * error response. (The v1 SDK's McpError prefixed its message with "MCP error <code>: ", which a client
+ * then repeated; this one always carries the bare message.)
  */
 export class WireError extends Error {
   readonly code: number;
-  constructor(code: number, message: string) {
+  readonly data?: unknown;
+  constructor(code: number, message: string, data?: unknown) {
     super(message);
     this.code = code;
     this.name = 'WireError';
+    if (data !== undefined) this.data = data;
   }
 }
 
@@ -39,7 +41,7 @@ const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMEN
  */
 export function toolErrorResult(error: unknown, redact: Redactor): CallToolResult {
   if (error instanceof WireError) throw error;
-  if (error instanceof McpError) throw new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''));
+  if (error instanceof ProtocolError) throw new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
   let code: string;
   let retryable = false;
   if (isSandboxError(error)) {
@@ -49,7 +51,7 @@ export function toolErrorResult(error: unknown, redact: Redactor): CallToolResul
     code = error.code;
     retryable = error.code === 'RATE_LIMITED';
   } else {
-    throw new WireError(ErrorCode.InternalError, 'Internal error');
+    throw new WireError(ProtocolErrorCode.InternalError, 'Internal error');
   }
   const message = redact(boundedMessage((error as Error).message, 1024));
   return {

@@ -11,9 +11,8 @@
  * pipe, where the client's own writes block) and resumes when half of them have drained.
  */
 import type { Readable, Writable } from 'node:stream';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { isSpecType } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 
 /** Default bound on one JSON-RPC line, bytes. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -26,10 +25,8 @@ export const INVALID_PARAMS = -32602;
 /** Default bound on requests in flight: read from stdin, not yet answered and flushed to stdout. */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 
-/** Anything with a zod-style safeParse (the SDK's request schemas). */
-export interface RequestSchemaLike {
-  safeParse(value: unknown): { success: boolean };
-}
+/** A check of one request's shape (the SDK's spec type predicates, `isSpecType.CallToolRequest`, …). */
+export type RequestSchemaLike = (value: unknown) => boolean;
 
 export interface BoundedStdioOptions {
   readonly maxLineBytes?: number;
@@ -185,8 +182,7 @@ export class BoundedStdioTransport implements Transport {
       this.#reply(null, PARSE_ERROR, 'Parse error');
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(data);
-    if (!parsed.success) {
+    if (!isSpecType.JSONRPCMessage(data)) {
       const obj = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
       // A malformed response from the client gets no reply: answering it could start an error ping-pong.
       if (obj && !('method' in obj) && ('result' in obj || 'error' in obj)) {
@@ -197,9 +193,9 @@ export class BoundedStdioTransport implements Transport {
       this.#reply(id, INVALID_REQUEST, Array.isArray(data) ? 'Invalid Request: batches are not supported' : 'Invalid Request');
       return;
     }
-    const msg = parsed.data as { id?: string | number; method?: string; params?: { requestId?: unknown } };
+    const msg = data as { id?: string | number; method?: string; params?: { requestId?: unknown } };
     if (msg.id !== undefined && typeof msg.method === 'string' && Object.hasOwn(this.#schemas, msg.method)) {
-      if (!(this.#schemas[msg.method] as RequestSchemaLike).safeParse(parsed.data).success) {
+      if (!(this.#schemas[msg.method] as RequestSchemaLike)(data)) {
         this.#reply(msg.id, INVALID_PARAMS, `Invalid params for ${msg.method}`);
         return;
       }

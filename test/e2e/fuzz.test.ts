@@ -1,7 +1,9 @@
 /**
  * Fuzz: thousands of malformed or hostile JSON-RPC lines (seeded, reproducible) written to the host's stdin.
  * After each batch the host must still be alive and answer a valid request correctly; every line it wrote
- * must be a well-formed JSON-RPC message.
+ * must be a well-formed JSON-RPC message. The corpus runs twice: once in a 2025-11-25 session (opened with
+ * initialize) and once in a 2026-07-28 session (opened with server/discover; most fuzzed requests carry
+ * the revision's per-request _meta, the rest none).
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -31,7 +33,7 @@ function generator(rand: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   const weird = [null, true, false, 0, -1, 1e308, -0, '', 'x', [], {}, [1, [2]], { a: { b: null } }, '\u0000', '\ud800', 'A'.repeat(1000)];
   const ids = [1, 0, -5, 'id', '', 1.5, null, true, {}, [], Number.MAX_SAFE_INTEGER + 2];
-  const methods = ['tools/list', 'tools/call', 'initialize', 'ping', 'resources/list', 'nope', '', 'tools/call\n', 'notifications/cancelled', 'notifications/progress', '__proto__', 'constructor'];
+  const methods = ['tools/list', 'tools/call', 'initialize', 'ping', 'resources/list', 'resources/read', 'prompts/get', 'completion/complete', 'logging/setLevel', 'server/discover', 'resources/subscribe', 'nope', '', 'tools/call\n', 'notifications/cancelled', 'notifications/progress', '__proto__', 'constructor'];
   const tools = ['text-tools__sha256', 'text-tools__json_path', 'text-tools__convert_case', 'missing__tool', '', '__proto__', 'text-tools__'];
   const randomText = (n: number) => Array.from({ length: n }, () => String.fromCharCode(int(0x3000))).join('');
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -61,11 +63,14 @@ function generator(rand: () => number) {
 
 type Message = Record<string, unknown> & { id?: unknown; error?: { code?: number; message?: string } };
 
-let child: ChildProcessWithoutNullStreams;
-let out = '';
-/** Every line the host wrote to stdout, in order; tests remember an index and look only after it. */
-const lines: string[] = [];
-const wrote = new EventEmitter();
+type Revision = '2025-11-25' | '2026-07-28';
+
+/** The per-request _meta of a 2026-07-28 request. */
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'fuzz', version: '0' },
+};
 
 function parsed(line: string): Message | null {
   try {
@@ -77,90 +82,133 @@ function parsed(line: string): Message | null {
 }
 
 /**
- * Resolves with the first message at index `from` or later that matches — now or when the host writes it;
- * event-driven (no polling, no clock of its own: the test's timeout is the only one). Rejects when the
- * host's stdout closes without such a message.
+ * For a 2026-07-28 session: most fuzzed messages with object params get the per-request _meta (so they
+ * reach the handlers), the rest stay as they are (and must be refused without harm).
  */
-function waitFor(from: number, match: (m: Message) => boolean, what: string): Promise<{ message: Message; index: number }> {
-  return new Promise((resolve, reject) => {
-    let i = from;
-    const done = () => {
-      wrote.off('line', check);
-      child.stdout.off('close', closed);
-    };
-    const scan = (): boolean => {
-      for (; i < lines.length; i++) {
-        const m = parsed(lines[i] as string);
-        if (m && match(m)) {
-          done();
-          resolve({ message: m, index: i });
-          return true;
+function withEnvelope(rand: () => number): (line: string) => string {
+  return (line) => {
+    if (line.length > 100_000 || rand() < 0.3) return line;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return line;
+    }
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return line;
+    const params = (msg as { params?: unknown }).params;
+    if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) return line;
+    try {
+      return JSON.stringify({ ...msg, params: { ...(params as object | undefined), _meta: ENVELOPE } });
+    } catch {
+      return line; // nested too deep to re-serialize here: sent as generated
+    }
+  };
+}
+
+describe.each<[Revision]>([['2025-11-25'], ['2026-07-28']])('the host under malformed and hostile input, in a %s session', (revision) => {
+  const modern = revision === '2026-07-28';
+  let child: ChildProcessWithoutNullStreams;
+  let out = '';
+  /** Every line the host wrote to stdout, in order; tests remember an index and look only after it. */
+  const lines: string[] = [];
+  const wrote = new EventEmitter();
+
+  /**
+   * Resolves with the first message at index `from` or later that matches — now or when the host writes it;
+   * event-driven (no polling, no clock of its own: the test's timeout is the only one). Rejects when the
+   * host's stdout closes without such a message.
+   */
+  function waitFor(from: number, match: (m: Message) => boolean, what: string): Promise<{ message: Message; index: number }> {
+    return new Promise((resolve, reject) => {
+      let i = from;
+      const done = () => {
+        wrote.off('line', check);
+        child.stdout.off('close', closed);
+      };
+      const scan = (): boolean => {
+        for (; i < lines.length; i++) {
+          const m = parsed(lines[i] as string);
+          if (m && match(m)) {
+            done();
+            resolve({ message: m, index: i });
+            return true;
+          }
         }
+        return false;
+      };
+      function check(): void {
+        scan();
       }
-      return false;
-    };
-    function check(): void {
-      scan();
+      function closed(): void {
+        if (scan()) return;
+        done();
+        reject(new Error(`the host closed stdout (exit ${child.exitCode ?? child.signalCode}) before ${what}`));
+      }
+      wrote.on('line', check);
+      child.stdout.once('close', closed);
+      if (!scan() && child.stdout.closed) closed();
+    });
+  }
+
+  function send(line: string): void {
+    child.stdin.write(`${line}\n`);
+  }
+
+  /** Sends a request (with the revision's _meta) and resolves with the host's answer to it. */
+  async function request(id: string | number, method: string, params?: Record<string, unknown>): Promise<{ message: Message; index: number }> {
+    const from = lines.length;
+    const p = modern ? { ...params, _meta: ENVELOPE } : params;
+    send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(p === undefined ? {} : { params: p }) }));
+    return waitFor(from, (m) => m.id === id, `the answer to ${String(id)}`);
+  }
+
+  /** A request every session answers with a result: ping (2025-11-25), server/discover (2026-07-28 has no ping). */
+  const probe = (id: string | number) => (modern ? request(id, 'server/discover') : request(id, 'ping'));
+
+  /**
+   * A barrier: the transport answers malformed lines synchronously, in order, so once a request sent after
+   * them is answered, every such answer to an earlier line has been written.
+   */
+  let barriers = 0;
+  async function barrier(): Promise<void> {
+    await probe(`barrier-${++barriers}`);
+  }
+
+  beforeAll(async () => {
+    ensureBuilt();
+    child = spawn(process.execPath, [CLI, 'serve', '--home', tempDir('fuzz'), '--workers', '2', '--rate-limit', '1000/s:2000', '--dev', join(EXAMPLES, 'text-tools')], {
+      env: childEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      const parts = out.split('\n');
+      out = parts.pop() ?? '';
+      lines.push(...parts);
+      if (parts.length > 0) wrote.emit('line');
+    });
+    child.stderr.resume();
+    if (modern) {
+      expect((await request(1, 'server/discover')).message.result).toMatchObject({ supportedVersions: ['2026-07-28'] });
+      // A request after the probe pins the connection to 2026-07-28 (a legacy line could still switch a
+      // connection that only probed).
+      expect((await request(2, 'tools/list')).message.result).toMatchObject({ resultType: 'complete' });
+    } else {
+      await request(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '0' } });
+      send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     }
-    function closed(): void {
-      if (scan()) return;
-      done();
-      reject(new Error(`the host closed stdout (exit ${child.exitCode ?? child.signalCode}) before ${what}`));
-    }
-    wrote.on('line', check);
-    child.stdout.once('close', closed);
-    if (!scan() && child.stdout.closed) closed();
+  }, 60_000);
+
+  afterAll(() => {
+    child?.kill();
   });
-}
 
-function send(line: string): void {
-  child.stdin.write(`${line}\n`);
-}
-
-/** Sends a request and resolves with the host's answer to it (the first message after it with its id). */
-async function request(id: string | number, method: string, params?: unknown): Promise<{ message: Message; index: number }> {
-  const from = lines.length;
-  send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
-  return waitFor(from, (m) => m.id === id, `the answer to ${String(id)}`);
-}
-
-/**
- * A barrier: the transport answers malformed lines synchronously, in order, so once a ping sent after them
- * is answered, every such answer to an earlier line has been written.
- */
-let barriers = 0;
-async function barrier(): Promise<void> {
-  await request(`barrier-${++barriers}`, 'ping');
-}
-
-beforeAll(async () => {
-  ensureBuilt();
-  child = spawn(process.execPath, [CLI, 'serve', '--home', tempDir('fuzz'), '--workers', '2', '--rate-limit', '1000/s:2000', '--dev', join(EXAMPLES, 'text-tools')], {
-    env: childEnv(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    out += c;
-    const parts = out.split('\n');
-    out = parts.pop() ?? '';
-    lines.push(...parts);
-    if (parts.length > 0) wrote.emit('line');
-  });
-  child.stderr.resume();
-  await request(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '0' } });
-  send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-}, 60_000);
-
-afterAll(() => {
-  child?.kill();
-});
-
-describe('the host under malformed and hostile input', () => {
   it(`answers correctly after each of ${BATCHES} batches of ${LINES_PER_BATCH} fuzzed lines`, async () => {
     const next = generator(prng(SEED));
+    const envelope = modern ? withEnvelope(prng(SEED + 1)) : (line: string) => line;
     for (let b = 0; b < BATCHES; b++) {
-      for (let i = 0; i < LINES_PER_BATCH; i++) send(next());
+      for (let i = 0; i < LINES_PER_BATCH; i++) send(envelope(next()));
       // The fuzzed tool calls may still fill the package's concurrency slots: a CONCURRENCY_LIMIT refusal is
       // a correct answer too. A slot holder was still running when the probe was refused, so its answer
       // comes after the probe was sent: wait for that answer (an event, not a sleep), then probe again.
@@ -188,7 +236,8 @@ describe('the host under malformed and hostile input', () => {
     ['a batch', JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'ping' }]), null, -32600],
     ['a request without jsonrpc', JSON.stringify({ id: 'no-jsonrpc', method: 'ping' }), 'no-jsonrpc', -32600],
     ['params that are not an object', JSON.stringify({ jsonrpc: '2.0', id: 'params-string', method: 'tools/list', params: 'all' }), 'params-string', -32600],
-    ['tools/list with a param of the wrong type', JSON.stringify({ jsonrpc: '2.0', id: 'cursor-number', method: 'tools/list', params: { cursor: 42 } }), 'cursor-number', -32602],
+    ['tools/list with a param of the wrong type', JSON.stringify({ jsonrpc: '2.0', id: 'cursor-number', method: 'tools/list', params: { cursor: 42, _meta: ENVELOPE } }), 'cursor-number', -32602],
+    ['tools/list with a forged cursor', JSON.stringify({ jsonrpc: '2.0', id: 'cursor-forged', method: 'tools/list', params: { cursor: 'WzEsMl0.AAAAAAAAAAAAAAAAAAAAAA', ...(modern ? { _meta: ENVELOPE } : {}) } }), 'cursor-forged', -32602],
   ])('answers %s with the JSON-RPC error it names', async (_what, line, id, code) => {
     // Earlier malformed lines are all answered before this barrier is; after it, the first error with this
     // id (null for the unparseable ones) is the answer to this line.
@@ -211,6 +260,6 @@ describe('the host under malformed and hostile input', () => {
     for (let i = 0; i < big.length; i += 64 * 1024) child.stdin.write(big.slice(i, i + 64 * 1024));
     child.stdin.write('\n');
     await waitFor(from, (m) => m.error?.message?.includes('Message too large') === true, 'the oversized-line error');
-    expect((await request(8001, 'ping')).message.result).toEqual({});
+    expect((await probe(8001)).message.result).toBeDefined();
   }, 60_000);
 });

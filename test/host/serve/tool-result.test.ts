@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError } from '@modelcontextprotocol/server';
 import { HostError } from '../../../host/errors.ts';
 import { createRedactor } from '../../../host/serve/redact.ts';
 import { ERROR_META_KEY, WireError, toolErrorResult } from '../../../host/serve/tool-result.ts';
@@ -48,7 +48,7 @@ describe('toolErrorResult', () => {
     });
 
     it('passes a JSON-RPC error through with its message once, without a second "MCP error" prefix', () => {
-      const e = thrown(() => toolErrorResult(new McpError(-32602, 'Unknown tool: x'), redact));
+      const e = thrown(() => toolErrorResult(new ProtocolError(-32602, 'Unknown tool: x'), redact));
       expect(e).toBeInstanceOf(WireError);
       expect({ code: (e as WireError).code, message: (e as WireError).message }).toEqual({ code: -32602, message: 'Unknown tool: x' });
     });
