@@ -122,7 +122,7 @@ export function createWardenServer(options: WardenServerOptions): Server {
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
       const onLog = (e: LogEvent): void => {
         // Tool log lines are untrusted text: bounded, scrubbed, and without their data payload.
-        const level = e.level === 'error' || e.level === 'warn' ? e.level : 'debug';
+        const level = e.level === 'warning' ? 'warn' : e.level === 'debug' || e.level === 'info' || e.level === 'notice' ? 'debug' : 'error';
         log()[level]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
       };
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
