@@ -43,6 +43,8 @@ export interface Registry {
   listPrompts(): Prompt[];
   listResources(): Resource[];
   listResourceTemplates(): ResourceTemplate[];
+  /** The served resource template whose client-visible URI template is `uriTemplate` (completion refs). */
+  lookupTemplate(uriTemplate: string): { readonly pkg: LoadedPackage; readonly template: LoadedResourceTemplate } | undefined;
   /** The package and item serving `uri`, or undefined. */
   resolveUri(uri: string): UriEntry | undefined;
   packages(): readonly LoadedPackage[];
@@ -195,6 +197,13 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
     listPrompts: () => structuredClone(promptList),
     listResources: () => structuredClone(resourceList),
     listResourceTemplates: () => structuredClone(templateList),
+    lookupTemplate: (uriTemplate) => {
+      for (const pkg of uriOwners) {
+        const template = pkg.resourceTemplates.find((t) => t.uriTemplate === uriTemplate);
+        if (template) return { pkg, template };
+      }
+      return undefined;
+    },
     resolveUri: (uri) => {
       if (typeof uri !== 'string') return undefined;
       for (const pkg of uriOwners) {
