@@ -9,6 +9,7 @@ import { loadAll } from '../../../../host/serve/loader.ts';
 import type { RefusedPackage } from '../../../../host/serve/loader.ts';
 import { createLogger } from '../../../../host/serve/logger.ts';
 import { createRedactor } from '../../../../host/serve/redact.ts';
+import type { RedactorOptions } from '../../../../host/serve/redact.ts';
 import { createRegistry } from '../../../../host/serve/registry.ts';
 import { tempDir } from '../../../helpers/host.ts';
 import { newSandbox } from '../../../helpers/sandbox.ts';
@@ -35,13 +36,13 @@ function memoryAudit(calls: CallRecord[]): Audit {
   };
 }
 
-export async function harness(dirs: readonly string[], prefix = true): Promise<Harness> {
+export async function harness(dirs: readonly string[], prefix = true, redaction: RedactorOptions = {}): Promise<Harness> {
   const home = homeLayout(tempDir('warden-features-home-'));
   const sources = dirs.map((dir) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } }));
   const { packages, refused } = await loadAll(sources, { home, verify: async () => { throw new Error('dev only'); }, prefix });
   const calls: CallRecord[] = [];
   const sandbox = newSandbox();
-  const deps: FeatureDeps = { registry: createRegistry(packages), sandbox, audit: memoryAudit(calls), logger: createLogger({ level: 'silent' }), redact: createRedactor() };
+  const deps: FeatureDeps = { registry: createRegistry(packages), sandbox, audit: memoryAudit(calls), logger: createLogger({ level: 'silent' }), redact: createRedactor(redaction) };
   return { features: createFeatures(deps), deps, calls, refused, close: () => sandbox.close() };
 }
 

@@ -45,6 +45,22 @@ describe('a hostile resource handler', () => {
   });
 });
 
+describe('a hostile handler\'s error', () => {
+  it('reaches the client bounded and redacted (no stack frame, no host path, no environment secret, no control character)', async () => {
+    const secret = 'S3CRET-value-from-env';
+    const redacting = await harness([join(FIXTURES, 'hostile-content')], true, { env: { API_TOKEN: secret } });
+    try {
+      const e = await wireErrorOf(redacting.features.readResource(`${BAD}leak://${secret}`, callContext()));
+      expect(e).toMatchObject({ code: -32603, data: { code: 'TOOL_THREW' } });
+      expect(e.message).toBe('TOOL_THREW: cannot read [redacted]');
+      const p = await wireErrorOf(redacting.features.getPrompt('hostile-content__throws', {}, callContext()));
+      expect(p.message).toBe('TOOL_THREW: prompt failed\ufffd[31m with a control character');
+    } finally {
+      await redacting.close();
+    }
+  });
+});
+
 describe('namespaces', () => {
   it('a URI under another package\'s prefix never reaches that other package', async () => {
     // hostile-content's greedy template h:{+rest} would match anything of its own, but only after its own prefix.
