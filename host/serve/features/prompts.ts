@@ -84,29 +84,54 @@ function onlyKeys(o: Record<string, unknown>, keys: readonly string[], what: str
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw bad(`${what} with the unexpected key "${boundedMessage(k, 40)}"`);
 }
 
+type Annotations = { audience?: ('user' | 'assistant')[]; priority?: number; lastModified?: string };
+
+/** MCP content annotations, checked and copied: audience, priority (0–1), lastModified (ISO 8601). */
+function annotationsOf(a: unknown, at: string): { annotations?: Annotations } {
+  if (a === undefined) return {};
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) throw bad(`${at}: annotations that are not an object`);
+  const o = a as Record<string, unknown>;
+  onlyKeys(o, ['audience', 'priority', 'lastModified'], `${at}.annotations`);
+  const out: Annotations = {};
+  if (o.audience !== undefined) {
+    if (!Array.isArray(o.audience) || o.audience.length > 2 || !o.audience.every((r) => r === 'user' || r === 'assistant')) throw bad(`${at}: an annotation audience other than user and assistant`);
+    out.audience = [...(o.audience as ('user' | 'assistant')[])];
+  }
+  if (o.priority !== undefined) {
+    if (typeof o.priority !== 'number' || !(o.priority >= 0 && o.priority <= 1)) throw bad(`${at}: an annotation priority outside 0–1`);
+    out.priority = o.priority;
+  }
+  if (o.lastModified !== undefined) {
+    if (typeof o.lastModified !== 'string' || o.lastModified.length > 64 || Number.isNaN(Date.parse(o.lastModified))) throw bad(`${at}: an annotation lastModified that is not a date`);
+    out.lastModified = o.lastModified;
+  }
+  return { annotations: out };
+}
+
 function contentOf(c: unknown, at: string): Message['content'] {
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw bad(`${at}: no content object`);
   const o = c as Record<string, unknown>;
+  const annotations = annotationsOf(o.annotations, at);
   switch (o.type) {
     case 'text':
-      onlyKeys(o, ['type', 'text'], at);
+      onlyKeys(o, ['type', 'text', 'annotations'], at);
       if (typeof o.text !== 'string') throw bad(`${at}: a text content without text`);
-      return { type: 'text', text: o.text };
+      return { type: 'text', text: o.text, ...annotations };
     case 'image':
     case 'audio':
-      onlyKeys(o, ['type', 'data', 'mimeType'], at);
+      onlyKeys(o, ['type', 'data', 'mimeType', 'annotations'], at);
       if (typeof o.data !== 'string' || !BASE64.test(o.data)) throw bad(`${at}: ${o.type} data that is not base64`);
       if (typeof o.mimeType !== 'string' || !MIME.test(o.mimeType) || !o.mimeType.startsWith(`${o.type}/`)) throw bad(`${at}: an invalid ${o.type} mimeType`);
-      return { type: o.type, data: o.data, mimeType: o.mimeType };
+      return { type: o.type, data: o.data, mimeType: o.mimeType, ...annotations };
     case 'resource': {
-      onlyKeys(o, ['type', 'resource'], at);
+      onlyKeys(o, ['type', 'resource', 'annotations'], at);
       const r = o.resource as Record<string, unknown> | null;
       if (r === null || typeof r !== 'object' || Array.isArray(r)) throw bad(`${at}: a resource content without a resource`);
       onlyKeys(r, ['uri', 'mimeType', 'text', 'blob'], `${at}.resource`);
       if (typeof r.uri !== 'string' || r.uri.length === 0 || r.uri.length > 8192) throw bad(`${at}: a resource without a uri`);
       const { uri: _uri, ...rest } = r;
       const [item] = handlerContents(r.uri, rest, undefined);
-      return { type: 'resource', resource: item as Extract<Message['content'], { type: 'resource' }>['resource'] };
+      return { type: 'resource', resource: item as Extract<Message['content'], { type: 'resource' }>['resource'], ...annotations };
     }
     default:
       throw bad(`${at}: a content type other than text, image, audio and resource`);

@@ -11,11 +11,12 @@
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../../runtime/index.ts';
 import type { EntryKind, LogEvent, Sandbox } from '../../../runtime/index.ts';
-import { isHostError } from '../../errors.ts';
+import { HostError, isHostError } from '../../errors.ts';
 import type { HostErrorCode } from '../../errors.ts';
 import type { Audit } from '../audit.ts';
 import type { LoadedPackage } from '../loader.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimiter } from '../rate-limit.ts';
 import type { Redactor } from '../redact.ts';
 import type { Registry } from '../registry.ts';
 import type { CallContext } from './call-context.ts';
@@ -27,6 +28,8 @@ export interface FeatureDeps {
   readonly audit: Audit;
   readonly logger: Logger;
   readonly redact: Redactor;
+  /** serve --rate-limit: the same per-package limiter as tools/call (shared budget); none when absent. */
+  readonly limiter?: RateLimiter;
 }
 
 /** The host log's level for a handler's log line (tool lines are untrusted; most go to debug). */
@@ -100,6 +103,7 @@ export async function runInSandbox<T>(deps: FeatureDeps, c: SandboxCall<T>, call
   };
   try {
     digest = deps.audit.digest(c.input);
+    if (deps.limiter && !deps.limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
     const onLog = (e: LogEvent): void => {
       // Handler log lines are untrusted text: bounded, scrubbed, and without their data payload.
       log()[hostLogLevel(e.level)]({ source: 'tool' }, deps.redact(boundedMessage(e.message, 500)));
