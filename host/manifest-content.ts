@@ -16,6 +16,8 @@ import type { UriTemplate } from './serve/features/uri-template.ts';
 export const MAX_ICON_BYTES = 64 * 1024;
 /** Largest static resource file. */
 export const MAX_RESOURCE_FILE_BYTES = 4 * 1024 * 1024;
+/** Most bytes of static resource files one package may serve (they are held in memory while served). */
+export const MAX_RESOURCE_TOTAL_BYTES = 32 * 1024 * 1024;
 /** Largest resource read (the sum of its contents' text and blob bytes). */
 export const MAX_RESOURCE_READ_BYTES = 8 * 1024 * 1024;
 

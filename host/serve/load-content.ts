@@ -14,7 +14,7 @@ import type { Icon } from '@modelcontextprotocol/server';
 import { HostError } from '../errors.ts';
 import { MANIFEST_KEY, namespacedToolName, servedNamespace } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
-import { MAX_ICON_BYTES, MAX_RESOURCE_FILE_BYTES, mimeTypeOfFile, parseDataIcon } from '../manifest-content.ts';
+import { MAX_ICON_BYTES, MAX_RESOURCE_FILE_BYTES, MAX_RESOURCE_TOTAL_BYTES, mimeTypeOfFile, parseDataIcon } from '../manifest-content.ts';
 import type { IconSpec, PromptSpec, ResourceSpec, ResourceTemplateSpec } from '../manifest-content.ts';
 
 /** The scheme of served resource URIs: mcp-warden://<namespace>/<the package's own URI>. */
@@ -124,9 +124,11 @@ export async function loadContent(pm: PackageManifest, source: FileSource, prefi
     if (icons) toolIcons.set(t.name, icons);
   }
   const resources: LoadedResource[] = [];
+  let total = 0;
   for (const [i, spec] of m.resources.entries()) {
     const at = `${MANIFEST_KEY}.resources[${i}]`;
-    const data = await readPackageFile(source, spec.file, MAX_RESOURCE_FILE_BYTES, `${at}.file`, what);
+    const data = await readPackageFile(source, spec.file, Math.min(MAX_RESOURCE_FILE_BYTES, MAX_RESOURCE_TOTAL_BYTES - total), `${at}.file`, what);
+    total += data.length;
     const icons = await loadIcons(source, spec.icons, at, what);
     resources.push({ uri: uriPrefix + spec.uri, spec, data, ...(icons ? { icons } : {}) });
   }

@@ -62,7 +62,8 @@ export function handlerCompletion(value: unknown): CompleteResult {
 
 function contextArguments(params: CompleteRequestParams): Record<string, string> {
   const raw = params.context?.arguments;
-  const out: Record<string, string> = {};
+  // No prototype: an argument may be named "__proto__".
+  const out = Object.create(null) as Record<string, string>;
   if (raw === null || typeof raw !== 'object') return out;
   for (const [k, v] of Object.entries(raw).slice(0, 32)) if (typeof v === 'string' && k.length <= 64) out[k] = v.slice(0, MAX_TYPED_CHARS);
   return out;

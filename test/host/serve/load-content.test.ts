@@ -73,6 +73,7 @@ describe('loading resources and icons', () => {
   it.each([
     ['a missing resource file', { resources: [{ name: 'r', uri: 'x://r', file: 'nope.txt' }] }, {}, 'mcpWarden.resources[0].file'],
     ['an oversized resource file', { resources: [{ name: 'r', uri: 'x://r', file: 'big.txt' }] }, { 'big.txt': Buffer.alloc(MAX_RESOURCE_FILE_BYTES + 1) }, 'larger than'],
+    ['resources adding up to more than 32 MiB', { resources: Array.from({ length: 9 }, (_, i) => ({ name: `r${i}`, uri: `x://${i}`, file: 'big.txt' })) }, { 'big.txt': Buffer.alloc(MAX_RESOURCE_FILE_BYTES) }, 'mcpWarden.resources[8].file'],
     ['an oversized icon file', { prompts: [{ name: 'p', handler: 'h', icons: [{ src: 'i.png' }] }] }, { 'i.png': Buffer.alloc(64 * 1024 + 1) }, 'mcpWarden.prompts[0].icons[0].src'],
   ])('refuses %s (MANIFEST_INVALID)', async (_what, extra, files, field) => {
     await expect(loadPackage(dev(devDir('p', extra, files)), options())).rejects.toMatchObject({ code: 'MANIFEST_INVALID', message: expect.stringContaining(field) });
