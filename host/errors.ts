@@ -39,10 +39,14 @@ export const HOST_ERROR_CODES = [
   'HOME_UNSAFE', // the home, lock.json, trust.json, a key or a package directory is not the user's or others can write it
   'GRANT_COVERS_HOME', // a grant would reach the home directory (its keys, lock, trust policy or packages) or the trust root
   'TOOL_NAME_CONFLICT', // a package's namespaced tool name is already used by another installed package
+  'SERVED_NAME_CONFLICT', // two installed packages serve the same prompt name or resource URI space (both refused)
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema
   'RATE_LIMITED', // the package's call rate limit was reached
+  // Resources, prompts and completions (a JSON-RPC error whose data carries the code)
+  'RESOURCE_TOO_LARGE', // a resource read's contents add up to more than the host's cap
+  'RESULT_INVALID', // a resource, prompt or completion handler returned a value of the wrong shape or size
   // CLI
   'USAGE', // bad command-line usage
   'HOME_UNUSABLE', // serve: the home is not a directory, or cannot be created or written (read-only, full, permissions)

@@ -11,6 +11,8 @@ import semver from 'semver';
 import { DEFAULT_LIMITS, parseFsRule, parseNetRule } from '../runtime/index.ts';
 import type { Limits } from '../runtime/index.ts';
 import { HostError } from './errors.ts';
+import { parseContent } from './manifest-content.ts';
+import type { ContentSpecs, IconSpec } from './manifest-content.ts';
 import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
 import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './serve/validation.ts';
 
@@ -50,9 +52,10 @@ export interface ToolSpec {
   readonly inputSchema: JsonSchemaObject;
   readonly outputSchema?: JsonSchemaObject;
   readonly annotations?: ToolAnnotations;
+  readonly icons?: readonly IconSpec[];
 }
 
-export interface Manifest {
+export interface Manifest extends ContentSpecs {
   readonly entry: string;
   readonly tools: readonly ToolSpec[];
   readonly capabilities: { readonly net: readonly NetRequest[]; readonly fs: readonly FsRequest[] };
@@ -118,6 +121,16 @@ export function namespaceOf(packageName: string): string {
 }
 
 /**
+ * The namespace clients see a package's tools, prompts and resource URIs under: "x" for "x", "good.x"
+ * for "@good/x" (scope "." name, each folded to [A-Za-z0-9-]).
+ */
+export function servedNamespace(packageName: string): string {
+  const ns = namespaceOf(packageName);
+  const scoped = /^@([^/]+)\//.exec(packageName);
+  return scoped ? `${(scoped[1] as string).replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60)}.${ns}` : ns;
+}
+
+/**
  * The client-visible tool name of `tool` in package `packageName`: "<name>__<tool>" for an unscoped
  * package, "<scope>.<name>__<tool>" for a scoped one ("@good/read-tools" → "good.read-tools__read_file"),
  * so that packages of different scopes do not collide. Within MCP's tool-name charset [A-Za-z0-9_.-] and
@@ -126,9 +139,7 @@ export function namespaceOf(packageName: string): string {
  * refuses both packages of one it finds: never resolved by order.
  */
 export function namespacedToolName(packageName: string, tool: string): string {
-  const ns = namespaceOf(packageName);
-  const scoped = /^@([^/]+)\//.exec(packageName);
-  let prefix = scoped ? `${(scoped[1] as string).replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60)}.${ns}` : ns;
+  let prefix = servedNamespace(packageName);
   if (prefix.length + 2 + tool.length > 128) prefix = prefix.slice(0, Math.max(1, 126 - tool.length));
   return `${prefix}__${tool}`;
 }
@@ -153,7 +164,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     capabilities?: { net?: NetRequest[]; fs?: FsRequest[] };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
-  };
+  } & Parameters<typeof parseContent>[0];
 
   // The entry must stay inside the package directory.
   if (raw.entry.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) {
@@ -196,6 +207,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     slots.add(r.slot);
   }
 
+  const content = parseContent(raw, MANIFEST_KEY);
   const namespace = namespaceOf(name);
   return {
     name,
@@ -207,6 +219,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
       capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [] },
       limits: raw.limits ?? {},
       freshContextPerCall: raw.freshContextPerCall ?? false,
+      ...content,
     },
   };
 }

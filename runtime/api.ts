@@ -4,6 +4,7 @@
 import type { CapabilityEvent, Limits } from './types.ts';
 import type { NetGrant } from './capabilities/net.ts';
 import type { FsGrant } from './capabilities/fs.ts';
+import type { EntryKind } from './entry-name.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -31,13 +32,23 @@ export interface ProgressEvent {
   readonly message?: string;
 }
 
+/** The MCP (syslog) log levels, lowest first. A tool's ctx.log('warn', …) arrives as 'warning'. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface LogEvent {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly level: LogLevel;
   readonly message: string;
   readonly data?: unknown;
 }
 
 export interface RunOptions {
+  /**
+   * What to run: a tool (the default export's handler, the default), or a handler of the module's named
+   * export `resources`, `prompts` or `completions`. Same grant, limits, queue and reporting either way.
+   */
+  readonly kind?: EntryKind;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly onLog?: (event: LogEvent) => void;
@@ -61,7 +72,7 @@ export interface SandboxStats {
 }
 
 export interface Sandbox {
-  /** Runs one tool call. Rejects with a SandboxError carrying a stable code. */
+  /** Runs one tool call (or handler call, see RunOptions.kind). Rejects with a SandboxError carrying a stable code. */
   run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, options?: RunOptions): Promise<RunResult>;
   /** Drops a package's isolates (e.g. after uninstall or update). */
   unload(packageId: string): Promise<void>;

@@ -6,6 +6,7 @@ export { createSandbox } from './pool/index.ts';
 export type {
   Grant,
   LogEvent,
+  LogLevel,
   PackageCode,
   ProgressEvent,
   RunOptions,
@@ -14,6 +15,8 @@ export type {
   SandboxOptions,
   SandboxStats,
 } from './api.ts';
+export { LOG_LEVELS } from './api.ts';
+export type { EntryKind } from './entry-name.ts';
 export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';

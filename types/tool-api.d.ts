@@ -12,9 +12,16 @@
  *   } satisfies ToolHandlers;
  *
  * A handler's return value is serialized as JSON inside the sandbox (a string is returned as text).
+ *
+ * Named exports serve what the manifest declares besides tools (docs/tool-api.md):
+ *
+ *   export const resources = { note({ uri, variables }, ctx) { return 'text'; } } satisfies ResourceHandlers;
+ *   export const prompts = { summarize(args, ctx) { return { messages: [...] }; } } satisfies PromptHandlers;
+ *   export const completions = { noteIds({ argument }, ctx) { return ['a', 'b']; } } satisfies CompletionHandlers;
  */
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** The MCP (syslog) log levels; 'warn' is an alias of 'warning'. Lines reach the client's log when it asked for that level. */
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'warn' | 'error' | 'critical' | 'alert' | 'emergency';
 
 /** Thrown (rejected) by the injected API; `code` is stable, see docs/errors.md. */
 export interface WardenError extends Error {
@@ -99,7 +106,10 @@ export interface ToolContext {
   readonly paths: Readonly<Record<string, string>>;
   readonly fetch: WardenFetch;
   readonly fs: WardenFs;
-  /** Structured log line, to the host's log (bounded per call). */
+  /**
+   * A log line (bounded per call): to the client as notifications/message when it asked for this level,
+   * and to the host's log.
+   */
   log(level: LogLevel, message: string, data?: unknown): void;
   /** Progress of long work, forwarded to the client when it asked for progress. */
   progress(done: number, total?: number, message?: string): void;
@@ -108,6 +118,49 @@ export interface ToolContext {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler may declare any input type
 export type ToolHandler<I = any, O = unknown> = (input: I, ctx: ToolContext) => O | Promise<O>;
 export type ToolHandlers = Record<string, ToolHandler>;
+
+/** What a resource template's read passes its handler: the package's own URI and the template's variables. */
+export interface ResourceRequest {
+  readonly uri: string;
+  readonly variables: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** One content of a resource read: text, or base64 bytes. The mimeType defaults to the template's. */
+export type ResourceContent = string | { readonly text: string; readonly mimeType?: string } | { readonly blob: string; readonly mimeType?: string };
+
+export type ResourceHandler = (request: ResourceRequest, ctx: ToolContext) => ResourceContent | readonly ResourceContent[] | Promise<ResourceContent | readonly ResourceContent[]>;
+export type ResourceHandlers = Record<string, ResourceHandler>;
+
+export type PromptContent =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'image' | 'audio'; readonly data: string; readonly mimeType: string }
+  | { readonly type: 'resource'; readonly resource: { readonly uri: string; readonly mimeType?: string; readonly text: string } | { readonly uri: string; readonly mimeType?: string; readonly blob: string } };
+
+export interface PromptMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: PromptContent;
+}
+
+export interface PromptResult {
+  readonly description?: string;
+  readonly messages: readonly PromptMessage[];
+}
+
+/** Produces a prompt from its (already validated) string arguments. */
+export type PromptHandler = (args: Readonly<Record<string, string>>, ctx: ToolContext) => PromptResult | Promise<PromptResult>;
+export type PromptHandlers = Record<string, PromptHandler>;
+
+export interface CompletionRequest {
+  /** The argument (or template variable) being completed and what the user typed so far. */
+  readonly argument: { readonly name: string; readonly value: string };
+  /** Values of the other arguments already given, when the client sends them. */
+  readonly context: { readonly arguments: Readonly<Record<string, string>> };
+}
+
+/** At most 100 values are sent to the client. */
+export type CompletionResult = readonly string[] | { readonly values: readonly string[]; readonly total?: number; readonly hasMore?: boolean };
+export type CompletionHandler = (request: CompletionRequest, ctx: ToolContext) => CompletionResult | Promise<CompletionResult>;
+export type CompletionHandlers = Record<string, CompletionHandler>;
 
 declare global {
   /**

@@ -13,12 +13,12 @@ import { openAudit } from '../serve/audit.ts';
 import { HostError, errnoOf, isHostError } from '../errors.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import type { Home } from '../home/home.ts';
-import { loadAll } from '../serve/loader.ts';
+import { loadAll, servedClaims } from '../serve/loader.ts';
 import { warmValidators } from '../serve/tool-validators.ts';
 import type { DevAllowance, LoadedPackage, PackageSource } from '../serve/loader.ts';
 import { LOG_LEVELS, createLogger } from '../serve/logger.ts';
 import type { Logger } from '../serve/logger.ts';
-import { parseRateLimit } from '../serve/rate-limit.ts';
+import { createRateLimiter, parseRateLimit } from '../serve/rate-limit.ts';
 import { createRedactor } from '../serve/redact.ts';
 import { createRegistry } from '../serve/registry.ts';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -243,7 +243,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   })();
   const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const session = new SessionTransport(transport);
-  const features = createFeatures({ registry, sandbox, audit, logger, redact });
+  // One per-package budget for tools/call and the feature handlers (serve --rate-limit; none by default).
+  const limiter = rate ? createRateLimiter(rate) : undefined;
+  const features = createFeatures({ registry, sandbox, audit, logger, redact, ...(limiter ? { limiter } : {}) });
   const connection = createConnection({
     registry,
     sandbox,
@@ -255,7 +257,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     version: VERSION,
     ready,
     argumentsOf: (id) => session.takeArguments(id),
-    ...(rate ? { rateLimit: rate } : {}),
+    ...(limiter ? { limiter } : {}),
   });
 
   // Reload installed packages when lock.json changes (install, remove, grant) and tell the client.
@@ -264,8 +266,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     reloading = reloading.then(async () => {
       const next = await loadAll(await installedSources(home, io, logger), loadOptions);
       // Installed packages win: a --dev package that now clashes with one is dropped.
-      const taken = new Set(next.packages.flatMap((p) => [p.name, ...p.tools.map((t) => t.fullName)]));
-      const keptDev = devPackages.filter((d) => !taken.has(d.name) && !d.tools.some((t) => taken.has(t.fullName)));
+      const taken = new Set(next.packages.flatMap((p) => [p.name, ...servedClaims(p).map((c) => c.key)]));
+      const keptDev = devPackages.filter((d) => !taken.has(d.name) && !servedClaims(d).some((c) => taken.has(c.key)));
       report(next.packages, next.refused, io, audit, logger);
       await audit.drain();
       const packages = [...next.packages, ...keptDev];
@@ -280,7 +282,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       const listsBefore = JSON.stringify([features.listResources(), features.listResourceTemplates()]);
       const promptsBefore = JSON.stringify(features.listPrompts());
       devPackages = keptDev;
-      const toolsChanged = registry.replace(packages);
+      registry.replace(packages);
+      const toolsChanged = registry.lastChanges().tools;
       const changed = new Set(before.filter((old) => !packages.some((p) => p.name === old.name && p.code.id === old.code.id)).map((p) => p.name));
       const resourcesChanged = JSON.stringify([features.listResources(), features.listResourceTemplates()]) !== listsBefore;
       const promptsChanged = JSON.stringify(features.listPrompts()) !== promptsBefore;

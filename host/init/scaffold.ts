@@ -1,7 +1,8 @@
 /**
  * `mcp-warden init DIR`: the files of a new tool package. TypeScript source typed with the sandbox's API
  * (types/tool-api.d.ts, copied in), a manifest asking for nothing (default deny: the author adds
- * capabilities deliberately), an esbuild bundle into the single entry file the sandbox runs, and a test.
+ * capabilities deliberately) that serves a tool, a resource (a package file) and a prompt with
+ * completions, an esbuild bundle into the single entry file the sandbox runs, and a test.
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -44,7 +45,7 @@ function files(name: string, types: string): Record<string, string> {
     description: 'An mcp-warden tool package.',
     type: 'module',
     private: true,
-    files: ['dist'],
+    files: ['dist', 'docs'],
     scripts: {
       build: `esbuild ${SCAFFOLD_BUILD_ARGS.join(' ')}`,
       test: 'npm run build && node --test test/index.test.mjs',
@@ -61,6 +62,19 @@ function files(name: string, types: string): Record<string, string> {
           description: 'Greets someone by name.',
           inputSchema: { type: 'object', properties: { who: { type: 'string', maxLength: 100 } }, required: ['who'], additionalProperties: false },
           annotations: { readOnlyHint: true },
+        },
+      ],
+      resources: [{ name: 'about', uri: 'docs://about', file: 'docs/about.md', mimeType: 'text/markdown', title: `About ${name}`, description: 'What this package does.' }],
+      prompts: [
+        {
+          name: 'greeting',
+          title: 'Write a greeting',
+          description: 'Asks for a greeting for someone, in a style.',
+          arguments: [
+            { name: 'who', description: 'Who to greet.', required: true },
+            { name: 'style', description: 'formal or casual.', complete: ['formal', 'casual'] },
+          ],
+          messages: [{ role: 'user', text: 'Write a {{style}} greeting for {{who}}.' }],
         },
       ],
       capabilities: { net: [], fs: [] },
@@ -82,9 +96,19 @@ interface GreetInput {
 export default {
   async greet({ who }: GreetInput, ctx: ToolContext) {
     ctx.progress(1, 1, 'done');
+    ctx.log('info', \`greeted \${who}\`);
     return \`Hello, \${who}!\`;
   },
 } satisfies ToolHandlers;
+
+// The resource "docs://about" (docs/about.md) and the prompt "greeting" are static: the host serves
+// them from package.json. Resource templates, prompts and completions computed by code are handlers in
+// named exports, typed ResourceHandlers, PromptHandlers and CompletionHandlers (see docs/tool-api.md):
+//   export const resources = { note({ uri, variables }, ctx) { return 'text'; } } satisfies ResourceHandlers;
+`,
+    'docs/about.md': `# ${name}
+
+Served to MCP clients as the resource \`mcp-warden://${name}/docs://about\`.
 `,
     'types/tool-api.d.ts': types,
     'test/index.test.mjs': `// Runs the bundled tool with a stand-in context: "npm test" builds first.
@@ -113,7 +137,8 @@ mcp-warden pack . --out release && mcp-warden sign release/*.tgz --key YOU.key  
 \`\`\`
 
 Declare what the tools need in \`package.json\` → \`mcpWarden.capabilities\` (network hosts, directory
-slots); users see it and consent at install.
+slots); users see it and consent at install. \`mcpWarden.resources\` serves \`docs/about.md\` as a
+resource, \`mcpWarden.prompts\` a prompt with completions (\`manifest.md\`, "Resources" and "Prompts").
 `,
   };
 }

@@ -39,10 +39,47 @@ export function limitsAboveOrBelowDefaults(pm: PackageManifest): string[] {
     .map((k) => `${k.padEnd(16)} ${effective[k]} (default ${DEFAULT_LIMITS[k]})`);
 }
 
+/** What a package serves besides its tools, by kind (names and the package's own URIs), for display. */
+export interface ServedSummary {
+  readonly tools: readonly string[];
+  readonly resources: readonly string[];
+  readonly resourceTemplates: readonly string[];
+  readonly prompts: readonly string[];
+}
+
+export function servedSummary(pm: PackageManifest): ServedSummary {
+  const m = pm.manifest;
+  return {
+    tools: m.tools.map((t) => t.name),
+    resources: m.resources.map((r) => `${r.name} <${r.uri}>`),
+    resourceTemplates: m.resourceTemplates.map((t) => `${t.name} <${t.uriTemplate}>`),
+    prompts: m.prompts.map((p) => p.name),
+  };
+}
+
+/**
+ * Lines saying what a package serves besides tools: resources (package files), resource templates and
+ * prompts (their reads and handler prompts run the package's code, with the same grant as its tools).
+ * Names and URIs are the author's: printable, bounded, and at most 8 of each are listed.
+ */
+export function describeServes(pm: PackageManifest, indent = ''): string[] {
+  const s = servedSummary(pm);
+  const some = (items: readonly string[]): string => items.slice(0, 8).map((i) => printable(i, 120)).join(', ') + (items.length > 8 ? `, … (${items.length - 8} more)` : '');
+  const lines: string[] = [];
+  if (s.resources.length > 0) lines.push(`${indent}Resources:   ${s.resources.length} file(s) of the package: ${some(s.resources)}`);
+  if (s.resourceTemplates.length > 0) lines.push(`${indent}Templates:   ${s.resourceTemplates.length} resource template(s), read by its code in the sandbox: ${some(s.resourceTemplates)}`);
+  if (s.prompts.length > 0) {
+    const coded = pm.manifest.prompts.filter((p) => p.handler !== undefined).length;
+    lines.push(`${indent}Prompts:     ${s.prompts.length} prompt(s)${coded > 0 ? ` (${coded} produced by its code in the sandbox)` : ''}: ${some(s.prompts)}`);
+  }
+  return lines;
+}
+
 /** The capability summary shown before consent (and printed by install when no prompt showed it). */
 export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: readonly SlotInfo[], diff?: GrantDiff, signer?: ConsentSigner): string {
   const lines: string[] = [];
   lines.push(`${printable(pm.name, 214)}@${printable(pm.version, 64)} provides ${pm.manifest.tools.length} tool(s): ${pm.manifest.tools.map((t) => printable(t.name, 64)).join(', ')}`);
+  lines.push(...describeServes(pm));
   if (signer) lines.push(`Signed by:   ${printable(signer.signer, 300)} (trusted as "${printable(signer.publisher, 100)}")`);
   if (diff) {
     lines.push('This update changes what the package may use:');

@@ -23,6 +23,8 @@ export interface CallRecord {
   readonly package: string;
   readonly version: string;
   readonly tool: string;
+  /** What ran, when not a tool: a resource template's, prompt's or completion's handler (its name is `tool`). */
+  readonly kind?: 'resource' | 'prompt' | 'completion';
   readonly argsDigest: string;
   readonly durationMs: number;
   /** "ok", or the stable error code of the failure. */

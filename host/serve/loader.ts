@@ -22,6 +22,9 @@ import type { LazyValidator } from './tool-validators.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 import { lowerLimits } from './user-settings.ts';
+import { loadContent } from './load-content.ts';
+import type { LoadedPrompt, LoadedResource, LoadedResourceTemplate } from './load-content.ts';
+import type { Icon } from '@modelcontextprotocol/server';
 
 /** Packages loaded (verified) at once by loadAll. */
 const LOAD_CONCURRENCY = 8;
@@ -50,6 +53,8 @@ export interface LoadedTool {
   readonly spec: ToolSpec;
   readonly validateInput: LazyValidator;
   readonly validateOutput?: LazyValidator;
+  /** Its icons as served (data: URIs). */
+  readonly icons?: readonly Icon[];
 }
 
 export interface LoadedPackage {
@@ -63,6 +68,11 @@ export interface LoadedPackage {
   readonly grantRules: { readonly net: readonly string[]; readonly fs: readonly string[] };
   readonly limits: Limits;
   readonly tools: readonly LoadedTool[];
+  /** The prefix of every URI it serves ("mcp-warden://<namespace>/"), or "" when served without the prefix. */
+  readonly uriPrefix: string;
+  readonly resources: readonly LoadedResource[];
+  readonly resourceTemplates: readonly LoadedResourceTemplate[];
+  readonly prompts: readonly LoadedPrompt[];
 }
 
 export interface RefusedPackage {
@@ -75,7 +85,10 @@ export interface RefusedPackage {
 export interface LoadOptions {
   readonly home: Home;
   readonly verify: VerifyInstalled;
-  /** false: names and URIs are the package's own, without its namespace (serve --no-prefix); default true. */
+  /**
+   * Serve names and URIs under the package's namespace (default true). false: the package's own tool and
+   * prompt names and resource URIs (serve --no-prefix, which allows it for one package only).
+   */
   readonly prefix?: boolean;
 }
 
@@ -228,7 +241,7 @@ async function effectiveGrant(
 }
 
 /** `verified`: the package's files as checked by the verification hook (installed packages): read from it, not the disk. */
-async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
+async function loadFrom(dir: string, source: PackageSource, prefix: boolean, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
   const what = sourceLabel(source);
   const pkgJson = await readPackageJson(join(dir, 'package.json'), what, verified);
   let pm: PackageManifest;
@@ -241,7 +254,11 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
   if (source.kind === 'installed' && (pm.name !== source.entry.name || pm.version !== source.entry.version)) {
     throw new HostError('PACKAGE_INVALID', `${what}: its package.json says ${pm.name}@${pm.version}`);
   }
-  const tools = compileTools(pm);
+  const content = await loadContent(pm, verified ? { verified } : { dir }, prefix, what);
+  const tools = compileTools(pm, prefix).map((t) => {
+    const icons = content.toolIcons.get(t.spec.name);
+    return icons ? { ...t, icons } : t;
+  });
   const sourceText = verified ? verifiedEntry(verified, pm.manifest.entry, what) : await readEntry(dir, pm.manifest.entry, what);
 
   let slots: Record<string, string>;
@@ -283,6 +300,10 @@ async function loadFrom(dir: string, source: PackageSource, verified?: ReadonlyM
     // The user may lower limits (grant --limit): min(user, manifest-or-default), itself capped by the host maximums.
     limits: lowerLimits(effectiveLimits(pm.manifest.limits), source.kind === 'installed' ? source.entry.settings?.limits : undefined),
     tools,
+    uriPrefix: content.uriPrefix,
+    resources: content.resources,
+    resourceTemplates: content.resourceTemplates,
+    prompts: content.prompts,
   };
 }
 
@@ -303,18 +324,48 @@ export async function loadPackage(source: PackageSource, options: LoadOptions): 
 }
 
 async function loadUnchecked(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
-  if (source.kind === 'dev') return loadFrom(resolve(source.dir), source);
+  const prefix = options.prefix ?? true;
+  if (source.kind === 'dev') return loadFrom(resolve(source.dir), source, prefix);
   // Verification comes before anything in the package is read; the loader then reads only the verified bytes.
   const verified = await options.verify(source.entry, options.home);
-  return loadFrom(verified.dir, source, verified.files);
+  return loadFrom(verified.dir, source, prefix, verified.files);
+}
+
+/** Something only one served package may have: a tool name, a prompt name, or a space of URIs. */
+export interface ServedClaim {
+  readonly key: string;
+  /** For messages: e.g. `tool name "x__y"`. */
+  readonly label: string;
+  readonly kind: 'tool' | 'prompt' | 'uri';
+}
+
+/**
+ * What a package claims among the served packages: its tool names, its prompt names, and its resource
+ * URIs: with the prefix, the whole "mcp-warden://<namespace>/" space when it serves any resource (two
+ * packages folding to one namespace could otherwise answer each other's URIs); without it, each URI
+ * and template as written.
+ */
+export function servedClaims(pkg: LoadedPackage): ServedClaim[] {
+  const out: ServedClaim[] = [];
+  for (const t of pkg.tools) out.push({ key: `tool:${t.fullName}`, label: `tool name "${t.fullName}"`, kind: 'tool' });
+  for (const p of pkg.prompts) out.push({ key: `prompt:${p.fullName}`, label: `prompt name "${p.fullName}"`, kind: 'prompt' });
+  if (pkg.resources.length + pkg.resourceTemplates.length > 0) {
+    if (pkg.uriPrefix !== '') out.push({ key: `uri:${pkg.uriPrefix}`, label: `resource URIs under "${pkg.uriPrefix}"`, kind: 'uri' });
+    else {
+      for (const r of pkg.resources) out.push({ key: `uri:${r.uri}`, label: `resource URI "${r.uri}"`, kind: 'uri' });
+      for (const t of pkg.resourceTemplates) out.push({ key: `uri:${t.uriTemplate}`, label: `resource template "${t.uriTemplate}"`, kind: 'uri' });
+    }
+  }
+  return out;
 }
 
 /**
  * Loads every source; a package that fails is refused (reported, not thrown) and the others load.
- * Installed packages that share a namespaced tool name are all refused (TOOL_NAME_CONFLICT): install
- * refuses such a pair, so a lock holding one was edited, and no order may decide who gets the name.
- * A --dev source that clashes with a loaded package (same name or tool name) is refused: installed
- * packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
+ * Installed packages that share a namespaced tool name are all refused (TOOL_NAME_CONFLICT), as are
+ * those sharing a prompt name or a URI space (SERVED_NAME_CONFLICT): install refuses a tool-name pair,
+ * so a lock holding one was edited, and no order may decide who gets the name.
+ * A --dev source that clashes with a loaded package (same name, tool, prompt or URI space) is refused:
+ * installed packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
   // Verification (hashing every file) runs for several packages at once: with thousands of installed
@@ -338,33 +389,35 @@ export async function loadAll(sources: readonly PackageSource[], options: LoadOp
     const code = (e as { code?: unknown }).code;
     refused.push({ label, code: typeof code === 'string' ? code : 'PACKAGE_INVALID', message: e instanceof Error ? e.message : String(e) });
   };
-  // Tool names claimed by more than one installed package: every claimant is refused.
+  // Names and URI spaces claimed by more than one installed package: every claimant is refused.
   const claims = new Map<string, string[]>();
   sources.forEach((source, i) => {
     const outcome = outcomes[i];
     if (source.kind !== 'installed' || outcome?.status !== 'fulfilled') return;
-    for (const t of outcome.value.tools) claims.set(t.fullName, [...(claims.get(t.fullName) ?? []), outcome.value.name]);
+    for (const c of servedClaims(outcome.value)) claims.set(c.key, [...(claims.get(c.key) ?? []), outcome.value.name]);
   });
   const packages: LoadedPackage[] = [];
   const names = new Set<string>();
-  const toolNames = new Set<string>();
+  const taken = new Set<string>();
   sources.forEach((source, i) => {
     const outcome = outcomes[i] as PromiseSettledResult<LoadedPackage>;
     try {
       if (outcome.status === 'rejected') throw outcome.reason;
       const pkg = outcome.value;
+      const mine = servedClaims(pkg);
       if (source.kind === 'installed') {
-        const clash = pkg.tools.find((t) => (claims.get(t.fullName)?.length ?? 0) > 1);
+        // Tool names first: their code (and message) predates prompts and resources.
+        const clash = mine.find((c) => c.kind === 'tool' && (claims.get(c.key)?.length ?? 0) > 1) ?? mine.find((c) => (claims.get(c.key)?.length ?? 0) > 1);
         if (clash) {
-          const others = (claims.get(clash.fullName) ?? []).filter((n) => n !== pkg.name).sort();
-          throw new HostError('TOOL_NAME_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is also claimed by ${others.join(', ')}; both are refused (remove one of them)`);
+          const others = (claims.get(clash.key) ?? []).filter((n) => n !== pkg.name).sort();
+          throw new HostError(clash.kind === 'tool' ? 'TOOL_NAME_CONFLICT' : 'SERVED_NAME_CONFLICT', `${pkg.name}: ${clash.label} is also claimed by ${others.join(', ')}; both are refused (remove one of them)`);
         }
       }
       if (names.has(pkg.name)) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: another package with this name is already loaded`);
-      const clash = pkg.tools.find((t) => toolNames.has(t.fullName));
-      if (clash) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: tool name "${clash.fullName}" is already taken by another package`);
+      const clash = mine.find((c) => taken.has(c.key));
+      if (clash) throw new HostError('PACKAGE_CONFLICT', `${pkg.name}: ${clash.label} is already taken by another package`);
       names.add(pkg.name);
-      for (const t of pkg.tools) toolNames.add(t.fullName);
+      for (const c of mine) taken.add(c.key);
       packages.push(pkg);
     } catch (e) {
       refuse(source, e);

@@ -26,8 +26,7 @@ import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
 import type { Paginator } from './protocol/pagination.ts';
 import type { Subscriptions } from './protocol/subscriptions.ts';
-import { createRateLimiter } from './rate-limit.ts';
-import type { RateLimitOptions } from './rate-limit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
 import { guardLifecycle } from './session.ts';
@@ -51,7 +50,7 @@ export interface WardenServerOptions {
   /** The resources/subscribe subscriptions of the connection (2025-11-25). */
   readonly subscriptions: Subscriptions;
   /** A per-package call rate limit; none when absent (the default: calls queue instead, see rate-limit.ts). */
-  readonly rateLimit?: RateLimitOptions;
+  readonly limiter?: RateLimiter;
   /**
    * A tools/call's arguments as the client sent them, by request id (session.ts): the SDK's parsed copy
    * drops an own `__proto__` key. Without it, the parsed copy is validated.
@@ -154,7 +153,7 @@ class WardenServer extends Server {
 
 export function createWardenServer(options: WardenServerOptions, era: ProtocolEra = 'legacy'): Server {
   const { registry, sandbox, audit, logger, redact, features, paginator, listVersion, subscriptions } = options;
-  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : null;
+  const limiter = options.limiter ?? null;
   const state: ConnectionState = {};
   const server = new WardenServer(
     { name: 'mcp-warden', version: options.version },
@@ -220,7 +219,8 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
   const featureCall = <T>(ctx: ServerContext, who: { package: string; handler: string }, progressToken: unknown, run: (call: CallContext) => Promise<T>): Promise<T> => {
     const log = callLog(ctx, who);
     const onProgress = progressForwarder(progressToken, ctx.mcpReq.notify);
-    return run({ signal: ctx.mcpReq.signal, onLog: log.onLog, ...(onProgress ? { onProgress } : {}) }).finally(() => log.finish());
+    // The host-side log line is written by runInSandbox (features/run.ts): only the client's here.
+    return run({ signal: ctx.mcpReq.signal, onLog: (e) => log.log(e), ...(onProgress ? { onProgress } : {}) }).finally(() => log.finish());
   };
 
   server.setRequestHandler('resources/read', async (request, ctx) => {

@@ -73,7 +73,8 @@ export async function warmValidators(packages: readonly LoadedPackage[]): Promis
 // Schemas (by text) already checked against the meta-schema.
 const metaChecked = new Set<string>();
 
-export function compileTools(pm: PackageManifest): LoadedTool[] {
+/** The tools of a package; `prefix` false: their names are the package's own (serve --no-prefix). */
+export function compileTools(pm: PackageManifest, prefix = true): LoadedTool[] {
   const metaCheck = (schema: object, at: string): void => {
     const key = JSON.stringify(schema);
     if (metaChecked.has(key)) return;
@@ -85,7 +86,7 @@ export function compileTools(pm: PackageManifest): LoadedTool[] {
     }
   };
   return pm.manifest.tools.map((spec, i) => {
-    const fullName = namespacedToolName(pm.name, spec.name);
+    const fullName = prefix ? namespacedToolName(pm.name, spec.name) : spec.name;
     if (!MCP_TOOL_NAME.test(fullName)) throw new HostError('MANIFEST_INVALID', `${pm.name}: tool name "${fullName}" breaks MCP's tool-name rules`);
     metaCheck(spec.inputSchema, `tools[${i}].inputSchema`);
     const validateInput = lazyValidator(spec.inputSchema, `${pm.name}: tools[${i}].inputSchema`);

@@ -7,6 +7,7 @@ import type { Limits } from '../types.ts';
 import { createScheduler } from './scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
 import { createSupervisor } from './supervisor.ts';
+import { entryName } from '../entry-name.ts';
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   let scheduler: Scheduler | null = null;
@@ -19,7 +20,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
   return {
     run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, runOptions: RunOptions = {}): Promise<RunResult> {
-      return calls.run(pkg, tool, args, grant, limits, runOptions);
+      return calls.run(pkg, entryName(runOptions.kind ?? 'tool', tool), args, grant, limits, runOptions);
     },
 
     async unload(packageId: string): Promise<void> {

@@ -2,7 +2,8 @@
  * What a worker reports about a call, decoded into the sandbox's public types. Everything here comes from
  * the worker, which runs tool code: each value is parsed defensively and every string is bounded.
  */
-import type { LogEvent, ProgressEvent, RunResult } from '../api.ts';
+import { LOG_LEVELS } from '../api.ts';
+import type { LogEvent, LogLevel, ProgressEvent, RunResult } from '../api.ts';
 import { SANDBOX_ERROR_CODES, SandboxError, boundedMessage } from '../errors.ts';
 import type { SandboxErrorCode } from '../errors.ts';
 
@@ -29,6 +30,14 @@ export function failureOf(code: string, message: string, denied: boolean): Sandb
   return new SandboxError(known, boundedMessage(message));
 }
 
+const KNOWN_LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
+
+/** A log level from the worker: one of the MCP levels ('warn' is 'warning'), anything else 'info'. */
+export function logLevelOf(level: string): LogLevel {
+  if (level === 'warn') return 'warning';
+  return KNOWN_LEVELS.has(level) ? (level as LogLevel) : 'info';
+}
+
 export function logEventOf(level: string, message: string, data: string | undefined): LogEvent {
   let parsed: unknown;
   if (data !== undefined) {
@@ -39,7 +48,7 @@ export function logEventOf(level: string, message: string, data: string | undefi
     }
   }
   return {
-    level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
+    level: logLevelOf(level),
     message: boundedMessage(message, 4096),
     data: parsed,
   };

@@ -28,7 +28,7 @@ import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.t
 const RSS_LIMIT_BYTES = Number(process.env.WARDEN_WORKER_RSS_MB ?? '1024') * 1024 * 1024;
 const CANCEL_GRACE_MS = 200;
 const TOOL_ERROR_CODES = new Set(['TOOL_THREW', 'OUTPUT_INVALID', 'OUTPUT_TOO_LARGE', 'TOOL_NOT_FOUND']);
-const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
 interface PackageSource {
   name: string;
@@ -261,7 +261,7 @@ async function runEntry(rec: CallRecord, iso: PackageIsolate, entry: Promise<num
     }
     // A promise rejected and never handled inside the isolate: like Node's default for a library, it is
     // reported (to the call's log) and ignored; it is neither the call's result nor a fault of the sandbox.
-    if (!rec.settled) send({ t: 'log', call: rec.id, level: 'warn', message: `unhandled promise rejection ignored: ${e.message}`.slice(0, 400) });
+    if (!rec.settled) send({ t: 'log', call: rec.id, level: 'warning', message: `unhandled promise rejection ignored: ${e.message}`.slice(0, 400) });
   }
   releaseHeld(iso);
 }

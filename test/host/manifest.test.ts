@@ -25,7 +25,7 @@ function codeAndMessage(fn: () => unknown): [string, string] {
 
 describe('parsePackageManifest', () => {
   it('accepts every example package', () => {
-    for (const p of ['text-tools', 'http-json', 'file-search', 'number-crunch']) {
+    for (const p of ['text-tools', 'http-json', 'file-search', 'number-crunch', 'notes']) {
       const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'tool-packages', p, 'package.json'), 'utf8'));
       expect(parsePackageManifest(pkg).name).toBe(p);
     }

@@ -96,7 +96,7 @@ describe('the injected API', () => {
     await sandbox.run(api, 'logs', {}, NO_GRANT, limits(), { onLog: (e) => logs.push(e) });
     expect(logs).toEqual([
       { level: 'info', message: 'hello {"n":1}', data: undefined },
-      { level: 'warn', message: 'careful', data: { k: 'v' } },
+      { level: 'warning', message: 'careful', data: { k: 'v' } },
     ]);
   });
 

@@ -35,7 +35,7 @@ describe('an unobserved rejected promise', () => {
     const logs: LogEvent[] = [];
     await expect(sandbox.run(pkg, 'unobservedCapability', {}, NO_GRANT, L, { onLog: (e) => logs.push(e) })).resolves.toMatchObject({ value: { calls: 1 } });
     // Reported to the call's log, like Node reports one.
-    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('unhandled promise rejection ignored') }));
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringContaining('unhandled promise rejection ignored') }));
     // Same isolate: the module state survived.
     await expect(sandbox.run(pkg, 'sensitiveToReset', {}, NO_GRANT, L)).resolves.toMatchObject({ value: { calls: 1 } });
   });

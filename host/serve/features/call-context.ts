@@ -1,8 +1,8 @@
 /**
- * What a feature handler (resources/read, prompts/get, completion/complete) receives from the protocol
- * layer for one request. PLACEHOLDER of the interface in DESIGN9.md §4: the CONTENT helper owns this file.
+ * The contract between the protocol layer (host/serve/server.ts) and the feature handlers of
+ * host/serve/features/: what one request carries into a handler, and what the handlers offer.
  */
-import type { CompleteRequestParams, CompleteResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplateType as ResourceTemplate } from '@modelcontextprotocol/server';
+import type { CompleteRequestParams, CompleteResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplateType } from '@modelcontextprotocol/server';
 import type { LogEvent, ProgressEvent } from '../../../runtime/index.ts';
 
 export interface CallContext {
@@ -12,9 +12,15 @@ export interface CallContext {
   readonly onProgress?: (e: ProgressEvent) => void;
 }
 
+/**
+ * Resources, prompts and completions of the served packages. Lists are full (the protocol layer
+ * paginates). Failures are thrown as the SDK's ProtocolError: -32602 (InvalidParams) for an unknown
+ * prompt or invalid arguments, ResourceNotFoundError for an unknown URI, -32603 with
+ * `data: { code, retryable }` (docs/errors.md) for a failed handler; the message is bounded and redacted.
+ */
 export interface Features {
   listResources(): Resource[];
-  listResourceTemplates(): ResourceTemplate[];
+  listResourceTemplates(): ResourceTemplateType[];
   readResource(uri: string, call: CallContext): Promise<ReadResourceResult>;
   listPrompts(): Prompt[];
   getPrompt(name: string, args: Record<string, string> | undefined, call: CallContext): Promise<GetPromptResult>;

@@ -1,39 +1,25 @@
 /**
- * The host's feature handlers: resources, resource templates, prompts and completions served from packages.
- * PLACEHOLDER (DESIGN9.md §4): serves nothing; the CONTENT helper's implementation replaces this file.
+ * The feature handlers the protocol layer wires in (host/serve/server.ts): resources, prompts and
+ * completions of the served packages. See call-context.ts for the contract.
  */
-import type { Sandbox } from '../../../runtime/index.ts';
-import type { Audit } from '../audit.ts';
-import type { Logger } from '../logger.ts';
-import type { Redactor } from '../redact.ts';
-import type { Registry } from '../registry.ts';
-import { WireError } from '../tool-result.ts';
-import type { CallContext, Features } from './call-context.ts';
+import type { Features } from './call-context.ts';
+import { complete } from './completions.ts';
+import { getPrompt } from './prompts.ts';
+import { readResource } from './resources.ts';
+import type { FeatureDeps } from './run.ts';
 
-export type { CallContext, Features };
+export type { CallContext, Features } from './call-context.ts';
+export type { FeatureDeps } from './run.ts';
+export { featureError, hostLogLevel, runInSandbox } from './run.ts';
 
-export interface FeatureDeps {
-  readonly registry: Registry;
-  readonly sandbox: Sandbox;
-  readonly audit: Audit;
-  readonly logger: Logger;
-  readonly redact: Redactor;
-}
-
-export function createFeatures(_deps: FeatureDeps): Features {
+export function createFeatures(deps: FeatureDeps): Features {
   return {
-    listResources: () => [],
-    listResourceTemplates: () => [],
-    readResource: async (uri) => {
-      throw new WireError(-32002, 'Resource not found', { uri });
-    },
-    listPrompts: () => [],
-    getPrompt: async (name) => {
-      throw new WireError(-32602, `Unknown prompt: ${name.slice(0, 128)}`);
-    },
-    complete: async () => {
-      throw new WireError(-32602, 'Unknown prompt or resource template');
-    },
-    packageOfUri: () => undefined,
+    listResources: () => deps.registry.listResources(),
+    listResourceTemplates: () => deps.registry.listResourceTemplates(),
+    readResource: (uri, call) => readResource(deps, uri, call),
+    listPrompts: () => deps.registry.listPrompts(),
+    getPrompt: (name, args, call) => getPrompt(deps, name, args, call),
+    complete: (params, call) => complete(deps, params, call),
+    packageOfUri: (uri) => deps.registry.resolveUri(uri)?.pkg.name,
   };
 }

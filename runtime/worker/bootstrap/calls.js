@@ -152,6 +152,19 @@ export function deliver(callId, reqId, ok, json, bytes) {
 }
 
 /**
+ * The MCP (syslog) level of a ctx.log level: one of the eight, 'warn' is 'warning', anything else 'info'.
+ * @param {unknown} level
+ * @returns {string}
+ */
+function logLevel(level) {
+  switch (level) {
+    case 'debug': case 'info': case 'notice': case 'warning': case 'error': case 'critical': case 'alert': case 'emergency': return level;
+    case 'warn': return 'warning';
+    default: return 'info';
+  }
+}
+
+/**
  * A log line of call `callId`, under its quota.
  * @param {number} callId
  * @param {unknown} level
@@ -166,9 +179,9 @@ export function log(callId, level, message, data) {
   if (data !== undefined) { try { extra = safeString(JSONstringify(data)); } catch { extra = ''; } }
   const size = text.length + extra.length;
   if (call.logBytes + size > call.quota.logBytes) {
-    if (!call.logCapped) { call.logCapped = true; post('log', callId, 0, 'warn', 'log quota reached; further log lines dropped'); }
+    if (!call.logCapped) { call.logCapped = true; post('log', callId, 0, 'warning', 'log quota reached; further log lines dropped'); }
     return;
   }
   call.logBytes += size;
-  post('log', callId, 0, level === 'debug' || level === 'warn' || level === 'error' ? level : 'info', text + (extra ? '\u0000' + extra : ''));
+  post('log', callId, 0, logLevel(level), text + (extra ? '\u0000' + extra : ''));
 }

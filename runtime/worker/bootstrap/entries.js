@@ -5,16 +5,36 @@
  */
 import {
   JSONparse, JSONstringify, MapForEach, ObjectPrototypeHasOwn, PromiseResolve, PromiseThen, ReflectApply, errorMessage,
-  mdel, mget, mset, post, safeString, wardenError,
+  StringIndexOf, StringSlice, mdel, mget, mset, post, safeString, wardenError,
 } from './intrinsics.js';
 import { WardenAbortSignal, calls, deliver, entry, pending } from './calls.js';
 import { makeCtx } from './context.js';
 
 /** @typedef {import('./calls.js').Call} Call */
-/** @typedef {import('../../../types/tool-api.d.ts').ToolHandlers} ToolHandlers */
 
-/** @type {ToolHandlers | null} */
-let toolModule = null;
+/**
+ * The package's handlers by kind: the default export (tools) and the named exports `resources`,
+ * `prompts` and `completions`. A call names "<kind>:<handler>" (runtime/entry-name.ts).
+ * @type {{ tool: Record<string, unknown> | null, resource: Record<string, unknown> | null, prompt: Record<string, unknown> | null, completion: Record<string, unknown> | null }}
+ */
+const handlerMaps = { tool: null, resource: null, prompt: null, completion: null };
+
+/** @type {Record<string, string>} */
+const KIND_NOUN = { tool: 'tool', resource: 'resource handler', prompt: 'prompt handler', completion: 'completion handler' };
+
+/**
+ * The handler a call names, or undefined.
+ * @param {string} target "<kind>:<name>"
+ * @returns {{ handlers: Record<string, unknown> | null, handler: unknown, kind: string, name: string }}
+ */
+function lookup(target) {
+  const colon = ReflectApply(StringIndexOf, target, [':']);
+  const kind = colon < 0 ? '' : ReflectApply(StringSlice, target, [0, colon]);
+  const name = colon < 0 ? target : ReflectApply(StringSlice, target, [colon + 1]);
+  const handlers = kind === 'tool' || kind === 'resource' || kind === 'prompt' || kind === 'completion' ? handlerMaps[kind] : null;
+  const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [name]) ? handlers[name] : undefined;
+  return { handlers, handler, kind, name };
+}
 
 /**
  * Posts the outcome of call `callId` once. The worker holds it until the entry running now has returned.
@@ -40,21 +60,20 @@ function finish(callId, ok, value) {
 }
 
 /**
- * Entry point: starts call `callId` of `tool`.
+ * Entry point: starts call `callId` of `target` ("<kind>:<name>").
  * @param {number} callId
- * @param {string} tool
+ * @param {string} target
  * @param {string} argsJson
  * @param {string} pathsJson
  * @param {number} hostCalls
  * @param {number} logBytes
  * @param {number} outputBytes
  */
-function dispatch(callId, tool, argsJson, pathsJson, hostCalls, logBytes, outputBytes) {
+function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outputBytes) {
   entry.call = callId;
   const quota = { hostCalls, logBytes, outputBytes };
-  const handlers = toolModule;
-  const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [tool]) ? handlers[tool] : undefined;
-  if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no tool named ' + safeString(tool)); return; }
+  const { handlers, handler, kind, name } = lookup(target);
+  if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no ' + (KIND_NOUN[kind] ?? 'tool') + ' named ' + safeString(name)); return; }
   /** @type {Call} */
   const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null };
   const ctx = makeCtx(callId, call, JSONparse(pathsJson));
@@ -90,12 +109,23 @@ function abort(callId, reason) {
 }
 
 /**
- * Entry point: the package's module namespace, once evaluated.
- * @param {{ default?: unknown }} ns
+ * The object of one export, or null.
+ * @param {unknown} v
+ * @returns {Record<string, unknown> | null}
+ */
+function handlerMap(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') ? /** @type {Record<string, unknown>} */ (v) : null;
+}
+
+/**
+ * Entry point: the package's module namespace, once evaluated. Each export is read once.
+ * @param {{ default?: unknown, resources?: unknown, prompts?: unknown, completions?: unknown }} ns
  */
 function register(ns) {
-  const d = ns.default;
-  toolModule = d !== null && (typeof d === 'object' || typeof d === 'function') ? /** @type {ToolHandlers} */ (d) : null;
+  handlerMaps.tool = handlerMap(ns.default);
+  handlerMaps.resource = handlerMap(ns.resources);
+  handlerMaps.prompt = handlerMap(ns.prompts);
+  handlerMaps.completion = handlerMap(ns.completions);
 }
 
 export const ENTRIES = { dispatch, deliver, abort, register };

@@ -68,6 +68,7 @@ export const ArrayBufferSlice = ArrayBuffer.prototype.slice;
 export const StringFromCharCode = String.fromCharCode;
 export const StringCharCodeAt = String.prototype.charCodeAt;
 export const StringSlice = String.prototype.slice;
+export const StringIndexOf = String.prototype.indexOf;
 export const StringToLowerCase = String.prototype.toLowerCase;
 export const StringToUpperCase = String.prototype.toUpperCase;
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as init from '../../../host/commands/init.ts';
+import { homeLayout } from '../../../host/home/home.ts';
+import { createFeatures } from '../../../host/serve/features/index.ts';
+import { loadPackage } from '../../../host/serve/loader.ts';
+import { createLogger } from '../../../host/serve/logger.ts';
+import { createRedactor } from '../../../host/serve/redact.ts';
+import { createRegistry } from '../../../host/serve/registry.ts';
 import { ROOT, startHost } from '../../helpers/host.ts';
+import { newSandbox } from '../../helpers/sandbox.ts';
 import { runCommandModule } from '../../helpers/run-command.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 
@@ -56,6 +63,27 @@ describe('mcp-warden init', () => {
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     // No link to a bare host ("https://github.com/") standing in for a real page.
     expect(readme).not.toMatch(/\]\(https?:\/\/[^/)]+\/?\)/);
+  });
+
+  it('scaffolds a package that serves a resource and a prompt with completions', async () => {
+    const parent = tempDir('mcpw-init-serves-');
+    expect((await runCommandModule(init, ['serves'], { cwd: parent })).code).toBe(0);
+    const dir = join(parent, 'serves');
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { build: string } };
+    execFileSync(bin('esbuild'), pkg.scripts.build.split(' ').slice(1), { cwd: dir, stdio: 'pipe' });
+    const loaded = await loadPackage({ kind: 'dev', dir, grantOverrides: { slots: {} } }, { home: homeLayout(tempDir('mcpw-init-home-')), verify: async () => { throw new Error('dev only'); } });
+    const sandbox = newSandbox();
+    try {
+      const audit = { call: () => {}, capability: () => {}, pkg: () => {}, digest: () => 'd', drain: async () => {}, close: async () => {} };
+      const features = createFeatures({ registry: createRegistry([loaded]), sandbox, audit, logger: createLogger({ level: 'silent' }), redact: createRedactor() });
+      const signal = new AbortController().signal;
+      expect(features.listResources().map((r) => r.uri)).toEqual(['mcp-warden://serves/docs://about']);
+      expect((await features.readResource('mcp-warden://serves/docs://about', { signal })).contents[0]).toMatchObject({ mimeType: 'text/markdown', text: expect.stringContaining('# serves') });
+      expect((await features.getPrompt('serves__greeting', { who: 'Ada', style: 'formal' }, { signal })).messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Write a formal greeting for Ada.' } }]);
+      expect((await features.complete({ ref: { type: 'ref/prompt', name: 'serves__greeting' }, argument: { name: 'style', value: 'c' } }, { signal })).completion.values).toEqual(['casual']);
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('refuses a directory that is not empty (exit 2) and answers --help', async () => {

@@ -1,0 +1,13 @@
+/**
+ * What a call runs in a package: a tool (the module's default export) or a handler of one of its named
+ * exports `resources`, `prompts`, `completions`. The worker receives "<kind>:<name>" (the bootstrap's
+ * dispatch splits it at the first ":"), so a name can never select another kind's handler.
+ */
+export const ENTRY_KINDS = ['tool', 'resource', 'prompt', 'completion'] as const;
+
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** The name the worker dispatches. */
+export function entryName(kind: EntryKind, name: string): string {
+  return `${kind}:${name}`;
+}
