@@ -16,7 +16,7 @@
 import { LOG_LEVEL_META_KEY, Server, isSpecType } from '@modelcontextprotocol/server';
 import type { CallToolResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
-import type { LogEvent, ProgressEvent, Sandbox } from '../../runtime/index.ts';
+import type { LogEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
@@ -25,6 +25,8 @@ import { toCallToolResult } from './output.ts';
 import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
 import type { Paginator } from './protocol/pagination.ts';
+import { progressForwarder } from './protocol/progress.ts';
+import type { ProgressForwarder, ProgressParams } from './protocol/progress.ts';
 import type { Subscriptions } from './protocol/subscriptions.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
@@ -69,30 +71,9 @@ export const CAPABILITIES: ServerCapabilities = Object.freeze({
   logging: {},
 });
 
-/** Progress notifications per call are thinned to at most one per this many ms (the last one always goes). */
-const PROGRESS_INTERVAL_MS = 50;
-
-type ProgressToken = string | number;
-type Notify = ServerContext['mcpReq']['notify'];
-
-/** Forwards the sandbox's progress events as notifications/progress: increasing, thinned, bounded. */
-function progressForwarder(token: unknown, notify: Notify): ((e: ProgressEvent) => void) | undefined {
-  if (typeof token !== 'string' && typeof token !== 'number') return undefined;
-  const progressToken: ProgressToken = token;
-  let last = -Infinity;
-  let lastAt = 0;
-  return (e) => {
-    if (!Number.isFinite(e.progress) || e.progress <= last) return;
-    const now = performance.now();
-    const final = e.total !== undefined && e.progress >= e.total;
-    if (!final && now - lastAt < PROGRESS_INTERVAL_MS) return;
-    last = e.progress;
-    lastAt = now;
-    const params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } = { progressToken, progress: e.progress };
-    if (e.total !== undefined && Number.isFinite(e.total)) params.total = e.total;
-    if (typeof e.message === 'string') params.message = boundedMessage(e.message, 200);
-    notify({ method: 'notifications/progress', params }).catch(() => {});
-  };
+/** A request's progress notifications, to the client (thinned: protocol/progress.ts). */
+function notifyProgress(ctx: ServerContext): (params: ProgressParams) => void {
+  return (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => {});
 }
 
 function outcomeOf(e: unknown): string {
@@ -218,9 +199,12 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
   /** The CallContext of a feature request: its signal, its client log, its progress. */
   const featureCall = <T>(ctx: ServerContext, who: { package: string; handler: string }, progressToken: unknown, run: (call: CallContext) => Promise<T>): Promise<T> => {
     const log = callLog(ctx, who);
-    const onProgress = progressForwarder(progressToken, ctx.mcpReq.notify);
+    const progress = progressForwarder(progressToken, notifyProgress(ctx));
     // The host-side log line is written by runInSandbox (features/run.ts): only the client's here.
-    return run({ signal: ctx.mcpReq.signal, onLog: (e) => log.log(e), ...(onProgress ? { onProgress } : {}) }).finally(() => log.finish());
+    return run({ signal: ctx.mcpReq.signal, onLog: (e) => log.log(e), ...(progress ? { onProgress: progress.onProgress } : {}) }).finally(() => {
+      progress?.flush();
+      log.finish();
+    });
   };
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
@@ -267,7 +251,9 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     const started = performance.now();
     let digest = 'unavailable';
     const log = callLog(ctx, { package: pkg.name, handler: tool.spec.name });
+    let progress: ProgressForwarder | undefined;
     const finish = (outcome: string): void => {
+      progress?.flush();
       log.finish();
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
@@ -279,10 +265,10 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       digest = audit.digest(args);
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
-      const onProgress = progressForwarder(request.params._meta?.progressToken, ctx.mcpReq.notify);
+      progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: ctx.mcpReq.signal,
-        ...(onProgress ? { onProgress } : {}),
+        ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: log.onLog,
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
       });

@@ -8,24 +8,15 @@
  * global setup. No assertion depends on timing: each scenario is a process whose exit is awaited.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpShim } from '../helpers/http-shim.ts';
 import { CLI, FIXTURES, ROOT, childEnv, tempDir } from '../helpers/host.ts';
 
-/**
- * TODO(issue 9, CONFORMANCE helper): true once the PROTOCOL branch (SDK v2, logging, subscribe,
- * `serve --no-prefix`) and the CONTENT branch (resources, prompts, completions in the manifest) are merged.
- * While false: the fixture is served without its resources/prompts (today's closed manifest schema refuses
- * them), tool names are un-prefixed by the shim instead of `--no-prefix`, and NEEDS_ISSUE9_MERGE is skipped.
- * A test below fails when the host has `--no-prefix` and this is still false.
- */
-const ISSUE9_MERGED = false;
-
-/** Served, and passing against the host of this branch. */
-const SERVED_TODAY = [
+/** Served: every check must pass. */
+const SERVED = [
   'server-initialize',
   'ping',
   'tools-list',
@@ -37,10 +28,6 @@ const SERVED_TODAY = [
   'tools-call-error',
   'tools-call-with-progress',
   'json-schema-2020-12',
-] as const;
-
-/** Served once issue 9's branches are merged (logging, completions, resources, subscriptions, prompts). */
-const NEEDS_ISSUE9_MERGE = [
   'logging-set-level',
   'completion-complete',
   'tools-call-with-logging',
@@ -73,7 +60,6 @@ const NOT_SERVED: Readonly<Record<string, string>> = {
 
 const SPEC_VERSION = '2025-11-25';
 const CONCURRENCY = 2;
-const RUN: readonly string[] = ISSUE9_MERGED ? [...SERVED_TODAY, ...NEEDS_ISSUE9_MERGE] : SERVED_TODAY;
 
 const SUITE_DIR = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance');
 const SUITE_CLI = join(SUITE_DIR, (JSON.parse(readFileSync(join(SUITE_DIR, 'package.json'), 'utf8')) as { bin: { conformance: string } }).bin.conformance);
@@ -120,10 +106,9 @@ const scratch: string[] = [];
 /** One scenario: its own shim (so its hosts end with it) and results directory; checks read from checks.json. */
 async function runScenario(name: string): Promise<ScenarioRun> {
   const shim = await startHttpShim({
-    hostArgs: [CLI, 'serve', '--home', home, '--workers', '1', '--dev', fixture, ...(ISSUE9_MERGED ? ['--no-prefix'] : [])],
+    hostArgs: [CLI, 'serve', '--home', home, '--workers', '1', '--dev', fixture, '--no-prefix'],
     cwd: ROOT,
     env: childEnv(),
-    ...(ISSUE9_MERGED ? {} : { toolPrefix: 'conformance__' }),
   });
   const out = tempDir('conformance-out');
   scratch.push(out);
@@ -142,18 +127,8 @@ const results = new Map<string, ScenarioRun>();
 beforeAll(async () => {
   home = tempDir('conformance-home');
   scratch.push(home);
-  if (ISSUE9_MERGED) {
-    fixture = join(FIXTURES, 'conformance');
-  } else {
-    // Today's manifest schema is closed and does not know resources/prompts yet: serve the tools alone.
-    fixture = tempDir('conformance-fixture');
-    scratch.push(fixture);
-    cpSync(join(FIXTURES, 'conformance'), fixture, { recursive: true });
-    const pkg = JSON.parse(readFileSync(join(fixture, 'package.json'), 'utf8')) as { mcpWarden: Record<string, unknown> };
-    for (const key of ['resources', 'resourceTemplates', 'prompts']) delete pkg.mcpWarden[key];
-    writeFileSync(join(fixture, 'package.json'), JSON.stringify(pkg, null, 2));
-  }
-  const queue = [...RUN];
+  fixture = join(FIXTURES, 'conformance');
+  const queue = [...SERVED];
   const worker = async (): Promise<void> => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) results.set(name, await runScenario(name));
   };
@@ -165,21 +140,16 @@ afterAll(() => {
 });
 
 describe('the official MCP conformance suite (2025-11-25) against serve, through the HTTP shim', () => {
-  it('accounts for every server scenario of the suite: served, served after the issue 9 merge, or not served with a reason', async () => {
+  it('accounts for every server scenario of the suite: served, or not served with a reason', async () => {
     const suite = await suiteScenarios();
     expect(suite.length).toBeGreaterThan(0);
-    const ours = [...SERVED_TODAY, ...NEEDS_ISSUE9_MERGE, ...Object.keys(NOT_SERVED)];
+    const ours = [...SERVED, ...Object.keys(NOT_SERVED)];
     expect(new Set(ours).size, 'a scenario is listed twice').toBe(ours.length);
     expect([...ours].sort()).toEqual([...suite].sort());
   });
 
-  it('runs in the mode the host supports (flip ISSUE9_MERGED once serve has --no-prefix)', async () => {
-    const { output } = await runNode([CLI, 'serve', '--help']);
-    expect(output.includes('--no-prefix')).toBe(ISSUE9_MERGED);
-  });
-
-  for (const name of [...SERVED_TODAY, ...NEEDS_ISSUE9_MERGE]) {
-    it.skipIf(!RUN.includes(name))(`passes every check of ${name}`, () => {
+  for (const name of SERVED) {
+    it(`passes every check of ${name}`, () => {
       const run = results.get(name);
       expect(run, `${name} did not run`).toBeDefined();
       const { exitCode, checks, output, hostStderr } = run as ScenarioRun;

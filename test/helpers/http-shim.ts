@@ -31,11 +31,6 @@ export interface HttpShimOptions {
   readonly hostArgs: readonly string[];
   readonly cwd?: string;
   readonly env?: Record<string, string>;
-  /**
-   * For a host without `serve --no-prefix`: the prefix of the served tool names (`<namespace>__`), removed
-   * from tools/list answers and added to tools/call requests, so that clients see the package's own names.
-   */
-  readonly toolPrefix?: string;
 }
 
 export interface HttpShim {
@@ -179,12 +174,6 @@ export async function startHttpShim(options: HttpShimOptions): Promise<HttpShim>
       const result = message.result;
       if (isObject(result)) {
         if (p.method === 'initialize' && typeof result.protocolVersion === 'string') s.protocolVersion = result.protocolVersion;
-        if (p.method === 'tools/list' && options.toolPrefix !== undefined && Array.isArray(result.tools)) {
-          const prefix = options.toolPrefix;
-          for (const tool of result.tools as unknown[]) {
-            if (isObject(tool) && typeof tool.name === 'string' && tool.name.startsWith(prefix)) tool.name = tool.name.slice(prefix.length);
-          }
-        }
       }
       deliver(s, p, message, true);
       return;
@@ -252,16 +241,12 @@ export async function startHttpShim(options: HttpShimOptions): Promise<HttpShim>
         return jsonRpcError(res, 400, -32600, `unsupported MCP-Protocol-Version: ${String(version).slice(0, 40)}`, message.id ?? null);
       }
     }
-    let line = body.replace(/[\r\n]+/g, ' '); // a raw line break in valid JSON is whitespace between tokens
+    const line = body.replace(/[\r\n]+/g, ' '); // a raw line break in valid JSON is whitespace between tokens
     if (isRequest) {
       const key = JSON.stringify(message.id);
       if (s.pending.has(key)) return jsonRpcError(res, 400, -32600, 'a request with this id is in flight', message.id);
       const params = message.params;
       const token = isObject(params) && isObject(params._meta) && params._meta.progressToken !== undefined ? JSON.stringify(params._meta.progressToken) : undefined;
-      if (message.method === 'tools/call' && options.toolPrefix !== undefined && isObject(params) && typeof params.name === 'string') {
-        params.name = options.toolPrefix + params.name;
-        line = JSON.stringify(message);
-      }
       // If the client goes away first, the entry stays until the host answers: disconnection is not cancellation.
       s.pending.set(key, { res, method: message.method as string, token, sse: false });
       s.child.stdin.write(`${line}\n`);
