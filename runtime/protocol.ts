@@ -13,6 +13,7 @@
  * Frames larger than MAX_FRAME_BYTES are a protocol fault (the peer is killed), so a flooding worker
  * cannot make the host buffer without bound.
  */
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -122,6 +123,39 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
     buffered = rest.length;
     return out;
   }
+}
+
+/**
+ * A writer of frames to a socket. A direct write(2) on the socket's descriptor is several times cheaper
+ * than a stream write (no write request, no callbacks) for the small frames of a call's hot path; when the
+ * socket buffer is full (EAGAIN), or earlier frames still wait in the stream, the frame goes through the
+ * stream, which keeps the order and applies backpressure. Any other write error is left to the stream,
+ * which reports it on the socket's 'error' event.
+ */
+export function createFrameWriter(socket: Socket, fd: number | null = descriptorOf(socket)): (frame: Buffer) => void {
+  let queued = false;
+  const drained = (): void => {
+    if (socket.writableLength === 0) queued = false;
+  };
+  return (frame) => {
+    if (!queued && fd !== null) {
+      try {
+        const n = writeSync(fd, frame);
+        if (n === frame.length) return;
+        frame = frame.subarray(n);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fd = null;
+      }
+    }
+    queued = true;
+    socket.write(frame, drained);
+  };
+}
+
+/** The descriptor under a socket's handle (a pipe or a Unix socket on Linux); null when there is none. */
+function descriptorOf(socket: Socket): number | null {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
 /** Messages from the host to a worker. */

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { boundedMessage } from '../errors.ts';
 import type { SandboxErrorCode } from '../errors.ts';
-import { encodeFrame, readFrames } from '../protocol.ts';
+import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
 import type { HostToWorker, WorkerToHost } from '../protocol.ts';
 import { processState, residentBytes, spawnWorker } from '../worker-process.ts';
 import type { WorkerProcess } from '../worker-process.ts';
@@ -61,6 +61,8 @@ export interface Worker {
   readonly index: number;
   readonly pid: number | undefined;
   readonly process: WorkerProcess;
+  /** Writes a frame to it (directly on its socket while that takes it: see createFrameWriter). */
+  readonly writeFrame: (frame: Buffer) => void;
   /** Resident-memory ceiling it was started with, MiB. */
   readonly ceilingMb: number;
   /** Packages whose source it has been sent. */
@@ -156,6 +158,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
       index,
       pid: proc.child.pid,
       process: proc,
+      writeFrame: createFrameWriter(proc.channel),
       ceilingMb,
       loaded: new Set(),
       calls: new Map(),
@@ -229,7 +232,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
   }
 
   function send(worker: Worker, message: HostToWorker): void {
-    if (worker.alive) worker.process.channel.write(encodeFrame(message as HostToWorker & Record<string, unknown>));
+    if (worker.alive) worker.writeFrame(encodeFrame(message as HostToWorker & Record<string, unknown>));
   }
 
   function responsive(worker: Worker): boolean {
