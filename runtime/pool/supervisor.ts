@@ -86,7 +86,8 @@ export interface SupervisorOptions {
   readonly workerRssMb?: number;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
-  readonly prewarm?: boolean;
+  /** Start the workers in the background: at once (true), or once this settles (e.g. the handshake is done). */
+  readonly prewarm?: boolean | PromiseLike<unknown>;
   readonly onDiagnostic?: (event: { readonly kind: string; readonly detail: string }) => void;
 }
 
@@ -330,11 +331,16 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
     memoryPoll.unref();
   }
 
+  const prewarm = (): void => {
+    for (let i = 0; i < workerCount; i++) if (!closed && current[i] === null) start(i);
+  };
   if (options.prewarm === true) {
     // After the current turn, so that a server answers its first request before paying for the spawns.
-    setTimeout(() => {
-      for (let i = 0; i < workerCount; i++) if (!closed && current[i] === null) start(i);
-    }, 0).unref();
+    setTimeout(prewarm, 0).unref();
+  } else if (typeof options.prewarm === 'object' && options.prewarm !== null) {
+    // Once the server's start-up is done (its handshake and first tools/list answered): the spawns would
+    // otherwise compete with it for the cores. A package called before then starts its worker itself.
+    Promise.resolve(options.prewarm).then(prewarm, prewarm);
   }
 
   return {
