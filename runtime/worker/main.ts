@@ -315,12 +315,16 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
     } catch {
       ms = 0;
     }
+    const delay = Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at));
+    // A timer that cannot fire before the call's wall-clock limit is that limit: it ends the call with it.
+    const wall = remainingWall(rec);
     const t = setTimeout(
       () => {
         rec.timers.delete(t);
-        void deliverResult(rec, reqId, true, '', undefined);
+        if (delay >= wall) failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+        else void deliverResult(rec, reqId, true, '', undefined);
       },
-      Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at)),
+      Math.min(delay, wall),
     );
     rec.timers.add(t);
     return;
@@ -339,6 +343,11 @@ async function onHostResult(callId: number, reqId: number, ok: boolean, json: st
 async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
   const iso = rec.iso;
   if (rec.settled || rec.held !== null || iso === null || iso.isDisposed) return;
+  // Past the deadline (the sampler checks it only periodically), nothing more runs for the call.
+  if (performance.now() >= rec.deadline) {
+    failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+    return;
+  }
   await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingWall(rec)));
 }
 
