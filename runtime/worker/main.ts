@@ -19,7 +19,7 @@
  */
 import { Socket } from 'node:net';
 import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
-import type { CallQuota } from '../isolate.ts';
+import type { CallQuota, IsolateHooks, PreparedIsolate } from '../isolate.ts';
 import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
@@ -71,6 +71,11 @@ const sources = new Map<string, PackageSource>();
 const packages = new Map<string, PackageState>();
 const calls = new Map<number, CallRecord>();
 let sampler: NodeJS.Timeout | null = null;
+/** The heap limit of the first spare: the default of a package's memoryMb (runtime/types.ts). */
+const DEFAULT_SPARE_MB = 64;
+/** An isolate prepared ahead for the next package's first call (see fromSpare). */
+let spare: { readonly memoryMb: number; readonly owner: { pkg: string | null }; readonly prepared: Promise<PreparedIsolate> } | null = null;
+let closing = false;
 const cpuMeter = new CpuMeter<PackageIsolate>();
 
 const writeFrame = createFrameWriter(socket, 3);
@@ -90,6 +95,51 @@ readFrames(
 );
 socket.on('close', () => shutdown());
 send({ t: 'ready' });
+setImmediate(() => refillSpare(DEFAULT_SPARE_MB));
+
+/**
+ * The isolate hooks; `owner.pkg` is the package the isolate serves (set when a spare is taken), blamed
+ * when isolated-vm loses control of it.
+ */
+function hooksFor(owner: { pkg: string | null }): IsolateHooks {
+  return {
+    onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
+    onCatastrophic: (message) => {
+      send({ t: 'fatal', pkg: owner.pkg, message: message.slice(0, 200) });
+    },
+  };
+}
+
+/**
+ * A package's warm isolate made from the spare (an isolate with its bootstrap, prepared ahead: a first
+ * call then only evaluates the bundle), when the spare has the package's heap limit; null otherwise.
+ * Nothing ran in a spare before: it is as fresh as a new isolate. The next spare is prepared once this one
+ * is loaded, so the preparation does not compete with the call.
+ */
+function fromSpare(pkg: string, src: PackageSource, filename: string, timeoutMs: number): Promise<PackageIsolate> | null {
+  const taken = spare;
+  if (taken === null || taken.memoryMb !== src.memoryMb) return null;
+  spare = null;
+  const loaded = taken.prepared.then((p) => {
+    taken.owner.pkg = pkg;
+    return p.load(src.source, filename, timeoutMs);
+  });
+  void loaded.then(
+    () => refillSpare(src.memoryMb),
+    () => refillSpare(src.memoryMb),
+  );
+  return loaded;
+}
+
+function refillSpare(memoryMb: number): void {
+  if (spare !== null || closing) return;
+  const owner: { pkg: string | null } = { pkg: null };
+  const next = { memoryMb, owner, prepared: PackageIsolate.prepare(memoryMb, hooksFor(owner)) };
+  spare = next;
+  next.prepared.catch(() => {
+    if (spare === next) spare = null;
+  });
+}
 
 function onMessage(m: HostToWorker): void {
   switch (m.t) {
@@ -127,19 +177,8 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
     state = {};
     packages.set(pkg, state);
   }
-  const create = () =>
-    PackageIsolate.create({
-      source: src.source,
-      filename: `tool:///${encodeURIComponent(src.name)}/index.js`,
-      memoryMb: src.memoryMb,
-      timeoutMs: limits.cpuMs,
-      hooks: {
-        onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
-        onCatastrophic: (message) => {
-          send({ t: 'fatal', pkg, message: message.slice(0, 200) });
-        },
-      },
-    });
+  const filename = `tool:///${encodeURIComponent(src.name)}/index.js`;
+  const create = () => PackageIsolate.create({ source: src.source, filename, memoryMb: src.memoryMb, timeoutMs: limits.cpuMs, hooks: hooksFor({ pkg }) });
   if (src.fresh) {
     // Per-call fresh state, served from a spare created ahead of time so it stays fast.
     const next = state.spare ?? create();
@@ -154,7 +193,7 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
     const iso = await current.catch(() => null);
     if (iso !== null && !iso.isDisposed) return { iso, fresh: false };
   }
-  current = create();
+  current = fromSpare(pkg, src, filename, limits.cpuMs) ?? create();
   state.isolate = current;
   try {
     const iso = await current;
@@ -493,6 +532,10 @@ function disposeLargest(): void {
 }
 
 function shutdown(): void {
+  closing = true;
+  const left = spare;
+  spare = null;
+  if (left !== null) void left.prepared.then((p) => p.dispose(), () => undefined);
   for (const rec of [...calls.values()]) fail(rec, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
   for (const pkg of [...packages.keys()]) resetPackage(pkg, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
   // Exiting right after isolate.dispose() can crash: let the disposals finish first.
