@@ -37,7 +37,8 @@ if (values.other !== undefined) {
 const kinds = Object.keys(specs);
 const conns: Record<string, Connected> = {};
 for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);
-const args = values.tool === 'transform' ? { json: JSON.stringify({ items: Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', 'b', 'c'], value: i * 1.5 })) }) } : { text: 'hello' };
+// The same ~100 KB rows as bench/run.ts's transform figure.
+const args = values.tool === 'transform' ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) } : { text: 'hello' };
 const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.endsWith(values.tool as string)) as string;
 const out: Record<string, Record<string, number[]>> = {};
 for (const k of kinds) {
