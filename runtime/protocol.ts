@@ -131,20 +131,26 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
  * socket buffer is full (EAGAIN), or earlier frames still wait in the stream, the frame goes through the
  * stream, which keeps the order and applies backpressure. Any other write error is left to the stream,
  * which reports it on the socket's 'error' event.
+ *
+ * The descriptor is read from the socket's live handle at every write, never kept: once the socket is
+ * closed its number may be reused by another file or another worker's socket, and a frame must never
+ * reach that.
  */
-export function createFrameWriter(socket: Socket, fd: number | null = descriptorOf(socket)): (frame: Buffer) => void {
+export function createFrameWriter(socket: Socket): (frame: Buffer) => void {
   let queued = false;
+  let direct = true;
   const drained = (): void => {
     if (socket.writableLength === 0) queued = false;
   };
   return (frame) => {
-    if (!queued && fd !== null) {
+    const fd = direct && !queued && !socket.destroyed ? descriptorOf(socket) : null;
+    if (fd !== null) {
       try {
         const n = writeSync(fd, frame);
         if (n === frame.length) return;
         frame = frame.subarray(n);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fd = null;
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') direct = false;
       }
     }
     queued = true;
@@ -152,9 +158,9 @@ export function createFrameWriter(socket: Socket, fd: number | null = descriptor
   };
 }
 
-/** The descriptor under a socket's handle (a pipe or a Unix socket on Linux); null when there is none. */
+/** The descriptor under a socket's open handle (a pipe or a Unix socket on Linux); null when there is none. */
 function descriptorOf(socket: Socket): number | null {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 

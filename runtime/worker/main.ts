@@ -78,7 +78,7 @@ let spare: { readonly memoryMb: number; readonly owner: { pkg: string | null }; 
 let closing = false;
 const cpuMeter = new CpuMeter<PackageIsolate>();
 
-const writeFrame = createFrameWriter(socket, 3);
+const writeFrame = createFrameWriter(socket);
 /** Sends a frame: directly on fd 3 while the socket takes it (see createFrameWriter). */
 function send(message: WorkerToHost): void {
   writeFrame(encodeFrame(message as WorkerToHost & Record<string, unknown>));

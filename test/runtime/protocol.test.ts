@@ -96,3 +96,31 @@ describe('the frame writer (issue 14)', () => {
     expect(received.every((m, i) => (m as { json: string }).json === `${i}:${body}`)).toBe(true);
   });
 });
+
+describe('the frame writer after its socket closed', () => {
+  it('never writes to the descriptor number the socket had (it may belong to another file by now)', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { mkdtempSync, openSync, closeSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createFrameWriter } = await import('../../runtime/protocol.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'frames-'));
+    const server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(join(dir, 's'), r));
+    const client = connect(join(dir, 's'));
+    await new Promise((r) => client.once('connect', r));
+    client.on('error', () => undefined);
+    const write = createFrameWriter(client);
+    write(encodeFrame({ t: 'ready' }));
+    client.destroy();
+    // The lowest free descriptor: most likely the one the socket had.
+    const other = openSync(join(dir, 'other'), 'w+');
+    try {
+      write(encodeFrame({ t: 'ping', seq: 1 }));
+      expect(readFileSync(join(dir, 'other'), 'utf8')).toBe('');
+    } finally {
+      closeSync(other);
+      server.close();
+    }
+  });
+});
