@@ -6,10 +6,12 @@
  * take turns figure by figure (who goes first rotates from round to round). Prints a table (median over
  * rounds with min–max, and mcp-warden against each baseline) and writes bench/results.json.
  *
- *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE]
+ *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE] [--sdk v1|v2]
  *
  * --quick runs a small workload. --smoke runs a handful of calls per figure on one connection per server
  * kind (its numbers mean nothing; it proves every figure is still produced): the test suite's smoke test.
+ * --sdk picks the SDK of the baselines (bench/baselines/*-v2.mjs are the same servers on SDK v2); it must
+ * be the one the host is built on.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +31,9 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    // The SDK of the baselines: it must be the product's (the host moves to v2 with issue 9: then the
+    // default becomes 'v2', the one change the switch needs).
+    sdk: { type: 'string', default: 'v1' },
     out: { type: 'string', default: join(import.meta.dirname, 'results.json') },
   },
 });
@@ -66,7 +71,12 @@ const here = import.meta.dirname;
 /** The three servers of every comparison: mcp-warden and the two plain baselines. */
 type Kind = 'warden' | 'plain' | 'lowLevel';
 const KINDS: readonly Kind[] = ['warden', 'plain', 'lowLevel'];
-const BASELINE_FILE = { plain: 'mcp-server.mjs', lowLevel: 'low-level-server.mjs' } as const;
+const BASELINES = {
+  v1: { plain: 'mcp-server.mjs', lowLevel: 'low-level-server.mjs' },
+  v2: { plain: 'mcp-server-v2.mjs', lowLevel: 'low-level-server-v2.mjs' },
+} as const;
+if (values.sdk !== 'v1' && values.sdk !== 'v2') throw new Error('--sdk expects v1 or v2');
+const BASELINE_FILE = BASELINES[values.sdk];
 type Bags = Record<Kind, number[]>;
 const bags = (): Bags => ({ warden: [], plain: [], lowLevel: [] });
 
@@ -284,7 +294,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${table}\n`);
   writeFileSync(
     values.out as string,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, mode, quick, rounds, ...(smoke ? { note: SMOKE_NOTE } : {}), figures: summary }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, mode, quick, rounds, sdk: values.sdk, ...(smoke ? { note: SMOKE_NOTE } : {}), figures: summary }, null, 2)}\n`,
   );
   const own = process.cpuUsage();
   log(`results written to ${values.out} (CPU of the bench process itself: ${Math.round((own.user + own.system) / 1000)} ms)`);

@@ -102,9 +102,18 @@ export class PackageIsolate {
     timeoutMs: number;
     hooks: IsolateHooks;
   }): Promise<PackageIsolate> {
-    const { hooks } = options;
+    const prepared = await PackageIsolate.prepare(options.memoryMb, options.hooks);
+    return prepared.load(options.source, options.filename, options.timeoutMs);
+  }
+
+  /**
+   * The package-independent part of an isolate (most of a cold call's cost): the isolate, its context and
+   * the bootstrap, before any tool code. A worker keeps one prepared ahead so that a package's first call
+   * only evaluates its bundle. Nothing of another package ever ran in it: it is as fresh as a new one.
+   */
+  static async prepare(memoryMb: number, hooks: IsolateHooks): Promise<PreparedIsolate> {
     const isolate = new ivm.Isolate({
-      memoryLimit: Math.max(8, options.memoryMb),
+      memoryLimit: Math.max(8, memoryMb),
       onCatastrophicError: (message: string) => hooks.onCatastrophic(String(message)),
     });
     try {
@@ -125,10 +134,20 @@ export class PackageIsolate {
         timeout: 1000,
         filename: 'warden:bootstrap',
       } as ivm.RunOptions & ivm.TransferOptions)) as unknown as ivm.Reference;
+      return new PreparedIsolate(isolate, context, entries, memoryMb);
+    } catch (e) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  /** Evaluates a package's bundle in a prepared isolate (see PreparedIsolate.load). */
+  static async load(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, source: string, filename: string, timeoutMs: number): Promise<PackageIsolate> {
+    try {
       const self = new PackageIsolate(isolate, context, entries);
       let module: ivm.Module;
       try {
-        module = await isolate.compileModule(options.source, { filename: options.filename });
+        module = await isolate.compileModule(source, { filename });
         if (module.dependencySpecifiers.length > 0) throw new Error('imports are not allowed in a tool bundle');
         await module.instantiate(context, () => {
           throw new Error('imports are not allowed in a tool bundle');
@@ -138,9 +157,9 @@ export class PackageIsolate {
         throw e;
       }
       try {
-        await module.evaluate({ timeout: options.timeoutMs });
+        await module.evaluate({ timeout: timeoutMs });
         const register = entries.getSync('register', { reference: true }) as ivm.Reference;
-        await register.apply(undefined, [module.namespace.derefInto()], { timeout: options.timeoutMs });
+        await register.apply(undefined, [module.namespace.derefInto()], { timeout: timeoutMs });
         register.release();
         entries.release();
       } catch (e) {
@@ -341,5 +360,34 @@ function runSyncOp(op: unknown, a: unknown, b: unknown): string | ArrayBuffer {
       return isArrayBuffer(a) ? Buffer.from(a).toString('utf8') : '';
     default:
       return '';
+  }
+}
+
+/** An isolate with its context and bootstrap, and no package yet (PackageIsolate.prepare). */
+export class PreparedIsolate {
+  readonly #isolate: ivm.Isolate;
+  readonly #context: ivm.Context;
+  readonly #entries: ivm.Reference;
+  /** The heap limit it was made with, MiB: it serves only a package with the same limit. */
+  readonly memoryMb: number;
+  #used = false;
+
+  constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number) {
+    this.#isolate = isolate;
+    this.#context = context;
+    this.#entries = entries;
+    this.memoryMb = memoryMb;
+  }
+
+  /** Evaluates the package's bundle in it, once; it is then that package's isolate. */
+  load(source: string, filename: string, timeoutMs: number): Promise<PackageIsolate> {
+    if (this.#used || this.#isolate.isDisposed) return Promise.reject(new EntryError('disposed', 'prepared isolate already used'));
+    this.#used = true;
+    return PackageIsolate.load(this.#isolate, this.#context, this.#entries, source, filename, timeoutMs);
+  }
+
+  dispose(): void {
+    this.#used = true;
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 }

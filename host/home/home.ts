@@ -18,7 +18,8 @@ import { parseFsRule, parseNetRule } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import { parseUserSettings } from '../serve/user-settings.ts';
 import type { UserSettings } from '../serve/user-settings.ts';
-import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
+import { describeAjvError } from '../serve/validation.ts';
+import { strictValidator } from './precompiled.ts';
 import { makeDirectory, readJsonFile } from './files.ts';
 import lockSchemaJson from './lock.schema.json' with { type: 'json' };
 import { assertHomeSafe } from './modes.ts';
@@ -115,7 +116,8 @@ export function packageDir(name: string, version: string): string {
 
 const EMPTY_LOCK: LockFile = Object.freeze({ version: 1, packages: Object.freeze({}) });
 
-const validateLock = createStrictAjv().compile(lockSchemaJson as object);
+// Precompiled at build time (scripts/compile-validators.ts); compiled on first use where it is not.
+const lockValidator = strictValidator(lockSchemaJson as object, new URL('./lock.validate.cjs', import.meta.url));
 
 /** The published JSON Schema of lock.json. */
 export function lockSchema(): unknown {
@@ -154,6 +156,7 @@ export async function readLock(home: Home): Promise<LockFile> {
   await assertHomeSafe(home);
   const data = await readJsonFile(home.lockFile, (why) => lockInvalid(why === 'not-json' ? 'is not valid JSON' : 'cannot be read'));
   if (data === undefined) return EMPTY_LOCK;
+  const validateLock = lockValidator();
   if (!validateLock(data)) throw lockInvalid(`does not match its schema: ${describeAjvError(validateLock.errors, 'lock')}`);
   const d = data as { packages: Record<string, LockEntry> };
   const packages: Record<string, LockEntry> = {};

@@ -9,8 +9,8 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import { HostError, errnoOf } from '../errors.ts';
@@ -45,7 +45,7 @@ export interface Audit {
   pkg(record: PackageRecord): void;
   /** The digest recorded for a call's arguments. */
   digest(args: unknown): string;
-  /** Resolves once every line recorded so far is written (or counted as lost). */
+  /** Resolves once every line recorded so far is written (or counted as lost): at once, since each is written when recorded. */
   drain(): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,17 +102,24 @@ async function loadOrCreateKey(path: string, warn: (message: string) => void): P
   throw new HostError('HOME_UNUSABLE', 'the audit key keeps changing under us; is another program rewriting audit.key?');
 }
 
-/** Opens a log file for appending, private to the user (0600), tightening an existing one. */
-export async function openPrivateAppend(path: string): Promise<FileHandle> {
-  const fh = await open(path, 'a', 0o600);
+/** Opens a log file for appending (O_APPEND), private to the user (0600), tightening an existing one. */
+function openPrivateAppendSync(path: string): number {
+  const fd = openSync(path, 'a', 0o600);
   try {
-    const info = await fh.stat();
-    if (info.isFile() && (info.mode & 0o077) !== 0) await fh.chmod(0o600);
+    const info = fstatSync(fd);
+    if (info.isFile() && (info.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
   } catch (e) {
-    await fh.close().catch(() => {});
+    closeSync(fd);
     throw e;
   }
-  return fh;
+  return fd;
+}
+
+/** Writes all of `text` at the end of the file (O_APPEND): a loop only for a partial write. */
+function appendAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /**
@@ -122,48 +129,45 @@ export async function openPrivateAppend(path: string): Promise<FileHandle> {
 export async function openAudit(logPath: string, keyPath: string, options: AuditOptions = {}): Promise<Audit> {
   const now = options.now ?? (() => new Date());
   const warn = options.warn ?? ((m: string) => process.stderr.write(`mcp-warden: warning: ${m}\n`));
-  let handle: FileHandle | null;
+  let fd: number | null;
   let secret: KeyObject;
   try {
     // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
     secret = createSecretKey(await loadOrCreateKey(keyPath, warn));
-    handle = await openPrivateAppend(logPath);
+    fd = openPrivateAppendSync(logPath);
   } catch (e) {
     if (e instanceof HostError) throw e;
     throw new HostError('HOME_UNUSABLE', `cannot create the audit key or log in the home (${errnoOf(e)}); make the home writable, free space, or choose another with --home`);
   }
-  // An audit write failure (disk full) must not take the host down, nor end auditing: the lines of a
-  // failed write are counted, every later write retries (reopening the file), and the first write that
-  // succeeds records how many lines were lost. Both the failure and the recovery are reported.
+  // Each record is written before the call that made it returns, so a call's line is on file before its
+  // response leaves: one write(2) to a descriptor opened O_APPEND (a few µs; the former batched
+  // asynchronous file-stream write cost ~70 µs of latency and more CPU per call). O_APPEND makes each write
+  // land whole at the end even when another serve of the same home appends too.
+  // A write failure (disk full) must not take the host down, nor end auditing: the lines of a failed write
+  // are counted, every later write retries (reopening the file), and the first write that succeeds records
+  // how many lines were lost. Both the failure and the recovery are reported.
   let lost = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const writeLines = async (lines: string[]): Promise<void> => {
+  const write = (type: string, fields: object): void => {
+    const line = `${JSON.stringify({ time: now().toISOString(), type, ...fields })}\n`;
     try {
-      handle ??= await openPrivateAppend(logPath);
+      fd ??= openPrivateAppendSync(logPath);
       // After a failure, a partial line may end the file: the recovery record starts on a new line.
       const recovered = lost > 0 ? `\n${JSON.stringify({ time: now().toISOString(), type: 'audit', event: 'recovered', lost })}\n` : '';
-      await handle.appendFile(recovered + lines.join(''));
+      appendAll(fd, recovered + line);
       if (lost > 0) warn(`the audit log is written again; ${lost} line(s) were lost`);
       lost = 0;
     } catch (e) {
       if (lost === 0) warn(`cannot write the audit log (${errnoOf(e)}); lines are lost until a write succeeds, every new line retries`);
-      lost += lines.length;
-      await handle?.close().catch(() => {});
-      handle = null;
+      lost += 1;
+      if (fd !== null) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already unusable
+        }
+      }
+      fd = null;
     }
-  };
-  // Lines of one event-loop turn go out in one write: a write per call costs a syscall (~18 µs) on the
-  // hot path. The window is one turn, and close() flushes, so nothing is lost on an orderly exit.
-  let pending: string[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const lines = pending;
-    pending = [];
-    writing = writing.then(() => writeLines(lines));
-  };
-  const write = (type: string, fields: object): void => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push(`${JSON.stringify({ time: now().toISOString(), type, ...fields })}\n`);
   };
   return {
     call: (r) => write('call', r),
@@ -171,15 +175,17 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
       write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) }),
     pkg: (r) => write('package', r),
     digest: (args) => argsDigest(secret, args),
-    drain: async () => {
-      flush();
-      await writing;
-    },
+    // Every record is written when it is made: nothing is ever pending.
+    drain: async () => {},
     close: async () => {
-      flush();
-      await writing;
-      await handle?.close().catch(() => {});
-      handle = null;
+      if (fd === null) return;
+      const closing = fd;
+      fd = null;
+      try {
+        closeSync(closing);
+      } catch {
+        // nothing left to flush: every write went straight to the file
+      }
     },
   };
 }

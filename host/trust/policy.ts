@@ -12,7 +12,8 @@ import { dirname } from 'node:path';
 import { HostError } from '../errors.ts';
 import { atomicWrite, makeDirectory, readJsonFile } from '../home/files.ts';
 import { assertSafe } from '../home/modes.ts';
-import { createStrictAjv, describeAjvError } from '../serve/validation.ts';
+import { strictValidator } from '../home/precompiled.ts';
+import { describeAjvError } from '../serve/validation.ts';
 import trustSchemaJson from './trust.schema.json' with { type: 'json' };
 import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
 import type { VerifiedSigner } from '../signing/verify.ts';
@@ -138,7 +139,8 @@ export function parseTrustPolicy(json: unknown): TrustPolicy {
   return { publishers };
 }
 
-const validateTrust = createStrictAjv().compile(trustSchemaJson as object);
+// Precompiled at build time (scripts/compile-validators.ts); compiled on first use where it is not.
+const trustValidator = strictValidator(trustSchemaJson as object, new URL('./trust.validate.cjs', import.meta.url));
 
 /** The published JSON Schema of trust.json. */
 export function trustSchema(): unknown {
@@ -155,6 +157,7 @@ export async function loadTrustPolicy(file: string): Promise<TrustPolicy> {
   await assertSafe(file);
   const json = await readJsonFile(file, (why) => trustInvalid(why === 'not-json' ? 'trust.json is not valid JSON' : 'trust.json cannot be read'));
   if (json === undefined) return EMPTY_TRUST_POLICY;
+  const validateTrust = trustValidator();
   if (!validateTrust(json)) throw trustInvalid(`trust.json does not match its schema: ${describeAjvError(validateTrust.errors, 'trust')}`);
   return parseTrustPolicy(json);
 }

@@ -46,7 +46,8 @@ interface Call {
   readonly resolve: (r: RunResult) => void;
   readonly reject: (e: SandboxError) => void;
   worker: Worker | null;
-  watchdog: NodeJS.Timeout | null;
+  /** performance.now() past which the host's watchdog judges the call (wallMs + the grace, from dispatch). */
+  deadline: number;
   /** A capability request reached the host: re-running the call could repeat a side effect. */
   sideEffects: boolean;
   /** A capability was denied during the call: its failure is reported as CAPABILITY_DENIED. */
@@ -91,6 +92,23 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
   const running = new Map<number, Call>();
   let nextCall = 1;
   let closed = false;
+  // One periodic check serves every running call (a timer armed and cleared per call costs on the hot
+  // path); it runs only while calls run. Its period bounds how late past its deadline a call is judged.
+  const watchdogEveryMs = Math.min(100, recheckMs);
+  let watchdogTimer: NodeJS.Timeout | null = null;
+
+  function ensureWatchdog(): void {
+    if (watchdogTimer !== null) return;
+    watchdogTimer = setInterval(() => {
+      if (running.size === 0) {
+        if (watchdogTimer !== null) clearInterval(watchdogTimer);
+        watchdogTimer = null;
+        return;
+      }
+      const now = performance.now();
+      for (const call of [...running.values()]) if (now >= call.deadline) watchdog(call);
+    }, watchdogEveryMs);
+  }
 
   function queueOf(pkgId: string): PackageQueue {
     let q = queues.get(pkgId);
@@ -156,16 +174,17 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     });
     // The worker disposes the isolate at wallMs; a call still alive after the grace means the worker does
     // not respond to its own limits. The clock restarts on a re-run: the lost time was not the call's.
-    if (call.watchdog !== null) clearTimeout(call.watchdog);
-    call.watchdog = setTimeout(() => watchdog(call, worker), l.wallMs + killGraceMs);
+    call.deadline = performance.now() + l.wallMs + killGraceMs;
+    ensureWatchdog();
   }
 
-  function watchdog(call: Call, worker: Worker): void {
-    if (call.state !== 'running' || call.worker !== worker || !worker.alive) return;
+  function watchdog(call: Call): void {
+    const worker = call.worker;
+    if (call.state !== 'running' || worker === null || !worker.alive) return;
     if (!supervisor.responsive(worker) && !supervisor.busyWithOnly(worker, call.pkg.id)) {
       // A silent worker may be stopped or stuck, or running another package's code: nobody can be blamed,
       // and the heartbeat judges it. Look again later.
-      call.watchdog = setTimeout(() => watchdog(call, worker), recheckMs);
+      call.deadline = performance.now() + recheckMs;
       return;
     }
     supervisor.kill(worker, 'wall-clock watchdog', {
@@ -257,7 +276,6 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     if (call.state === 'settled') return;
     const wasRunning = call.state === 'running';
     call.state = 'settled';
-    if (call.watchdog !== null) clearTimeout(call.watchdog);
     call.io?.abort();
     call.removeAbortListener?.();
     const q = queues.get(call.pkg.id);
@@ -336,7 +354,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
         resolve,
         reject,
         worker: null,
-        watchdog: null,
+        deadline: Number.POSITIVE_INFINITY,
         sideEffects: false,
         denied: false,
         retried: false,

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { boundedMessage } from '../errors.ts';
 import type { SandboxErrorCode } from '../errors.ts';
-import { encodeFrame, readFrames } from '../protocol.ts';
+import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
 import type { HostToWorker, WorkerToHost } from '../protocol.ts';
 import { processState, residentBytes, spawnWorker } from '../worker-process.ts';
 import type { WorkerProcess } from '../worker-process.ts';
@@ -61,6 +61,8 @@ export interface Worker {
   readonly index: number;
   readonly pid: number | undefined;
   readonly process: WorkerProcess;
+  /** Writes a frame to it (directly on its socket while that takes it: see createFrameWriter). */
+  readonly writeFrame: (frame: Buffer) => void;
   /** Resident-memory ceiling it was started with, MiB. */
   readonly ceilingMb: number;
   /** Packages whose source it has been sent. */
@@ -84,7 +86,8 @@ export interface SupervisorOptions {
   readonly workerRssMb?: number;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
-  readonly prewarm?: boolean;
+  /** Start the workers in the background: at once (true), or once this settles (e.g. the handshake is done). */
+  readonly prewarm?: boolean | PromiseLike<unknown>;
   readonly onDiagnostic?: (event: { readonly kind: string; readonly detail: string }) => void;
 }
 
@@ -156,6 +159,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
       index,
       pid: proc.child.pid,
       process: proc,
+      writeFrame: createFrameWriter(proc.channel),
       ceilingMb,
       loaded: new Set(),
       calls: new Map(),
@@ -229,7 +233,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
   }
 
   function send(worker: Worker, message: HostToWorker): void {
-    if (worker.alive) worker.process.channel.write(encodeFrame(message as HostToWorker & Record<string, unknown>));
+    if (worker.alive) worker.writeFrame(encodeFrame(message as HostToWorker & Record<string, unknown>));
   }
 
   function responsive(worker: Worker): boolean {
@@ -327,11 +331,16 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
     memoryPoll.unref();
   }
 
+  const prewarm = (): void => {
+    for (let i = 0; i < workerCount; i++) if (!closed && current[i] === null) start(i);
+  };
   if (options.prewarm === true) {
     // After the current turn, so that a server answers its first request before paying for the spawns.
-    setTimeout(() => {
-      for (let i = 0; i < workerCount; i++) if (!closed && current[i] === null) start(i);
-    }, 0).unref();
+    setTimeout(prewarm, 0).unref();
+  } else if (typeof options.prewarm === 'object' && options.prewarm !== null) {
+    // Once the server's start-up is done (its handshake and first tools/list answered): the spawns would
+    // otherwise compete with it for the cores. A package called before then starts its worker itself.
+    Promise.resolve(options.prewarm).then(prewarm, prewarm);
   }
 
   return {

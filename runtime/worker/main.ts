@@ -17,11 +17,10 @@
  * posted by code that keeps running afterwards (a microtask loop) is held, and the call fails with the
  * limit that stops that code.
  */
-import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
-import type { CallQuota } from '../isolate.ts';
-import { encodeFrame, readFrames } from '../protocol.ts';
+import type { CallQuota, IsolateHooks, PreparedIsolate } from '../isolate.ts';
+import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
 
@@ -61,7 +60,6 @@ interface CallRecord {
   /** performance.now() at which the call's wall-clock limit passes. */
   deadline: number;
   settled: boolean;
-  wallTimer: NodeJS.Timeout;
   timers: Set<NodeJS.Timeout>;
   hostCalls: number;
   fresh: boolean;
@@ -73,33 +71,17 @@ const sources = new Map<string, PackageSource>();
 const packages = new Map<string, PackageState>();
 const calls = new Map<number, CallRecord>();
 let sampler: NodeJS.Timeout | null = null;
+/** The heap limit of the first spare: the default of a package's memoryMb (runtime/types.ts). */
+const DEFAULT_SPARE_MB = 64;
+/** An isolate prepared ahead for the next package's first call (see fromSpare). */
+let spare: { readonly memoryMb: number; readonly owner: { pkg: string | null }; readonly prepared: Promise<PreparedIsolate> } | null = null;
+let closing = false;
 const cpuMeter = new CpuMeter<PackageIsolate>();
 
-let queued = false;
-/**
- * Sends a frame. A direct write(2) is several times cheaper than a stream write for the small frames of
- * a call's hot path; when the socket buffer is full (EAGAIN) or earlier frames are still queued, the frame
- * goes through the stream, which keeps order and applies backpressure.
- */
+const writeFrame = createFrameWriter(socket);
+/** Sends a frame: directly on fd 3 while the socket takes it (see createFrameWriter). */
 function send(message: WorkerToHost): void {
-  const frame = encodeFrame(message as WorkerToHost & Record<string, unknown>);
-  if (!queued) {
-    try {
-      const n = writeSync(3, frame);
-      if (n === frame.length) return;
-      queued = true;
-      socket.write(frame.subarray(n), () => {
-        if (socket.writableLength === 0) queued = false;
-      });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-  }
-  queued = true;
-  socket.write(frame, () => {
-    if (socket.writableLength === 0) queued = false;
-  });
+  writeFrame(encodeFrame(message as WorkerToHost & Record<string, unknown>));
 }
 
 process.on('unhandledRejection', () => {
@@ -113,6 +95,51 @@ readFrames(
 );
 socket.on('close', () => shutdown());
 send({ t: 'ready' });
+setImmediate(() => refillSpare(DEFAULT_SPARE_MB));
+
+/**
+ * The isolate hooks; `owner.pkg` is the package the isolate serves (set when a spare is taken), blamed
+ * when isolated-vm loses control of it.
+ */
+function hooksFor(owner: { pkg: string | null }): IsolateHooks {
+  return {
+    onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
+    onCatastrophic: (message) => {
+      send({ t: 'fatal', pkg: owner.pkg, message: message.slice(0, 200) });
+    },
+  };
+}
+
+/**
+ * A package's warm isolate made from the spare (an isolate with its bootstrap, prepared ahead: a first
+ * call then only evaluates the bundle), when the spare has the package's heap limit; null otherwise.
+ * Nothing ran in a spare before: it is as fresh as a new isolate. The next spare is prepared once this one
+ * is loaded, so the preparation does not compete with the call.
+ */
+function fromSpare(pkg: string, src: PackageSource, filename: string, timeoutMs: number): Promise<PackageIsolate> | null {
+  const taken = spare;
+  if (taken === null || taken.memoryMb !== src.memoryMb) return null;
+  spare = null;
+  const loaded = taken.prepared.then((p) => {
+    taken.owner.pkg = pkg;
+    return p.load(src.source, filename, timeoutMs);
+  });
+  void loaded.then(
+    () => refillSpare(src.memoryMb),
+    () => refillSpare(src.memoryMb),
+  );
+  return loaded;
+}
+
+function refillSpare(memoryMb: number): void {
+  if (spare !== null || closing) return;
+  const owner: { pkg: string | null } = { pkg: null };
+  const next = { memoryMb, owner, prepared: PackageIsolate.prepare(memoryMb, hooksFor(owner)) };
+  spare = next;
+  next.prepared.catch(() => {
+    if (spare === next) spare = null;
+  });
+}
 
 function onMessage(m: HostToWorker): void {
   switch (m.t) {
@@ -150,19 +177,8 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
     state = {};
     packages.set(pkg, state);
   }
-  const create = () =>
-    PackageIsolate.create({
-      source: src.source,
-      filename: `tool:///${encodeURIComponent(src.name)}/index.js`,
-      memoryMb: src.memoryMb,
-      timeoutMs: limits.cpuMs,
-      hooks: {
-        onPost: (kind, callId, reqId, a, b, c) => onPost(callId, kind, reqId, a, b, c),
-        onCatastrophic: (message) => {
-          send({ t: 'fatal', pkg, message: message.slice(0, 200) });
-        },
-      },
-    });
+  const filename = `tool:///${encodeURIComponent(src.name)}/index.js`;
+  const create = () => PackageIsolate.create({ source: src.source, filename, memoryMb: src.memoryMb, timeoutMs: limits.cpuMs, hooks: hooksFor({ pkg }) });
   if (src.fresh) {
     // Per-call fresh state, served from a spare created ahead of time so it stays fast.
     const next = state.spare ?? create();
@@ -177,7 +193,7 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
     const iso = await current.catch(() => null);
     if (iso !== null && !iso.isDisposed) return { iso, fresh: false };
   }
-  current = create();
+  current = fromSpare(pkg, src, filename, limits.cpuMs) ?? create();
   state.isolate = current;
   try {
     const iso = await current;
@@ -196,7 +212,6 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
     iso: null,
     limits,
     settled: false,
-    wallTimer: setTimeout(() => failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit'), limits.wallMs),
     timers: new Set(),
     hostCalls: 0,
     fresh: false,
@@ -339,12 +354,16 @@ function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string,
     } catch {
       ms = 0;
     }
+    const delay = Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at));
+    // A timer that cannot fire before the call's wall-clock limit is that limit: it ends the call with it.
+    const wall = remainingWall(rec);
     const t = setTimeout(
       () => {
         rec.timers.delete(t);
-        void deliverResult(rec, reqId, true, '', undefined);
+        if (delay >= wall) failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+        else void deliverResult(rec, reqId, true, '', undefined);
       },
-      Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at)),
+      Math.min(delay, wall),
     );
     rec.timers.add(t);
     return;
@@ -363,6 +382,11 @@ async function onHostResult(callId: number, reqId: number, ok: boolean, json: st
 async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
   const iso = rec.iso;
   if (rec.settled || rec.held !== null || iso === null || iso.isDisposed) return;
+  // Past the deadline (the sampler checks it only periodically), nothing more runs for the call.
+  if (performance.now() >= rec.deadline) {
+    failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+    return;
+  }
   await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingWall(rec)));
 }
 
@@ -396,7 +420,6 @@ function cancelCall(callId: number): void {
 
 function settle(rec: CallRecord): void {
   rec.settled = true;
-  clearTimeout(rec.wallTimer);
   for (const t of rec.timers) clearTimeout(t);
   rec.timers.clear();
   calls.delete(rec.id);
@@ -439,7 +462,7 @@ function resetPackage(pkg: string, code: string, message: string, only: PackageI
   }
 }
 
-/** Samples CPU time and resident memory while calls run. */
+/** Samples CPU time and resident memory, and checks wall-clock deadlines, while calls run. */
 function ensureSampler(): void {
   if (sampler !== null) return;
   sampler = setInterval(() => {
@@ -453,8 +476,17 @@ function ensureSampler(): void {
     const isolates = new Set<PackageIsolate>();
     for (const rec of calls.values()) if (rec.iso !== null && !rec.iso.isDisposed) isolates.add(rec.iso);
     cpuMeter.sample(isolates);
+    const now = performance.now();
     for (const rec of [...calls.values()]) {
-      if (rec.settled || rec.iso === null) continue;
+      if (rec.settled) continue;
+      // The wall-clock limit of a call that is waiting (on the host, a timer, its isolate's creation): an
+      // entry that runs is stopped at the same deadline by its own timeout. Checked here rather than by a
+      // timer per call (arming and clearing one costs on every call); at most one period late.
+      if (now >= rec.deadline) {
+        failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
+        continue;
+      }
+      if (rec.iso === null) continue;
       // isolated-vm disposes an isolate past its heap limit at once, but a built-in that ignores the
       // termination keeps the entry from returning: the limit that fired is reported now.
       if (rec.iso.hitMemoryLimit()) {
@@ -500,6 +532,10 @@ function disposeLargest(): void {
 }
 
 function shutdown(): void {
+  closing = true;
+  const left = spare;
+  spare = null;
+  if (left !== null) void left.prepared.then((p) => p.dispose(), () => undefined);
   for (const rec of [...calls.values()]) fail(rec, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
   for (const pkg of [...packages.keys()]) resetPackage(pkg, 'SANDBOX_CLOSED', 'the sandbox is shutting down');
   // Exiting right after isolate.dispose() can crash: let the disposals finish first.

@@ -37,7 +37,7 @@ function filesUnder(dir: string): string[] {
  * lock and a CLI started meanwhile never reads a half-written file.
  */
 export function ensureBuilt(): void {
-  const fresh = () => existsSync(CLI) && existsSync(join(ROOT, 'dist', 'runtime', 'worker', 'bootstrap')) && statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, 'host')), newestMtime(join(ROOT, 'runtime')));
+  const fresh = () => existsSync(CLI) && existsSync(join(ROOT, 'dist', 'runtime', 'worker', 'bootstrap')) && existsSync(join(ROOT, 'dist', 'host', 'home', 'lock.validate.cjs')) && statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, 'host')), newestMtime(join(ROOT, 'runtime')));
   if (fresh()) return;
   const dist = join(ROOT, 'dist');
   mkdirSync(dist, { recursive: true });
@@ -46,6 +46,8 @@ export function ensureBuilt(): void {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
     // The same second step as `npm run build`: the isolate bootstrap is plain JavaScript tsc does not copy.
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'copy-bootstrap.ts'), out], { stdio: 'inherit' });
+    // And the third: our own schemas' validators, precompiled (host/home/precompiled.ts).
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out], { stdio: 'inherit' });
     const files = filesUnder(out).sort((a, b) => Number(a.endsWith(join('host', 'cli.js'))) - Number(b.endsWith(join('host', 'cli.js'))));
     for (const file of files) {
       const target = join(dist, relative(out, file));

@@ -56,3 +56,71 @@ describe('the worker protocol', () => {
     expect(faults).toEqual(['malformed frame']);
   });
 });
+
+describe('the frame writer (issue 14)', () => {
+  it('writes directly while the socket takes it, and through the stream, in order, once its buffer is full', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createFrameWriter } = await import('../../runtime/protocol.ts');
+    const path = join(mkdtempSync(join(tmpdir(), 'frames-')), 's');
+    const received: unknown[] = [];
+    const count = 64;
+    const done = new Promise<void>((resolve) => {
+      const server = createServer((peer) => {
+        readFrames(
+          peer,
+          (m) => {
+            received.push(m);
+            if (received.length === count) {
+              server.close();
+              peer.destroy();
+              resolve();
+            }
+          },
+          () => undefined,
+        );
+      });
+      server.listen(path);
+    });
+    const client = connect(path);
+    await new Promise((r) => client.once('connect', r));
+    const write = createFrameWriter(client);
+    const body = 'x'.repeat(256 * 1024);
+    // Far more than a socket buffer holds, written before the peer reads anything.
+    for (let i = 0; i < count; i++) write(encodeFrame({ t: 'ok', call: i, json: `${i}:${body}`, cpuMs: 0 }));
+    await done;
+    client.destroy();
+    expect(received.map((m) => (m as { call: number }).call)).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(received.every((m, i) => (m as { json: string }).json === `${i}:${body}`)).toBe(true);
+  });
+});
+
+describe('the frame writer after its socket closed', () => {
+  it('never writes to the descriptor number the socket had (it may belong to another file by now)', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { mkdtempSync, openSync, closeSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createFrameWriter } = await import('../../runtime/protocol.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'frames-'));
+    const server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(join(dir, 's'), r));
+    const client = connect(join(dir, 's'));
+    await new Promise((r) => client.once('connect', r));
+    client.on('error', () => undefined);
+    const write = createFrameWriter(client);
+    write(encodeFrame({ t: 'ready' }));
+    client.destroy();
+    // The lowest free descriptor: most likely the one the socket had.
+    const other = openSync(join(dir, 'other'), 'w+');
+    try {
+      write(encodeFrame({ t: 'ping', seq: 1 }));
+      expect(readFileSync(join(dir, 'other'), 'utf8')).toBe('');
+    } finally {
+      closeSync(other);
+      server.close();
+    }
+  });
+});

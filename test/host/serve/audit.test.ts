@@ -45,6 +45,21 @@ describe('openAudit', () => {
   });
 });
 
+describe('when a record is written (issue 14)', () => {
+  it('is in the file when call(), capability() or pkg() returns: written before the response leaves, not batched', async () => {
+    const dir = tempDir('audit-sync');
+    const logPath = join(dir, 'audit.log');
+    const audit = await openAudit(logPath, join(dir, 'audit.key'));
+    const lines = () => readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: 'd', durationMs: 1, outcome: 'ok' });
+    expect(lines()).toEqual([expect.objectContaining({ type: 'call', outcome: 'ok' })]);
+    audit.capability('p', 't', { kind: 'fs', op: 'read', target: '/x', allowed: true });
+    audit.pkg({ package: 'p', event: 'loaded', origin: 'dev' });
+    expect(lines().map((l) => l.type)).toEqual(['call', 'capability', 'package']);
+    await audit.close();
+  });
+});
+
 describe('the audit key (issue 8, item 5)', () => {
   const digestUnder = (key: Buffer) => argsDigest(key, { pin: '1234' });
 
@@ -144,6 +159,21 @@ function allFiles(dir: string): string[] {
 }
 
 describe('the audit trail of a running host', () => {
+  it('has a call\'s record in the audit log by the time its response is received', async () => {
+    const home = tempDir('audit-home');
+    const h = await startHost({ home, args: ['--dev', join(EXAMPLES, 'text-tools')] });
+    try {
+      for (const to of ['upper', 'lower', 'upper']) {
+        const r = (await h.client.callTool({ name: 'text-tools__convert_case', arguments: { text: 'x', to } })) as CallToolResult;
+        expect(r.isError).toBeFalsy();
+      }
+      const calls = readFileSync(join(home, 'audit.log'), 'utf8').split('\n').filter((l) => l.includes('"type":"call"'));
+      expect(calls).toHaveLength(3);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('records calls and capability decisions but no argument value and no secret, in any log', async () => {
     const SECRET = 'ghp_SeCrEtVaLuE_do_not_log_7f3a9c';
     const MARKER = 'argument-value-Q7xZ19';

@@ -66,3 +66,35 @@ describe('workerCeilingMb', () => {
     expect(workerCeilingMb([256], 4096)).toBeGreaterThan(workerCeilingMb([64], 4096));
   });
 });
+
+describe('prewarming (issue 14)', () => {
+  it('waits for the promise it is given (e.g. the first tools/list answered) before starting any worker', async () => {
+    let release: () => void = () => undefined;
+    const handshake = new Promise<void>((r) => (release = r));
+    const { createSandbox } = await import('../../../runtime/index.ts');
+    const sb = createSandbox({ workers: 2, prewarm: handshake as unknown as boolean });
+    try {
+      // Several turns of the event loop: nothing starts while the promise is pending.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(sb.stats().workers).toBe(0);
+      release();
+      await handshake;
+      await new Promise((r) => setImmediate(r));
+      expect(sb.stats().workers).toBe(2);
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('starts the workers right away when it is true', async () => {
+    const { createSandbox } = await import('../../../runtime/index.ts');
+    const sb = createSandbox({ workers: 2, prewarm: true });
+    try {
+      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => setImmediate(r));
+      expect(sb.stats().workers).toBe(2);
+    } finally {
+      await sb.close();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * A focused micro-benchmark for iteration (not part of `npm run bench`): warm trivial calls (latency,
+ * CPU per call of the server and of its workers, and 32-in-flight throughput) against mcp-warden, the
+ * plain McpServer and optionally a second mcp-warden build (`--other DIST_CLI`, e.g. the previous commit's
+ * dist/host/cli.js), taking turns block by block so that a loaded machine weighs on all of them alike.
+ *
+ *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/cli.js] [--tool echo|transform]
+ *                       [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
+import type { Connected, ServerSpec } from './harness.ts';
+import { prepareHome, wardenSpec } from './setup.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '2000' },
+    blocks: { type: 'string', default: '4' },
+    workers: { type: 'string' },
+    other: { type: 'string' },
+    tool: { type: 'string', default: 'echo' },
+    prof: { type: 'string' },
+  },
+});
+const n = Number(values.n);
+const home = await prepareHome(1, ['127.0.0.1']);
+const extra = values.workers === undefined ? [] : ['--workers', values.workers];
+const specs: Record<string, ServerSpec> = {
+  warden: ((w: ServerSpec) => (values.prof === undefined ? w : { ...w, args: ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, ...w.args] }))(wardenSpec(home, extra)),
+  plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server.mjs')] },
+};
+if (values.other !== undefined) {
+  const w = wardenSpec(await prepareHome(1, ['127.0.0.1']), extra);
+  specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
+}
+const kinds = Object.keys(specs);
+const conns: Record<string, Connected> = {};
+for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);
+// The same ~100 KB rows as bench/run.ts's transform figure.
+const args = values.tool === 'transform' ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) } : { text: 'hello' };
+const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.endsWith(values.tool as string)) as string;
+const out: Record<string, Record<string, number[]>> = {};
+for (const k of kinds) {
+  out[k] = { p50: [], p99: [], tput: [], cpuHost: [], cpuWorkers: [] };
+  await latency(conns[k] as Connected, tool(k), args, 300);
+}
+for (let b = 0; b < Number(values.blocks); b++) {
+  for (let i = 0; i < kinds.length; i++) {
+    const k = kinds[(i + b) % kinds.length] as string;
+    const c = conns[k] as Connected;
+    const pid = c.transport.pid as number;
+    const before = treeCpuUs(pid);
+    const s = await latency(c, tool(k), args, n);
+    const spent = cpuSpent(before, treeCpuUs(pid));
+    const o = out[k] as Record<string, number[]>;
+    o.p50!.push(Math.round(s.p50));
+    o.p99!.push(Math.round(s.p99));
+    o.cpuHost!.push(Math.round(spent.self / n));
+    o.cpuWorkers!.push(Math.round(spent.children / n));
+    o.tput!.push(Math.round(await throughput(c, tool(k), args, n, 32)));
+  }
+}
+for (const k of kinds) await disconnect(conns[k] as Connected);
+for (const k of kinds) {
+  const o = out[k] as Record<string, number[]>;
+  process.stdout.write(`${k.padEnd(7)} ${Object.entries(o).map(([f, v]) => `${f} ${median(v)} [${v.join(' ')}]`).join('  ')}\n`);
+}

@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
+
+// A worker keeps an isolate prepared ahead (its bootstrap evaluated, no package): a package's first call
+// takes it and only evaluates its bundle (issue 14, the cold call). It must be as fresh as a new isolate.
+const sandbox = newSandbox({ workers: 1 });
+afterAll(() => sandbox.close());
+
+describe('the isolate prepared ahead for a first call', () => {
+  it('carries nothing of another package: each package\'s first call sees only its own module state and globals', async () => {
+    const source = (name: string) =>
+      inlinePackage(`let n = 0; const seen = typeof globalThis.leak; globalThis.leak = '${name}';
+        export default { count: () => ({ n: ++n, seen }) }`);
+    // Two: a third would outgrow the worker's memory ceiling and replace it (losing the warm isolates).
+    const packages = [source('a'), source('b')];
+    for (const pkg of packages) {
+      const r = await sandbox.run(pkg, 'count', {}, NO_GRANT, limits());
+      expect(r.value).toEqual({ n: 1, seen: 'undefined' });
+    }
+    // And each keeps its own warm isolate afterwards.
+    for (const pkg of packages) expect((await sandbox.run(pkg, 'count', {}, NO_GRANT, limits())).value).toEqual({ n: 2, seen: 'undefined' });
+  });
+
+  it('serves only a package with its heap limit: a smaller limit still stops a package at that limit', async () => {
+    const bomb = inlinePackage(`export default { grow() { const a = []; for (let i = 0; i < 200; i++) a.push(new Array(65536).fill(i)); return a.length; } }`);
+    // ~100 MB of arrays: over a 16 MiB heap, under nothing this test could be given by mistake but 64 MiB+.
+    expect(await codeOf(sandbox.run(bomb, 'grow', {}, NO_GRANT, limits({ memoryMb: 16 })))).toBe('SANDBOX_MEMORY_LIMIT');
+    const fine = inlinePackage('export default { ok: () => "ok" }');
+    expect((await sandbox.run(fine, 'ok', {}, NO_GRANT, limits())).value).toBe('ok');
+  });
+
+  it('is not used by a package whose bundle fails to load in a way that spoils the next one', async () => {
+    const broken = inlinePackage('export default { x: ( }');
+    expect(await codeOf(sandbox.run(broken, 'x', {}, NO_GRANT, limits()))).toBe('PACKAGE_LOAD_FAILED');
+    const next = inlinePackage('export default { ok: () => typeof globalThis.leak }');
+    expect((await sandbox.run(next, 'ok', {}, NO_GRANT, limits())).value).toBe('undefined');
+  });
+});

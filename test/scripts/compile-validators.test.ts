@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/host.ts';
+import { PRECOMPILED, strictValidator } from '../../host/home/precompiled.ts';
+
+// Start-up compiled the lock.json and trust.json schemas with ajv at import (~100 ms of a serve's start);
+// the build compiles them to JavaScript once (ajv standalone) and the host loads that code instead.
+const schemaOf = (name: string) => JSON.parse(readFileSync(join(ROOT, PRECOMPILED[name as keyof typeof PRECOMPILED].schema), 'utf8')) as object;
+
+// Inside the repository, as dist/ is: the generated code requires ajv's small runtime helpers from node_modules.
+const outs: string[] = [];
+function outDir(): string {
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, 'dist', '.validators-test-'));
+  outs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of outs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the precompiled validators of our own schemas (issue 14)', () => {
+  it('are written by scripts/compile-validators.ts and used in place of ajv\'s compiler', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    for (const name of Object.keys(PRECOMPILED)) {
+      const entry = PRECOMPILED[name as keyof typeof PRECOMPILED];
+      const file = pathToFileURL(join(out, entry.output));
+      const validate = strictValidator(schemaOf(name), file)();
+      expect(validate.name).not.toBe('');
+      expect((validate as unknown as { precompiled?: boolean }).precompiled).toBe(true);
+      // It judges like the compiled schema: an empty object misses required properties.
+      expect(validate({})).toBe(false);
+      expect(validate.errors?.[0]?.keyword).toBe('required');
+    }
+  });
+
+  it('are not used when the schema changed since the build (a stale file): the schema is compiled instead', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    const entry = PRECOMPILED.lock;
+    const file = join(out, entry.output);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/schemaDigest = "[0-9a-f]+"/, 'schemaDigest = "0000"'));
+    const validate = strictValidator(schemaOf('lock'), pathToFileURL(file))();
+    expect((validate as unknown as { precompiled?: boolean }).precompiled).toBeUndefined();
+    expect(validate({})).toBe(false);
+  });
+
+  it('are in dist/ as the suite built it, current with the schemas', () => {
+    for (const name of Object.keys(PRECOMPILED)) {
+      const entry = PRECOMPILED[name as keyof typeof PRECOMPILED];
+      const validate = strictValidator(schemaOf(name), pathToFileURL(join(ROOT, 'dist', entry.output)))();
+      expect((validate as unknown as { precompiled?: boolean }).precompiled).toBe(true);
+    }
+  });
+});
