@@ -105,10 +105,11 @@ export interface SandboxOptions {
   /** Extra wall time the host waits past a call's wall limit before it kills the worker, ms. Default 1000. */
   readonly killGraceMs?: number;
   /**
-   * Start the worker processes in the background right away, so the first call of a package pays only for
-   * its isolate (a few ms), not for a process start. Default false (workers start on first use).
+   * Start the worker processes in the background, so the first call of a package pays only for its isolate
+   * (a few ms), not for a process start: true = right away; a promise = once it settles (e.g. after the
+   * server's start-up, so the spawns do not compete with it). Default false (workers start on first use).
    */
-  readonly prewarm?: boolean;
+  readonly prewarm?: boolean | PromiseLike<unknown>;
   /** Resolver for fetch (tests inject one). */
   readonly resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Diagnostics of the sandbox itself (worker exits, kills); never tool data. */

@@ -212,10 +212,15 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
 
   // Worker exits are expected while the sandbox closes: not worth a warning then.
   let closing = false;
+  // Workers start in the background once the packages are loaded (so the spawns do not compete with the
+  // handshake and the verification for the two cores): a package's first call then pays only for its isolate.
+  let startedUp: () => void = () => {};
+  const afterStartup = new Promise<void>((resolve) => {
+    startedUp = resolve;
+  });
   const sandbox = createSandbox({
     ...(workers !== undefined ? { workers } : {}),
-    // Workers start in the background: a package's first call then pays only for its isolate.
-    prewarm: true,
+    prewarm: afterStartup,
     onDiagnostic: (d) => {
       if (closing && d.kind === 'worker-exit') logger.debug({ kind: d.kind }, redact(d.detail));
       else logger.warn({ kind: d.kind }, redact(d.detail));
@@ -241,6 +246,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     // Validators compile in the background once serving has started (each also compiles on first use).
     setTimeout(() => void warmValidators(registry.packages()), 50).unref();
   })();
+  void ready.finally(() => setImmediate(startedUp));
   const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
   const session = new SessionTransport(transport);
   // One per-package budget for tools/call and the feature handlers (serve --rate-limit; none by default).
