@@ -6,19 +6,25 @@
  * The checks are serve's own (host/serve/load-content.ts, host/serve/loader.ts servedClaims' keys).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as install from '../../../host/commands/install.ts';
 import * as packCommand from '../../../host/commands/pack.ts';
+import { homeLayout } from '../../../host/home/home.ts';
+import { claimsOf } from '../../../host/install/conflicts.ts';
+import { parsePackageManifest } from '../../../host/manifest.ts';
 import { MAX_ICON_BYTES, MAX_RESOURCE_FILE_BYTES } from '../../../host/manifest-content.ts';
+import { checkContentFiles, loadContent } from '../../../host/serve/load-content.ts';
+import { loadPackage, servedClaims } from '../../../host/serve/loader.ts';
+import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { packToBuffer } from '../../../host/pack/pack.ts';
 import { readTarball } from '../../../host/pack/extract.ts';
 import { publicKeyPem } from '../../../host/signing/keys.ts';
 import { parsePublisher, saveTrustPolicy } from '../../../host/trust/policy.ts';
 import { rawTarball, signAnything, signedWithKey, snapshotHome, writeSigned } from '../../helpers/install-fixtures.ts';
 import { runCommandModule } from '../../helpers/run-command.ts';
-import { EXAMPLES } from '../../helpers/host.ts';
+import { EXAMPLES, FIXTURES } from '../../helpers/host.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 
 const acme = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -106,6 +112,37 @@ async function expectInstallRefused(run: () => Promise<{ code: number; json: Jso
 const readme = (file: string) => ({ resources: [{ name: 'readme', uri: 'docs://readme', file }] });
 const bigIcon = Buffer.alloc(MAX_ICON_BYTES + 1, 1);
 const bigResource = 'r'.repeat(MAX_RESOURCE_FILE_BYTES + 1);
+
+describe("pack's and install's check is serve's", () => {
+  it.each([
+    ['a resource file that is not in the package', readme('MISSING.md'), {}],
+    ['a resource file over its cap', readme('BIG.md'), { 'BIG.md': bigResource }],
+    ['resource files over the total', { resources: Array.from({ length: 9 }, (_, i) => ({ name: `r${i}`, uri: `r://${i}`, file: 'R.md' })) }, { 'R.md': 'r'.repeat(MAX_RESOURCE_FILE_BYTES) }],
+    ['a tool icon that is not in the package', { toolIcon: 'nowhere.png' }, {}],
+    ['a prompt icon over its cap', { prompts: [{ name: 'p', messages: [{ role: 'user', text: 'x' }], icons: [{ src: 'big.png' }] }] }, { 'big.png': bigIcon }],
+  ])('refuses %s with the message serve gives when it loads the same files', async (_what, content, files) => {
+    const pm = parsePackageManifest(JSON.parse(manifestJson('@acme/same', content as Content)));
+    const verified = new Map(Object.entries(files as Record<string, string | Buffer>).map(([rel, data]) => [rel, Buffer.from(data)]));
+    const sizes = new Map([...verified].map(([rel, data]) => [rel, data.length]));
+    let fromCheck: unknown;
+    try {
+      checkContentFiles(pm, sizes, 'pkg');
+    } catch (e) {
+      fromCheck = e;
+    }
+    const fromServe = await loadContent(pm, { verified }, true, 'pkg').then(() => undefined, (e: unknown) => e);
+    expect(fromCheck).toMatchObject({ code: 'MANIFEST_INVALID' });
+    expect((fromCheck as Error).message).toBe((fromServe as Error).message);
+  });
+
+  it("claims the names and URI spaces serve's conflict check claims", async () => {
+    for (const dir of [join(FIXTURES, 'content'), join(EXAMPLES, 'notes'), join(FIXTURES, 'greeter')]) {
+      const loaded = await loadPackage({ kind: 'dev', dir, grantOverrides: { slots: {} } }, { home: homeLayout(tempDir('mcpw-claims-')), verify: verifyInstalled });
+      const pm = parsePackageManifest(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+      expect(claimsOf(pm).map((c) => c.key).sort()).toEqual(servedClaims(loaded).map((c) => c.key).sort());
+    }
+  });
+});
 
 describe('pack and the files a manifest names', () => {
   it('packs the resource files and icons the manifest names, as it packs the entry (the notes example)', async () => {
