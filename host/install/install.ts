@@ -23,7 +23,8 @@ import { loadTrustPolicy } from '../trust/policy.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
-import { assertNoToolNameConflict } from './conflicts.ts';
+import { checkContentFiles } from '../serve/load-content.ts';
+import { assertNoServedNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
 import type { ConsentSigner } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
@@ -105,7 +106,10 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
   if (pm.name !== trusted.package.name || pm.version !== trusted.package.version) {
     throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.package.name}@${trusted.package.version}, the tarball holds ${pm.name}@${pm.version}`);
   }
-  checkPackageFiles(pm.name, pm.manifest.entry, new Map(files.map((f) => [f.path, f.data.length])));
+  const sizes = new Map(files.map((f) => [f.path, f.data.length]));
+  checkPackageFiles(pm.name, pm.manifest.entry, sizes);
+  // What serve would refuse in the resource files and icons the manifest names (its own check).
+  checkContentFiles(pm, sizes, pm.name);
   return { pm, trusted, files };
 }
 
@@ -136,8 +140,8 @@ export async function installPackage(home: Home, source: InstallSource, options:
         throw new HostError('SIGNER_CHANGED', `${pm.name} was installed from another signer than this update's (--trust-new-signer to accept ${trusted.publisher.name})`);
       }
     }
-    // Names stay unique across scopes: a collision is refused here, never resolved by order at serve.
-    await assertNoToolNameConflict(home, lock, pm);
+    // Names and URI spaces stay unique across scopes: a collision is refused here, never resolved by order at serve.
+    await assertNoServedNameConflict(home, lock, pm);
     // Only a sealed record carries the user's earlier choices: a grant another writer put into lock.json
     // must not be carried over into a freshly sealed record, nor spare the user the consent prompt.
     const key = previous ? await readSealKey(home) : undefined;

@@ -18,6 +18,7 @@ import { makeDirectory } from '../home/files.ts';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
 import { parsePackageManifest } from '../manifest.ts';
+import { checkContentFiles, namedContentFiles } from '../serve/load-content.ts';
 import { PACKAGE_LIMITS, checkPackageFiles } from './limits.ts';
 import { BLOCK, TYPE_FILE, encodeHeader } from './ustar.ts';
 
@@ -96,7 +97,8 @@ function byPath(a: string, b: string): number {
 
 /**
  * Builds the reproducible tarball of a package directory in memory.
- * @throws HostError MANIFEST_INVALID (package.json), PACKAGE_INVALID (missing entry, symlink, escape)
+ * @throws HostError MANIFEST_INVALID (package.json; a resource file or icon it names is missing or over
+ *   its cap), PACKAGE_INVALID (missing entry, symlink, escape)
  */
 export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name: string; version: string; files: string[] }> {
   const root = await realpath(resolve(pkgDir)).catch(() => {
@@ -110,10 +112,14 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
   } catch {
     throw new HostError('MANIFEST_INVALID', 'package.json is missing or is not valid JSON');
   }
-  const { name, version, manifest } = parsePackageManifest(pkg);
+  const pm = parsePackageManifest(pkg);
+  const { name, version, manifest } = pm;
   const wanted = new Set<string>();
   await collect(root, 'package.json', wanted, true);
   await collect(root, listedPath(manifest.entry, 'mcpWarden.entry'), wanted, true);
+  // The files the package serves (resource files, icons) are packed like the entry; one that is missing
+  // is refused below by serve's own check, naming its field.
+  for (const f of namedContentFiles(pm)) await collect(root, f.rel, wanted, false);
   for (const n of (await readdir(root)).sort()) if (TOP_LEVEL_DOCS.test(n)) await collect(root, n, wanted, false);
   const listed = (pkg as { files?: unknown }).files;
   if (listed !== undefined) {
@@ -133,6 +139,7 @@ export async function packToBuffer(pkgDir: string): Promise<{ data: Buffer; name
   }
   if (total > PACKAGE_LIMITS.maxUnpackedBytes) throw packageInvalid(`the files add up to more than ${PACKAGE_LIMITS.maxUnpackedBytes} bytes`);
   checkPackageFiles(name, manifest.entry, sizes);
+  checkContentFiles(pm, sizes, name);
   const chunks: Buffer[] = [];
   for (const rel of files) {
     const abs = join(root, ...rel.split('/'));

@@ -60,17 +60,72 @@ export function uriPrefixOf(packageName: string): string {
   return `${SERVED_URI_SCHEME}//${servedNamespace(packageName)}/`;
 }
 
+function fileRefusal(rel: string, why: string, field: string, what: string): HostError {
+  return new HostError('MANIFEST_INVALID', `${what}: ${field} "${rel.slice(0, 200)}" ${why}`);
+}
+
+/**
+ * Checks one package file named by the manifest from its size alone (undefined: not a file of the package).
+ * @throws HostError MANIFEST_INVALID naming the field
+ */
+export function checkNamedFileSize(size: number | undefined, rel: string, max: number, field: string, what: string): void {
+  if (size === undefined) throw fileRefusal(rel, 'is not a file of the package', field, what);
+  if (size > max) throw fileRefusal(rel, `is larger than ${max} bytes`, field, what);
+}
+
+/**
+ * The files a manifest names for its content (resource files, icons that are not data: URIs), in the order
+ * loadContent reads them, each with the field that names it and how it is capped: icons on their own,
+ * resource files on their own and within what is left of the package's resource total.
+ */
+export function namedContentFiles(pm: PackageManifest): { readonly rel: string; readonly field: string; readonly kind: 'icon' | 'resource' }[] {
+  const m = pm.manifest;
+  const out: { rel: string; field: string; kind: 'icon' | 'resource' }[] = [];
+  const icons = (list: readonly IconSpec[] | undefined, at: string): void => {
+    list?.forEach((icon, i) => {
+      if (!/^data:/i.test(icon.src)) out.push({ rel: icon.src, field: `${at}.icons[${i}].src`, kind: 'icon' });
+    });
+  };
+  m.tools.forEach((t, i) => icons(t.icons, `${MANIFEST_KEY}.tools[${i}]`));
+  m.resources.forEach((r, i) => {
+    out.push({ rel: r.file, field: `${MANIFEST_KEY}.resources[${i}].file`, kind: 'resource' });
+    icons(r.icons, `${MANIFEST_KEY}.resources[${i}]`);
+  });
+  m.resourceTemplates.forEach((t, i) => icons(t.icons, `${MANIFEST_KEY}.resourceTemplates[${i}]`));
+  m.prompts.forEach((p, i) => icons(p.icons, `${MANIFEST_KEY}.prompts[${i}]`));
+  return out;
+}
+
+/** The cap of a named file, given the bytes of resource files before it. */
+function capOf(kind: 'icon' | 'resource', resourceBytesBefore: number): number {
+  return kind === 'icon' ? MAX_ICON_BYTES : Math.min(MAX_RESOURCE_FILE_BYTES, MAX_RESOURCE_TOTAL_BYTES - resourceBytesBefore);
+}
+
+/**
+ * The checks loadContent makes on a package's content files, from the package's file sizes alone, so that
+ * `pack` and `install` refuse what `serve` would, before anything is written. Pure.
+ * @param sizes package-relative paths of the package's regular files and their sizes
+ * @throws HostError MANIFEST_INVALID naming the field
+ */
+export function checkContentFiles(pm: PackageManifest, sizes: ReadonlyMap<string, number>, what: string): void {
+  let total = 0;
+  for (const f of namedContentFiles(pm)) {
+    const size = sizes.get(f.rel);
+    checkNamedFileSize(size, f.rel, capOf(f.kind, total), f.field, what);
+    if (f.kind === 'resource') total += size as number;
+  }
+}
+
 /**
  * Reads one package file named by the manifest, inside the package and at most `max` bytes.
  * @throws HostError MANIFEST_INVALID naming the field
  */
 export async function readPackageFile(source: FileSource, rel: string, max: number, field: string, what: string): Promise<Buffer> {
-  const fail = (why: string): HostError => new HostError('MANIFEST_INVALID', `${what}: ${field} "${rel.slice(0, 200)}" ${why}`);
+  const fail = (why: string): HostError => fileRefusal(rel, why, field, what);
   if ('verified' in source) {
     const data = source.verified.get(rel);
-    if (!data) throw fail('is not a file of the package');
-    if (data.length > max) throw fail(`is larger than ${max} bytes`);
-    return data;
+    checkNamedFileSize(data?.length, rel, max, field, what);
+    return data as Buffer;
   }
   let root: string;
   let real: string;
@@ -127,7 +182,7 @@ export async function loadContent(pm: PackageManifest, source: FileSource, prefi
   let total = 0;
   for (const [i, spec] of m.resources.entries()) {
     const at = `${MANIFEST_KEY}.resources[${i}]`;
-    const data = await readPackageFile(source, spec.file, Math.min(MAX_RESOURCE_FILE_BYTES, MAX_RESOURCE_TOTAL_BYTES - total), `${at}.file`, what);
+    const data = await readPackageFile(source, spec.file, capOf('resource', total), `${at}.file`, what);
     total += data.length;
     const icons = await loadIcons(source, spec.icons, at, what);
     resources.push({ uri: uriPrefix + spec.uri, spec, data, ...(icons ? { icons } : {}) });

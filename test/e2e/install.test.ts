@@ -114,3 +114,30 @@ describe('serve re-checks installed packages', () => {
     }
   });
 });
+
+describe('a package serving resources and prompts, signed and installed', () => {
+  it('packs the files its manifest names, installs, and serves its resources, template, prompts and icons (the notes example)', async () => {
+    const work = tempDir('content');
+    const home = join(work, 'home');
+    mkdirSync(join(work, 'kept'));
+    await cliOk(['keygen', '--out', 'k'], { cwd: work });
+    await cliOk(['trust', 'add-key', 'k.pub', '--name', 'k', '--home', home], { cwd: work });
+    const packed = JSON.parse((await cliOk(['pack', join(EXAMPLES, 'notes'), '--out', 'dist', '--json'], { cwd: work })).stdout) as { file: string; files: string[] };
+    expect(packed.files).toEqual(expect.arrayContaining(['GUIDE.md', 'icon.png']));
+    await cliOk(['sign', packed.file, '--key', 'k.key'], { cwd: work });
+    await cliOk(['install', packed.file, '--yes', '--grant', 'notes=kept', '--home', home], { cwd: work });
+
+    const h = await startHost({ home });
+    try {
+      const guide = (await h.client.listResources()).resources.find((r) => r.uri === 'mcp-warden://notes/notes://guide');
+      expect(guide).toMatchObject({ title: 'How to use notes', icons: [{ src: `data:image/png;base64,${readFileSync(join(EXAMPLES, 'notes', 'icon.png')).toString('base64')}` }] });
+      expect((await h.client.readResource({ uri: 'mcp-warden://notes/notes://guide' })).contents).toEqual([{ uri: 'mcp-warden://notes/notes://guide', mimeType: 'text/markdown', text: readFileSync(join(EXAMPLES, 'notes', 'GUIDE.md'), 'utf8') }]);
+      expect(((await h.client.callTool({ name: 'notes__add_note', arguments: { id: 'n1', text: 'kept text' } })) as CallToolResult).isError).toBeFalsy();
+      expect((await h.client.readResource({ uri: 'mcp-warden://notes/notes://note/n1' })).contents[0]).toMatchObject({ text: 'kept text' });
+      expect((await h.client.getPrompt({ name: 'notes__summarize_note', arguments: { id: 'n1' } })).messages[0]).toMatchObject({ content: { type: 'resource', resource: { text: 'kept text' } } });
+      expect(h.stderr()).not.toMatch(/REFUSED/);
+    } finally {
+      await h.close();
+    }
+  });
+});
