@@ -15,6 +15,7 @@ import { parseContent } from './manifest-content.ts';
 import type { ContentSpecs, IconSpec } from './manifest-content.ts';
 import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
 import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './serve/validation.ts';
+import { strictValidator } from './home/precompiled.ts';
 
 /** The package.json key that holds the manifest. */
 export const MANIFEST_KEY = 'mcpWarden';
@@ -103,7 +104,8 @@ const SEMVER_SHAPE = /^\d[0-9A-Za-z.+-]*$/;
 export const MCP_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 const schema: unknown = manifestSchemaJson;
-const validateSection = createStrictAjv().compile(schema as object);
+// Precompiled at build time (host/home/precompiled.ts), or compiled on first use from the source tree.
+const manifestValidator = strictValidator(schema as object, new URL('./manifest.validate.cjs', import.meta.url));
 
 /** The published JSON Schema of the manifest section. */
 export function manifestSchema(): unknown {
@@ -157,6 +159,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   }
   const section = (pkg as Record<string, unknown>)[MANIFEST_KEY];
   if (section === undefined) throw invalid(`package.json has no "${MANIFEST_KEY}" section`);
+  const validateSection = manifestValidator();
   if (!validateSection(section)) throw invalid(describeAjvError(validateSection.errors, MANIFEST_KEY));
   const raw = section as {
     entry: string;
