@@ -70,6 +70,7 @@ async function makeWorkspace(): Promise<string> {
   await writeFile(join(dir, 'src', 'app.ts'), 'export function main() {\n  // TODO: handle errors\n  return 42;\n}\n');
   await writeFile(join(dir, 'src', 'util.ts'), 'export const add = (a: number, b: number) => a + b;\n');
   await writeFile(join(dir, 'notes.txt'), 'groceries: milk, eggs\nTODO: call the bank\n');
+  await mkdir(join(dir, 'notes'));
   return dir;
 }
 
@@ -113,7 +114,7 @@ function mcpWarden(args: string[], options: { quiet?: boolean; expectFail?: bool
 /** Publisher side, then user side: pack, keygen, sign, trust, install. */
 async function publishAndInstall(work: string, grants: Record<string, string[]>): Promise<void> {
   const home = 'home';
-  console.log(bold('1. The publisher packs and signs the four example packages'));
+  console.log(bold('1. The publisher packs and signs the five example packages'));
   await mcpWarden(['keygen', '--out', 'acme']);
   for (const name of Object.keys(grants)) {
     await mcpWarden(['pack', join(root, 'tool-packages', name), '--out', 'dist'], { quiet: true });
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       'http-json': ['--grant', `api=${api.url}`],
       'file-search': ['--grant', `workspace=${workspace}`],
       'number-crunch': [],
+      notes: ['--grant', `notes=${join(workspace, 'notes')}`],
     });
   } catch (e) {
     console.error(red(`demo failed: ${(e as Error).message}`));
@@ -195,6 +197,23 @@ async function main(): Promise<void> {
       updates++;
       if (updates % 3 === 1) process.stdout.write(dim(`    progress ${Math.round((100 * p.progress) / (p.total ?? 1))}%\n`));
     });
+
+    console.log(bold('Resources, prompts and completions (served by the notes package, each read in the sandbox)'));
+    await call('notes__add_note', { id: 'groceries', text: '# Groceries\n\nmilk, eggs, bread' }, 'granted notes directory');
+    const { resources } = await client.listResources();
+    const { resourceTemplates } = await client.listResourceTemplates();
+    console.log(`${bold('resources/list →')} ${resources.map((r) => green(r.uri)).join(', ')}`);
+    console.log(`${bold('resources/templates/list →')} ${resourceTemplates.map((t) => green(t.uriTemplate)).join(', ')}`);
+    const template = resourceTemplates[0]?.uriTemplate ?? '';
+    const completion = await client.complete({ ref: { type: 'ref/resource', uri: template }, argument: { name: 'id', value: 'gro' } });
+    console.log(`${bold('completion/complete')} ${dim('id = "gro…"')} → ${completion.completion.values.join(', ')}`);
+    const noteUri = template.replace('{id}', 'groceries');
+    const read = await client.readResource({ uri: noteUri });
+    const first = read.contents[0];
+    console.log(`${bold('resources/read')} ${dim(noteUri)} →\n${dim(`    ${(first && 'text' in first ? String(first.text) : '').split('\n').join('\n    ')}`)}`);
+    const prompt = await client.getPrompt({ name: 'notes__review', arguments: { topic: 'the sandbox', tone: 'brief' } });
+    const message = prompt.messages[0]?.content;
+    console.log(`${bold('prompts/get')} ${dim('notes__review')} → ${message?.type === 'text' ? message.text : `[${message?.type}]`}\n`);
 
     console.log(bold('Refusals (each is a tool error with a stable code; the host keeps serving)'));
     await call('http-json__get_json', { url: 'https://example.com/' }, 'host not granted');
