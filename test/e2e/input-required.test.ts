@@ -28,25 +28,29 @@ afterAll(async () => {
 
 type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean | string[]> };
 
-async function legacyClient(answer: Answer, asked: string[]): Promise<LegacyClient> {
+async function legacyClient(answer: Answer, asked: string[], capabilities: Record<string, unknown> = { elicitation: { form: {} } }): Promise<LegacyClient> {
   ensureBuilt();
-  const client = new LegacyClient({ name: 'legacy-test', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
-  client.setRequestHandler(ElicitRequestSchema, (request) => {
-    asked.push(request.params.message);
-    return answer;
-  });
+  const client = new LegacyClient({ name: 'legacy-test', version: '1.0.0' }, { capabilities });
+  if (capabilities.elicitation) {
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return answer;
+    });
+  }
   await client.connect(new LegacyStdio({ command: process.execPath, args, env, stderr: 'pipe', cwd: ROOT }));
   closers.push(() => client.close());
   return client;
 }
 
-async function modernClient(answer: Answer, asked: string[]): Promise<Client> {
+async function modernClient(answer: Answer, asked: string[], capabilities: Record<string, unknown> = { elicitation: { form: {} } }): Promise<Client> {
   ensureBuilt();
-  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: MODERN } } });
-  client.setRequestHandler('elicitation/create', (request) => {
-    asked.push(request.params.message);
-    return answer;
-  });
+  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { capabilities, versionNegotiation: { mode: { pin: MODERN } } });
+  if (capabilities.elicitation) {
+    client.setRequestHandler('elicitation/create', (request) => {
+      asked.push(request.params.message);
+      return answer;
+    });
+  }
   await client.connect(new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe', cwd: ROOT }));
   closers.push(() => client.close());
   return client;
@@ -83,6 +87,23 @@ describe('a tool that asks the client to confirm', () => {
     ]);
     expect(textOf(l)).toBe('declined (decline)');
     expect(textOf(m)).toBe('declined (decline)');
+  });
+});
+
+describe('a client that cannot answer (no elicitation capability)', () => {
+  it('is not asked: a 2025-11-25 client gets an isError result, a 2026-07-28 client the missing-capability error (-32021)', async () => {
+    const accept: Answer = { action: 'accept', content: { confirm: true } };
+    const [legacy, modern] = await Promise.all([legacyClient(accept, [], {}), modernClient(accept, [], {})]);
+    const l = await legacy.callTool({ name: 'asks__deploy', arguments: { env: 'staging' } });
+    expect(l.isError).toBe(true);
+    expect(textOf(l)).toMatch(/did not declare the required capability/);
+    let code: unknown;
+    try {
+      await modern.callTool({ name: 'asks__deploy', arguments: { env: 'prod' } });
+    } catch (e) {
+      code = (e as { code?: unknown }).code;
+    }
+    expect(code).toBe(-32021);
   });
 });
 
