@@ -53,6 +53,12 @@ export interface RunOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly onLog?: (event: LogEvent) => void;
   readonly onCapability?: (event: CapabilityEvent) => void;
+  /**
+   * Tools only: a call that follows the tool's `ctx.inputRequired`, with the client's answers and the
+   * tool's verified `requestState` (the host checked both; they reach the tool as ctx.inputResponses and
+   * ctx.requestState). They count towards the input limit with the arguments.
+   */
+  readonly input?: { readonly responses: Readonly<Record<string, unknown>>; readonly state?: string };
 }
 
 export interface RunResult {
@@ -61,6 +67,8 @@ export interface RunResult {
   /** Byte length of that JSON. */
   readonly outputBytes: number;
   readonly durationMs: number;
+  /** The tool returned `ctx.inputRequired(…)`: value is `{ inputRequests?, requestState? }` as the tool gave it (unchecked). */
+  readonly inputRequired?: true;
 }
 
 export interface SandboxStats {

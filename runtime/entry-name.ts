@@ -11,3 +11,11 @@ export type EntryKind = (typeof ENTRY_KINDS)[number];
 export function entryName(kind: EntryKind, name: string): string {
   return `${kind}:${name}`;
 }
+
+/**
+ * The name the worker dispatches for a tool call that follows the tool's `ctx.inputRequired`: the worker
+ * unwraps its input `{ arguments, inputResponses, requestState }` (runtime/pool/index.ts).
+ */
+export function roundEntryName(tool: string): string {
+  return `round:${tool}`;
+}

@@ -113,7 +113,58 @@ export interface ToolContext {
   log(level: LogLevel, message: string, data?: unknown): void;
   /** Progress of long work, forwarded to the client when it asked for progress. */
   progress(done: number, total?: number, message?: string): void;
+  /**
+   * Tools only. Asks the client for input mid-call: return what this gives (`return ctx.inputRequired({…})`)
+   * and the host asks the client (an elicitation, a sampling request, the roots list), then calls the tool
+   * again with the same arguments, the client's answers in `ctx.inputResponses` and `requestState` in
+   * `ctx.requestState`. Throws a TypeError for a malformed request (see docs/tool-api.md for the limits).
+   */
+  inputRequired(spec: InputRequiredSpec): InputRequiredReturn;
+  /**
+   * On a call that follows `ctx.inputRequired`: the client's answers, by the keys the tool asked with
+   * (plain JSON copied in; untrusted data from the client, check it). Undefined on a first call.
+   */
+  readonly inputResponses: Readonly<Record<string, InputResponse>> | undefined;
+  /** On a call that follows `ctx.inputRequired`: the `requestState` the tool gave, verified by the host. */
+  readonly requestState: string | undefined;
 }
+
+/** One thing a tool asks the client for (the MCP 2026-07-28 embedded input requests). */
+export type InputRequest =
+  | { readonly method: 'elicitation/create'; readonly params: ElicitFormParams | ElicitUrlParams }
+  | { readonly method: 'sampling/createMessage'; readonly params: Readonly<Record<string, unknown>> }
+  | { readonly method: 'roots/list'; readonly params?: Readonly<Record<string, unknown>> };
+
+/** A form elicitation: a message and a flat JSON Schema object of primitive properties. */
+export interface ElicitFormParams {
+  readonly mode?: 'form';
+  readonly message: string;
+  readonly requestedSchema: { readonly type: 'object'; readonly properties: Readonly<Record<string, unknown>>; readonly required?: readonly string[] };
+}
+
+/** A URL elicitation: the client shows the user a URL to open. */
+export interface ElicitUrlParams {
+  readonly mode: 'url';
+  readonly message: string;
+  readonly url: string;
+}
+
+export interface InputRequiredSpec {
+  /** At most 8 requests, keys like tool names (`[A-Za-z0-9][A-Za-z0-9_-]{0,63}`). */
+  readonly inputRequests?: Readonly<Record<string, InputRequest>>;
+  /** The tool's own state for the next call (at most 4 KiB); signed by the host, readable by the client. */
+  readonly requestState?: string;
+}
+
+/** What `ctx.inputRequired` returns: an opaque value the tool returns as its result. */
+export interface InputRequiredReturn {
+  readonly __inputRequired: true;
+}
+
+/** The client's answer to one input request: an elicitation's `{ action, content? }`, a sampling result, `{ roots }`. */
+export type InputResponse =
+  | { readonly action: 'accept' | 'decline' | 'cancel'; readonly content?: Readonly<Record<string, unknown>> }
+  | Readonly<Record<string, unknown>>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler may declare any input type
 export type ToolHandler<I = any, O = unknown> = (input: I, ctx: ToolContext) => O | Promise<O>;

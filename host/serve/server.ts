@@ -13,8 +13,8 @@
  * grant and limits (and, if the user set one, its own rate limit), so one package's failure (crash, limit,
  * hang) ends only its own call.
  */
-import { LOG_LEVEL_META_KEY, Server, isSpecType } from '@modelcontextprotocol/server';
-import type { CallToolResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
+import { LOG_LEVEL_META_KEY, ProtocolError, Server, isSpecType } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import type { LogEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
@@ -24,6 +24,8 @@ import type { Logger } from './logger.ts';
 import { toCallToolResult } from './output.ts';
 import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
+import { MAX_ROUNDS, checkInputRequired, checkInputResponses, createStateCodec, invalidState } from './protocol/input-required.ts';
+import type { RoundState, StateBinding, StateCodec } from './protocol/input-required.ts';
 import type { Paginator } from './protocol/pagination.ts';
 import { progressForwarder } from './protocol/progress.ts';
 import type { ProgressForwarder, ProgressParams } from './protocol/progress.ts';
@@ -60,7 +62,12 @@ export interface WardenServerOptions {
   readonly argumentsOf?: (id: RequestId) => unknown;
   /** Settles when the packages are loaded: the list, call, read and get methods wait for it; initialize does not. */
   readonly ready?: Promise<unknown>;
+  /** Signs and checks the requestState of input-required results; one per process by default. */
+  readonly requestStates?: StateCodec;
 }
+
+/** The requestState codec of this process (its key lives in memory only: a restart refuses older states). */
+const PROCESS_STATES = createStateCodec();
 
 /** What this server declares, on both revisions. */
 export const CAPABILITIES: ServerCapabilities = Object.freeze({
@@ -78,7 +85,7 @@ function notifyProgress(ctx: ServerContext): (params: ProgressParams) => void {
 
 function outcomeOf(e: unknown): string {
   if (isSandboxError(e) || isHostError(e)) return e.code;
-  if (e instanceof WireError) return `JSONRPC_${e.code}`;
+  if (e instanceof WireError || e instanceof ProtocolError) return `JSONRPC_${e.code}`;
   return 'INTERNAL_ERROR';
 }
 
@@ -138,7 +145,13 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
   const state: ConnectionState = {};
   const server = new WardenServer(
     { name: 'mcp-warden', version: options.version },
-    { capabilities: { ...CAPABILITIES }, instructions: 'Tools, resources and prompts served by mcp-warden run in a sandbox with only the capabilities the user granted.' },
+    {
+      capabilities: { ...CAPABILITIES },
+      instructions: 'Tools, resources and prompts served by mcp-warden run in a sandbox with only the capabilities the user granted.',
+      // A tool's ctx.inputRequired: on 2025-11-25 the SDK's shim asks the client with real requests and calls
+      // the tool again, at most MAX_ROUNDS times; on 2026-07-28 the client does (protocol/input-required.ts).
+      inputRequired: { maxRounds: MAX_ROUNDS },
+    },
     era,
   );
 
@@ -239,10 +252,22 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     return {};
   });
 
-  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
+  const requestStates = options.requestStates ?? PROCESS_STATES;
+  /**
+   * The arguments as received, by request (its signal): the SDK's 2025-11-25 shim calls the handler again
+   * for the same request, with a fresh parse of it but the same signal.
+   */
+  const receivedOf = new WeakMap<AbortSignal, unknown>();
+
+  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult | InputRequiredResult> => {
     const name = request.params.name;
     // Taken first, whatever happens next: the session keeps each request's arguments until then.
-    const received = options.argumentsOf?.(ctx.mcpReq.id);
+    const signal = ctx.mcpReq.signal;
+    const received = receivedOf.has(signal) ? receivedOf.get(signal) : options.argumentsOf?.(ctx.mcpReq.id);
+    receivedOf.set(signal, received);
+    // A call after an input-required result (protocol/input-required.ts): untrusted until verified below.
+    const echoedState = ctx.mcpReq.requestState();
+    const echoedResponses = ctx.mcpReq.inputResponses;
     await ready;
     const entry = registry.lookup(name);
     if (!entry) throw new WireError(-32602, `Unknown tool: ${boundedMessage(name, 128)}`);
@@ -263,6 +288,12 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
       if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
       digest = audit.digest(args);
+      const binding: StateBinding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
+      // A state this process signed for this package, version, tool and these arguments, or -32602.
+      let round: RoundState | undefined;
+      if (echoedState !== undefined) round = requestStates.verify(echoedState, binding);
+      else if (echoedResponses !== undefined && Object.keys(echoedResponses).length > 0) throw invalidState();
+      const responses = round ? checkInputResponses(echoedResponses, round) : undefined;
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
       progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
@@ -271,7 +302,17 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: log.onLog,
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
+        ...(round && responses ? { input: { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } } : {}),
       });
+      if (run.inputRequired) {
+        const asked = checkInputRequired(run.value);
+        const next = (round?.round ?? 0) + 1;
+        if (next > MAX_ROUNDS) throw new HostError('INPUT_ROUNDS_EXCEEDED', `the tool asked for input more than ${MAX_ROUNDS} times in one call`);
+        const keys = Object.keys(asked.inputRequests ?? {});
+        const requestState = requestStates.mint(binding, { ...(asked.toolState !== undefined ? { toolState: asked.toolState } : {}), keys, round: next });
+        finish('INPUT_REQUIRED');
+        return { resultType: 'input_required', ...(asked.inputRequests ? { inputRequests: asked.inputRequests } : {}), requestState };
+      }
       const result = toCallToolResult(tool, run.value);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
@@ -280,7 +321,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       try {
         return toolErrorResult(e, redact);
       } catch (fault) {
-        if (!(e instanceof WireError)) logger.error({ package: pkg.name, tool: tool.spec.name, err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
+        if (!(e instanceof WireError) && !(e instanceof ProtocolError)) logger.error({ package: pkg.name, tool: tool.spec.name, err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;
       }
     }

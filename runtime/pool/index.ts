@@ -7,7 +7,7 @@ import type { Limits } from '../types.ts';
 import { createScheduler } from './scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
 import { createSupervisor } from './supervisor.ts';
-import { entryName } from '../entry-name.ts';
+import { entryName, roundEntryName } from '../entry-name.ts';
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   let scheduler: Scheduler | null = null;
@@ -20,6 +20,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
   return {
     run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, runOptions: RunOptions = {}): Promise<RunResult> {
+      const input = runOptions.input;
+      if (input !== undefined && (runOptions.kind ?? 'tool') === 'tool') {
+        return calls.run(pkg, roundEntryName(tool), { arguments: args, inputResponses: input.responses, requestState: input.state }, grant, limits, runOptions);
+      }
       return calls.run(pkg, entryName(runOptions.kind ?? 'tool', tool), args, grant, limits, runOptions);
     },
 

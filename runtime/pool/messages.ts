@@ -11,14 +11,18 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(SANDBOX_ERROR_CODES);
 
 /** A call's result from its `ok` frame: the bounded JSON the isolate produced, parsed. */
 export function resultOf(json: string, started: number): RunResult | SandboxError {
+  // The bootstrap marks what ctx.inputRequired returned (entries.js): no JSON text starts with NUL.
+  const inputRequired = json.startsWith(INPUT_REQUIRED_PREFIX);
   let value: unknown;
   try {
-    value = JSON.parse(json);
+    value = JSON.parse(inputRequired ? json.slice(INPUT_REQUIRED_PREFIX.length) : json);
   } catch {
     return new SandboxError('OUTPUT_INVALID', 'the tool returned malformed output');
   }
-  return { value, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started };
+  return { value, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started, ...(inputRequired ? { inputRequired: true as const } : {}) };
 }
+
+const INPUT_REQUIRED_PREFIX = '\u0000input_required\u0000';
 
 /**
  * A call's failure from its `err` frame. A denial the tool did not survive is reported as such: the host

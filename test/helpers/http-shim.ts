@@ -14,8 +14,11 @@
  *   come first: they are sent as SSE events, then the response, then the stream ends;
  * - GET: 405 (no stream for unsolicited messages; no scenario needs one); DELETE ends the session (the host
  *   is stopped).
- * Which request a host notification belongs to: progress by its token; anything else goes to the one
- * request in flight (the oldest when several are), and is dropped when none is (stdio carries no relation).
+ * - a request of the host to the client (elicitation/create, sampling/createMessage, roots/list: the SDK's
+ *   2025-11-25 shim for a tool's input-required result) travels as an SSE event on the stream of the request
+ *   in flight; the client POSTs its response, which is written to the host's stdin and answered 202.
+ * Which request a host notification or request belongs to: progress by its token; anything else goes to the
+ * one request in flight (the oldest when several are), and is dropped when none is (stdio carries no relation).
  * No resumability (no event ids, no priming events): the spec makes both optional.
  */
 import { spawn } from 'node:child_process';

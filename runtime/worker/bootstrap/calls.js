@@ -27,6 +27,8 @@ import {
  * @property {boolean} logCapped
  * @property {Quota} quota
  * @property {ToolContext | null} ctx
+ * @property {object | null} inputMarker the value ctx.inputRequired last returned (tools only)
+ * @property {string} inputJson what it asked for, as JSON
  */
 /**
  * @typedef {object} Pending

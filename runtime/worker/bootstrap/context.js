@@ -1,6 +1,6 @@
 // @ts-check
 /** The call context (ctx) and the globals a tool sees instead of Node's. */
-import { JSONstringify, NumberC, ObjectDefineProperty, ObjectFreeze, ObjectKeys, g, mget, post, safeString } from './intrinsics.js';
+import { JSONstringify, NumberC, TypeErrorC, ObjectDefineProperty, ObjectFreeze, ObjectKeys, g, mget, post, safeString } from './intrinsics.js';
 import { ambientCall, calls, log } from './calls.js';
 import { crypto } from './crypto.js';
 import { Headers, makeFetch } from './fetch.js';
@@ -50,14 +50,45 @@ ObjectDefineProperty(g, 'warden', {
 });
 
 /**
+ * `ctx.inputRequired(spec)` of a tool call: the spec is read once and copied to JSON now (the host
+ * validates it); the returned marker is recognised by identity when the tool returns it (entries.js).
+ * @param {Call} call
+ * @param {import('../../../types/tool-api.d.ts').InputRequiredSpec} spec
+ * @returns {import('../../../types/tool-api.d.ts').InputRequiredReturn}
+ */
+function inputRequired(call, spec) {
+  if (spec === null || typeof spec !== 'object') throw new TypeErrorC('ctx.inputRequired takes { inputRequests?, requestState? }');
+  const inputRequests = spec.inputRequests;
+  const requestState = spec.requestState;
+  if (requestState !== undefined && typeof requestState !== 'string') throw new TypeErrorC('requestState must be a string');
+  let json;
+  try { json = JSONstringify({ inputRequests, requestState }); } catch { json = undefined; }
+  if (typeof json !== 'string') throw new TypeErrorC('the input request is not JSON-serializable');
+  if (json.length > call.quota.outputBytes) throw new TypeErrorC('the input request is larger than the output limit');
+  const marker = ObjectFreeze({ __inputRequired: /** @type {true} */ (true) });
+  call.inputMarker = marker;
+  call.inputJson = json;
+  return marker;
+}
+
+/**
  * The context of call `callId`: every function in it is bound to that call.
  * @param {number} callId
  * @param {Call} call
  * @param {Record<string, string>} paths
+ * @param {boolean} tool whether the call runs a tool (only tools may ask for input)
+ * @param {{ inputResponses?: unknown, requestState?: unknown } | null} round the client's answers, on a call after ctx.inputRequired
  * @returns {import('../../../types/tool-api.d.ts').ToolContext}
  */
-export function makeCtx(callId, call, paths) {
+export function makeCtx(callId, call, paths, tool, round) {
+  const responses = round !== null && round.inputResponses !== null && typeof round.inputResponses === 'object' ? round.inputResponses : undefined;
   return ObjectFreeze({
+    inputResponses: /** @type {Record<string, import('../../../types/tool-api.d.ts').InputResponse> | undefined} */ (responses),
+    requestState: round !== null && typeof round.requestState === 'string' ? round.requestState : undefined,
+    inputRequired: (spec) => {
+      if (!tool) throw new TypeErrorC('only a tool can ask the client for input');
+      return inputRequired(call, spec);
+    },
     signal: call.signal,
     paths: ObjectFreeze(paths),
     fetch: makeFetch(callId),

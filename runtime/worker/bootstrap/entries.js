@@ -20,7 +20,7 @@ import { makeCtx } from './context.js';
 const handlerMaps = { tool: null, resource: null, prompt: null, completion: null };
 
 /** @type {Record<string, string>} */
-const KIND_NOUN = { tool: 'tool', resource: 'resource handler', prompt: 'prompt handler', completion: 'completion handler' };
+const KIND_NOUN = { tool: 'tool', round: 'tool', resource: 'resource handler', prompt: 'prompt handler', completion: 'completion handler' };
 
 /**
  * The handler a call names, or undefined.
@@ -31,10 +31,14 @@ function lookup(target) {
   const colon = ReflectApply(StringIndexOf, target, [':']);
   const kind = colon < 0 ? '' : ReflectApply(StringSlice, target, [0, colon]);
   const name = colon < 0 ? target : ReflectApply(StringSlice, target, [colon + 1]);
-  const handlers = kind === 'tool' || kind === 'resource' || kind === 'prompt' || kind === 'completion' ? handlerMaps[kind] : null;
+  // A tool call after ctx.inputRequired ('round', runtime/entry-name.ts) runs a tool too.
+  const handlers = kind === 'round' ? handlerMaps.tool : kind === 'tool' || kind === 'resource' || kind === 'prompt' || kind === 'completion' ? handlerMaps[kind] : null;
   const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [name]) ? handlers[name] : undefined;
   return { handlers, handler, kind, name };
 }
+
+/** Marks an input-required result's JSON (runtime/pool/messages.ts): no JSON text starts with NUL. */
+const INPUT_REQUIRED_PREFIX = '\u0000input_required\u0000';
 
 /**
  * Posts the outcome of call `callId` once. The worker holds it until the entry running now has returned.
@@ -49,6 +53,8 @@ function finish(callId, ok, value) {
   // Stray work of a finished call (unawaited fetches, timers) is dropped.
   ReflectApply(MapForEach, pending, [(/** @type {{ callId: number }} */ p, /** @type {number} */ id) => { if (p.callId === callId) mdel(pending, id); }]);
   if (!ok) { post('err', callId, 0, 'TOOL_THREW', errorMessage(value)); return; }
+  // The value ctx.inputRequired returned (by identity, so no data a tool passes through can pose as one).
+  if (call.inputMarker !== null && value === call.inputMarker) { post('ok', callId, 0, INPUT_REQUIRED_PREFIX + call.inputJson, ''); return; }
   let json;
   try { json = JSONstringify(value === undefined ? null : value); } catch (e) {
     post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable: ' + errorMessage(e));
@@ -75,13 +81,16 @@ function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outp
   const { handlers, handler, kind, name } = lookup(target);
   if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no ' + (KIND_NOUN[kind] ?? 'tool') + ' named ' + safeString(name)); return; }
   /** @type {Call} */
-  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null };
-  const ctx = makeCtx(callId, call, JSONparse(pathsJson));
+  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null, inputMarker: null, inputJson: '' };
+  // A round carries { arguments, inputResponses, requestState } (runtime/pool/index.ts).
+  const parsed = JSONparse(argsJson);
+  const round = kind === 'round' && parsed !== null && typeof parsed === 'object' ? /** @type {{ arguments?: unknown, inputResponses?: unknown, requestState?: unknown }} */ (parsed) : null;
+  const ctx = makeCtx(callId, call, JSONparse(pathsJson), kind === 'tool' || kind === 'round', round);
   call.ctx = ctx;
   mset(calls, callId, call);
   let result;
   try {
-    result = ReflectApply(handler, handlers, [JSONparse(argsJson), ctx]);
+    result = ReflectApply(handler, handlers, [round !== null ? round.arguments : parsed, ctx]);
   } catch (e) {
     finish(callId, false, e);
     return;
