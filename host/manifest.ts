@@ -14,7 +14,7 @@ import { HostError } from './errors.ts';
 import { parseContent } from './manifest-content.ts';
 import type { ContentSpecs, IconSpec } from './manifest-content.ts';
 import manifestSchemaJson from './manifest.schema.json' with { type: 'json' };
-import { MAX_SCHEMA_BYTES, createStrictAjv, describeAjvError, findUnsafePattern } from './serve/validation.ts';
+import { MAX_SCHEMA_BYTES, describeAjvError, findUnsafePattern } from './serve/validation.ts';
 import { strictValidator } from './home/precompiled.ts';
 
 /** The package.json key that holds the manifest. */
