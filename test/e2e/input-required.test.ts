@@ -5,8 +5,6 @@
  * confirmed result. A declined elicitation gets the tool's "declined" result; a forged or replayed
  * requestState gets -32602. No assertion depends on timing.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,6 +12,7 @@ import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/c
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { RawHost } from '../helpers/raw-host.ts';
 import { CLI, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
 
 const MODERN = '2026-07-28';
@@ -107,72 +106,38 @@ describe('a client that cannot answer (no elicitation capability)', () => {
   });
 });
 
-/** serve, spoken to line by line (2026-07-28: every request carries the envelope). */
-class RawHost {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly byId = new Map<unknown, Record<string, unknown>>();
-  #buffer = '';
-  #waiters: (() => void)[] = [];
 
-  constructor() {
-    ensureBuilt();
-    this.child = spawn(process.execPath, args, { env, stdio: 'pipe' });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (text: string) => {
-      this.#buffer += text;
-      let nl: number;
-      while ((nl = this.#buffer.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(this.#buffer.slice(0, nl)) as Record<string, unknown>;
-        this.#buffer = this.#buffer.slice(nl + 1);
-        if (msg.id !== undefined) this.byId.set(msg.id, msg);
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.child.on('exit', () => {
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    closers.push(async () => {
-      this.child.stdin.end();
-      this.child.kill();
-    });
-  }
-
-  async call(id: number, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const _meta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } }, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
-    this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { ...params, _meta } })}\n`);
-    while (!this.byId.has(id)) {
-      if (this.child.exitCode !== null) throw new Error('host exited');
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-    return this.byId.get(id) as Record<string, unknown>;
-  }
+/** A tools/call on 2026-07-28 (every request carries the envelope), answered. */
+function rawCall(host: RawHost, id: number, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const _meta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } }, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+  return host.ask({ id, method: 'tools/call', params: { ...params, _meta } });
 }
 
 describe('the requestState a client sends back', () => {
   it('is refused with -32602 when forged, edited, or replayed with other arguments; the genuine one is accepted', async () => {
-    const host = new RawHost();
-    const first = await host.call(1, { name: 'asks__deploy', arguments: { env: 'staging' } });
+    const host = new RawHost(args, env, closers);
+    const first = await rawCall(host, 1, { name: 'asks__deploy', arguments: { env: 'staging' } });
     const result = first.result as { resultType: string; requestState: string; inputRequests: Record<string, unknown> };
     expect(result.resultType).toBe('input_required');
     expect(Object.keys(result.inputRequests)).toEqual(['confirm']);
     const inputResponses = { confirm: { action: 'accept', content: { confirm: true } } };
 
-    const forged = await host.call(2, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: 'deploy:staging' });
+    const forged = await rawCall(host, 2, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: 'deploy:staging' });
     expect((forged.error as { code: number; data: unknown }).code).toBe(-32602);
     expect((forged.error as { data: unknown }).data).toEqual({ reason: 'invalid_request_state' });
 
     const edited = result.requestState.replace(/\.[^.]+\./, (m) => `${m.slice(0, -2)}A.`);
     expect(edited).not.toBe(result.requestState);
-    const tampered = await host.call(3, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: edited });
+    const tampered = await rawCall(host, 3, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: edited });
     expect((tampered.error as { code: number }).code).toBe(-32602);
 
-    const otherArgs = await host.call(4, { name: 'asks__deploy', arguments: { env: 'prod' }, inputResponses, requestState: result.requestState });
+    const otherArgs = await rawCall(host, 4, { name: 'asks__deploy', arguments: { env: 'prod' }, inputResponses, requestState: result.requestState });
     expect((otherArgs.error as { code: number }).code).toBe(-32602);
 
-    const unasked = await host.call(5, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses });
+    const unasked = await rawCall(host, 5, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses });
     expect((unasked.error as { code: number }).code).toBe(-32602);
 
-    const genuine = await host.call(6, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: result.requestState });
+    const genuine = await rawCall(host, 6, { name: 'asks__deploy', arguments: { env: 'staging' }, inputResponses, requestState: result.requestState });
     expect(textOf(genuine.result)).toBe('deployed to staging (state deploy:staging)');
   });
 });

@@ -5,8 +5,7 @@
  * either revision relies on, spoken line by line. No assertion depends on timing: each waits for the
  * messages it needs (notifications are written before the response of the request they belong to).
  */
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/c
 import { LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client, ProtocolError } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { RawHost } from '../helpers/raw-host.ts';
 import { CLI, EXAMPLES, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
@@ -204,62 +204,18 @@ describe('a reload, told to clients of both revisions', () => {
   });
 });
 
-/** serve, spoken to line by line. */
-class RawHost {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly byId = new Map<unknown, Record<string, unknown>>();
-  #buffer = '';
-  #waiters: (() => void)[] = [];
-
-  constructor() {
-    ensureBuilt();
-    this.child = spawn(process.execPath, args, { env, stdio: 'pipe' });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (text: string) => {
-      this.#buffer += text;
-      let nl: number;
-      while ((nl = this.#buffer.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(this.#buffer.slice(0, nl)) as Record<string, unknown>;
-        this.#buffer = this.#buffer.slice(nl + 1);
-        if (msg.id !== undefined) this.byId.set(msg.id, msg);
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.child.on('exit', () => {
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    closers.push(async () => {
-      this.child.stdin.end();
-      this.child.kill();
-    });
-  }
-
-  async ask(message: Record<string, unknown> | string, id?: unknown): Promise<Record<string, unknown>> {
-    this.child.stdin.write(`${typeof message === 'string' ? message : JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
-    return this.answer(typeof message === 'string' ? id : message.id);
-  }
-
-  async answer(id: unknown): Promise<Record<string, unknown>> {
-    const message = { id };
-    while (!this.byId.has(message.id)) {
-      if (this.child.exitCode !== null) throw new Error('host exited');
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-    return this.byId.get(message.id) as Record<string, unknown>;
-  }
-}
 
 const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
 
 describe('the versioning rules, on the wire', () => {
   it('answers an initialize asking for 2026-07-28 with 2025-11-25, the revision initialize negotiates', async () => {
-    const host = new RawHost();
+    const host = new RawHost(args, env, closers);
     const answer = await host.ask({ id: 1, method: 'initialize', params: { protocolVersion: MODERN, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
     expect((answer.result as { protocolVersion: string }).protocolVersion).toBe(LEGACY);
   });
 
   it('serves 2026-07-28 without a handshake: resultType on results, no ping, no logging/setLevel, no resources/subscribe', async () => {
-    const host = new RawHost();
+    const host = new RawHost(args, env, closers);
     const discover = await host.ask({ id: 1, method: 'server/discover', params: { _meta: envelope } });
     expect(discover.result).toMatchObject({ supportedVersions: [MODERN], resultType: 'complete' });
     const list = await host.ask({ id: 2, method: 'tools/list', params: { _meta: envelope } });
@@ -275,7 +231,7 @@ describe('the versioning rules, on the wire', () => {
   });
 
   it('serves a client that probes with server/discover, then initializes, as a 2025-11-25 session (lifecycle included)', async () => {
-    const host = new RawHost();
+    const host = new RawHost(args, env, closers);
     expect((await host.ask({ id: 1, method: 'server/discover', params: { _meta: envelope } })).result).toMatchObject({ supportedVersions: [MODERN] });
     const refused = await host.ask({ id: 2, method: 'tools/list', params: {} });
     expect((refused.error as { code: number }).code).toBe(-32600);
@@ -286,7 +242,7 @@ describe('the versioning rules, on the wire', () => {
   });
 
   it('validates 2026-07-28 tools/call arguments as received: an own "__proto__" key is refused by a strict schema', async () => {
-    const host = new RawHost();
+    const host = new RawHost(args, env, closers);
     const line = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'chatty__say', arguments: { tag: 'p' }, _meta: envelope } }).replace('"tag"', '"__proto__":{"polluted":true},"tag"');
     const r = (await host.ask(line, 1)).result as { isError?: boolean; content: unknown };
     expect(r.isError).toBe(true);
@@ -297,9 +253,9 @@ describe('the versioning rules, on the wire', () => {
   // 2026-07-28 code; 2025-11-25 named -32002, which its clients are told to accept alongside): see
   // docs/mcp-features.md.
   it('answers an unknown resource and an unknown prompt with -32602 on both revisions', async () => {
-    const legacy = new RawHost();
+    const legacy = new RawHost(args, env, closers);
     await legacy.ask({ id: 1, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-    const modern = new RawHost();
+    const modern = new RawHost(args, env, closers);
     const meta = { _meta: envelope };
     for (const [host, p, notFound] of [
       [legacy, {}, -32602],
@@ -314,7 +270,7 @@ describe('the versioning rules, on the wire', () => {
   });
 
   it('refuses a 2026-07-28 request naming an unknown revision with -32022 and the supported list', async () => {
-    const host = new RawHost();
+    const host = new RawHost(args, env, closers);
     const answer = await host.ask({ id: 1, method: 'tools/list', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } });
     expect(answer.error).toMatchObject({ code: -32022, data: { supported: [MODERN], requested: '2099-01-01' } });
   });
