@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { Client, ProtocolError } from '@modelcontextprotocol/client';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { CLI, EXAMPLES, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
+import { rejectionOf, rpcCodeOf } from '../helpers/codes.ts';
 
 const MODERN = '2026-07-28';
 const LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
@@ -85,18 +86,6 @@ async function modernSpeaker(args: string[], env: Record<string, string>): Promi
   };
 }
 
-function codeOf(e: unknown): number | undefined {
-  return e instanceof McpError || e instanceof ProtocolError ? e.code : undefined;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** What both revisions must answer alike: the result without the 2026-07-28 envelope (resultType, cache hints, _meta). */
 function payload(r: Result): Result {
@@ -200,14 +189,14 @@ describe('resources, prompts, completions and logging, served to a 2025-11-25 cl
 
     // Refusals with their codes, on both revisions: an unknown URI, a missing required prompt argument, an unknown prompt.
     for (const s of both) {
-      const unknown = await rejection(s.ask('resources/read', { uri: `${C}nowhere://x` }));
-      expect(codeOf(unknown)).toBe(-32602);
+      const unknown = await rejectionOf(s.ask('resources/read', { uri: `${C}nowhere://x` }));
+      expect(rpcCodeOf(unknown)).toBe(-32602);
       expect((unknown as { data?: unknown }).data).toMatchObject({ uri: `${C}nowhere://x` });
-      expect(codeOf(await rejection(s.ask('resources/read', { uri: 'docs://readme' })))).toBe(-32602);
-      expect(codeOf(await rejection(s.ask('prompts/get', { name: 'content-fixture__summarize', arguments: { tone: 'short' } })))).toBe(-32602);
-      expect(codeOf(await rejection(s.ask('prompts/get', { name: 'content-fixture__nope' })))).toBe(-32602);
-      expect(codeOf(await rejection(s.ask('resources/list', { cursor: 'bogus' })))).toBe(-32602);
-      expect(codeOf(await rejection(s.ask('prompts/list', { cursor: 'bogus' })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('resources/read', { uri: 'docs://readme' })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('prompts/get', { name: 'content-fixture__summarize', arguments: { tone: 'short' } })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('prompts/get', { name: 'content-fixture__nope' })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('resources/list', { cursor: 'bogus' })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('prompts/list', { cursor: 'bogus' })))).toBe(-32602);
     }
 
     // Logging from a resource handler, 2025-11-25: logging/setLevel filters what ctx.log sends.
@@ -231,7 +220,7 @@ describe('resources, prompts, completions and logging, served to a 2025-11-25 cl
     await expect(legacy.client.subscribeResource({ uri: `${C}docs://readme` })).resolves.toEqual({});
     await expect(legacy.client.subscribeResource({ uri: `${N}notes://note/alpha` })).resolves.toEqual({});
     await expect(legacy.client.unsubscribeResource({ uri: `${C}docs://readme` })).resolves.toEqual({});
-    expect(codeOf(await rejection(legacy.client.subscribeResource({ uri: `${C}nowhere://x` })))).toBe(-32602);
+    expect(rpcCodeOf(await rejectionOf(legacy.client.subscribeResource({ uri: `${C}nowhere://x` })))).toBe(-32602);
   });
 });
 
@@ -247,7 +236,7 @@ describe('serve --no-prefix', () => {
       expect(await s.ask('resources/read', { uri: 'docs://readme' })).toMatchObject({ contents: [{ uri: 'docs://readme', mimeType: 'text/markdown' }] });
       expect(await s.ask('prompts/get', { name: 'summarize', arguments: { text: 't' } })).toMatchObject({ messages: [{ content: { text: 'Summarize this: t' } }, {}] });
       expect(await s.ask('completion/complete', { ref: { type: 'ref/resource', uri: 'notes://{id}' }, argument: { name: 'id', value: 'b' } })).toMatchObject({ completion: { values: ['beta'] } });
-      expect(codeOf(await rejection(s.ask('resources/read', { uri: `${C}notes://x` })))).toBe(-32602);
+      expect(rpcCodeOf(await rejectionOf(s.ask('resources/read', { uri: `${C}notes://x` })))).toBe(-32602);
     }
     expect((await legacy.client.listTools()).tools.map((t) => t.name)).toEqual(['hello']);
   });

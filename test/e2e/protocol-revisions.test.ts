@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { Client, ProtocolError } from '@modelcontextprotocol/client';
+import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { RawHost } from '../helpers/raw-host.ts';
+import { rejectionOf, rpcCodeOf } from '../helpers/codes.ts';
 import { CLI, EXAMPLES, FIXTURES, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
@@ -59,18 +60,6 @@ async function modernClient(): Promise<{ client: Client; logged: Logged }> {
   return { client, logged };
 }
 
-function codeOf(e: unknown): number | undefined {
-  return e instanceof McpError || e instanceof ProtocolError ? e.code : undefined;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const ALL_TOOLS = ['chatty__flood', 'chatty__one', 'chatty__say', 'chatty__three', 'chatty__two'];
 
@@ -108,8 +97,8 @@ describe('one home served to a 2025-11-25 client and a 2026-07-28 client', () =>
     expect((await modern.client.listTools()).tools.map((t) => t.name)).toEqual(ALL_TOOLS);
 
     // An invalid cursor is refused with -32602, on both revisions.
-    expect(codeOf(await rejection(legacy.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
-    expect(codeOf(await rejection(modern.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
+    expect(rpcCodeOf(await rejectionOf(legacy.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
+    expect(rpcCodeOf(await rejectionOf(modern.client.listTools({ cursor: 'bogus' })))).toBe(-32602);
 
     // Logging, 2025-11-25: every level until logging/setLevel, then only at or above it.
     await legacy.client.callTool({ name: 'chatty__say', arguments: { tag: 'L1' } });

@@ -34,3 +34,19 @@ export async function errorOf(fn: () => Promise<unknown>): Promise<{ code?: stri
   }
   return { message: '<no error>' };
 }
+
+/** What a promise rejects with. @throws when it resolves */
+export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** The JSON-RPC code of an error a client (SDK v1 McpError or v2 ProtocolError) threw; undefined otherwise. */
+export function rpcCodeOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && typeof code === 'number' ? code : undefined;
+}
