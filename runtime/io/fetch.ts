@@ -8,7 +8,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { checkNetAddress, checkNetTarget, parseTarget, targetOrigin } from '../capabilities/net.ts';
+import { checkNetAddress, checkNetTarget, parseTarget, sendsCheckedPath, targetOrigin } from '../capabilities/net.ts';
 import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
 import { SandboxError } from '../errors.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
@@ -117,6 +117,8 @@ interface Hop {
   readonly target: NetTarget;
   readonly address: string;
   readonly family: 4 | 6;
+  /** Send the normalised path that the path rules compared, not the URL's own spelling. */
+  readonly checkedPath: boolean;
 }
 
 /**
@@ -156,7 +158,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   try {
     let url = request.url;
     for (let redirects = 0; ; redirects++) {
-      const hop = await authorize(grant, url, resolve, signal, refuse);
+      const hop = await authorize(grant, url, method, resolve, signal, refuse);
       report(targetOrigin(hop.target), true);
       const res = await send(grant, hop, method, headers, body, signal);
       const location = res.headers.location;
@@ -201,6 +203,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
 async function authorize(
   grant: NetGrant,
   url: string,
+  method: string,
   resolve: Resolver,
   signal: AbortSignal,
   refuse: (origin: string, d: NetDenial) => SandboxError,
@@ -208,7 +211,8 @@ async function authorize(
   const target = parseTarget(url);
   if ('code' in target) throw refuse(unparsedOrigin(url), target);
   const origin = targetOrigin(target);
-  const byTarget = checkNetTarget(grant, target);
+  // Host, scheme, port, and the path and method rules: at every hop, with the hop's own method.
+  const byTarget = checkNetTarget(grant, target, method);
   if (!byTarget.allowed) throw refuse(origin, byTarget);
 
   let answers: { address: string; family: 4 | 6 }[];
@@ -225,11 +229,11 @@ async function authorize(
   }
   // Every answer is checked, not just the one we use: a resolver mixing public and private answers is hostile.
   for (const a of answers) {
-    const d = checkNetAddress(grant, target, a.address);
+    const d = checkNetAddress(grant, target, a.address, method);
     if (!d.allowed) throw refuse(origin, d);
   }
   const first = answers[0] as { address: string; family: 4 | 6 };
-  return { target, address: first.address, family: first.family };
+  return { target, address: first.address, family: first.family, checkedPath: sendsCheckedPath(grant, target, method) };
 }
 
 /** The origin of a URL that failed to parse as a target, for the event (never path or query). */
@@ -285,7 +289,7 @@ function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [stri
   const base: PinnedOptions = {
     host: target.host,
     port: target.port,
-    path: `${u.pathname}${u.search}`,
+    path: `${hop.checkedPath ? target.path : u.pathname}${u.search}`,
     method,
     headers: headerObj,
     lookup: pinned,
