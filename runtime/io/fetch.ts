@@ -11,6 +11,7 @@ import type { LookupFunction } from 'node:net';
 import { checkNetAddress, checkNetTarget, parseTarget, sendsCheckedPath, targetOrigin } from '../capabilities/net.ts';
 import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
 import { SandboxError } from '../errors.ts';
+import type { PackageBreaker } from './breaker.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 
 /** Resolves a hostname to all of its addresses. */
@@ -31,6 +32,8 @@ export interface GuardedFetchOptions {
   /** Default: dns.promises.lookup(host, { all: true }). */
   readonly resolve?: Resolver;
   readonly onEvent?: (event: CapabilityEvent) => void;
+  /** The package's circuit breakers (runtime/io/breaker.ts); without one, nothing is counted. */
+  readonly breaker?: PackageBreaker;
 }
 
 export interface GuardedResponse {
@@ -159,8 +162,10 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
     let url = request.url;
     for (let redirects = 0; ; redirects++) {
       const hop = await authorize(grant, url, method, resolve, signal, refuse);
+      // An open breaker refuses (CIRCUIT_OPEN) before anything is sent; each hop's outcome is counted.
+      const done = options.breaker?.enter(targetOrigin(hop.target), method);
       report(targetOrigin(hop.target), true);
-      const res = await send(grant, hop, method, headers, body, signal);
+      const res = await counted(send(grant, hop, method, headers, body, signal), done, signal);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode ?? 0) && typeof location === 'string') {
         res.destroy();
@@ -196,6 +201,20 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/** Reports a hop's outcome to its breaker: a 5xx, a connection error or a timeout is a failure; a cancel is neither. */
+async function counted(sent: Promise<http.IncomingMessage>, done: ((outcome: 'success' | 'failure' | 'abandoned') => void) | undefined, signal: AbortSignal): Promise<http.IncomingMessage> {
+  if (done === undefined) return sent;
+  try {
+    const res = await sent;
+    done((res.statusCode ?? 0) >= 500 ? 'failure' : 'success');
+    return res;
+  } catch (e) {
+    const cancelled = signal.aborted && signal.reason instanceof SandboxError && signal.reason.code === 'CANCELLED';
+    done(cancelled ? 'abandoned' : 'failure');
+    throw e;
   }
 }
 
