@@ -53,7 +53,7 @@ export function normalizePath(pathname: string): NormalizedPath {
   parts.forEach((seg, i) => {
     if (/%(?:2f|5c)/i.test(seg)) problem ??= 'an encoded slash or backslash in the path';
     const decoded = decodeUnreserved(seg);
-    if (isDotSegment(decoded) || /^\.\.?;/.test(decoded)) problem ??= 'a dot segment in the path';
+    if (isDotSegment(decoded)) problem ??= 'a dot segment in the path';
     // Empty segments collapse ("//"), except a trailing one, which keeps "/dir/" distinct from "/dir".
     if (decoded !== '' || i === parts.length - 1) out.push(decoded);
   });
