@@ -5,6 +5,7 @@ import type { CapabilityEvent, Limits } from './types.ts';
 import type { NetGrant } from './capabilities/net.ts';
 import type { FsGrant } from './capabilities/fs.ts';
 import type { EntryKind } from './entry-name.ts';
+import type { BreakerConfig } from './io/breaker.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -118,6 +119,13 @@ export interface SandboxOptions {
    * server's start-up, so the spawns do not compete with it). Default false (workers start on first use).
    */
   readonly prewarm?: boolean | PromiseLike<unknown>;
+  /**
+   * Circuit breakers of tools' fetches, per package and remote origin (docs/capabilities.md, "Circuit
+   * breakers"); plain data, e.g. from parseBreakerConfig. Default: on, 5 failures in a row, 30 s cool-down.
+   */
+  readonly circuitBreaker?: BreakerConfig;
+  /** The breakers' monotonic clock, ms (tests inject one). Default performance.now. */
+  readonly breakerClock?: () => number;
   /** Resolver for fetch (tests inject one). */
   readonly resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Diagnostics of the sandbox itself (worker exits, kills); never tool data. */

@@ -22,6 +22,7 @@ export const SANDBOX_ERROR_CODES = [
   'QUOTA_EXCEEDED', // too many host calls or too much log output in one call
   'CAPABILITY_DENIED', // a fetch or file access outside the grant
   'CAPABILITY_FAILED', // a granted fetch or file access that failed (not found, refused, too large...)
+  'CIRCUIT_OPEN', // a fetch refused without being sent: the package's breaker for that origin is open (retry after the time in the message)
   'TOOL_THREW', // the tool threw or rejected
   'TOOL_NOT_FOUND', // the package does not export that tool
   'PACKAGE_LOAD_FAILED', // the package's bundle failed to compile or evaluate
@@ -36,7 +37,7 @@ export const SANDBOX_ERROR_CODES = [
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];
 
 /** Codes after which the same call may succeed if simply retried. */
-export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['CONCURRENCY_LIMIT', 'WORKER_CRASHED', 'WORKER_UNRESPONSIVE', 'ISOLATE_RESET']);
+export const RETRYABLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['CONCURRENCY_LIMIT', 'WORKER_CRASHED', 'WORKER_UNRESPONSIVE', 'ISOLATE_RESET', 'CIRCUIT_OPEN']);
 
 export class SandboxError extends BaseError<SandboxErrorCode> {
   get retryable(): boolean {

@@ -8,6 +8,7 @@ import { SandboxError, boundedMessage, isSandboxError } from './errors.ts';
 import type * as FetchModuleNs from './io/fetch.ts';
 import type * as FilesModuleNs from './io/files.ts';
 import type { createFileAccess } from './io/files.ts';
+import type { PackageBreaker } from './io/breaker.ts';
 
 type FetchModule = typeof FetchModuleNs;
 type FilesModule = typeof FilesModuleNs;
@@ -19,6 +20,8 @@ export interface HostCallContext {
   readonly signal: AbortSignal;
   readonly resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   readonly onEvent: (event: CapabilityEvent) => void;
+  /** The calling package's circuit breakers for its fetches. */
+  readonly breaker?: PackageBreaker;
 }
 
 export interface HostCallResult {
@@ -98,7 +101,7 @@ async function doFetch(ctx: HostCallContext, args: Record<string, unknown>, body
   const res = await guardedFetch(
     ctx.grant.net,
     { url: str(args.url), method: typeof args.method === 'string' ? args.method : 'GET', headers, body: body ?? null },
-    { limits: ctx.limits, signal: ctx.signal, resolve: ctx.resolve, onEvent: ctx.onEvent },
+    { limits: ctx.limits, signal: ctx.signal, resolve: ctx.resolve, onEvent: ctx.onEvent, breaker: ctx.breaker },
   );
   const meta = { status: res.status, statusText: res.statusText, url: res.url, redirected: res.redirected, headers: res.headers };
   return { json: JSON.stringify(meta), bytes: res.body };

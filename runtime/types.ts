@@ -14,6 +14,8 @@ export type DenyCode =
   | 'NET_SCHEME_NOT_ALLOWED'
   | 'NET_PORT_NOT_GRANTED'
   | 'NET_CREDENTIALS_IN_URL'
+  | 'NET_PATH_NOT_GRANTED'
+  | 'NET_METHOD_NOT_GRANTED'
   | 'FS_NOT_GRANTED'
   | 'FS_READ_ONLY'
   | 'FS_BAD_PATH'
@@ -21,15 +23,20 @@ export type DenyCode =
   | 'FS_SYMLINK_ESCAPE'
   | 'FS_HARD_LINK';
 
-/** One capability use, reported for the audit trail. Never carries file contents or request bodies. */
+/**
+ * One capability use, reported for the audit trail. Never carries file contents or request bodies.
+ * Kind "breaker" is a circuit breaker's state change for `target` (runtime/io/breaker.ts): op "open"
+ * (allowed false, code CIRCUIT_OPEN), "half-open" or "close". A fetch refused by an open breaker is a
+ * "net" event with code CIRCUIT_OPEN.
+ */
 export interface CapabilityEvent {
-  readonly kind: 'net' | 'fs';
-  /** e.g. "GET", "readFile", "writeFile". */
+  readonly kind: 'net' | 'fs' | 'breaker';
+  /** e.g. "GET", "readFile", "writeFile"; for "breaker": "open", "half-open", "close". */
   readonly op: string;
   /** For net: "https://host:port" (no path, no query: they may carry secrets). For fs: the absolute path. */
   readonly target: string;
   readonly allowed: boolean;
-  readonly code?: DenyCode;
+  readonly code?: DenyCode | 'CIRCUIT_OPEN';
 }
 
 /** Resource limits of one call. All are enforced; see docs/architecture.md. */

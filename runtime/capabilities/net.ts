@@ -9,11 +9,13 @@
  *   http://localhost:8080      plain http only when the rule says so
  *   203.0.113.7  [2001:db8::1] IP literals
  *   203.0.113.0/24  10.0.0.0/8 CIDR ranges (the only way to reach private addresses besides exact IPs)
+ *   GET,HEAD api.example.com/repos/acme/   methods and a path prefix (runtime/capabilities/net-path.ts)
  */
 import ipaddr from 'ipaddr.js';
 import { domainToASCII } from 'node:url';
 import { SandboxError } from '../errors.ts';
 import type { Decision, DenyCode } from '../types.ts';
+import { intersectMethods, intersectPrefixes, normalizePath, parseRuleMethods, parseRulePath, pathWithin } from './net-path.ts';
 import { METADATA, specialAddressReason } from './special-addresses.ts';
 
 export type NetScheme = 'http' | 'https';
@@ -31,6 +33,10 @@ export interface NetRule {
   readonly scheme: NetScheme;
   readonly host: NetHost;
   readonly port: number;
+  /** Path prefix, normalized, without its trailing slash ("/repos/acme"); absent: every path. */
+  readonly path?: string;
+  /** Upper-case, sorted methods ("GET", "HEAD"); absent: every method. */
+  readonly methods?: readonly string[];
 }
 
 /** A set of network rules. Empty grants nothing (default deny). */
@@ -47,6 +53,10 @@ export interface NetTarget {
   readonly port: number;
   /** The canonical URL (WHATWG serialization, fragment removed). */
   readonly href: string;
+  /** The path as path rules compare it (runtime/capabilities/net-path.ts normalizePath). */
+  readonly path: string;
+  /** Set when no path rule may match the path (an encoded slash, a dot segment). */
+  readonly pathProblem?: string;
 }
 
 /** A refusal, as returned by the checks. */
@@ -129,8 +139,23 @@ function parseCidr(addrText: string, lenText: string, rule: string): NetHost {
  * @throws SandboxError RULE_INVALID on anything that is not exactly a rule (paths, credentials, bad ports...).
  */
 export function parseNetRule(text: string): NetRule {
-  if (typeof text !== 'string' || text.length === 0 || text.length > 300) throw invalid(String(text), 'empty or too long');
+  if (typeof text !== 'string' || text.length === 0 || text.length > 1024) throw invalid(String(text), 'empty or too long');
   let rest = text.trim();
+  // "GET,HEAD https://host/path": an optional method list, then one space-separated origin and path.
+  let methods: readonly string[] | undefined;
+  const withMethods = /^([A-Za-z,]+)[ \t]+(\S+)$/.exec(rest);
+  if (withMethods) {
+    const parsed = parseRuleMethods(withMethods[1] ?? '');
+    if ('invalid' in parsed) throw invalid(text, parsed.invalid);
+    methods = parsed.methods;
+    rest = withMethods[2] ?? '';
+  }
+  const base = parseOriginRule(text, rest);
+  return methods === undefined ? base : { ...base, methods };
+}
+
+/** "[scheme://]host[:port][/path]" of a rule (`text` is the whole rule, for messages). */
+function parseOriginRule(text: string, rest: string): NetRule {
   let scheme: NetScheme = 'https';
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(rest);
   if (m) {
@@ -139,7 +164,40 @@ export function parseNetRule(text: string): NetRule {
     scheme = s;
     rest = rest.slice(m[0].length);
   }
-  if (/[\s@?#\\]/.test(rest)) throw invalid(text, 'a rule is [scheme://]host[:port], without credentials, path or query');
+  const { authority, pathText } = splitPath(rest);
+  const base = parseAuthority(text, authority, scheme);
+  if (pathText === null) return base;
+  // "10.0.0.0/8" is a range: a path after an IP or a range needs an explicit port ("10.0.0.5:443/api/").
+  if ((base.host.kind === 'ip' || base.host.kind === 'cidr') && !/:\d+$/.test(authority)) throw invalid(text, 'a path after an IP address or range needs an explicit port');
+  const parsed = parseRulePath(pathText);
+  if ('invalid' in parsed) throw invalid(text, parsed.invalid);
+  return parsed.prefix === null ? base : { ...base, path: parsed.prefix };
+}
+
+/**
+ * Splits "host[/len][:port]/path" after its authority. The "/" of a CIDR ("10.0.0.0/8", "[2001:db8::]/32")
+ * belongs to the authority: a path starts at the first "/" after the host and any prefix length and port.
+ */
+function splitPath(rest: string): { authority: string; pathText: string | null } {
+  if (rest.startsWith('[')) {
+    const m = /^(\[[^\]]*\](?:\/\d+)?(?::\d*)?)(\/.*)?$/.exec(rest);
+    return m ? { authority: m[1] ?? '', pathText: m[2] ?? null } : { authority: rest, pathText: null };
+  }
+  const slash = rest.indexOf('/');
+  if (slash < 0) return { authority: rest, pathText: null };
+  const head = rest.slice(0, slash);
+  // A bare IPv6 range ("2001:db8::/32") has no port and so no path.
+  if ((head.match(/:/g) ?? []).length > 1) return { authority: rest, pathText: null };
+  // "/" right after an IPv4 address starts its prefix length ("10.0.0.0/8:8080/api/").
+  if (/^[0-9.]+$/.test(head)) {
+    const m = /^([^/]*\/[^/:]*(?::[^/]*)?)(\/.*)?$/.exec(rest);
+    return m ? { authority: m[1] ?? '', pathText: m[2] ?? null } : { authority: rest, pathText: null };
+  }
+  return { authority: head, pathText: rest.slice(slash) };
+}
+
+function parseAuthority(text: string, rest: string, scheme: NetScheme): NetRule {
+  if (/[\s@?#\\]/.test(rest)) throw invalid(text, 'a rule is [METHODS ][scheme://]host[:port][/path], without credentials or query');
 
   let hostText: string;
   let cidrLen: string | null = null;
@@ -210,12 +268,19 @@ function hostToString(host: NetHost): string {
   }
 }
 
-/** The canonical text of a rule; parseNetRule(netRuleToString(r)) equals r. */
-export function netRuleToString(rule: NetRule): string {
+function originToString(rule: NetRule): string {
   const host = hostToString(rule.host);
-  if (rule.scheme === 'https') return rule.port === 443 ? host : `${host}:${rule.port}`;
-  if (rule.port === defaultPort(rule.scheme)) return `${rule.scheme}://${host}`;
-  return `${rule.scheme}://${host}:${rule.port}`;
+  // After an IP or a range, a path needs the port written out ("10.0.0.0/8" would read as a range).
+  const portShown = rule.port !== defaultPort(rule.scheme) || (rule.path !== undefined && (rule.host.kind === 'ip' || rule.host.kind === 'cidr'));
+  const origin = portShown ? `${host}:${rule.port}` : host;
+  return rule.scheme === 'https' ? origin : `${rule.scheme}://${origin}`;
+}
+
+/** The canonical text of a rule ("GET,HEAD api.example.com/repos/acme/"); parseNetRule(netRuleToString(r)) equals r. */
+export function netRuleToString(rule: NetRule): string {
+  const methods = rule.methods === undefined ? '' : `${rule.methods.join(',')} `;
+  const path = rule.path === undefined ? '' : `${rule.path}/`;
+  return `${methods}${originToString(rule)}${path}`;
 }
 
 /** The canonical rule strings of a grant (for manifests, logs and prompts). */
@@ -226,7 +291,7 @@ export function netGrantToStrings(grant: NetGrant): string[] {
 function dedupe(rules: readonly NetRule[]): NetRule[] {
   const seen = new Map<string, NetRule>();
   for (const r of rules) {
-    const key = `${r.scheme}://${hostToString(r.host)}:${r.port}`;
+    const key = netRuleToString(r);
     if (!seen.has(key)) seen.set(key, r);
   }
   return [...seen.values()];
@@ -260,7 +325,18 @@ export function parseTarget(url: string): NetTarget | NetDenial {
   if (host === null) return deny('NET_BAD_URL', 'bad host');
   const port = u.port === '' ? defaultPort(scheme) : Number(u.port);
   u.hash = '';
-  return { scheme, host: host.value, hostKind: host.kind, port, href: u.href };
+  const { path, problem } = normalizePath(u.pathname);
+  return { scheme, host: host.value, hostKind: host.kind, port, href: u.href, path, ...(problem === null ? {} : { pathProblem: problem }) };
+}
+
+/** Whether the rule's path and methods admit the request (its host, scheme and port checked apart). */
+function pathAndMethodMatch(rule: NetRule, target: NetTarget, method: string | undefined): boolean {
+  return pathMatch(rule, target) && (rule.methods === undefined || (method !== undefined && rule.methods.includes(method)));
+}
+
+/** A path rule never admits a path with a problem (an encoded slash, a dot segment): refused, not guessed. */
+function pathMatch(rule: NetRule, target: NetTarget): boolean {
+  return rule.path === undefined || (target.pathProblem === undefined && pathWithin(target.path, rule.path));
 }
 
 function hostMatches(host: NetHost, target: NetTarget): boolean {
@@ -283,16 +359,30 @@ function inCidr(ip: string, cidr: { readonly addr: string; readonly prefix: numb
 }
 
 /**
- * Before DNS: does some rule grant this scheme, host and port? Codes say which part failed:
- * NET_NOT_GRANTED (no rule names the host), NET_SCHEME_NOT_ALLOWED, NET_PORT_NOT_GRANTED.
+ * Before DNS: does some rule grant this scheme, host, port, path and method? Codes say which part failed:
+ * NET_NOT_GRANTED (no rule names the host), NET_SCHEME_NOT_ALLOWED, NET_PORT_NOT_GRANTED,
+ * NET_PATH_NOT_GRANTED, NET_METHOD_NOT_GRANTED. `method` is the request's (upper-case for the standard
+ * methods); without it, only rules that name no methods can match.
  */
-export function checkNetTarget(grant: NetGrant, target: NetTarget): Decision {
+export function checkNetTarget(grant: NetGrant, target: NetTarget, method?: string): Decision {
   const byHost = grant.rules.filter((r) => hostMatches(r.host, target));
   if (byHost.length === 0) return deny('NET_NOT_GRANTED', `no rule grants ${target.host}`);
   const byScheme = byHost.filter((r) => r.scheme === target.scheme);
   if (byScheme.length === 0) return deny('NET_SCHEME_NOT_ALLOWED', `${target.scheme} is not granted for ${target.host}`);
-  if (!byScheme.some((r) => r.port === target.port)) return deny('NET_PORT_NOT_GRANTED', `port ${target.port} is not granted for ${target.host}`);
+  const byPort = byScheme.filter((r) => r.port === target.port);
+  if (byPort.length === 0) return deny('NET_PORT_NOT_GRANTED', `port ${target.port} is not granted for ${target.host}`);
+  const byPath = byPort.filter((r) => pathMatch(r, target));
+  if (byPath.length === 0) return deny('NET_PATH_NOT_GRANTED', target.pathProblem ?? `the path is not granted for ${target.host}`);
+  if (!byPath.some((r) => pathAndMethodMatch(r, target, method))) return deny('NET_METHOD_NOT_GRANTED', `${method ?? 'this method'} is not granted for this path of ${target.host}`);
   return ALLOW;
+}
+
+/**
+ * Whether the request must be sent with its checked (normalised) path: when only path rules admit it, the
+ * server gets exactly the path that was compared ("//" collapsed), so it cannot read another one.
+ */
+export function sendsCheckedPath(grant: NetGrant, target: NetTarget, method?: string): boolean {
+  return !grant.rules.some((r) => r.path === undefined && r.scheme === target.scheme && r.port === target.port && hostMatches(r.host, target) && pathAndMethodMatch(r, target, method));
 }
 
 /**
@@ -302,8 +392,8 @@ export function checkNetTarget(grant: NetGrant, target: NetTarget): Decision {
  * exact address or a CIDR containing it, or names the host "localhost" (loopback addresses only).
  * The metadata address 169.254.169.254 needs an exact IP rule; unspecified addresses are never reachable.
  */
-export function checkNetAddress(grant: NetGrant, target: NetTarget, resolvedIp: string): Decision {
-  const byTarget = checkNetTarget(grant, target);
+export function checkNetAddress(grant: NetGrant, target: NetTarget, resolvedIp: string, method?: string): Decision {
+  const byTarget = checkNetTarget(grant, target, method);
   if (!byTarget.allowed) return byTarget;
   if (typeof resolvedIp !== 'string' || !ipaddr.isValid(resolvedIp) || resolvedIp.includes('%')) {
     // Fail closed on anything the resolver returned that is not a plain IP address.
@@ -314,7 +404,8 @@ export function checkNetAddress(grant: NetGrant, target: NetTarget, resolvedIp: 
   if (reason === null) return ALLOW;
   const refused = deny('NET_PRIVATE_ADDRESS', `${target.host} resolves to a ${reason} address (${ip})`);
   if (reason === 'unspecified') return refused;
-  const rules = grant.rules.filter((r) => r.scheme === target.scheme && r.port === target.port);
+  // Only a rule that admits this very request (path and method too) can grant its private address.
+  const rules = grant.rules.filter((r) => r.scheme === target.scheme && r.port === target.port && pathAndMethodMatch(r, target, method));
   for (const r of rules) {
     if (r.host.kind === 'ip' && r.host.addr === ip) return ALLOW;
     if (METADATA.has(ip)) continue;
@@ -363,7 +454,11 @@ export function intersectNetGrants(requested: NetGrant, allowed: NetGrant): NetG
     for (const a of allowed.rules) {
       if (r.scheme !== a.scheme || r.port !== a.port) continue;
       const host = intersectHosts(r.host, a.host);
-      if (host !== null) out.push({ scheme: r.scheme, port: r.port, host });
+      // Paths and methods narrow like hosts: the deeper prefix, the common methods; nothing in common, no rule.
+      const path = intersectPrefixes(r.path, a.path);
+      const methods = intersectMethods(r.methods, a.methods);
+      if (host === null || path === null || methods === null) continue;
+      out.push({ scheme: r.scheme, port: r.port, host, ...(path === undefined ? {} : { path }), ...(methods === undefined ? {} : { methods }) });
     }
   }
   return { rules: dedupe(out) };

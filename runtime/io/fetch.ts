@@ -8,9 +8,10 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { checkNetAddress, checkNetTarget, parseTarget, targetOrigin } from '../capabilities/net.ts';
+import { checkNetAddress, checkNetTarget, parseTarget, sendsCheckedPath, targetOrigin } from '../capabilities/net.ts';
 import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
 import { SandboxError } from '../errors.ts';
+import type { PackageBreaker } from './breaker.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 
 /** Resolves a hostname to all of its addresses. */
@@ -31,6 +32,8 @@ export interface GuardedFetchOptions {
   /** Default: dns.promises.lookup(host, { all: true }). */
   readonly resolve?: Resolver;
   readonly onEvent?: (event: CapabilityEvent) => void;
+  /** The package's circuit breakers (runtime/io/breaker.ts); without one, nothing is counted. */
+  readonly breaker?: PackageBreaker;
 }
 
 export interface GuardedResponse {
@@ -117,6 +120,8 @@ interface Hop {
   readonly target: NetTarget;
   readonly address: string;
   readonly family: 4 | 6;
+  /** Send the normalised path that the path rules compared, not the URL's own spelling. */
+  readonly checkedPath: boolean;
 }
 
 /**
@@ -156,9 +161,11 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   try {
     let url = request.url;
     for (let redirects = 0; ; redirects++) {
-      const hop = await authorize(grant, url, resolve, signal, refuse);
+      const hop = await authorize(grant, url, method, resolve, signal, refuse);
+      // An open breaker refuses (CIRCUIT_OPEN) before anything is sent; each hop's outcome is counted.
+      const done = options.breaker?.enter(targetOrigin(hop.target), method);
       report(targetOrigin(hop.target), true);
-      const res = await send(grant, hop, method, headers, body, signal);
+      const res = await counted(send(grant, hop, method, headers, body, signal), done, signal);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode ?? 0) && typeof location === 'string') {
         res.destroy();
@@ -197,10 +204,25 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   }
 }
 
+/** Reports a hop's outcome to its breaker: a 5xx, a connection error or a timeout is a failure; a cancel is neither. */
+async function counted(sent: Promise<http.IncomingMessage>, done: ((outcome: 'success' | 'failure' | 'abandoned') => void) | undefined, signal: AbortSignal): Promise<http.IncomingMessage> {
+  if (done === undefined) return sent;
+  try {
+    const res = await sent;
+    done((res.statusCode ?? 0) >= 500 ? 'failure' : 'success');
+    return res;
+  } catch (e) {
+    const cancelled = signal.aborted && signal.reason instanceof SandboxError && signal.reason.code === 'CANCELLED';
+    done(cancelled ? 'abandoned' : 'failure');
+    throw e;
+  }
+}
+
 /** The pure checks of one hop: URL, then every address DNS returns. */
 async function authorize(
   grant: NetGrant,
   url: string,
+  method: string,
   resolve: Resolver,
   signal: AbortSignal,
   refuse: (origin: string, d: NetDenial) => SandboxError,
@@ -208,7 +230,8 @@ async function authorize(
   const target = parseTarget(url);
   if ('code' in target) throw refuse(unparsedOrigin(url), target);
   const origin = targetOrigin(target);
-  const byTarget = checkNetTarget(grant, target);
+  // Host, scheme, port, and the path and method rules: at every hop, with the hop's own method.
+  const byTarget = checkNetTarget(grant, target, method);
   if (!byTarget.allowed) throw refuse(origin, byTarget);
 
   let answers: { address: string; family: 4 | 6 }[];
@@ -225,11 +248,11 @@ async function authorize(
   }
   // Every answer is checked, not just the one we use: a resolver mixing public and private answers is hostile.
   for (const a of answers) {
-    const d = checkNetAddress(grant, target, a.address);
+    const d = checkNetAddress(grant, target, a.address, method);
     if (!d.allowed) throw refuse(origin, d);
   }
   const first = answers[0] as { address: string; family: 4 | 6 };
-  return { target, address: first.address, family: first.family };
+  return { target, address: first.address, family: first.family, checkedPath: sendsCheckedPath(grant, target, method) };
 }
 
 /** The origin of a URL that failed to parse as a target, for the event (never path or query). */
@@ -285,7 +308,7 @@ function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [stri
   const base: PinnedOptions = {
     host: target.host,
     port: target.port,
-    path: `${u.pathname}${u.search}`,
+    path: `${hop.checkedPath ? target.path : u.pathname}${u.search}`,
     method,
     headers: headerObj,
     lookup: pinned,

@@ -25,12 +25,13 @@ export function resultOf(json: string, started: number): RunResult | SandboxErro
 const INPUT_REQUIRED_PREFIX = '\u0000input_required\u0000';
 
 /**
- * A call's failure from its `err` frame. A denial the tool did not survive is reported as such: the host
- * saw it, so it cannot be forged; an unknown code is the tool's own failure.
+ * A call's failure from its `err` frame. A denial (or an open circuit breaker) the tool did not survive is
+ * reported as such: the host saw it, so it cannot be forged; an unknown code is the tool's own failure.
  */
-export function failureOf(code: string, message: string, denied: boolean): SandboxError {
+export function failureOf(code: string, message: string, denied: boolean, circuitOpen = false): SandboxError {
   let known: SandboxErrorCode = KNOWN_CODES.has(code) ? (code as SandboxErrorCode) : 'TOOL_THREW';
   if (known === 'TOOL_THREW' && denied) known = 'CAPABILITY_DENIED';
+  else if (known === 'TOOL_THREW' && circuitOpen) known = 'CIRCUIT_OPEN';
   return new SandboxError(known, boundedMessage(message));
 }
 

@@ -22,6 +22,8 @@ import type { SandboxErrorCode } from '../errors.ts';
 import { fileAccessFor, runHostCall } from '../host-calls.ts';
 import type { HostCallContext } from '../host-calls.ts';
 import type { createFileAccess } from '../io/files.ts';
+import { createBreakerRegistry } from '../io/breaker.ts';
+import type { BreakerConfig } from '../io/breaker.ts';
 import type { WorkerToHost } from '../protocol.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 import { residentBytes } from '../worker-process.ts';
@@ -52,6 +54,8 @@ interface Call {
   sideEffects: boolean;
   /** A capability was denied during the call: its failure is reported as CAPABILITY_DENIED. */
   denied: boolean;
+  /** A fetch was refused by an open circuit breaker: a failure it ends in is reported as CIRCUIT_OPEN. */
+  circuitOpen: boolean;
   retried: boolean;
   /** Bytes of log and progress text the call sent. */
   logBytes: number;
@@ -74,6 +78,8 @@ export interface SchedulerOptions {
   readonly killGraceMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly resolve?: HostCallContext['resolve'];
+  readonly circuitBreaker?: BreakerConfig;
+  readonly breakerClock?: () => number;
 }
 
 export interface Scheduler {
@@ -88,6 +94,8 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
   const queueDepth = Math.max(0, options.queueDepth ?? DEFAULT_QUEUE_DEPTH);
   const killGraceMs = options.killGraceMs ?? 1000;
   const recheckMs = Math.max(10, options.heartbeatIntervalMs ?? 1000);
+  // Per package and remote origin, shared by the package's calls (runtime/io/breaker.ts).
+  const breakers = createBreakerRegistry(options.circuitBreaker, options.breakerClock);
   const queues = new Map<string, PackageQueue>();
   const running = new Map<number, Call>();
   let nextCall = 1;
@@ -210,7 +218,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       }
       case 'err': {
         const call = callOn(worker, m.call);
-        if (call !== undefined) settle(call, failureOf(m.code, m.message, call.denied));
+        if (call !== undefined) settle(call, failureOf(m.code, m.message, call.denied, call.circuitOpen));
         return;
       }
       case 'req': {
@@ -251,11 +259,13 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
   async function serveRequest(worker: Worker, call: Call, req: number, op: string, argsJson: string, body: Uint8Array | undefined): Promise<void> {
     call.sideEffects = true;
     const onEvent = (e: CapabilityEvent) => {
-      if (!e.allowed) call.denied = true;
+      // A breaker's fail-fast is not a policy refusal: a tool that rethrows it did not hit its grant.
+      if (!e.allowed && e.code !== 'CIRCUIT_OPEN') call.denied = true;
+      if (e.kind === 'net' && e.code === 'CIRCUIT_OPEN') call.circuitOpen = true;
       call.options.onCapability?.(e);
     };
     call.io ??= new AbortController();
-    const ctx: HostCallContext = { grant: call.grant, limits: call.limits, signal: call.io.signal, resolve: options.resolve, onEvent };
+    const ctx: HostCallContext = { grant: call.grant, limits: call.limits, signal: call.io.signal, resolve: options.resolve, onEvent, breaker: breakers.forPackage(call.pkg.id, onEvent) };
     const files = () => {
       call.files ??= fileAccessFor(ctx);
       return call.files;
@@ -357,6 +367,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
         deadline: Number.POSITIVE_INFINITY,
         sideEffects: false,
         denied: false,
+        circuitOpen: false,
         retried: false,
         logBytes: 0,
         files: null,

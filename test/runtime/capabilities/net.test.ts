@@ -62,7 +62,8 @@ describe('parseNetRule', () => {
       ['file:///etc/passwd'],
       ['user:pass@example.com'],
       ['evil.com@api.example.com'],
-      ['example.com/path'],
+      ['example.com/path?x=1'],
+      ['example.com/a/../b'],
       ['example.com?q=1'],
       ['example.com:0'],
       ['example.com:65536'],
@@ -147,6 +148,7 @@ describe('parseTarget', () => {
       hostKind: 'name',
       port: 443,
       href: 'https://api.example.com./v1?q=1',
+      path: '/v1',
     });
   });
 
