@@ -11,6 +11,9 @@ import type { LookupFunction } from 'node:net';
 import { checkNetAddress, checkNetTarget, parseTarget, targetOrigin } from '../capabilities/net.ts';
 import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
 import { SandboxError } from '../errors.ts';
+import { dlpOutgoing } from '../dlp/apply.ts';
+import { DEFAULT_DLP_POLICY } from '../dlp/policy.ts';
+import type { DlpPolicy } from '../dlp/policy.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 
 /** Resolves a hostname to all of its addresses. */
@@ -31,6 +34,8 @@ export interface GuardedFetchOptions {
   /** Default: dns.promises.lookup(host, { all: true }). */
   readonly resolve?: Resolver;
   readonly onEvent?: (event: CapabilityEvent) => void;
+  /** DLP: the package's policy for what leaves (runtime/dlp); default DEFAULT_DLP_POLICY. */
+  readonly dlp?: DlpPolicy;
 }
 
 export interface GuardedResponse {
@@ -129,7 +134,10 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const resolve = options.resolve ?? defaultResolver;
   let method = normalizeMethod(request.method);
-  let body = request.body;
+  // DLP (runtime/dlp): the URL and body are scanned once, before anything leaves the host; `redact`
+  // rewrites them, `block` fails the fetch with DATA_BLOCKED (a redirect's URL is the server's, not the tool's).
+  const outgoing = dlpOutgoing(options.dlp ?? DEFAULT_DLP_POLICY, request, (dlp) => options.onEvent?.({ kind: 'net', op: method, target: unparsedOrigin(request.url), allowed: !dlp.some((f) => f.action === 'block'), dlp }));
+  let body = outgoing.body;
   let headers = sanitizeHeaders(request.headers);
   // Refused before any connection: an oversized body never leaves the host.
   if (body !== null && body.byteLength > limits.maxRequestBytes) throw failed(`request body exceeds ${limits.maxRequestBytes} bytes`);
@@ -154,7 +162,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   };
 
   try {
-    let url = request.url;
+    let url = outgoing.url;
     for (let redirects = 0; ; redirects++) {
       const hop = await authorize(grant, url, resolve, signal, refuse);
       report(targetOrigin(hop.target), true);
