@@ -173,12 +173,6 @@ function digitGroups(s: string, i: number): Group[] {
   return groups;
 }
 
-function digitsOf(s: string, groups: readonly Group[], from: number, to: number): string {
-  let out = '';
-  for (let g = from; g <= to; g++) out += s.slice((groups[g] as Group).start, (groups[g] as Group).end);
-  return out;
-}
-
 /** Matches inside one run of digit groups, in order, not overlapping. */
 function scanDigitRun(s: string, groups: readonly Group[], want: (d: DetectorId) => boolean, out: Match[]): void {
   const plus = want('phone') && at(s, (groups[0] as Group).start - 1) === 43; // '+'
