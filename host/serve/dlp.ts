@@ -8,8 +8,8 @@
  * log line or an error message, which cannot be refused, it redacts), `log` passes the data and records
  * that it did. The audit record names the detector, never the data.
  */
-import { DEFAULT_DLP_POLICY, SandboxError, dlpText, dlpValue } from '../../runtime/index.ts';
-import type { DlpFinding, DlpPolicy, Grant, LogEvent } from '../../runtime/index.ts';
+import { DEFAULT_DLP_POLICY, SandboxError, dlpPolicyFor, dlpText, dlpValue } from '../../runtime/index.ts';
+import type { DlpConfig, DlpFinding, DlpPolicy, Grant, LogEvent } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 
 export interface DlpScope {
@@ -53,4 +53,13 @@ export function dlpScope(audit: Pick<Audit, 'dlp'>, pkg: { readonly name: string
       return { ...e, message, data: data.value };
     },
   };
+}
+
+/**
+ * The packages with their DLP policy from the home's config (section `dlp`, parsed by parseDlpConfig):
+ * each package's grant carries its policy, which the host (this file) and the sandbox's fetch
+ * (runtime/io/fetch.ts) apply. A package without one gets DEFAULT_DLP_POLICY.
+ */
+export function withDlpPolicies<P extends { readonly name: string; readonly grant: Grant }>(packages: readonly P[], config: DlpConfig): P[] {
+  return packages.map((p) => ({ ...p, grant: { ...p.grant, dlp: dlpPolicyFor(config, p.name) } }));
 }
