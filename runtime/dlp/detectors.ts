@@ -415,6 +415,13 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
     }
     if (k === DIGIT) {
       if (wantDigits) {
+        // Fast path, no allocation: a lone group too short to be a card or a phone number.
+        const e = alnumEnd(s, i);
+        const next = at(s, e);
+        if (e - i < 8 && !((next === 32 || next === 45) && isDigit(at(s, e + 1)))) {
+          i = e;
+          continue;
+        }
         const groups = digitGroups(s, i);
         const last = groups[groups.length - 1] as Group;
         // A run glued to letters (an identifier, a hash) is no number.
