@@ -136,7 +136,8 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   let method = normalizeMethod(request.method);
   // DLP (runtime/dlp): the URL and body are scanned once, before anything leaves the host; `redact`
   // rewrites them, `block` fails the fetch with DATA_BLOCKED (a redirect's URL is the server's, not the tool's).
-  const outgoing = dlpOutgoing(options.dlp ?? DEFAULT_DLP_POLICY, request, (dlp) => options.onEvent?.({ kind: 'net', op: method, target: unparsedOrigin(request.url), allowed: !dlp.some((f) => f.action === 'block'), dlp }));
+  // The event's `allowed` is the grant's answer: a DLP block is no capability denial.
+  const outgoing = dlpOutgoing(options.dlp ?? DEFAULT_DLP_POLICY, request, (dlp) => options.onEvent?.({ kind: 'net', op: method, target: unparsedOrigin(request.url), allowed: true, dlp }));
   let body = outgoing.body;
   let headers = sanitizeHeaders(request.headers);
   // Refused before any connection: an oversized body never leaves the host.

@@ -39,6 +39,7 @@ const tool = inlinePackage(`export default {
     try { const r = await fetch(url, { method: 'POST', body }); return { status: r.status }; }
     catch (e) { return { code: e.code, message: e.message }; }
   },
+  postUncaught: async ({ url, body }) => (await fetch(url, { method: 'POST', body })).status,
 }`);
 
 async function grantWith(dlp?: Partial<DlpPolicy>): Promise<Grant> {
@@ -73,7 +74,17 @@ describe('a fetch that would send a token', () => {
     expect((value as { message: string }).message).toContain('github-token');
     expect((value as { message: string }).message).not.toContain(TOKEN);
     expect(hits).toEqual([]);
-    expect(events.filter((e) => e.dlp !== undefined)).toEqual([{ kind: 'net', op: 'POST', target: `http://127.0.0.1:${port}`, allowed: false, dlp: [{ detector: 'github-token', action: 'block', where: 'fetch-body', count: 1 }] }]);
+    expect(events.filter((e) => e.dlp !== undefined)).toEqual([{ kind: 'net', op: 'POST', target: `http://127.0.0.1:${port}`, allowed: true, dlp: [{ detector: 'github-token', action: 'block', where: 'fetch-body', count: 1 }] }]);
+  });
+
+  it('with block, left uncaught, fails the call as the tool\'s throw (not as a capability denial), naming the detector', async () => {
+    hits = [];
+    const grant = await grantWith({ 'github-token': 'block' });
+    const e = await sandbox.run(tool, 'postUncaught', { url: `http://127.0.0.1:${port}/e`, body: TOKEN }, grant, limits()).catch((x: unknown) => x as { code: string; message: string });
+    expect((e as { code: string }).code).toBe('TOOL_THREW');
+    expect((e as { message: string }).message).toContain('DLP policy blocks (github-token)');
+    expect((e as { message: string }).message).not.toContain(TOKEN);
+    expect(hits).toEqual([]);
   });
 
   it('with log is sent unchanged and reported', async () => {
