@@ -25,6 +25,7 @@ import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
 import { pipeRoundTripUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
+import { dlpFigures } from './dlp.ts';
 
 const { values } = parseArgs({
   options: {
@@ -286,6 +287,9 @@ async function main(): Promise<void> {
 
   log('verification');
   for (const f of await verificationFigures(N.verify)) figures.push(f);
+
+  log('data-loss prevention');
+  for (const f of dlpFigures(rounds, smoke ? 3 : quick ? 50 : 500)) figures.push(f);
 
   for (const c of shared.values()) await disconnect(await c);
   api.close();

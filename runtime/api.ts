@@ -6,6 +6,7 @@ import type { NetGrant } from './capabilities/net.ts';
 import type { FsGrant } from './capabilities/fs.ts';
 import type { EntryKind } from './entry-name.ts';
 import type { BreakerConfig } from './io/breaker.ts';
+import type { DlpPolicy } from './dlp/policy.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -25,6 +26,8 @@ export interface PackageCode {
 export interface Grant {
   readonly net: NetGrant;
   readonly fs: FsGrant;
+  /** DLP: the package's action per detector for what its fetches send (runtime/dlp); absent: the defaults. */
+  readonly dlp?: DlpPolicy;
 }
 
 export interface ProgressEvent {

@@ -32,6 +32,7 @@ export const SANDBOX_ERROR_CODES = [
   'ISOLATE_RESET', // the package's isolate was reset because another of its calls hit a limit (retryable)
   'SANDBOX_CLOSED', // the sandbox was shut down
   'RULE_INVALID', // a capability rule could not be parsed
+  'DATA_BLOCKED', // the DLP policy blocks data found in a result or an outgoing request (runtime/dlp)
 ] as const;
 
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];

@@ -1,6 +1,7 @@
 /**
  * Plain data shared by the sandbox runtime and its host. No behaviour lives here.
  */
+import type { DlpFinding } from './dlp/apply.ts';
 
 /** The outcome of a pure capability check (runtime/capabilities/*.ts). */
 export type Decision =
@@ -37,6 +38,8 @@ export interface CapabilityEvent {
   readonly target: string;
   readonly allowed: boolean;
   readonly code?: DenyCode | 'CIRCUIT_OPEN';
+  /** DLP: what the detectors found in the request (detector, action, count; never the text). */
+  readonly dlp?: readonly DlpFinding[];
 }
 
 /** Resource limits of one call. All are enforced; see docs/architecture.md. */

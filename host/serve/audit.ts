@@ -39,8 +39,19 @@ export interface PackageRecord {
   readonly grant?: { readonly net: readonly string[]; readonly fs: readonly string[] };
 }
 
+/** DLP: a detector fired on what a call returned, logged, raised or sent (never the data itself). */
+export interface DlpRecord {
+  readonly package: string;
+  readonly tool: string;
+  readonly detector: string;
+  readonly action: 'redact' | 'block' | 'log';
+  readonly where: 'result' | 'log' | 'error' | 'fetch-url' | 'fetch-body';
+  readonly count: number;
+}
+
 export interface Audit {
   call(record: CallRecord): void;
+  dlp(record: DlpRecord): void;
   capability(pkg: string, tool: string, event: CapabilityEvent): void;
   pkg(record: PackageRecord): void;
   /** The digest recorded for a call's arguments. */
@@ -171,8 +182,12 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
   };
   return {
     call: (r) => write('call', r),
-    capability: (pkg, tool, e) =>
-      write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) }),
+    dlp: (r) => write('dlp', r),
+    capability: (pkg, tool, e) => {
+      // A fetch's DLP findings (runtime/dlp) arrive on a capability event: each is a `dlp` record.
+      if (e.dlp !== undefined) for (const f of e.dlp) write('dlp', { package: pkg, tool, ...f });
+      else write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) });
+    },
     pkg: (r) => write('package', r),
     digest: (args) => argsDigest(secret, args),
     // Every record is written when it is made: nothing is ever pending.

@@ -12,6 +12,7 @@
 import { specTypeSchemas } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { HostError } from '../errors.ts';
+import type { DlpScope } from './dlp.ts';
 import type { LoadedTool } from './loader.ts';
 import { describeAjvError } from './validation.ts';
 
@@ -32,8 +33,17 @@ function checkStructured(tool: LoadedTool, value: unknown): void {
   if (!validate(value)) throw new HostError('OUTPUT_SCHEMA_MISMATCH', `the tool's result does not match its outputSchema: ${describeAjvError(validate.errors, 'result')}`);
 }
 
-/** @throws HostError OUTPUT_SCHEMA_MISMATCH */
-export function toCallToolResult(tool: LoadedTool, value: unknown): CallToolResult {
+/**
+ * The result, checked, then with the package's DLP policy applied (`dlp`, host/serve/dlp.ts): the schemas
+ * judge what the tool returned; what reaches the client is scrubbed.
+ * @throws HostError OUTPUT_SCHEMA_MISMATCH; SandboxError DATA_BLOCKED
+ */
+export function toCallToolResult(tool: LoadedTool, value: unknown, dlp?: DlpScope): CallToolResult {
+  const result = checkedResult(tool, value);
+  return dlp === undefined ? result : dlp.result(result);
+}
+
+function checkedResult(tool: LoadedTool, value: unknown): CallToolResult {
   if (isResultShaped(value)) {
     const parsed = specTypeSchemas.CallToolResult['~standard'].validate(value);
     if (parsed instanceof Promise || parsed.issues !== undefined) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool returned a malformed CallToolResult (content items must be MCP content blocks)');

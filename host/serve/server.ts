@@ -21,6 +21,7 @@ import type { Audit } from './audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
 import type { Logger } from './logger.ts';
+import { dlpScope } from './dlp.ts';
 import { toCallToolResult } from './output.ts';
 import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
@@ -276,6 +277,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     const started = performance.now();
     let digest = 'unavailable';
     const log = callLog(ctx, { package: pkg.name, handler: tool.spec.name });
+    const dlp = dlpScope(audit, pkg, tool.spec.name); // DLP (host/serve/dlp.ts): result, log lines, error message
     let progress: ProgressForwarder | undefined;
     const finish = (outcome: string): void => {
       progress?.flush();
@@ -300,7 +302,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: ctx.mcpReq.signal,
         ...(progress ? { onProgress: progress.onProgress } : {}),
-        onLog: log.onLog,
+        onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
         ...(round && responses ? { input: { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } } : {}),
       });
@@ -313,13 +315,13 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
         finish('INPUT_REQUIRED');
         return { resultType: 'input_required', ...(asked.inputRequests ? { inputRequests: asked.inputRequests } : {}), requestState };
       }
-      const result = toCallToolResult(tool, run.value);
+      const result = toCallToolResult(tool, run.value, dlp);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
     } catch (e) {
       finish(outcomeOf(e));
       try {
-        return toolErrorResult(e, redact);
+        return toolErrorResult(e, redact, dlp);
       } catch (fault) {
         if (!(e instanceof WireError) && !(e instanceof ProtocolError)) logger.error({ package: pkg.name, tool: tool.spec.name, err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;

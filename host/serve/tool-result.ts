@@ -11,6 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
 import { isHostError } from '../errors.ts';
 import type { HostErrorCode } from '../errors.ts';
+import type { DlpScope } from './dlp.ts';
 import type { Redactor } from './redact.ts';
 
 /**
@@ -39,7 +40,7 @@ const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMEN
  * Maps an error raised while serving tools/call. Returns the CallToolResult of a tool failure.
  * @throws WireError for a host fault (a JSON-RPC error with a generic message) or a JSON-RPC error passed in.
  */
-export function toolErrorResult(error: unknown, redact: Redactor): CallToolResult {
+export function toolErrorResult(error: unknown, redact: Redactor, dlp?: DlpScope): CallToolResult {
   if (error instanceof WireError) throw error;
   if (error instanceof ProtocolError) throw new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
   let code: string;
@@ -53,7 +54,9 @@ export function toolErrorResult(error: unknown, redact: Redactor): CallToolResul
   } else {
     throw new WireError(ProtocolErrorCode.InternalError, 'Internal error');
   }
-  const message = redact(boundedMessage((error as Error).message, 1024));
+  const scrubbed = redact(boundedMessage((error as Error).message, 1024));
+  // The package's DLP policy (host/serve/dlp.ts): a tool's own throw may carry the data it holds.
+  const message = dlp === undefined ? scrubbed : dlp.text('error', scrubbed);
   return {
     isError: true,
     content: [{ type: 'text', text: `${code}: ${message}` }],

@@ -12,6 +12,9 @@ import { checkNetAddress, checkNetTarget, parseTarget, sendsCheckedPath, targetO
 import type { NetDenial, NetGrant, NetTarget } from '../capabilities/net.ts';
 import { SandboxError } from '../errors.ts';
 import type { PackageBreaker } from './breaker.ts';
+import { dlpOutgoing } from '../dlp/apply.ts';
+import { DEFAULT_DLP_POLICY } from '../dlp/policy.ts';
+import type { DlpPolicy } from '../dlp/policy.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 
 /** Resolves a hostname to all of its addresses. */
@@ -34,6 +37,8 @@ export interface GuardedFetchOptions {
   readonly onEvent?: (event: CapabilityEvent) => void;
   /** The package's circuit breakers (runtime/io/breaker.ts); without one, nothing is counted. */
   readonly breaker?: PackageBreaker;
+  /** DLP: the package's policy for what leaves (runtime/dlp); default DEFAULT_DLP_POLICY. */
+  readonly dlp?: DlpPolicy;
 }
 
 export interface GuardedResponse {
@@ -134,7 +139,11 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const resolve = options.resolve ?? defaultResolver;
   let method = normalizeMethod(request.method);
-  let body = request.body;
+  // DLP (runtime/dlp): the URL and body are scanned once, before anything leaves the host; `redact`
+  // rewrites them, `block` fails the fetch with DATA_BLOCKED (a redirect's URL is the server's, not the tool's).
+  // The event's `allowed` is the grant's answer: a DLP block is no capability denial.
+  const outgoing = dlpOutgoing(options.dlp ?? DEFAULT_DLP_POLICY, request, (dlp) => options.onEvent?.({ kind: 'net', op: method, target: unparsedOrigin(request.url), allowed: true, dlp }));
+  let body = outgoing.body;
   let headers = sanitizeHeaders(request.headers);
   // Refused before any connection: an oversized body never leaves the host.
   if (body !== null && body.byteLength > limits.maxRequestBytes) throw failed(`request body exceeds ${limits.maxRequestBytes} bytes`);
@@ -159,7 +168,7 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   };
 
   try {
-    let url = request.url;
+    let url = outgoing.url;
     for (let redirects = 0; ; redirects++) {
       const hop = await authorize(grant, url, method, resolve, signal, refuse);
       // An open breaker refuses (CIRCUIT_OPEN) before anything is sent; each hop's outcome is counted.

@@ -27,7 +27,7 @@ beforeAll(async () => {
   writeFileSync(join(notes, 'groceries.md'), 'milk, eggs');
   writeFileSync(join(notes, 'garden.md'), 'plant tulips');
   const pkg = await loadPackage({ kind: 'dev', dir: DIR, grantOverrides: { slots: { notes } } }, { home: homeLayout(tempDir('mcpw-notes-home-')), verify: async () => { throw new Error('dev only'); } });
-  deps = { registry: createRegistry([pkg]), sandbox, audit: { call: () => {}, capability: () => {}, pkg: () => {}, digest: () => 'd', drain: async () => {}, close: async () => {} }, logger: createLogger({ level: 'silent' }), redact: createRedactor() };
+  deps = { registry: createRegistry([pkg]), sandbox, audit: { call: () => {}, capability: () => {}, pkg: () => {}, dlp: () => {}, digest: () => 'd', drain: async () => {}, close: async () => {} }, logger: createLogger({ level: 'silent' }), redact: createRedactor() };
   features = createFeatures(deps);
 });
 

@@ -9,11 +9,13 @@
  * to the client as a generic internal error (its detail goes to the host log).
  */
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
-import { boundedMessage, isSandboxError } from '../../../runtime/index.ts';
+import { SandboxError, boundedMessage, isSandboxError } from '../../../runtime/index.ts';
 import type { EntryKind, LogEvent, Sandbox } from '../../../runtime/index.ts';
 import { HostError, isHostError } from '../../errors.ts';
 import type { HostErrorCode } from '../../errors.ts';
 import type { Audit } from '../audit.ts';
+import { dlpScope } from '../dlp.ts';
+import type { DlpScope } from '../dlp.ts';
 import type { LoadedPackage } from '../loader.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from '../rate-limit.ts';
@@ -85,6 +87,19 @@ export interface SandboxCall<T> {
   readonly accept: (value: unknown) => T;
 }
 
+/** The error with its message under the package's DLP policy: a handler's throw may carry the data it holds. */
+function scrubbedError(e: unknown, dlp: DlpScope): unknown {
+  if (isSandboxError(e)) {
+    const message = dlp.text('error', e.message);
+    return message === e.message ? e : new SandboxError(e.code, message);
+  }
+  if (isHostError(e)) {
+    const message = dlp.text('error', e.message);
+    return message === e.message ? e : new HostError(e.code, message);
+  }
+  return e;
+}
+
 /**
  * Runs a handler in the sandbox as a tool call runs: the package's grant and limits, cancellation,
  * progress, its log lines to the host log (bounded, redacted) and to `call.onLog`, capability uses and
@@ -96,6 +111,7 @@ export async function runInSandbox<T>(deps: FeatureDeps, c: SandboxCall<T>, call
   const started = performance.now();
   let digest = 'unavailable';
   let child: Logger | undefined;
+  const dlp = dlpScope(deps.audit, pkg, handler);
   const log = (): Logger => (child ??= deps.logger.child({ package: pkg.name, [kind]: handler }));
   const finish = (outcome: string): void => {
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
@@ -104,7 +120,9 @@ export async function runInSandbox<T>(deps: FeatureDeps, c: SandboxCall<T>, call
   try {
     digest = deps.audit.digest(c.input);
     if (deps.limiter && !deps.limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
-    const onLog = (e: LogEvent): void => {
+    const onLog = (raw: LogEvent): void => {
+      // DLP first (host/serve/dlp.ts), for the host log and the client alike.
+      const e = dlp.logEvent(raw);
       // Handler log lines are untrusted text: bounded, scrubbed, and without their data payload.
       log()[hostLogLevel(e.level)]({ source: 'tool' }, deps.redact(boundedMessage(e.message, 500)));
       call.onLog?.(e);
@@ -116,11 +134,12 @@ export async function runInSandbox<T>(deps: FeatureDeps, c: SandboxCall<T>, call
       ...(call.onProgress ? { onProgress: call.onProgress } : {}),
       onCapability: (e) => deps.audit.capability(pkg.name, handler, e),
     });
-    const value = c.accept(run.value);
+    // DLP on the handler's value (its own copy, parsed from JSON) before it is checked and served.
+    const value = c.accept(dlp.result(run.value));
     finish('ok');
     return value;
   } catch (e) {
     finish(outcomeOf(e));
-    throw e;
+    throw scrubbedError(e, dlp);
   }
 }

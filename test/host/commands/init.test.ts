@@ -74,7 +74,7 @@ describe('mcp-warden init', () => {
     const loaded = await loadPackage({ kind: 'dev', dir, grantOverrides: { slots: {} } }, { home: homeLayout(tempDir('mcpw-init-home-')), verify: async () => { throw new Error('dev only'); } });
     const sandbox = newSandbox();
     try {
-      const audit = { call: () => {}, capability: () => {}, pkg: () => {}, digest: () => 'd', drain: async () => {}, close: async () => {} };
+      const audit = { call: () => {}, capability: () => {}, pkg: () => {}, dlp: () => {}, digest: () => 'd', drain: async () => {}, close: async () => {} };
       const features = createFeatures({ registry: createRegistry([loaded]), sandbox, audit, logger: createLogger({ level: 'silent' }), redact: createRedactor() });
       const signal = new AbortController().signal;
       expect(features.listResources().map((r) => r.uri)).toEqual(['mcp-warden://serves/docs://about']);

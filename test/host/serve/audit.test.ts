@@ -45,6 +45,21 @@ describe('openAudit', () => {
   });
 });
 
+describe('dlp records (issue 10, data-loss prevention)', () => {
+  it('writes a dlp record per finding, and a fetch\'s findings as dlp records instead of a capability line', async () => {
+    const dir = tempDir('audit-dlp');
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'), { now: () => new Date('2030-01-01T00:00:00Z') });
+    audit.dlp({ package: 'p', tool: 't', detector: 'card', action: 'redact', where: 'result', count: 2 });
+    audit.capability('p', 't', { kind: 'net', op: 'POST', target: 'https://api.example.com:443', allowed: false, dlp: [{ detector: 'jwt', action: 'block', where: 'fetch-body', count: 1 }] });
+    await audit.close();
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(lines).toEqual([
+      { time: '2030-01-01T00:00:00.000Z', type: 'dlp', package: 'p', tool: 't', detector: 'card', action: 'redact', where: 'result', count: 2 },
+      { time: '2030-01-01T00:00:00.000Z', type: 'dlp', package: 'p', tool: 't', detector: 'jwt', action: 'block', where: 'fetch-body', count: 1 },
+    ]);
+  });
+});
+
 describe('when a record is written (issue 14)', () => {
   it('is in the file when call(), capability() or pkg() returns: written before the response leaves, not batched', async () => {
     const dir = tempDir('audit-sync');

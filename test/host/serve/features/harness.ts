@@ -1,8 +1,9 @@
 /** The feature handlers over real packages, a real registry and the real sandbox (no mocks). */
 import { join } from 'node:path';
-import type { CapabilityEvent } from '../../../../runtime/index.ts';
+import { DEFAULT_DLP_POLICY } from '../../../../runtime/index.ts';
+import type { CapabilityEvent, DlpPolicy } from '../../../../runtime/index.ts';
 import { homeLayout } from '../../../../host/home/home.ts';
-import type { Audit, CallRecord } from '../../../../host/serve/audit.ts';
+import type { Audit, CallRecord, DlpRecord } from '../../../../host/serve/audit.ts';
 import { createFeatures } from '../../../../host/serve/features/index.ts';
 import type { CallContext, FeatureDeps, Features } from '../../../../host/serve/features/index.ts';
 import { loadAll } from '../../../../host/serve/loader.ts';
@@ -20,14 +21,17 @@ export interface Harness {
   readonly features: Features;
   readonly deps: FeatureDeps;
   readonly calls: CallRecord[];
+  /** The `dlp` audit records. */
+  readonly dlp: DlpRecord[];
   readonly refused: RefusedPackage[];
   close(): Promise<void>;
 }
 
 /** An Audit that keeps its records in memory (the audit file itself is tested in audit.test.ts). */
-function memoryAudit(calls: CallRecord[]): Audit {
+function memoryAudit(calls: CallRecord[], dlp: DlpRecord[]): Audit {
   return {
     call: (r) => calls.push(r),
+    dlp: (r) => dlp.push(r),
     capability: (_pkg: string, _tool: string, _e: CapabilityEvent) => {},
     pkg: () => {},
     digest: (args) => JSON.stringify(args).length.toString(),
@@ -36,14 +40,18 @@ function memoryAudit(calls: CallRecord[]): Audit {
   };
 }
 
-export async function harness(dirs: readonly string[], prefix = true, redaction: RedactorOptions = {}): Promise<Harness> {
+/** `dlp`: every package's DLP actions over the defaults (as the home's config would set them). */
+export async function harness(dirs: readonly string[], prefix = true, redaction: RedactorOptions = {}, dlp?: Partial<DlpPolicy>): Promise<Harness> {
   const home = homeLayout(tempDir('warden-features-home-'));
   const sources = dirs.map((dir) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } }));
-  const { packages, refused } = await loadAll(sources, { home, verify: async () => { throw new Error('dev only'); }, prefix });
+  const loaded = await loadAll(sources, { home, verify: async () => { throw new Error('dev only'); }, prefix });
+  const { refused } = loaded;
+  const packages = dlp === undefined ? loaded.packages : loaded.packages.map((p) => ({ ...p, grant: { ...p.grant, dlp: { ...DEFAULT_DLP_POLICY, ...dlp } } }));
   const calls: CallRecord[] = [];
+  const dlpRecords: DlpRecord[] = [];
   const sandbox = newSandbox();
-  const deps: FeatureDeps = { registry: createRegistry(packages), sandbox, audit: memoryAudit(calls), logger: createLogger({ level: 'silent' }), redact: createRedactor(redaction) };
-  return { features: createFeatures(deps), deps, calls, refused, close: () => sandbox.close() };
+  const deps: FeatureDeps = { registry: createRegistry(packages), sandbox, audit: memoryAudit(calls, dlpRecords), logger: createLogger({ level: 'silent' }), redact: createRedactor(redaction) };
+  return { features: createFeatures(deps), deps, calls, dlp: dlpRecords, refused, close: () => sandbox.close() };
 }
 
 export function callContext(extra: Partial<CallContext> = {}): CallContext {

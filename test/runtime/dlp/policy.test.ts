@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DLP_POLICY, DETECTORS, dlpPolicyFor, parseDlpConfig } from '../../../runtime/dlp/index.ts';
+import { asyncCodeOf } from '../../helpers/codes.ts';
+
+const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'runtime', 'dlp', 'dlp-config.schema.json'), 'utf8')) as object;
+
+describe('parseDlpConfig', () => {
+  it('gives the defaults when the section is missing: keys, tokens, cards, SSNs, IBANs redacted; e-mail and phone off', () => {
+    const config = parseDlpConfig(undefined);
+    expect(config.defaults).toEqual(DEFAULT_DLP_POLICY);
+    for (const d of DETECTORS) expect(config.defaults[d]).toBe(d === 'email' || d === 'phone' ? 'off' : 'redact');
+  });
+
+  it('applies global actions, then each package its own', () => {
+    const config = parseDlpConfig({ detectors: { email: 'log' }, packages: { weather: { card: 'block' } } });
+    expect(dlpPolicyFor(config, 'weather')).toMatchObject({ card: 'block', email: 'log', ssn: 'redact' });
+    expect(dlpPolicyFor(config, 'other')).toMatchObject({ card: 'redact', email: 'log' });
+  });
+
+  it('does not take a package named like an Object.prototype key for an override', () => {
+    expect(dlpPolicyFor(parseDlpConfig({}), 'toString')).toEqual(DEFAULT_DLP_POLICY);
+  });
+
+  it.each<[string, unknown]>([
+    ['an unknown key', { detector: {} }],
+    ['an unknown detector', { detectors: { visa: 'redact' } }],
+    ['an unknown action', { detectors: { card: 'mask' } }],
+    ['a package that is not an object', { packages: { a: 'block' } }],
+    ['a section that is not an object', ['card']],
+  ])('refuses %s with RULE_INVALID', async (_what, raw) => {
+    expect(await asyncCodeOf(async () => parseDlpConfig(raw))).toBe('RULE_INVALID');
+  });
+
+  describe('the published schema (dlp-config.schema.json) agrees with it', () => {
+    const validate = new Ajv2020({ useDefaults: true, strict: true }).compile(schema);
+    it.each<[unknown, boolean]>([
+      [{}, true],
+      [{ detectors: { card: 'block', email: 'log' }, packages: { weather: { jwt: 'off' } } }, true],
+      [{ detectors: { visa: 'redact' } }, false],
+      [{ detectors: { card: 'mask' } }, false],
+      [{ extra: 1 }, false],
+    ])('%j → %s', async (raw, ok) => {
+      expect(validate(structuredClone(raw))).toBe(ok);
+      expect((await asyncCodeOf(async () => parseDlpConfig(raw))) === '<no error>').toBe(ok);
+    });
+    it('lists every detector with its default', () => {
+      const props = (schema as { $defs: { actions: { properties: Record<string, { default: string }> } } }).$defs.actions.properties;
+      expect(Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.default]))).toEqual({ ...DEFAULT_DLP_POLICY });
+    });
+  });
+});
