@@ -103,6 +103,12 @@ async function readKey(path: string): Promise<KeyState> {
   return { key: Buffer.from(text, 'hex') };
 }
 
+/** The audit key of a home, for `audit verify`: never made here. Null when it is missing, empty, short or malformed. */
+export async function readAuditKey(path: string): Promise<Buffer | null> {
+  const state = await readKey(path);
+  return 'key' in state ? state.key : null;
+}
+
 /**
  * The audit key: read when it is a full key; otherwise made with the home's atomicWrite, so a key is only
  * ever seen complete: a missing key is created exactly once (if another serve made one meanwhile, that one
