@@ -6,7 +6,8 @@
  * everything shown on a terminal is stripped of control characters first.
  */
 import { watch } from 'node:fs';
-import { open, readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { HostError, errnoOf } from '../errors.ts';
 import { readConfig } from '../home/config.ts';
@@ -142,52 +143,91 @@ function print(io: CommandIO, line: string, r: AuditRecord, json: boolean): void
   io.stdout.write(`${json ? line : describeRecord(r)}\n`);
 }
 
-/** Follows audit.log: new bytes on each change of the home directory, from the start of a new file after rotation. */
-async function follow(home: Home, io: CommandIO, pkg: string | undefined, json: boolean, from: { ino: number; offset: number }): Promise<number> {
-  let { ino, offset } = from;
+/**
+ * The rotated files newer than the one whose inode is `ino`, oldest first: audit.log.<k-1> … audit.log.1
+ * when that one is audit.log.<k>; every kept rotated file when rotation deleted it (all older ones went
+ * before it).
+ */
+async function newerRotations(home: Home, ino: number): Promise<string[]> {
+  const newer: string[] = [];
+  for (let k = 1; k <= 1000; k++) {
+    const path = `${home.auditLog}.${k}`;
+    const info = await stat(path).catch(() => null);
+    if (info === null || info.ino === ino) break;
+    newer.push(path);
+  }
+  return newer.reverse();
+}
+
+/**
+ * Follows audit.log: on each change in the home directory, the new bytes of the file it has open; after a
+ * rotation (audit.log is another file now) the rest of the renamed file first, then the new file from
+ * its start, so no record written around a rotation is missed.
+ */
+async function follow(home: Home, io: CommandIO, pkg: string | undefined, json: boolean, offset: number): Promise<number> {
+  let fh: FileHandle | null = await open(home.auditLog, 'r').catch(() => null);
   let rest = '';
-  let reading: Promise<void> = Promise.resolve();
-  const readNew = async (): Promise<void> => {
-    let fh;
-    try {
-      fh = await open(home.auditLog, 'r');
-    } catch {
-      return; // between a rotation's rename and the new file
+  const emit = (text: string): void => {
+    const lines = (rest + text).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const r = parseLine(line);
+      if (r && shown(r, pkg, json)) print(io, line, r, json);
     }
-    try {
-      const info = await fh.stat();
-      if (info.ino !== ino || info.size < offset) {
-        ino = info.ino;
-        offset = 0;
-        rest = '';
-      }
-      if (info.size <= offset) return;
-      const buf = Buffer.alloc(info.size - offset);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+  };
+  /** Reads what was appended to the open file since `offset`. */
+  const drain = async (handle: FileHandle): Promise<void> => {
+    const size = (await handle.stat()).size;
+    if (size < offset) offset = 0; // truncated in place: start over
+    while (offset < size) {
+      const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
       offset += bytesRead;
-      const lines = (rest + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) {
-        const r = parseLine(line);
-        if (r && shown(r, pkg, json)) print(io, line, r, json);
-      }
-    } finally {
-      await fh.close();
+      emit(buf.subarray(0, bytesRead).toString('utf8'));
     }
+  };
+  const readNew = async (): Promise<void> => {
+    if (fh) await drain(fh);
+    const named = await stat(home.auditLog).catch(() => null);
+    if (named === null) return; // between a rotation's rename and the new file
+    const oldIno = fh ? (await fh.stat()).ino : null;
+    if (named.ino === oldIno) return;
+    // audit.log is a new file (rotated, or created). Several rotations may have happened since the last
+    // look: the files rotated after the one we had open (audit.log.<k-1> … audit.log.1) come first.
+    // What was appended to the old file between our read and its rotation comes first.
+    if (fh) await drain(fh);
+    await fh?.close();
+    fh = null;
+    for (const path of [...(oldIno === null ? [] : await newerRotations(home, oldIno)), home.auditLog]) {
+      const handle = await open(path, 'r').catch(() => null);
+      if (!handle) continue;
+      offset = 0;
+      rest = '';
+      await drain(handle);
+      if (path === home.auditLog) fh = handle;
+      else await handle.close();
+    }
+  };
+  let reading: Promise<void> = Promise.resolve();
+  const next = (): void => {
+    reading = reading.then(readNew).catch(() => {});
   };
   return new Promise<number>((resolve) => {
     // Watch the directory, not the file: rotation renames the file and a serve creates a new one.
     const watcher = watch(home.dir, (_event, name) => {
-      if (name !== null && name !== basename(home.auditLog)) return;
-      reading = reading.then(readNew).catch(() => {});
+      if (name === null || name === basename(home.auditLog)) next();
     });
     // Anything written between the first read and the watch starting.
-    reading = reading.then(readNew).catch(() => {});
+    next();
     const stop = (): void => {
       watcher.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void reading.then(() => resolve(0));
+      void reading.then(async () => {
+        await fh?.close();
+        resolve(0);
+      });
     };
     watcher.on('error', stop);
     process.once('SIGINT', stop);
@@ -202,13 +242,10 @@ async function tail(home: Home, io: CommandIO, flags: { package?: string; lines?
   const { rotated, current } = await logFiles(home);
   // The newest records: audit.log, and the newest rotated file when audit.log alone holds too few.
   const picked: { line: string; r: AuditRecord }[] = [];
-  let ino = -1;
   let offset = 0;
   if (current) {
     const fh = await open(home.auditLog, 'r');
     try {
-      const info = await fh.stat();
-      ino = info.ino;
       const text = (await fh.readFile()).toString('utf8');
       // Only complete lines: --follow goes on from the end of the last one.
       const end = text.lastIndexOf('\n') + 1;
@@ -235,7 +272,7 @@ async function tail(home: Home, io: CommandIO, flags: { package?: string; lines?
     if (picked.length === 0 && !json) io.stdout.write('no audit records\n');
     return 0;
   }
-  return follow(home, io, flags.package, json, { ino, offset });
+  return follow(home, io, flags.package, json, offset);
 }
 
 export const run = defineCommand('audit', USAGE, OPTIONS, async ({ values, positionals }, io, json) => {

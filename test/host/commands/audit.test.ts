@@ -173,6 +173,9 @@ describe('audit tail', () => {
       expect(existsSync(`${logOf(home)}.1`)).toBe(true);
       first.call({ package: 'p', version: '1.0.0', tool: 'rotated', argsDigest: 'd', durationMs: 1, outcome: 'ok' });
       await printed(/call {8}p rotated {2}ok/);
+      // None lost around the rotation (the renamed file's rest is read before the new file), none twice, in order.
+      const tools = [...out.matchAll(/call {8}p (\S+)/g)].map((m) => m[1]);
+      expect(tools).toEqual(['before', 'after', ...Array.from({ length: 20 }, (_, i) => `bulk${i}`), 'rotated']);
     } finally {
       await first.close();
       child.kill('SIGINT');
