@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineHash, openRecord, recordKey, verifyChain } from '../../../host/serve/audit-chain.ts';
@@ -163,6 +163,24 @@ describe('rotation', () => {
     const all = files().filter((f) => f.name !== 'audit.log.2');
     const v = verifyChain(all, recordKey(key), ROTATED);
     expect(v.problems[0]).toEqual(expect.objectContaining({ kind: 'removed', file: 'audit.log.1', line: 1 }));
+  });
+});
+
+describe('a log written before the chain existed', () => {
+  it('counts its unsealed records as a note, and the chain that follows them verifies', async () => {
+    const dir = tempDir('audit-legacy');
+    const legacy = `${JSON.stringify({ time: '2029-01-01T00:00:00.000Z', type: 'call', package: 'old', tool: 't', outcome: 'ok' })}\n`;
+    writeFileSync(join(dir, 'audit.log'), legacy.repeat(3), { mode: 0o600 });
+    const audit = await openAudit(join(dir, 'audit.log'), join(dir, 'audit.key'));
+    audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: 'd', durationMs: 1, outcome: 'ok' });
+    await audit.close();
+    const key = Buffer.from(readFileSync(join(dir, 'audit.key'), 'utf8').trim(), 'hex');
+    const text = readFileSync(join(dir, 'audit.log'), 'utf8');
+    const v = verifyChain([{ name: 'audit.log', text }], recordKey(key), NOBODY_RUNS);
+    expect(v).toMatchObject({ ok: true, records: 3, notes: ['3 record(s) written before the hash chain was introduced (not verifiable)'] });
+    // An unsealed line after the first sealed record is not "legacy": it was inserted.
+    const inserted = text.replace(/\n(?=[^\n]*"type":"call","package":"p")/, `\n${legacy}`);
+    expect(verifyChain([{ name: 'audit.log', text: inserted }], recordKey(key), NOBODY_RUNS).problems).toEqual([expect.objectContaining({ kind: 'edited', line: 5 })]);
   });
 });
 
