@@ -12,6 +12,7 @@ export const HOST_ERROR_CODES = [
   'PACKAGE_CONFLICT', // two packages claim the same name or namespaced tool name
   'GRANT_INVALID', // a user grant (--grant, --allow-net, lock.json grant) cannot be parsed or its path does not exist
   'LOCK_INVALID', // lock.json in the home directory is unreadable or malformed
+  'CONFIG_INVALID', // config.json in the home directory is not JSON or does not match its published schema
   // Signed install (issue 4)
   'INTEGRITY_MISMATCH', // an installed package no longer matches the integrity recorded at install
   'SIGNATURE_INVALID', // the signature bundle does not verify
@@ -53,6 +54,7 @@ export const HOST_ERROR_CODES = [
   'USAGE', // bad command-line usage
   'HOME_UNUSABLE', // serve: the home is not a directory, or cannot be created or written (read-only, full, permissions)
   'LOG_FILE_UNUSABLE', // serve: the --log-file cannot be created or opened
+  'AUDIT_TAMPERED', // audit verify: a record of the audit log was edited, removed, reordered or truncated, or cannot be checked
   'PREFIX_REQUIRED', // serve --no-prefix: more than one package would be served, so names need their namespace
   // The operating system refused (any command; host/commands/os-errors.ts)
   'DISK_FULL', // no space left on the device, or a disk quota (ENOSPC, EDQUOT)

@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   grant: () => import('./grant.ts'),
   revoke: async () => (await import('./grant.ts')).revoke,
   init: () => import('./init.ts'),
+  audit: () => import('./audit.ts'),
 };
 
 /** One line per command for --help. */
@@ -33,4 +34,5 @@ export const SUMMARIES: Record<string, string> = {
   grant: 'bind slots of an installed package (SLOT=DIR or SLOT=RULE)',
   revoke: 'unbind slots of an installed package',
   init: 'scaffold a TypeScript tool package (manifest, esbuild bundle, test)',
+  audit: 'verify the audit trail\'s hash chain (verify), or show recent calls and capability uses (tail)',
 };

@@ -11,6 +11,8 @@ import { createSandbox } from '../../runtime/index.ts';
 import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
 import { HostError, errnoOf, isHostError } from '../errors.ts';
+import { readConfig } from '../home/config.ts';
+import type { WardenConfig } from '../home/config.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import type { Home } from '../home/home.ts';
 import { loadAll, servedClaims } from '../serve/loader.ts';
@@ -192,10 +194,13 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const home = homeLayout(resolveHomeDir(flags.home as string | undefined, io.env, io.cwd));
   let logger: Logger;
   let audit: Audit;
+  // The home's settings (host/home/config.ts), read once: an invalid or unsafe config.json stops serve.
+  let config: WardenConfig;
   try {
     await prepareHome(home);
+    config = await readConfig(home);
     logger = createLogger({ level, ...(flags['log-file'] ? { file: resolve(io.cwd, flags['log-file'] as string) } : {}) });
-    audit = await openAudit(home.auditLog, home.auditKey, { warn: (m) => io.stderr.write(`mcp-warden: warning: ${m}\n`) });
+    audit = await openAudit(home.auditLog, home.auditKey, { config: config.audit, warn: (m) => io.stderr.write(`mcp-warden: warning: ${m}\n`) });
   } catch (e) {
     return fail(io, e);
   }

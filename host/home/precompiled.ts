@@ -1,5 +1,5 @@
 /**
- * Validators of mcp-warden's own published schemas (lock.json, trust.json, the manifest), compiled to JavaScript at build
+ * Validators of mcp-warden's own published schemas (lock.json, trust.json, the manifest, config.json), compiled to JavaScript at build
  * time (scripts/compile-validators.ts, ajv's standalone code) so that a serve's start-up does not run ajv's
  * compiler on them (measured ~100 ms of CPU before the first tools/list). The code is generated from the
  * same schema files, by the same strict ajv, and carries the digest of the schema it was made from: a file
@@ -17,6 +17,7 @@ export const PRECOMPILED = {
   lock: { schema: 'host/home/lock.schema.json', output: 'host/home/lock.validate.cjs' },
   trust: { schema: 'host/trust/trust.schema.json', output: 'host/trust/trust.validate.cjs' },
   manifest: { schema: 'host/manifest.schema.json', output: 'host/manifest.validate.cjs' },
+  config: { schema: 'host/home/config.schema.json', output: 'host/home/config.validate.cjs' },
 } as const;
 
 /** The digest a precompiled validator records of the schema it was generated from. */

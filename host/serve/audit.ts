@@ -6,15 +6,22 @@
  * an HMAC-SHA256 of their canonical JSON under a per-home random key (<home>/audit.key, 0600): equal
  * arguments give equal digests, so calls can be correlated, but a reader of the log alone cannot confirm
  * a guessed value (a plain hash of "yes" or of a short PIN would be trivially reversed).
+ *
+ * Tamper evidence (host/serve/audit-chain.ts): every record carries the hash of its writer's previous
+ * record and an HMAC under a key derived from audit.key; `mcp-warden audit verify` checks both. The log
+ * rotates at `maxBytes` (audit.log → audit.log.1 …, `keep` files kept), the chain running on into the
+ * new file.
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import { HostError, errnoOf } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
+import { GENESIS, lineHash, recordKey, sealRecord } from './audit-chain.ts';
 
 /** Bytes of the audit key; a shorter key is never used. */
 export const AUDIT_KEY_BYTES = 32;
@@ -66,8 +73,27 @@ export function argsDigest(key: Buffer | KeyObject, args: unknown): string {
   return `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(args)).digest('hex')}`;
 }
 
+/** The `audit` section of the home's config.json (host/home/config.ts). */
+export interface AuditConfig {
+  /** The log rotates once it passes this size. */
+  readonly maxBytes: number;
+  /** Rotated files kept: audit.log.1 (newest) … audit.log.<keep>. */
+  readonly keep: number;
+}
+
+export const DEFAULT_AUDIT_CONFIG: AuditConfig = Object.freeze({ maxBytes: 10 * 1024 * 1024, keep: 5 });
+
+/** The `audit` section of config.json (already checked against its schema), defaults filled in. Pure. */
+export function parseAuditConfig(raw: unknown): AuditConfig {
+  const r = (raw ?? {}) as Partial<AuditConfig>;
+  return { maxBytes: r.maxBytes ?? DEFAULT_AUDIT_CONFIG.maxBytes, keep: r.keep ?? DEFAULT_AUDIT_CONFIG.keep };
+}
+
 export interface AuditOptions {
   readonly now?: () => Date;
+  readonly config?: AuditConfig;
+  /** The pid recorded in the serve's "opened" record (verify asks whether it still runs). */
+  readonly pid?: number;
   /** One line for the user: the key was replaced, or the log could not be written (and when it recovers). */
   readonly warn?: (message: string) => void;
 }
@@ -86,6 +112,12 @@ async function readKey(path: string): Promise<KeyState> {
   if (!/^(?:[0-9a-f]{2})+$/.test(text)) return { problem: 'malformed' };
   if (text.length < AUDIT_KEY_BYTES * 2) return { problem: 'short' };
   return { key: Buffer.from(text, 'hex') };
+}
+
+/** The audit key of a home, for `audit verify`: never made here. Null when it is missing, empty, short or malformed. */
+export async function readAuditKey(path: string): Promise<Buffer | null> {
+  const state = await readKey(path);
+  return 'key' in state ? state.key : null;
 }
 
 /**
@@ -133,6 +165,55 @@ function appendAll(fd: number, text: string): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * The end of a log file: the hash of its last complete line (null when it has none) and whether it ends
+ * with a newline. Reads at most its last 64 KiB; a record is far shorter.
+ */
+function tailOf(path: string): { last: string | null; endsWithNewline: boolean } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { last: null, endsWithNewline: true };
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size === 0) return { last: null, endsWithNewline: true };
+    const length = Math.min(info.size, TAIL_BYTES);
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, info.size - length + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const text = buf.subarray(0, got).toString('utf8');
+    const lines = text.split('\n');
+    const endsWithNewline = lines.pop() === '';
+    const complete = lines.filter((l) => l !== '');
+    // The first piece of a window that does not start the file may be the cut end of a line.
+    if (info.size > length) complete.shift();
+    const last = complete.at(-1);
+    return { last: last === undefined ? null : lineHash(last), endsWithNewline };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The hash the first record of a serve links to: the last line of the log, or of its newest rotated file, or GENESIS. */
+function anchorOf(logPath: string): { prev: string; endsWithNewline: boolean } {
+  const current = tailOf(logPath);
+  if (current.last !== null) return { prev: current.last, endsWithNewline: current.endsWithNewline };
+  const rotated = tailOf(`${logPath}.1`);
+  return { prev: rotated.last ?? GENESIS, endsWithNewline: current.endsWithNewline };
+}
+
+// How many bytes this serve writes between two looks at the file's real size and identity (another
+// serve of the same home may have written to it, or rotated it).
+const CHECK_EVERY_BYTES = 64 * 1024;
+
 /**
  * Opens the audit log for appending (0600).
  * @throws HostError HOME_UNUSABLE when the key or the log cannot be made (read-only or full home).
@@ -140,16 +221,33 @@ function appendAll(fd: number, text: string): void {
 export async function openAudit(logPath: string, keyPath: string, options: AuditOptions = {}): Promise<Audit> {
   const now = options.now ?? (() => new Date());
   const warn = options.warn ?? ((m: string) => process.stderr.write(`mcp-warden: warning: ${m}\n`));
+  const config = options.config ?? DEFAULT_AUDIT_CONFIG;
   let fd: number | null;
   let secret: KeyObject;
+  let sealKey: KeyObject;
+  let anchor: { prev: string; endsWithNewline: boolean };
   try {
     // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
-    secret = createSecretKey(await loadOrCreateKey(keyPath, warn));
+    const raw = await loadOrCreateKey(keyPath, warn);
+    secret = createSecretKey(raw);
+    sealKey = recordKey(raw);
+    anchor = anchorOf(logPath);
     fd = openPrivateAppendSync(logPath);
   } catch (e) {
     if (e instanceof HostError) throw e;
     throw new HostError('HOME_UNUSABLE', `cannot create the audit key or log in the home (${errnoOf(e)}); make the home writable, free space, or choose another with --home`);
   }
+  // This serve's chain: its id in every record, and the hash of the last record it wrote.
+  const writer = randomBytes(6).toString('hex');
+  let last = anchor.prev;
+  const identity = (): { ino: number; size: number } => {
+    const info = fstatSync(fd as number);
+    return { ino: info.ino, size: info.size };
+  };
+  let { ino, size } = identity();
+  let sinceCheck = 0;
+  let rotationFailed = false;
+
   // Each record is written before the call that made it returns, so a call's line is on file before its
   // response leaves: one write(2) to a descriptor opened O_APPEND (a few µs; the former batched
   // asynchronous file-stream write cost ~70 µs of latency and more CPU per call). O_APPEND makes each write
@@ -158,13 +256,37 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
   // are counted, every later write retries (reopening the file), and the first write that succeeds records
   // how many lines were lost. Both the failure and the recovery are reported.
   let lost = 0;
+  // A line left unfinished by a crashed serve must not swallow our first record.
+  let newlineFirst = !anchor.endsWithNewline;
+  /** Seals and writes records in one write(2); the chain moves on only once they are on file. */
+  const append = (records: readonly object[]): void => {
+    let prev = last;
+    let text = newlineFirst ? '\n' : '';
+    for (const r of records) {
+      const line = sealRecord(sealKey, r, writer, prev);
+      prev = lineHash(line);
+      text += `${line}\n`;
+    }
+    fd ??= openPrivateAppendSync(logPath);
+    appendAll(fd, text);
+    newlineFirst = false;
+    last = prev;
+    const bytes = Buffer.byteLength(text);
+    size += bytes;
+    sinceCheck += bytes;
+  };
+  let closed = false;
   const write = (type: string, fields: object): void => {
-    const line = `${JSON.stringify({ time: now().toISOString(), type, ...fields })}\n`;
+    if (closed) {
+      // The chain ended with its "closed" record; a late record would read as one appended by someone else.
+      warn(`an audit record (${type}) arrived after the log was closed and is not written`);
+      return;
+    }
+    const record = { time: now().toISOString(), type, ...fields };
     try {
-      fd ??= openPrivateAppendSync(logPath);
       // After a failure, a partial line may end the file: the recovery record starts on a new line.
-      const recovered = lost > 0 ? `\n${JSON.stringify({ time: now().toISOString(), type: 'audit', event: 'recovered', lost })}\n` : '';
-      appendAll(fd, recovered + line);
+      if (lost > 0) newlineFirst = true;
+      append(lost > 0 ? [{ time: now().toISOString(), type: 'audit', event: 'recovered', lost }, record] : [record]);
       if (lost > 0) warn(`the audit log is written again; ${lost} line(s) were lost`);
       lost = 0;
     } catch (e) {
@@ -178,8 +300,53 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
         }
       }
       fd = null;
+      return;
+    }
+    if (size >= config.maxBytes || sinceCheck >= CHECK_EVERY_BYTES) checkFile();
+  };
+
+  /** Looks at the file by name: rotated by another serve (follow it), or past maxBytes (rotate it). */
+  const checkFile = (): void => {
+    sinceCheck = 0;
+    try {
+      const named = statSync(logPath);
+      if (named.ino !== ino) {
+        reopen();
+        return;
+      }
+      size = named.size;
+      if (size >= config.maxBytes) rotate();
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') reopen();
+      else if (!rotationFailed) {
+        rotationFailed = true;
+        warn(`cannot rotate the audit log (${errnoOf(e)}); it keeps growing until a rotation succeeds`);
+      }
     }
   };
+  const reopen = (): void => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+    fd = openPrivateAppendSync(logPath);
+    ({ ino, size } = identity());
+  };
+  // audit.log.<keep-1> → audit.log.<keep> (the oldest is replaced) … audit.log → audit.log.1; then the
+  // new file's first record carries the hash of the last record of the previous one.
+  const rotate = (): void => {
+    for (let i = config.keep - 1; i >= 1; i--) {
+      try {
+        renameSync(`${logPath}.${i}`, `${logPath}.${i + 1}`);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT') throw e;
+      }
+    }
+    renameSync(logPath, `${logPath}.1`);
+    reopen();
+    rotationFailed = false;
+    append([{ time: now().toISOString(), type: 'audit', event: 'rotated', previous: `${basename(logPath)}.1` }]);
+  };
+
+  write('audit', { event: 'opened', pid: options.pid ?? process.pid });
   return {
     call: (r) => write('call', r),
     dlp: (r) => write('dlp', r),
@@ -193,6 +360,10 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
     // Every record is written when it is made: nothing is ever pending.
     drain: async () => {},
     close: async () => {
+      if (closed) return;
+      // The chain's end: verify tells a serve that stopped from a log whose tail was cut off.
+      write('audit', { event: 'closed' });
+      closed = true;
       if (fd === null) return;
       const closing = fd;
       fd = null;

@@ -35,10 +35,14 @@ describe('openAudit', () => {
     audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: audit.digest({ x: 1 }), durationMs: 1.5, outcome: 'ok' });
     audit.capability('p', 't', { kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' });
     await audit.close();
-    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Each record also carries its chain (w, prev, mac: audit-chain.test.ts), between an "opened" and a "closed" record.
+    const chain = { w: expect.stringMatching(/^[0-9a-f]{12}$/), prev: expect.stringMatching(/^[0-9a-f]{64}$/), mac: expect.stringMatching(/^[0-9a-f]{64}$/) };
     expect(lines).toEqual([
-      { time: '2030-01-01T00:00:00.000Z', type: 'call', package: 'p', version: '1.0.0', tool: 't', argsDigest: expect.stringMatching(/^hmac-sha256:/), durationMs: 1.5, outcome: 'ok' },
-      { time: '2030-01-01T00:00:00.000Z', type: 'capability', package: 'p', tool: 't', kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED' },
+      { time: '2030-01-01T00:00:00.000Z', type: 'audit', event: 'opened', pid: process.pid, ...chain },
+      { time: '2030-01-01T00:00:00.000Z', type: 'call', package: 'p', version: '1.0.0', tool: 't', argsDigest: expect.stringMatching(/^hmac-sha256:/), durationMs: 1.5, outcome: 'ok', ...chain },
+      { time: '2030-01-01T00:00:00.000Z', type: 'capability', package: 'p', tool: 't', kind: 'net', op: 'GET', target: 'https://api.example.com:443', allowed: false, code: 'NET_NOT_GRANTED', ...chain },
+      { time: '2030-01-01T00:00:00.000Z', type: 'audit', event: 'closed', ...chain },
     ]);
     expect(statSync(join(dir, 'audit.key')).mode & 0o077).toBe(0);
     expect(statSync(join(dir, 'audit.log')).mode & 0o077).toBe(0);
@@ -65,7 +69,7 @@ describe('when a record is written (issue 14)', () => {
     const dir = tempDir('audit-sync');
     const logPath = join(dir, 'audit.log');
     const audit = await openAudit(logPath, join(dir, 'audit.key'));
-    const lines = () => readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = () => readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.type !== 'audit');
     audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: 'd', durationMs: 1, outcome: 'ok' });
     expect(lines()).toEqual([expect.objectContaining({ type: 'call', outcome: 'ok' })]);
     audit.capability('p', 't', { kind: 'fs', op: 'read', target: '/x', allowed: true });
@@ -136,20 +140,12 @@ describe('audit log writes (issue 8, items 25 and 30)', () => {
     // /dev/full fails every write with ENOSPC, like a full disk.
     symlinkSync('/dev/full', logPath);
     const warnings: string[] = [];
-    let warned: () => void = () => {};
-    const audit = await openAudit(logPath, join(dir, 'audit.key'), {
-      warn: (m) => {
-        warnings.push(m);
-        warned();
-      },
-      now: () => new Date('2030-01-01T00:00:00Z'),
-    });
+    // Writes are synchronous: the warning is given by the time a record call returns.
+    const audit = await openAudit(logPath, join(dir, 'audit.key'), { warn: (m) => warnings.push(m), now: () => new Date('2030-01-01T00:00:00Z') });
     const record = (outcome: string) => audit.call({ package: 'p', version: '1.0.0', tool: 't', argsDigest: 'd', durationMs: 1, outcome });
-    await new Promise<void>((resolve) => {
-      warned = resolve;
-      record('lost-1');
-      record('lost-2');
-    });
+    // The serve's "opened" record is the first line lost.
+    record('lost-1');
+    record('lost-2');
     expect(warnings).toEqual([expect.stringMatching(/cannot write the audit log \(ENOSPC\)/)]);
 
     // The disk has room again: the next write succeeds and says what was lost.
@@ -158,10 +154,11 @@ describe('audit log writes (issue 8, items 25 and 30)', () => {
     await audit.close();
     const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      { time: '2030-01-01T00:00:00.000Z', type: 'audit', event: 'recovered', lost: 2 },
+      expect.objectContaining({ time: '2030-01-01T00:00:00.000Z', type: 'audit', event: 'recovered', lost: 3 }),
       expect.objectContaining({ type: 'call', outcome: 'kept' }),
+      expect.objectContaining({ type: 'audit', event: 'closed' }),
     ]);
-    expect(warnings[1]).toMatch(/written again; 2 line\(s\) were lost/);
+    expect(warnings[1]).toMatch(/written again; 3 line\(s\) were lost/);
     expect(statSync(logPath).mode & 0o777).toBe(0o600);
   });
 });
