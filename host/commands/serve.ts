@@ -12,6 +12,7 @@ import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
 import { HostError, errnoOf, isHostError } from '../errors.ts';
 import { readConfig } from '../home/config.ts';
+import { withDlpPolicies } from '../serve/dlp.ts';
 import type { WardenConfig } from '../home/config.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import type { Home } from '../home/home.ts';
@@ -224,6 +225,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     startedUp = resolve;
   });
   const sandbox = createSandbox({
+    circuitBreaker: config.circuitBreaker,
     ...(workers !== undefined ? { workers } : {}),
     prewarm: afterStartup,
     onDiagnostic: (d) => {
@@ -234,13 +236,18 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
   const loadOptions = { home, verify: verifyInstalled, ...(noPrefix ? { prefix: false } : {}) };
 
+  /** Loads packages with the home's DLP policy (config.json, section dlp) in each one's grant. */
+  const load = async (sources: PackageSource[]): Promise<Awaited<ReturnType<typeof loadAll>>> => {
+    const loaded = await loadAll(sources, loadOptions);
+    return { ...loaded, packages: withDlpPolicies(loaded.packages, config.dlp) };
+  };
   const registry = createRegistry([]);
   // Re-verifying installed packages takes time (all their files are re-hashed): initialize is answered
   // at once, and tools/list and tools/call wait for this first load (server.ts, `ready`).
   let devPackages: LoadedPackage[] = [];
   const ready = (async () => {
     // Installed packages first: a --dev package cannot shadow an installed one.
-    const initial = await loadAll([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources], loadOptions);
+    const initial = await load([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources]);
     report(initial.packages, initial.refused, io, audit, logger);
     // What was loaded and refused is on record before tools/list can answer.
     await audit.drain();
@@ -275,7 +282,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let reloading: Promise<void> = ready.catch(() => {});
   const reload = (): void => {
     reloading = reloading.then(async () => {
-      const next = await loadAll(await installedSources(home, io, logger), loadOptions);
+      const next = await load(await installedSources(home, io, logger));
       // Installed packages win: a --dev package that now clashes with one is dropped.
       const taken = new Set(next.packages.flatMap((p) => [p.name, ...servedClaims(p).map((c) => c.key)]));
       const keptDev = devPackages.filter((d) => !taken.has(d.name) && !servedClaims(d).some((c) => taken.has(c.key)));

@@ -9,6 +9,8 @@
  */
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
+import { parseBreakerConfig, parseDlpConfig } from '../../runtime/index.ts';
+import type { BreakerConfig } from '../../runtime/index.ts';
 import { parseAuditConfig } from '../serve/audit.ts';
 import { describeAjvError } from '../serve/validation.ts';
 import { readJsonFile } from './files.ts';
@@ -20,6 +22,12 @@ import configSchemaJson from './config.schema.json' with { type: 'json' };
 /** Each section of config.json and its parser: the section as written (undefined when absent) → its settings. */
 const SECTIONS = {
   audit: parseAuditConfig,
+  dlp: parseDlpConfig,
+  circuitBreaker: (raw: unknown): BreakerConfig => {
+    const parsed = parseBreakerConfig(raw);
+    if (!parsed.ok) throw invalid(parsed.error);
+    return parsed.config;
+  },
 } as const;
 
 export type WardenConfig = { readonly [K in keyof typeof SECTIONS]: ReturnType<(typeof SECTIONS)[K]> };

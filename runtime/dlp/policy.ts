@@ -1,6 +1,6 @@
 /**
  * DLP policy as plain data: for each detector an action, with per-package overrides. Parsed once from the
- * home's config (section `dlp`, schema: dlp-config.schema.json); `dlpPolicyFor` is a pure lookup.
+ * home's config (section `dlp`, schema: host/home/config.schema.json); `dlpPolicyFor` is a pure lookup.
  *
  * Default: secrets, keys and tokens, payment cards, SSNs and IBANs are redacted; e-mail addresses and
  * phone numbers (too common in legitimate results) are not looked for.

@@ -28,7 +28,7 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({ enabled: tr
 const LIMITS = { failureThreshold: [1, 1000], cooldownMs: [0, 86_400_000] } as const;
 
 /**
- * Validates the `circuitBreaker` section of the home's config (see breaker-config.schema.json); missing
+ * Validates the `circuitBreaker` section of the home's config (schema: host/home/config.schema.json); missing
  * keys take the defaults. Pure: returns the config or one line saying what is wrong.
  */
 export function parseBreakerConfig(raw: unknown): { ok: true; config: BreakerConfig } | { ok: false; error: string } {

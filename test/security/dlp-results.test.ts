@@ -78,7 +78,8 @@ async function serve(dlp?: Partial<DlpPolicy>): Promise<Served> {
   };
 }
 
-const dlpRecords = (s: Served): Record<string, unknown>[] => s.audit().filter((r) => r.type === 'dlp').map(({ time: _t, ...r }) => r);
+// Without the time and the audit chain's fields (w, prev, mac: host/serve/audit-chain.ts).
+const dlpRecords = (s: Served): Record<string, unknown>[] => s.audit().filter((r) => r.type === 'dlp').map(({ time: _t, w: _w, prev: _p, mac: _m, ...r }) => r);
 const text = (r: unknown): string => ((r as { content: { text: string }[] }).content[0] as { text: string }).text;
 
 describe('a tool result carrying a card number', () => {

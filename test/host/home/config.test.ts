@@ -7,20 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { configPath, configSchema, defaultConfig, parseConfig, readConfig } from '../../../host/home/config.ts';
 import { homeLayout } from '../../../host/home/home.ts';
 import { DEFAULT_AUDIT_CONFIG } from '../../../host/serve/audit.ts';
-import { errorOf } from '../../helpers/codes.ts';
+import { DEFAULT_BREAKER_CONFIG, DEFAULT_DLP_CONFIG } from '../../../runtime/index.ts';
+import { codeOf, errorOf } from '../../helpers/codes.ts';
+
+const parseConfigCode = (raw: unknown): string => codeOf(() => parseConfig(raw));
 import { tempDir } from '../../helpers/tool-package.ts';
 
 describe('readConfig', () => {
   it('gives the defaults when the home has no config.json', async () => {
     const home = homeLayout(tempDir('mcpw-config-'));
-    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 } });
+    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 }, dlp: DEFAULT_DLP_CONFIG, circuitBreaker: DEFAULT_BREAKER_CONFIG });
     expect(defaultConfig().audit).toEqual(DEFAULT_AUDIT_CONFIG);
   });
 
   it('reads the keys it is given and defaults the others', async () => {
     const home = homeLayout(tempDir('mcpw-config-'));
     writeFileSync(configPath(home), JSON.stringify({ audit: { keep: 2 } }), { mode: 0o600 });
-    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 2 } });
+    expect((await readConfig(home)).audit).toEqual({ maxBytes: 10 * 1024 * 1024, keep: 2 });
   });
 
   it.each([
@@ -64,9 +67,12 @@ describe('readConfig', () => {
 
 describe('the published schema', () => {
   it('is closed at every level: a misspelt key is an error, never ignored', () => {
-    const schema = configSchema() as { additionalProperties: boolean; $defs: Record<string, { additionalProperties: boolean }> };
+    const schema = configSchema() as { additionalProperties: boolean; $defs: Record<string, { type?: string; additionalProperties: unknown }> };
     expect(schema.additionalProperties).toBe(false);
-    for (const def of Object.values(schema.$defs)) expect(def.additionalProperties).toBe(false);
+    // Every object of the schema: closed, or (dlp.packages) a map whose values are closed.
+    for (const def of Object.values(schema.$defs)) if (def.type === 'object') expect(def.additionalProperties).toBe(false);
+    expect(parseConfigCode({ dlp: { packages: { x: { crad: 'redact' } } } })).toBe('CONFIG_INVALID');
+    expect(parseConfigCode({ circuitBreaker: { cooldown: 1 } })).toBe('CONFIG_INVALID');
   });
 
   it('accepts its own $schema reference (for editors)', () => {

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DLP_POLICY, DETECTORS, dlpPolicyFor, parseDlpConfig } from '../../../runtime/dlp/index.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
+import { CONFIG_DEFS, configSectionSchema } from '../../helpers/config-schema.ts';
 
-const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'runtime', 'dlp', 'dlp-config.schema.json'), 'utf8')) as object;
+const schema = configSectionSchema('dlp');
 
 describe('parseDlpConfig', () => {
   it('gives the defaults when the section is missing: keys, tokens, cards, SSNs, IBANs redacted; e-mail and phone off', () => {
@@ -34,7 +33,7 @@ describe('parseDlpConfig', () => {
     expect(await asyncCodeOf(async () => parseDlpConfig(raw))).toBe('RULE_INVALID');
   });
 
-  describe('the published schema (dlp-config.schema.json) agrees with it', () => {
+  describe('the published schema (config.schema.json, section dlp) agrees with it', () => {
     const validate = new Ajv2020({ useDefaults: true, strict: true }).compile(schema);
     it.each<[unknown, boolean]>([
       [{}, true],
@@ -47,7 +46,7 @@ describe('parseDlpConfig', () => {
       expect((await asyncCodeOf(async () => parseDlpConfig(raw))) === '<no error>').toBe(ok);
     });
     it('lists every detector with its default', () => {
-      const props = (schema as { $defs: { actions: { properties: Record<string, { default: string }> } } }).$defs.actions.properties;
+      const props = (CONFIG_DEFS as unknown as { dlpActions: { properties: Record<string, { default: string }> } }).dlpActions.properties;
       expect(Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.default]))).toEqual({ ...DEFAULT_DLP_POLICY });
     });
   });

@@ -2,9 +2,11 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { CLOSED, DEFAULT_BREAKER_CONFIG, admit, createBreakerRegistry, parseBreakerConfig, record } from '../../../runtime/io/breaker.ts';
 import type { BreakerConfig, BreakerState } from '../../../runtime/io/breaker.ts';
-import schema from '../../../runtime/io/breaker-config.schema.json' with { type: 'json' };
 import { SandboxError } from '../../../runtime/errors.ts';
 import type { CapabilityEvent } from '../../../runtime/types.ts';
+import { configSectionSchema } from '../../helpers/config-schema.ts';
+
+const schema = configSectionSchema('circuitBreaker');
 
 const CONFIG: BreakerConfig = { enabled: true, failureThreshold: 3, cooldownMs: 10_000 };
 
