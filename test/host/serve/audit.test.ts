@@ -56,7 +56,10 @@ describe('dlp records (issue 10, data-loss prevention)', () => {
     audit.dlp({ package: 'p', tool: 't', detector: 'card', action: 'redact', where: 'result', count: 2 });
     audit.capability('p', 't', { kind: 'net', op: 'POST', target: 'https://api.example.com:443', allowed: false, dlp: [{ detector: 'jwt', action: 'block', where: 'fetch-body', count: 1 }] });
     await audit.close();
-    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    // The records themselves: without the chain's own (opened/closed) records and fields (audit-chain.ts).
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.type !== 'audit')
+      .map(({ w: _w, prev: _p, mac: _m, ...r }) => r);
     expect(lines).toEqual([
       { time: '2030-01-01T00:00:00.000Z', type: 'dlp', package: 'p', tool: 't', detector: 'card', action: 'redact', where: 'result', count: 2 },
       { time: '2030-01-01T00:00:00.000Z', type: 'dlp', package: 'p', tool: 't', detector: 'jwt', action: 'block', where: 'fetch-body', count: 1 },
