@@ -38,7 +38,7 @@ export function watchHome(home: Home, onChange: () => void): HomeWatcher | undef
     if (watchedInode === undefined) return;
     try {
       dirWatcher = watch(home.dir, (_event, file) => {
-        if (file === 'lock.json') onChange();
+        if (file === 'lock.json' || file === 'quarantine.json') onChange();
       });
       dirWatcher.on('error', () => {
         // The directory went away: the parent's watch re-arms when it comes back.
