@@ -245,8 +245,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const registry = createRegistry([]);
   // Quarantine (host/serve/quarantine-guard.ts): packages held out of service, and the audit that counts.
   const held = createRegistry([]);
-  let onTrip: (pkg: string, reason: string) => void = () => {};
-  const guard = createQuarantineGuard({ home, config: config.quarantine, audit, logger, onTrip: (t) => onTrip(t.package, t.reason) });
+  let onTrip: (pkg: string, reason: string, written: Promise<void>) => void = () => {};
+  const guard = createQuarantineGuard({ home, config: config.quarantine, audit, logger, onTrip: (t, written) => onTrip(t.package, t.reason, written) });
   /** Every loaded package, served or held: what a trip or an `enable` re-splits. */
   let loadedAll: LoadedPackage[] = [];
   const splitServed = (packages: LoadedPackage[]): LoadedPackage[] => {
@@ -340,9 +340,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     });
     if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.list().length, packagesChanged: changed.size }, 'served lists changed');
   };
-  // A trip: held at once, then the clients are told (a warning, and the lists without its items).
-  onTrip = (pkg, reason) => {
+  // A trip: once on disk, out of the lists, and the clients are told (a warning, and list_changed).
+  onTrip = (pkg, reason, written) => {
     reloading = reloading.then(async () => {
+      await written;
       await publish(loadedAll);
       const data = `mcp-warden: the package ${pkg} was quarantined (${reason}); its tools, resources and prompts are disabled until the user runs "mcp-warden enable ${pkg}"`;
       await Promise.allSettled([...connection.live().keys()].map((server) => server.sendLoggingMessage({ level: 'warning', logger: 'mcp-warden', data })));

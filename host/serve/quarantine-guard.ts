@@ -6,10 +6,10 @@
  * a DLP finding), from tools/call and from the resource, prompt and completion handlers alike: the guard
  * wraps the Audit serve hands to both, so no path can skip the count.
  *
- * On a trip the package is held at once in this process (its calls fail with PACKAGE_QUARANTINED), the host
- * log gets a warning, the audit trail a `quarantined` package record, and serve's `onTrip` tells the
- * clients (notifications/message, list_changed); the entry is then written to quarantine.json, where other
- * serves of the home see it through their home watcher.
+ * On a trip the package stops being counted, the host log gets a warning, the audit trail a `quarantined`
+ * package record, the entry is written to quarantine.json (where other serves of the home see it through
+ * their home watcher), and serve's `onTrip` takes the package out of the lists (its calls fail with
+ * PACKAGE_QUARANTINED from then on) and tells the clients (notifications/message, list_changed).
  */
 import { isHostError } from '../errors.ts';
 import { addQuarantine, readQuarantine } from '../home/quarantine-file.ts';
@@ -40,8 +40,12 @@ export interface GuardOptions {
   readonly logger: Logger;
   /** Milliseconds; Date.now by default. */
   readonly now?: () => number;
-  /** A package was quarantined in this process (held already): tell the clients. */
-  readonly onTrip: (trip: Trip) => void;
+  /**
+   * A package was quarantined in this process: re-split what is served and tell the clients. `written`
+   * settles once quarantine.json has it (or the write failed and was logged): a client told of a
+   * quarantine can rely on it being on disk.
+   */
+  readonly onTrip: (trip: Trip, written: Promise<void>) => void;
 }
 
 export function createQuarantineGuard(options: GuardOptions): QuarantineGuard {
@@ -60,10 +64,10 @@ export function createQuarantineGuard(options: GuardOptions): QuarantineGuard {
     state = { ...state, [t.package]: entry };
     logger.warn({ package: t.package, kind: t.kind, count: t.count }, `package quarantined: ${t.reason}; re-enable with "mcp-warden enable ${t.package}"`);
     audit.pkg({ package: t.package, event: 'quarantined', code: 'PACKAGE_QUARANTINED', reason: t.reason });
-    options.onTrip(t);
-    addQuarantine(home, t.package, entry)
-      .then(() => pending.delete(t.package))
+    const written = addQuarantine(home, t.package, entry)
+      .then(() => void pending.delete(t.package))
       .catch((e: unknown) => logger.error({ package: t.package, code: isHostError(e) ? e.code : 'IO_FAILED' }, 'could not record the quarantine in quarantine.json; it holds until serve stops'));
+    options.onTrip(t, written);
   };
   const count = (pkg: string, kind: QuarantineKind | null): void => {
     if (kind === null || state[pkg]) return;
