@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { cliOk } from '../helpers/cli.ts';
@@ -76,6 +76,39 @@ describe('quarantine', () => {
     const runs = (await h.client.callTool({ name: 'hostile__crash', arguments: {} })) as CallToolResult;
     expect(codeOf(runs)).toBe('TOOL_THREW');
     expect(JSON.parse(readFileSync(join(home, 'quarantine.json'), 'utf8')).packages).toEqual({});
+  });
+
+  it('follows a quarantine written by another serve: resources and prompts leave the lists and are refused with the code', async () => {
+    const home = tempDir('quarantine-other');
+    const h = await startHost({ home, args: ['--dev', join(FIXTURES, 'content')] });
+    open.push(h);
+    const uri = 'mcp-warden://content-fixture/docs://readme';
+    expect((await h.client.readResource({ uri })).contents).toHaveLength(1);
+    const lists = Promise.all([
+      nextListChanged(h.client),
+      new Promise<void>((resolve) => h.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => resolve())),
+      new Promise<void>((resolve) => h.client.setNotificationHandler(PromptListChangedNotificationSchema, () => resolve())),
+    ]);
+    // What another serve of the home writes when the package trips there (host/home/quarantine-file.ts).
+    const entry = { since: new Date().toISOString(), reason: '5 calls ended by a limit within 600 s', kind: 'limit' };
+    writeFileSync(join(home, 'quarantine.json'), JSON.stringify({ version: 1, packages: { 'content-fixture': entry } }), { mode: 0o600 });
+    await lists;
+    expect((await h.client.listResources()).resources).toEqual([]);
+    expect((await h.client.listPrompts()).prompts).toEqual([]);
+    const errorOf = async (p: Promise<unknown>): Promise<McpError> => {
+      try {
+        await p;
+      } catch (e) {
+        if (e instanceof McpError) return e;
+        throw e;
+      }
+      throw new Error('expected a JSON-RPC error');
+    };
+    const read = await errorOf(h.client.readResource({ uri }));
+    expect(read.data).toEqual({ code: 'PACKAGE_QUARANTINED', retryable: false });
+    const prompt = await errorOf(h.client.getPrompt({ name: 'content-fixture__summarize', arguments: { text: 'x' } }));
+    expect(prompt.data).toEqual({ code: 'PACKAGE_QUARANTINED', retryable: false });
+    expect(codeOf((await h.client.callTool({ name: 'content-fixture__hello', arguments: {} })) as CallToolResult)).toBe('PACKAGE_QUARANTINED');
   });
 
   it('does not trip when the quarantine is disabled', async () => {
