@@ -1,7 +1,6 @@
 /**
  * Watching the home for changes of lock.json (install, remove, grant, revoke) and quarantine.json (a
- * quarantine, `enable`), so a running serve
- * reloads.
+ * quarantine, `enable`), so a running serve reloads.
  *
  * A watch on a directory follows its inode: after the home is deleted and re-created, a plain watch
  * would keep watching the dead directory and serve would never see an install again. So the parent
