@@ -45,6 +45,8 @@ export const HOST_ERROR_CODES = [
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema
   'RATE_LIMITED', // the package's call rate limit was reached
+  'PACKAGE_QUARANTINED', // the package tripped the quarantine (repeated denials, limit kills or DLP blocks); `mcp-warden enable NAME` lifts it
+  'QUARANTINE_INVALID', // <home>/quarantine.json is damaged: no package is served until `enable` rewrites it
   'INPUT_REQUEST_INVALID', // a tool's ctx.inputRequired asked for something malformed, of an unknown kind, too large or too many
   'INPUT_ROUNDS_EXCEEDED', // a tool asked the client for input more than 8 times in one call
   // Resources, prompts and completions (a JSON-RPC error whose data carries the code)

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { sriSha512 } from '../home/file-digests.ts';
 import { homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
+import { readQuarantine } from '../home/quarantine-file.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
 import { printable, servedSummary } from '../install/consent.ts';
 import type { ServedSummary } from '../install/consent.ts';
@@ -17,6 +18,8 @@ export const USAGE = `Usage: mcp-warden list [--home DIR] [--json]
 
 Lists the installed packages: version, signer, grant, install time (from <home>/lock.json) and what
 each serves (tools, resources, prompts; from its package.json, if it still matches its install digest).
+A quarantined package (<home>/quarantine.json) is marked QUARANTINED with the reason; "mcp-warden enable
+NAME" lifts it.
 
 Options:
   --home DIR   home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
@@ -59,13 +62,15 @@ export const run = defineCommand('list', USAGE, OPTIONS, async ({ values, positi
   const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
   const packages = installedPackages(await readLock(home));
   const manifests = await Promise.all(packages.map((p) => installedManifest(home, p)));
+  const quarantine = await readQuarantine(home);
   if (json) {
     writeJson(io, {
       ok: true,
       packages: packages.map(({ files: _files, ...p }, i) => {
         const m = manifests[i];
         const serves: ServedSummary | null = m ? servedSummary(m) : null;
-        return { ...p, serves };
+        const q = quarantine[p.name];
+        return { ...p, serves, ...(q ? { quarantined: q } : {}) };
       }),
     });
     return 0;
@@ -75,8 +80,10 @@ export const run = defineCommand('list', USAGE, OPTIONS, async ({ values, positi
     const slots = Object.entries(p.grant.slots).map(([k, v]) => `${k}=${v}`);
     const m = manifests[i];
     const serves = m ? servesLines(servedSummary(m)) : ['  serves:    (unknown: its package.json does not match its install digest; reinstall it)'];
+    const q = quarantine[p.name];
+    const held = q ? `  QUARANTINED since ${q.since}: ${printable(q.reason, 300)}; re-enable with "mcp-warden enable ${p.name}"\n` : '';
     io.stdout.write(
-      `${p.name}@${p.version}\n  signer:    ${describeSignerId(p.signer)}\n  network:   ${p.grant.net.join(', ') || '(none)'}\n  files:     ${p.grant.fs.join(', ') || '(none)'}\n` +
+      `${p.name}@${p.version}${q ? ' (QUARANTINED)' : ''}\n${held}  signer:    ${describeSignerId(p.signer)}\n  network:   ${p.grant.net.join(', ') || '(none)'}\n  files:     ${p.grant.fs.join(', ') || '(none)'}\n` +
         `  slots:     ${slots.join(', ') || '(none)'}\n  installed: ${p.installedAt}\n${serves.join('\n')}\n`,
     );
   });

@@ -24,6 +24,7 @@ import type { Logger } from '../serve/logger.ts';
 import { createRateLimiter, parseRateLimit } from '../serve/rate-limit.ts';
 import { createRedactor } from '../serve/redact.ts';
 import { createRegistry } from '../serve/registry.ts';
+import { createQuarantineGuard } from '../serve/quarantine-guard.ts';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createFeatures } from '../serve/features/index.ts';
 import { createConnection } from '../serve/protocol/connection.ts';
@@ -242,6 +243,20 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return { ...loaded, packages: withDlpPolicies(loaded.packages, config.dlp) };
   };
   const registry = createRegistry([]);
+  // Quarantine (host/serve/quarantine-guard.ts): packages held out of service, and the audit that counts.
+  const held = createRegistry([]);
+  let onTrip: (pkg: string, reason: string, written: Promise<void>) => void = () => {};
+  const guard = createQuarantineGuard({ home, config: config.quarantine, audit, logger, onTrip: (t, written) => onTrip(t.package, t.reason, written) });
+  /** Every loaded package, served or held: what a trip or an `enable` re-splits. */
+  let loadedAll: LoadedPackage[] = [];
+  const splitServed = (packages: LoadedPackage[]): LoadedPackage[] => {
+    loadedAll = packages;
+    const { served, held: out } = guard.split(packages);
+    held.replace(out);
+    if (guard.problem) io.stderr.write(`mcp-warden: not serving any package: ${guard.problem}\n`);
+    for (const p of out) if (guard.entry(p.name)) logger.warn({ package: p.name, reason: guard.entry(p.name)?.reason }, `package quarantined; re-enable with "mcp-warden enable ${p.name}"`);
+    return served;
+  };
   // Re-verifying installed packages takes time (all their files are re-hashed): initialize is answered
   // at once, and tools/list and tools/call wait for this first load (server.ts, `ready`).
   let devPackages: LoadedPackage[] = [];
@@ -253,7 +268,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     await audit.drain();
     if (initial.packages.length === 0) io.stderr.write(`mcp-warden: no packages to serve in the home ${home.dir} (install one there, point --home or MCP_WARDEN_HOME at another home, or use --dev PKG_DIR)\n`);
     devPackages = initial.packages.filter((p) => p.origin === 'dev');
-    registry.replace(initial.packages);
+    await guard.refresh();
+    registry.replace(splitServed(initial.packages));
     logger.info({ tools: registry.list().length }, 'packages loaded');
     // Validators compile in the background once serving has started (each also compiles on first use).
     setTimeout(() => void warmValidators(registry.packages()), 50).unref();
@@ -263,11 +279,12 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const session = new SessionTransport(transport);
   // One per-package budget for tools/call and the feature handlers (serve --rate-limit; none by default).
   const limiter = rate ? createRateLimiter(rate) : undefined;
-  const features = createFeatures({ registry, sandbox, audit, logger, redact, ...(limiter ? { limiter } : {}) });
+  const features = createFeatures({ registry, sandbox, audit: guard.audit, logger, redact, ...(limiter ? { limiter } : {}) });
   const connection = createConnection({
     registry,
     sandbox,
-    audit,
+    audit: guard.audit,
+    quarantined: held,
     logger,
     redact,
     features,
@@ -294,26 +311,42 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
         io.stderr.write(`mcp-warden: ${refusal.code}: ${refusal.message}; still serving what was served\n`);
         return;
       }
-      const before = registry.packages();
-      // What the old packages served, read before they are replaced (resources/updated for them).
-      const resourcesBefore = features.listResources().map((r) => ({ uri: r.uri, pkg: features.packageOfUri(r.uri) }));
-      const listsBefore = JSON.stringify([features.listResources(), features.listResourceTemplates()]);
-      const promptsBefore = JSON.stringify(features.listPrompts());
       devPackages = keptDev;
-      registry.replace(packages);
-      const toolsChanged = registry.lastChanges().tools;
-      const changed = new Set(before.filter((old) => !packages.some((p) => p.name === old.name && p.code.id === old.code.id)).map((p) => p.name));
-      const resourcesChanged = JSON.stringify([features.listResources(), features.listResourceTemplates()]) !== listsBefore;
-      const promptsChanged = JSON.stringify(features.listPrompts()) !== promptsBefore;
-      for (const old of before) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
-      await connection.announce({
-        tools: toolsChanged,
-        resources: resourcesChanged,
-        prompts: promptsChanged,
-        packages: changed,
-        uris: resourcesBefore.filter((r) => r.pkg !== undefined && changed.has(r.pkg)).map((r) => r.uri),
-      });
-      if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.list().length, packagesChanged: changed.size }, 'served lists changed');
+      await guard.refresh();
+      await publish(packages);
+    });
+  };
+  /** Serves `packages` minus the quarantined ones and tells the clients what changed. */
+  const publish = async (packages: LoadedPackage[]): Promise<void> => {
+    const loadedBefore = loadedAll;
+    const before = registry.packages();
+    // What the old packages served, read before they are replaced (resources/updated for them).
+    const resourcesBefore = features.listResources().map((r) => ({ uri: r.uri, pkg: features.packageOfUri(r.uri) }));
+    const listsBefore = JSON.stringify([features.listResources(), features.listResourceTemplates()]);
+    const promptsBefore = JSON.stringify(features.listPrompts());
+    registry.replace(splitServed(packages));
+    const served = registry.packages();
+    const toolsChanged = registry.lastChanges().tools;
+    const changed = new Set(before.filter((old) => !served.some((p) => p.name === old.name && p.code.id === old.code.id)).map((p) => p.name));
+    const resourcesChanged = JSON.stringify([features.listResources(), features.listResourceTemplates()]) !== listsBefore;
+    const promptsChanged = JSON.stringify(features.listPrompts()) !== promptsBefore;
+    for (const old of loadedBefore) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
+    await connection.announce({
+      tools: toolsChanged,
+      resources: resourcesChanged,
+      prompts: promptsChanged,
+      packages: changed,
+      uris: resourcesBefore.filter((r) => r.pkg !== undefined && changed.has(r.pkg)).map((r) => r.uri),
+    });
+    if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.list().length, packagesChanged: changed.size }, 'served lists changed');
+  };
+  // A trip: once on disk, out of the lists, and the clients are told (a warning, and list_changed).
+  onTrip = (pkg, reason, written) => {
+    reloading = reloading.then(async () => {
+      await written;
+      await publish(loadedAll);
+      const data = `mcp-warden: the package ${pkg} was quarantined (${reason}); its tools, resources and prompts are disabled until the user runs "mcp-warden enable ${pkg}"`;
+      await Promise.allSettled([...connection.live().keys()].map((server) => server.sendLoggingMessage({ level: 'warning', logger: 'mcp-warden', data })));
     });
   };
   let timer: NodeJS.Timeout | undefined;

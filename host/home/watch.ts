@@ -1,6 +1,6 @@
 /**
- * Watching the home for changes of lock.json (install, remove, grant, revoke), so a running serve
- * reloads.
+ * Watching the home for changes of lock.json (install, remove, grant, revoke) and quarantine.json (a
+ * quarantine, `enable`), so a running serve reloads.
  *
  * A watch on a directory follows its inode: after the home is deleted and re-created, a plain watch
  * would keep watching the dead directory and serve would never see an install again. So the parent
@@ -38,7 +38,7 @@ export function watchHome(home: Home, onChange: () => void): HomeWatcher | undef
     if (watchedInode === undefined) return;
     try {
       dirWatcher = watch(home.dir, (_event, file) => {
-        if (file === 'lock.json') onChange();
+        if (file === 'lock.json' || file === 'quarantine.json') onChange();
       });
       dirWatcher.on('error', () => {
         // The directory went away: the parent's watch re-arms when it comes back.

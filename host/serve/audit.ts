@@ -40,9 +40,12 @@ export interface CallRecord {
 
 export interface PackageRecord {
   readonly package: string;
-  readonly event: 'loaded' | 'refused';
+  /** `quarantined`: taken out of service by the quarantine (host/serve/quarantine.ts), `code` PACKAGE_QUARANTINED. */
+  readonly event: 'loaded' | 'refused' | 'quarantined';
   readonly origin?: 'dev' | 'installed';
   readonly code?: string;
+  /** Why it was quarantined (quarantine.ts's reason line). */
+  readonly reason?: string;
   readonly grant?: { readonly net: readonly string[]; readonly fs: readonly string[] };
 }
 

@@ -20,6 +20,7 @@ import type { LogEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
+import { featureError } from './features/run.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
 import { toCallToolResult } from './output.ts';
@@ -63,6 +64,11 @@ export interface WardenServerOptions {
   readonly argumentsOf?: (id: RequestId) => unknown;
   /** Settles when the packages are loaded: the list, call, read and get methods wait for it; initialize does not. */
   readonly ready?: Promise<unknown>;
+  /**
+   * The packages out of service (host/serve/quarantine.ts): not listed; a request addressed to one of
+   * them fails with PACKAGE_QUARANTINED instead of "unknown".
+   */
+  readonly quarantined?: Registry;
   /** Signs and checks the requestState of input-required results; one per process by default. */
   readonly requestStates?: StateCodec;
 }
@@ -221,15 +227,22 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     });
   };
 
+  /** The refusal of a request addressed to a quarantined package (features/run.ts maps it on the wire). */
+  const quarantinedError = (name: string): HostError => new HostError('PACKAGE_QUARANTINED', `the package ${name} is quarantined; the user can re-enable it with "mcp-warden enable ${name}"`);
+
   server.setRequestHandler('resources/read', async (request, ctx) => {
     await ready;
     const uri = request.params.uri;
+    const held = registry.resolveUri(uri) ? undefined : options.quarantined?.resolveUri(uri);
+    if (held) throw featureError(quarantinedError(held.pkg.name), { logger, redact }, 'resources/read');
     return featureCall(ctx, { package: features.packageOfUri(uri) ?? '-', handler: 'resources/read' }, request.params._meta?.progressToken, (call) => features.readResource(uri, call));
   });
 
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     await ready;
     const { name } = request.params;
+    const held = registry.lookupPrompt(name) ? undefined : options.quarantined?.lookupPrompt(name);
+    if (held) throw featureError(quarantinedError(held.pkg.name), { logger, redact }, 'prompts/get');
     return featureCall(ctx, { package: '-', handler: `prompts/get ${boundedMessage(name, 128)}` }, request.params._meta?.progressToken, (call) => features.getPrompt(name, request.params.arguments, call));
   });
 
@@ -271,6 +284,11 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     const echoedResponses = ctx.mcpReq.inputResponses;
     await ready;
     const entry = registry.lookup(name);
+    const held = entry ? undefined : options.quarantined?.lookup(name);
+    if (held) {
+      audit.call({ package: held.pkg.name, version: held.pkg.version, tool: held.tool.spec.name, argsDigest: 'unavailable', durationMs: 0, outcome: 'PACKAGE_QUARANTINED' });
+      return toolErrorResult(quarantinedError(held.pkg.name), redact);
+    }
     if (!entry) throw new WireError(-32602, `Unknown tool: ${boundedMessage(name, 128)}`);
     const { pkg, tool } = entry;
     const args = (options.argumentsOf ? received : request.params.arguments) ?? {};

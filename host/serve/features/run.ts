@@ -43,7 +43,7 @@ export function hostLogLevel(level: LogEvent['level']): 'debug' | 'warn' | 'erro
 /** Host codes a client gets as invalid params (its own request was wrong), not as a handler failure. */
 const CLIENT_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMENTS']);
 /** Host codes that describe a failed handler rather than a broken host. */
-const HANDLER_CODES: ReadonlySet<HostErrorCode> = new Set(['RESOURCE_TOO_LARGE', 'RESULT_INVALID', 'RATE_LIMITED', 'INVALID_ARGUMENTS']);
+const HANDLER_CODES: ReadonlySet<HostErrorCode> = new Set(['RESOURCE_TOO_LARGE', 'RESULT_INVALID', 'RATE_LIMITED', 'INVALID_ARGUMENTS', 'PACKAGE_QUARANTINED']);
 
 /**
  * The JSON-RPC error for a failure while serving a resource, prompt or completion.

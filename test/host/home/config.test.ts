@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { configPath, configSchema, defaultConfig, parseConfig, readConfig } from '../../../host/home/config.ts';
 import { homeLayout } from '../../../host/home/home.ts';
 import { DEFAULT_AUDIT_CONFIG } from '../../../host/serve/audit.ts';
+import { DEFAULT_QUARANTINE_CONFIG } from '../../../host/serve/quarantine.ts';
 import { DEFAULT_BREAKER_CONFIG, DEFAULT_DLP_CONFIG } from '../../../runtime/index.ts';
 import { codeOf, errorOf } from '../../helpers/codes.ts';
 
@@ -16,8 +17,15 @@ import { tempDir } from '../../helpers/tool-package.ts';
 describe('readConfig', () => {
   it('gives the defaults when the home has no config.json', async () => {
     const home = homeLayout(tempDir('mcpw-config-'));
-    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 }, dlp: DEFAULT_DLP_CONFIG, circuitBreaker: DEFAULT_BREAKER_CONFIG });
+    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 }, dlp: DEFAULT_DLP_CONFIG, circuitBreaker: DEFAULT_BREAKER_CONFIG, quarantine: DEFAULT_QUARANTINE_CONFIG });
     expect(defaultConfig().audit).toEqual(DEFAULT_AUDIT_CONFIG);
+  });
+
+  it('reads the quarantine section and refuses a threshold below 1, naming the key', () => {
+    expect(parseConfig({ quarantine: { capabilityDenials: 3 } }).quarantine).toEqual({ ...DEFAULT_QUARANTINE_CONFIG, capabilityDenials: 3 });
+    expect(() => parseConfig({ quarantine: { limitKills: 0 } })).toThrow(/CONFIG_INVALID|config\.quarantine\.limitKills must be >= 1/);
+    expect(() => parseConfig({ quarantine: { windowMs: 10 } })).toThrow(/config\.quarantine\.windowMs/);
+    expect(() => parseConfig({ quarantine: { threshold: 1 } })).toThrow(/config\.quarantine/);
   });
 
   it('reads the keys it is given and defaults the others', async () => {
