@@ -28,6 +28,7 @@ const SECTIONS = {
     if (!parsed.ok) throw invalid(parsed.error);
     return parsed.config;
   },
+  trust: (raw: { strictDefinitions?: boolean } | undefined): { readonly strictDefinitions: boolean } => ({ strictDefinitions: raw?.strictDefinitions === true }),
 } as const;
 
 export type WardenConfig = { readonly [K in keyof typeof SECTIONS]: ReturnType<(typeof SECTIONS)[K]> };
