@@ -61,7 +61,7 @@ const INSTRUCTION_PATTERNS: readonly RE2JS[] = [
   String.raw`</?\s*(important|system|instructions?|secret|hidden|admin)\s*>`,
   String.raw`\[\s*(system|important|instructions?)\s*\]`,
   String.raw`\bbefore\s+(using|calling|invoking|running)\s+(this|the|any)\s+(tool|function)\b`,
-  String.raw`\b(always|first|also|then|must|should)\s+(call|invoke|run|execute|use)\s+(the\s+)?` + '`?' + String.raw`[A-Za-z0-9]+[_.-][A-Za-z0-9_.-]*` + '`?' + String.raw`(\s+tool)?`,
+  String.raw`\b(always|first|also|then|must|should)\s+(call|invoke|run|execute|use)\s+(the\s+)?(` + '`' + String.raw`[A-Za-z0-9_.-]+` + '`' + String.raw`|[A-Za-z0-9]+_[A-Za-z0-9_]*)`,
   String.raw`\b(call|invoke|execute)\s+the\s+` + '`?' + String.raw`[A-Za-z0-9_.-]+` + '`?' + String.raw`\s+tool\b`,
   String.raw`\byou\s+(are\s+now|must\s+now|must\s+always|will\s+now)\b`,
   String.raw`\b(new|updated|real)\s+system\s+prompt\b`,
@@ -69,10 +69,10 @@ const INSTRUCTION_PATTERNS: readonly RE2JS[] = [
 ].map((p) => RE2JS.compile(p, CI));
 
 const SENSITIVE_PATH = RE2JS.compile(
-  String.raw`(~|\$HOME|%USERPROFILE%)[/\\]\.(ssh|aws|gnupg|kube|docker|netrc|npmrc|pypirc|git-credentials|config/gcloud|cursor|claude)|\bid_(rsa|ed25519|ecdsa|dsa)\b|/etc/(passwd|shadow|sudoers)\b|\bmcp\.json\b|\.env\b`,
+  String.raw`(~|\$HOME|%USERPROFILE%)[/\\]\.(ssh|aws|gnupg|kube|docker|netrc|npmrc|pypirc|git-credentials|config/gcloud|cursor|claude)|\bid_(rsa|ed25519|ecdsa|dsa)\b|/etc/(passwd|shadow|sudoers)\b|\bmcp\.json\b|(^|[\s/'"(])\.env\b`,
   CI,
 );
-const URL = RE2JS.compile(String.raw`\b(https?|ftp|file|wss?|data|javascript)://[^\s<>"']+|\bwww\.[a-z0-9-]+\.[a-z0-9.-]+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|io|dev|ru|cn|xyz|top|info|app|co|me|sh|ly|site|online|click|link|zip)\b(/[^\s]*)?`, CI);
+const URL = RE2JS.compile(String.raw`\b(https?|ftp|file|wss?|data|javascript)://[^\s<>"']+|\bwww\.[a-z0-9-]+\.[a-z0-9.-]+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|io|dev|ru|cn|xyz|top|info|app|co|me|ly|site|online|click|link)\b(/[^\s]*)?`, CI);
 const EMAIL = RE2JS.compile(String.raw`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`);
 
 function excerptAround(text: string, start: number, end: number): string {
