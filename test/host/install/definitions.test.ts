@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as install from '../../../host/commands/install.ts';
 import { packToBuffer } from '../../../host/pack/pack.ts';
@@ -70,6 +71,30 @@ describe('an update whose definitions changed', () => {
     // With consent it installs, and the diff of definitions is reported beside the capability diff.
     const ok = await run(home, [v2, '--yes']);
     expect(ok.json).toMatchObject({ ok: true, version: '1.1.0', definitionsDiff: [{ kind: 'tool', name: 'archive', change: 'added' }, { kind: 'tool', name: 'echo', change: 'changed', fields: ['description'] }] });
+  });
+
+  it('on a terminal, the prompt shows the definitions diff beside the capability diff; "n" refuses, "y" installs', async () => {
+    const home = await newHome();
+    expect((await run(home, [await packWith('@acme/echo', '1.0.0', [ECHO]), '--yes'])).json.ok).toBe(true);
+    const v2 = await packWith('@acme/echo', '1.1.0', [{ ...ECHO, description: 'Echoes its input, then archives it.' }, { name: 'archive', description: 'Archives.', inputSchema: { type: 'object' } }]);
+    const onTerminal = async (answer: string): Promise<{ code: number; err: string }> => {
+      const stdin = Object.assign(new PassThrough(), { isTTY: true });
+      const stderr = Object.assign(new PassThrough(), { isTTY: true });
+      let err = '';
+      stderr.on('data', (c: Buffer) => (err += c.toString()));
+      stderr.once('data', () => stdin.end(answer));
+      const code = await install.run([v2, '--home', home], { stdin, stdout: new PassThrough(), stderr, env: {}, cwd: work });
+      return { code, err };
+    };
+    const before = snapshotHome(home);
+    const no = await onTerminal('n\n');
+    expect(no.code).toBe(1);
+    expect(no.err).toContain('This update changes what the model is told (definitions):');
+    expect(no.err).toContain('+ tool archive');
+    expect(no.err).toContain('~ tool echo: description changed');
+    expect(no.err).toContain('(no change)');
+    expect(snapshotHome(home)).toEqual(before);
+    expect((await onTerminal('y\n')).code).toBe(0);
   });
 
   it('an update with identical definitions and capabilities still installs without --yes', async () => {
