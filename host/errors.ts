@@ -40,6 +40,9 @@ export const HOST_ERROR_CODES = [
   'HOME_UNSAFE', // the home, lock.json, trust.json, a key or a package directory is not the user's or others can write it
   'GRANT_COVERS_HOME', // a grant would reach the home directory (its keys, lock, trust policy or packages) or the trust root
   'TOOL_NAME_CONFLICT', // a package's namespaced tool name is already used by another installed package
+  'FINDINGS_NOT_ACCEPTED', // install: the package's definitions have findings of severity medium or high and --accept-findings was not given
+  'DEFINITIONS_REFUSED', // install: strict mode (config.json trust.strictDefinitions) refuses a package with such findings
+  'DEFINITIONS_CHANGED', // an update changes the tool/prompt/resource definitions without consent, or serve found definitions other than the pinned ones
   'SERVED_NAME_CONFLICT', // two installed packages serve the same prompt name or resource URI space (both refused)
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema

@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   init: () => import('./init.ts'),
   audit: () => import('./audit.ts'),
   enable: () => import('./enable.ts'),
+  inspect: () => import('./inspect.ts'),
 };
 
 /** One line per command for --help. */
@@ -37,4 +38,5 @@ export const SUMMARIES: Record<string, string> = {
   init: 'scaffold a TypeScript tool package (manifest, esbuild bundle, test)',
   audit: 'verify the audit trail\'s hash chain (verify), or show recent calls and capability uses (tail)',
   enable: 'lift the quarantine of a package (see list for why it was quarantined)',
+  inspect: 'show a package\'s definition findings, capabilities and definitions without running it',
 };

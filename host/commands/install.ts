@@ -7,7 +7,7 @@ import { HostError } from '../errors.ts';
 import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
 import { parseSlotBindings } from '../install/grant.ts';
-import { installPackage } from '../install/install.ts';
+import { describeDefinitionReview, installPackage } from '../install/install.ts';
 import { describeSignerId } from '../install/signer.ts';
 import { readInstallSource } from '../install/source.ts';
 import { loadTrustMaterial } from '../signing/trust-root.ts';
@@ -15,7 +15,7 @@ import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
 export const USAGE = `Usage: mcp-warden install TARBALL_OR_HTTPS_URL [--bundle FILE] [--yes] [--grant SLOT=VALUE]...
-                          [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--home DIR] [--json]
+                          [--accept-findings] [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--home DIR] [--json]
 
 Installs a signed tool package into the home directory. In order: the tarball is read under size caps;
 its Sigstore bundle (--bundle, else TARBALL.sigstore.json, or URL.sigstore.json) must verify: integrity,
@@ -26,12 +26,19 @@ the package is installed atomically and recorded in <home>/lock.json.
 
 Updates: a lower version is refused unless --allow-downgrade; another signer than the installed
 version's is refused unless --trust-new-signer; capabilities the installed version was not granted are
-shown as a diff and need fresh consent.
+shown as a diff and need fresh consent; so do changed tool, prompt and resource definitions (added or
+removed ones, changed descriptions, schemas, annotations: shown as a diff too).
+
+Definitions (names, descriptions, schemas, prompts) are checked for tool poisoning (hidden characters,
+instructions aimed at the model, look-alike names, other packages' tool names, URLs): findings are
+shown, and one of severity medium or high needs --accept-findings (strict mode in config.json refuses
+it anyway). See docs/definition-checks.md; "mcp-warden inspect" shows them without installing.
 
 Options:
   --bundle FILE         the Sigstore bundle (default: TARBALL.sigstore.json)
   --yes                 consent to the capabilities shown (non-interactive)
   --grant SLOT=VALUE    bind a slot: a directory for a file slot, a network rule for a host slot (repeatable)
+  --accept-findings     install despite definition findings of severity medium or high
   --allow-downgrade     allow installing a lower version than the installed one
   --trust-new-signer    allow an update signed by another (trusted) signer than the installed version
   --trusted-root FILE   Sigstore trusted root for keyless bundles (default: the public-good root in keys/)
@@ -45,6 +52,7 @@ Exit status: 0 installed, 1 refused (nothing changed), 2 usage error.
 const OPTIONS = {
   bundle: { type: 'string' },
   yes: { type: 'boolean' },
+  'accept-findings': { type: 'boolean' },
   grant: { type: 'string', multiple: true },
   'allow-downgrade': { type: 'boolean' },
   'trust-new-signer': { type: 'boolean' },
@@ -69,6 +77,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       bindings,
       yes: values.yes === true,
       allowDowngrade: values['allow-downgrade'] === true,
+      acceptFindings: values['accept-findings'] === true,
       trustNewSigner: values['trust-new-signer'] === true,
       cwd: io.cwd,
       ...(trustMaterial ? { trustMaterial } : {}),
@@ -93,9 +102,11 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         dir: r.entry.dir,
         ...(r.previousVersion ? { previousVersion: r.previousVersion, diff: r.diff } : {}),
         unboundSlots: r.unbound.map((s) => s.slot),
+        findings: r.findings,
+        ...(r.definitionsDiff ? { definitionsDiff: r.definitionsDiff } : {}),
       });
     } else {
-      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }));
+      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
     }

@@ -30,6 +30,7 @@ const SECTIONS = {
     return parsed.config;
   },
   quarantine: parseQuarantineConfig,
+  trust: (raw: { strictDefinitions?: boolean } | undefined): { readonly strictDefinitions: boolean } => ({ strictDefinitions: raw?.strictDefinitions === true }),
 } as const;
 
 export type WardenConfig = { readonly [K in keyof typeof SECTIONS]: ReturnType<(typeof SECTIONS)[K]> };

@@ -65,6 +65,11 @@ export interface LockEntry {
    */
   readonly files?: Readonly<Record<string, string>>;
   /**
+   * SRI sha512 of the tool/prompt/resource definitions the user consented to (host/trust/definitions/pin.ts),
+   * sealed with the entry; serve refuses the package when its definitions differ (DEFINITIONS_CHANGED).
+   */
+  readonly definitions?: string;
+  /**
    * HMAC-SHA256 of the whole entry under the home's lock.key (host/home/seal.ts): what install verified
    * and the user consented to. An entry another writer changed no longer matches and is refused at serve.
    */

@@ -48,7 +48,7 @@ export function claimsOf(pm: PackageManifest): Claim[] {
 }
 
 /** The manifest of an installed package, from its package.json; undefined when it cannot be read (serve refuses it anyway). */
-async function installedManifest(home: Home, dir: string): Promise<PackageManifest | undefined> {
+export async function installedManifest(home: Home, dir: string): Promise<PackageManifest | undefined> {
   try {
     const fh = await open(join(home.dir, dir, 'package.json'), 'r');
     try {

@@ -35,6 +35,12 @@ import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
 import { readSealKey, sealMatches } from '../home/seal.ts';
 import { describeSignerId, refineUntrusted, signerId } from './signer.ts';
+import { readConfig } from '../home/config.ts';
+import { describeFindings } from '../trust/definitions/checks.ts';
+import type { DefinitionFinding } from '../trust/definitions/checks.ts';
+import { definitionsDigest, describeDefinitionChanges } from '../trust/definitions/pin.ts';
+import type { DefinitionChange } from '../trust/definitions/pin.ts';
+import { assertFindingsAccepted, reviewDefinitions } from './definitions.ts';
 import type { InstallSource } from './source.ts';
 
 export interface InstallOptions {
@@ -44,6 +50,8 @@ export interface InstallOptions {
   readonly yes: boolean;
   readonly allowDowngrade: boolean;
   readonly trustNewSigner: boolean;
+  /** --accept-findings: install despite definition findings of severity medium or high (not in strict mode). */
+  readonly acceptFindings?: boolean;
   /** Sigstore trusted root for keyless bundles (default: the public-good root in keys/). */
   readonly trustMaterial?: TrustMaterial;
   /** Resolves relative --grant paths. */
@@ -68,6 +76,10 @@ export interface InstallResult {
   readonly diff?: GrantDiff;
   readonly unbound: readonly SlotInfo[];
   readonly manifest: PackageManifest;
+  /** What the definition checks found (host/trust/definitions/checks.ts). */
+  readonly findings: readonly DefinitionFinding[];
+  /** Set for an update: how the definitions changed since the consented version. */
+  readonly definitionsDiff?: readonly DefinitionChange[];
 }
 
 /** Whether an update needs fresh consent: it gains a rule the user did not type in --grant just now. */
@@ -123,6 +135,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
   const { pm, trusted, files } = verifyAndCheck(source, policy, material);
   const signer = signerId(trusted.signer);
   await ensureHome(home);
+  const config = await readConfig(home);
 
   return withHomeMutex(home, async () => {
     const lock = await readLock(home);
@@ -148,12 +161,19 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const consented = previous && key && sealMatches(key, pm.name, previous) ? previous : undefined;
     const { grant, unbound } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home);
     const diff = diffGrants(consented?.grant, grant);
-    // A new package always needs consent (it will run); an update only when it gains capabilities.
-    if ((!consented || needsConsent(diff, grant, options.bindings)) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name });
+    // What the model will read: findings need acceptance (strict mode refuses), changes need consent.
+    const review = await reviewDefinitions(home, lock, pm, trusted.package.integrity, consented);
+    assertFindingsAccepted(pm, review.findings, options.acceptFindings === true, config.trust.strictDefinitions);
+    const escalates = consented !== undefined && needsConsent(diff, grant, options.bindings);
+    const redefines = consented !== undefined && review.changes.length > 0;
+    // A new package always needs consent (it will run); an update when it gains capabilities or changes
+    // its definitions. No terminal never implies consent.
+    if ((!consented || escalates || redefines) && !options.yes) {
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeDefinitionReview(review.findings, review.changes);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
-        if (consented) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
+        if (consented && escalates) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
+        if (consented) throw new HostError('DEFINITIONS_CHANGED', `${pm.name}@${pm.version} changes the tool/prompt/resource definitions ${consented.version} was installed with (${review.changes.length} change(s)); review them and consent on a terminal or with --yes`);
         throw new HostError('CONSENT_REQUIRED', options.ask ? 'installation declined' : `${pm.name} needs your consent to its capabilities: run on a terminal, or pass --yes (and --grant SLOT=VALUE)`);
       }
     }
@@ -178,6 +198,8 @@ export async function installPackage(home: Home, source: InstallSource, options:
         grant,
         installedAt: new Date().toISOString(),
         files: digestFiles(files),
+        // Pinned: serve refuses the package if what it would tell the model differs (host/serve/loader.ts).
+        definitions: definitionsDigest(pm.manifest),
         // The user's own settings (grant --fresh, --limit) outlive an update: they only ever narrow.
         ...(previous?.settings ? { settings: previous.settings } : {}),
       },
@@ -194,10 +216,18 @@ export async function installPackage(home: Home, source: InstallSource, options:
       ...(previous ? { previousVersion: previous.version, diff } : {}),
       unbound,
       manifest: pm,
+      findings: review.findings,
+      ...(previous ? { definitionsDiff: review.changes } : {}),
     };
   });
 }
 
 function describeForConsent(pm: PackageManifest, previous: LockEntry | undefined, grant: LockGrant, unbound: readonly SlotInfo[], diff: GrantDiff, signer: ConsentSigner): string {
   return describeRequest(pm, grant, unbound, previous ? diff : undefined, signer);
+}
+
+/** The definition findings and changes, as lines for the consent prompt (empty when there are none). */
+export function describeDefinitionReview(findings: readonly DefinitionFinding[], changes: readonly DefinitionChange[]): string {
+  const lines = describeDefinitionChanges(changes).map((l) => `${l}\n`).join('');
+  return findings.length === 0 ? lines : `${lines}Definition findings (docs/definition-checks.md):\n${describeFindings(findings)}`;
 }

@@ -16,6 +16,7 @@ import { HostError, isHostError } from '../errors.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
 import { PACKAGE_LIMITS } from '../pack/limits.ts';
 import { effectiveLimits, parsePackageManifest } from '../manifest.ts';
+import { definitionsDigest } from '../trust/definitions/pin.ts';
 import type { PackageManifest, ToolSpec } from '../manifest.ts';
 import { compileTools } from './tool-validators.ts';
 import type { LazyValidator } from './tool-validators.ts';
@@ -253,6 +254,10 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, ver
   }
   if (source.kind === 'installed' && (pm.name !== source.entry.name || pm.version !== source.entry.version)) {
     throw new HostError('PACKAGE_INVALID', `${what}: its package.json says ${pm.name}@${pm.version}`);
+  }
+  // Pinned definitions: what the model is told must be what the user consented to (sealed at install).
+  if (source.kind === 'installed' && source.entry.definitions !== undefined && definitionsDigest(pm.manifest) !== source.entry.definitions) {
+    throw new HostError('DEFINITIONS_CHANGED', `${what}: its tool/prompt/resource definitions differ from the ones consented to at install; install it again to review them`);
   }
   const content = await loadContent(pm, verified ? { verified } : { dir }, prefix, what);
   const tools = compileTools(pm, prefix).map((t) => {
