@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   revoke: async () => (await import('./grant.ts')).revoke,
   init: () => import('./init.ts'),
   audit: () => import('./audit.ts'),
+  secret: () => import('./secret.ts'),
 };
 
 /** One line per command for --help. */
@@ -35,4 +36,5 @@ export const SUMMARIES: Record<string, string> = {
   revoke: 'unbind slots of an installed package',
   init: 'scaffold a TypeScript tool package (manifest, esbuild bundle, test)',
   audit: 'verify the audit trail\'s hash chain (verify), or show recent calls and capability uses (tail)',
+  secret: 'store, list or remove the values of secrets packages declare (never shown to tool code)',
 };

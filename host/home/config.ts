@@ -12,6 +12,7 @@ import { HostError } from '../errors.ts';
 import { parseBreakerConfig, parseDlpConfig } from '../../runtime/index.ts';
 import type { BreakerConfig } from '../../runtime/index.ts';
 import { parseAuditConfig } from '../serve/audit.ts';
+import { parseSecretsConfig } from '../secrets/sources.ts';
 import { describeAjvError } from '../serve/validation.ts';
 import { readJsonFile } from './files.ts';
 import type { Home } from './home.ts';
@@ -28,6 +29,7 @@ const SECTIONS = {
     if (!parsed.ok) throw invalid(parsed.error);
     return parsed.config;
   },
+  secrets: parseSecretsConfig,
 } as const;
 
 export type WardenConfig = { readonly [K in keyof typeof SECTIONS]: ReturnType<(typeof SECTIONS)[K]> };

@@ -48,7 +48,7 @@ describe('planSecrets', () => {
     ['in the body', 'https://x.example/', [], new TextEncoder().encode('{{secret:MAPS_KEY}}')],
     ['naming a secret not granted', 'https://x.example/', [['authorization', '{{secret:OTHER}}']], null],
   ] as const)('refuses a placeholder %s with SECRET_NOT_BOUND', (_what, url, headers, body) => {
-    expect(() => planSecrets(grant, url, headers as [string, string][], body)).toThrow(expect.objectContaining({ code: 'SECRET_NOT_BOUND' }));
+    expect(() => planSecrets(grant, url, headers as unknown as [string, string][], body)).toThrow(expect.objectContaining({ code: 'SECRET_NOT_BOUND' }));
   });
 
   it('refuses every placeholder when the grant holds no secrets (default deny)', () => {
