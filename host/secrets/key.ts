@@ -39,9 +39,12 @@ export function keyFilePath(home: Home): string {
 export function systemKeychain(): Keychain | null {
   try {
     const { Entry } = createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
+    // On Linux, the Secret Service only: the library's fallback, the kernel keyring, forgets the key at
+    // reboot, and with it every stored secret.
+    const options = process.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
     const chain: Keychain = {
-      get: (account) => new Entry(SERVICE, account).getPassword(),
-      set: (account, value) => new Entry(SERVICE, account).setPassword(value),
+      get: (account) => new Entry(SERVICE, account, options).getPassword(),
+      set: (account, value) => new Entry(SERVICE, account, options).setPassword(value),
     };
     chain.get('probe');
     return chain;
