@@ -21,7 +21,7 @@ export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';
-export { intersectNetGrants, netGrantToStrings, parseNetGrant, parseNetRule } from './capabilities/net.ts';
+export { intersectNetGrants, netGrantToStrings, netRuleToString, parseNetGrant, parseNetRule } from './capabilities/net.ts';
 export type { NetGrant, NetRule } from './capabilities/net.ts';
 export { fsGrantToStrings, intersectFsGrants, parseFsGrant, parseFsRule } from './capabilities/fs.ts';
 export type { FsGrant, FsRule } from './capabilities/fs.ts';

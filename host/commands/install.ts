@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
 import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
+import { describeSecrets } from '../install/secrets-consent.ts';
 import { parseSlotBindings } from '../install/grant.ts';
 import { installPackage } from '../install/install.ts';
 import { describeSignerId } from '../install/signer.ts';
@@ -95,7 +96,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         unboundSlots: r.unbound.map((s) => s.slot),
       });
     } else {
-      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }));
+      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeSecrets(r.manifest));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
     }

@@ -26,6 +26,8 @@ import { commitInstall } from './commit.ts';
 import { checkContentFiles } from '../serve/load-content.ts';
 import { assertNoServedNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
+import { installedManifest } from './regrant.ts';
+import { describeSecrets, secretsWidened } from './secrets-consent.ts';
 import type { ConsentSigner } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
@@ -148,9 +150,12 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const consented = previous && key && sealMatches(key, pm.name, previous) ? previous : undefined;
     const { grant, unbound } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home);
     const diff = diffGrants(consented?.grant, grant);
+    // Secrets: an update that adds one or widens where one may go needs consent like a new rule (the
+    // consented version's manifest, from its verified files; unreadable: every binding is new).
+    const widened = consented ? secretsWidened(await installedManifest(home, { name: pm.name, ...consented }).catch(() => undefined), pm) : [];
     // A new package always needs consent (it will run); an update only when it gains capabilities.
-    if ((!consented || needsConsent(diff, grant, options.bindings)) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name });
+    if ((!consented || needsConsent(diff, grant, options.bindings) || widened.length > 0) && !options.yes) {
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeSecrets(pm, consented ? widened : undefined);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (consented) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
