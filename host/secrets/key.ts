@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type * as KeyringModule from '@napi-rs/keyring';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { atomicWrite } from '../home/files.ts';
@@ -38,7 +39,8 @@ export function keyFilePath(home: Home): string {
  */
 export function systemKeychain(): Keychain | null {
   try {
-    const { Entry } = createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
+    // Loaded on use, inside the try: a platform without a prebuilt binary falls back to the key file.
+    const { Entry } = createRequire(import.meta.url)('@napi-rs/keyring') as typeof KeyringModule;
     // On Linux, the Secret Service only: the library's fallback, the kernel keyring, forgets the key at
     // reboot, and with it every stored secret.
     const options = process.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
