@@ -10,6 +10,7 @@ import { keyFilePath } from '../../../host/secrets/key.ts';
 import type { Keychain } from '../../../host/secrets/key.ts';
 import { loadSecretValues, parseSecretsConfig } from '../../../host/secrets/sources.ts';
 import { ANY_PACKAGE, listStored, openStore, removeSecret, storePath, storeSecret } from '../../../host/secrets/store.ts';
+import { testHome } from '../../helpers/home-fixture.ts';
 import { tempDir } from '../../helpers/tool-package.ts';
 
 const VALUE = 'ghp-not-a-real-token-0123456789';
@@ -185,5 +186,16 @@ describe('mcp-warden secret', () => {
     expect(noTty.stderr).toContain('--stdin');
     const bad = await run(['set', 'lower', '--stdin', '--home', home.dir], 'x');
     expect(bad.stderr).toContain('SECRET_UNKNOWN');
+  });
+
+  it('list shows what installed packages declare, where it goes, and whether a value is provided', async () => {
+    const h = await testHome();
+    await h.install('gh', '1.0.0', { secrets: { GITHUB_TOKEN: { hosts: ['api.github.com'], header: { name: 'Authorization', format: 'Bearer {}' } } } });
+    writeFileSync(join(h.home.dir, 'config.json'), JSON.stringify({ secrets: { keychain: false } }), { mode: 0o600 });
+    expect((await run(['list', '--home', h.home.dir])).stdout).toMatch(/gh: GITHUB_TOKEN → api\.github\.com as header Authorization: Bearer \{\}; value: NOT PROVIDED/);
+    await run(['set', 'GITHUB_TOKEN', '--package', 'gh', '--stdin', '--home', h.home.dir], VALUE);
+    const list = await run(['list', '--home', h.home.dir]);
+    expect(list.stdout).toMatch(/gh: GITHUB_TOKEN → .*; value: stored \(this package\)/);
+    expect(list.stdout).not.toContain(VALUE);
   });
 });
