@@ -139,7 +139,8 @@ export function secretForms(secret: GrantedSecret): string[] {
     forms.add(header);
     if (secret.place.kind === 'basic') forms.add(header.slice('Basic '.length));
   }
-  return [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
+  // Every form, however short: a value the user chose is never passed through for being short.
+  return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
 }
 
 /** What a redacted secret reads as. */

@@ -33,6 +33,17 @@ function decoded(text: string): string {
   }
 }
 
+/** A URL as written and as a server may decode it (percent-decoding, with and without "+" as a space). */
+function spellings(url: string): string[] {
+  let plain = url;
+  try {
+    plain = decodeURIComponent(url);
+  } catch {
+    // Not decodable as a whole: the other spellings still count.
+  }
+  return [url, plain, decoded(url)];
+}
+
 function granted(grant: SecretGrant | undefined, name: string): GrantedSecret {
   const secret = grant?.secrets.find((s) => s.name === name);
   if (secret === undefined) throw notBound(`secret ${name} is not granted to this package (not declared in its manifest, or no value was provided: mcp-warden secret set ${name})`);
@@ -81,7 +92,7 @@ export function planSecrets(grant: SecretGrant | undefined, url: string, headers
 export function secretsForHop(grant: SecretGrant | undefined, uses: readonly SecretUse[], target: NetTarget, method: string, redirect: boolean): readonly SecretUse[] {
   if (redirect) {
     for (const s of grant?.secrets ?? []) {
-      if (!secretBoundTo(s, target, method) && carriesSecret(s, decoded(target.href))) throw notBound(`a redirect would carry secret ${s.name} to ${target.scheme}://${target.host}:${target.port}, where it is not bound`);
+      if (!secretBoundTo(s, target, method) && spellings(target.href).some((u) => carriesSecret(s, u))) throw notBound(`a redirect would carry secret ${s.name} to ${target.scheme}://${target.host}:${target.port}, where it is not bound`);
     }
     return uses.filter((u) => u.header !== null && secretBoundTo(u.secret, target, method));
   }

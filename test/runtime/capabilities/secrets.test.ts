@@ -81,3 +81,18 @@ describe('redaction of what comes back', () => {
     expect(Buffer.from(redactSecretBytes(grant, new TextEncoder().encode(text))).toString()).toBe(out);
   });
 });
+
+describe('edge forms', () => {
+  it('redacts a short secret too (a value the user chose is never passed through for being short)', () => {
+    const short: GrantedSecret = { ...parseSecretBinding('PIN', { hosts: ['a.example.com'], query: 'pin' }), value: '42x' };
+    expect(redactSecrets({ secrets: [short] }, 'pin=42x')).toBe('pin=[secret:PIN]');
+  });
+
+  it('refuses a redirect carrying a value with "+" and spaces in any spelling', () => {
+    const odd: GrantedSecret = { ...parseSecretBinding('ODD', { hosts: ['a.example.com'], query: 'k' }), value: 'a+b c' };
+    const g = { secrets: [odd] };
+    for (const url of ['https://evil.com/?t=a%2Bb%20c', 'https://evil.com/?t=a%2Bb+c', 'https://evil.com/a+b%20c']) {
+      expect(() => secretsForHop(g, [], target(url), 'GET', true), url).toThrow(expect.objectContaining({ code: 'SECRET_NOT_BOUND' }));
+    }
+  });
+});
