@@ -61,6 +61,8 @@ export const HOST_ERROR_CODES = [
   'LOG_FILE_UNUSABLE', // serve: the --log-file cannot be created or opened
   'AUDIT_TAMPERED', // audit verify: a record of the audit log was edited, removed, reordered or truncated, or cannot be checked
   'PREFIX_REQUIRED', // serve --no-prefix: more than one package would be served, so names need their namespace
+  'SECRETS_INVALID', // the secrets store, its key or a secrets file cannot be read, decrypted (tampered, wrong key) or parsed
+  'SECRET_UNKNOWN', // secret rm named a secret that is not stored, or secret set a name that is not a valid secret name
   // The operating system refused (any command; host/commands/os-errors.ts)
   'DISK_FULL', // no space left on the device, or a disk quota (ENOSPC, EDQUOT)
   'READ_ONLY', // the file system is read-only (EROFS)

@@ -8,8 +8,8 @@
  * catastrophic regular expressions, and its limits are capped by the host's maximums.
  */
 import semver from 'semver';
-import { DEFAULT_LIMITS, parseFsRule, parseNetRule } from '../runtime/index.ts';
-import type { Limits } from '../runtime/index.ts';
+import { DEFAULT_LIMITS, parseFsRule, parseNetRule, parseSecretBinding } from '../runtime/index.ts';
+import type { Limits, SecretDeclaration } from '../runtime/index.ts';
 import { HostError } from './errors.ts';
 import { parseContent } from './manifest-content.ts';
 import type { ContentSpecs, IconSpec } from './manifest-content.ts';
@@ -59,7 +59,12 @@ export interface ToolSpec {
 export interface Manifest extends ContentSpecs {
   readonly entry: string;
   readonly tools: readonly ToolSpec[];
-  readonly capabilities: { readonly net: readonly NetRequest[]; readonly fs: readonly FsRequest[] };
+  readonly capabilities: {
+    readonly net: readonly NetRequest[];
+    readonly fs: readonly FsRequest[];
+    /** Named secrets and where they may be sent (docs/secrets.md); absent: none. */
+    readonly secrets?: Readonly<Record<string, SecretDeclaration>>;
+  };
   readonly limits: Partial<Limits>;
   readonly freshContextPerCall: boolean;
 }
@@ -164,7 +169,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   const raw = section as {
     entry: string;
     tools: ToolSpec[];
-    capabilities?: { net?: NetRequest[]; fs?: FsRequest[] };
+    capabilities?: { net?: NetRequest[]; fs?: FsRequest[]; secrets?: Record<string, SecretDeclaration> };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
   } & Parameters<typeof parseContent>[0];
@@ -203,6 +208,15 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     });
   }
 
+  // Secret bindings are parsed now, as serve will (hosts in the net rule grammar, one place each).
+  for (const [secret, decl] of Object.entries(raw.capabilities?.secrets ?? {})) {
+    try {
+      parseSecretBinding(secret, decl);
+    } catch (e) {
+      throw invalid(`${MANIFEST_KEY}.capabilities.secrets.${secret}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   const slots = new Set<string>();
   for (const r of [...(raw.capabilities?.fs ?? []), ...(raw.capabilities?.net ?? [])]) {
     if (typeof r === 'string') continue;
@@ -219,7 +233,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     manifest: {
       entry: raw.entry,
       tools: raw.tools,
-      capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [] },
+      capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [], ...(raw.capabilities?.secrets === undefined ? {} : { secrets: raw.capabilities.secrets }) },
       limits: raw.limits ?? {},
       freshContextPerCall: raw.freshContextPerCall ?? false,
       ...content,

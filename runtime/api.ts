@@ -7,6 +7,7 @@ import type { FsGrant } from './capabilities/fs.ts';
 import type { EntryKind } from './entry-name.ts';
 import type { BreakerConfig } from './io/breaker.ts';
 import type { DlpPolicy } from './dlp/policy.ts';
+import type { SecretGrant } from './capabilities/secrets.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -28,6 +29,11 @@ export interface Grant {
   readonly fs: FsGrant;
   /** DLP: the package's action per detector for what its fetches send (runtime/dlp); absent: the defaults. */
   readonly dlp?: DlpPolicy;
+  /**
+   * Secrets (docs/secrets.md): the manifest's bindings ∩ the values the user provided. Held by the host
+   * only (a Grant never crosses into a worker); fetch substitutes them for placeholders.
+   */
+  readonly secrets?: SecretGrant;
 }
 
 export interface ProgressEvent {

@@ -33,6 +33,7 @@ export const SANDBOX_ERROR_CODES = [
   'SANDBOX_CLOSED', // the sandbox was shut down
   'RULE_INVALID', // a capability rule could not be parsed
   'DATA_BLOCKED', // the DLP policy blocks data found in a result or an outgoing request (runtime/dlp)
+  'SECRET_NOT_BOUND', // a fetch names a secret toward a target or a place it is not bound to, or one not granted
 ] as const;
 
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];

@@ -101,7 +101,7 @@ async function doFetch(ctx: HostCallContext, args: Record<string, unknown>, body
   const res = await guardedFetch(
     ctx.grant.net,
     { url: str(args.url), method: typeof args.method === 'string' ? args.method : 'GET', headers, body: body ?? null },
-    { limits: ctx.limits, signal: ctx.signal, resolve: ctx.resolve, onEvent: ctx.onEvent, breaker: ctx.breaker, ...(ctx.grant.dlp ? { dlp: ctx.grant.dlp } : {}) },
+    { limits: ctx.limits, signal: ctx.signal, resolve: ctx.resolve, onEvent: ctx.onEvent, breaker: ctx.breaker, ...(ctx.grant.dlp ? { dlp: ctx.grant.dlp } : {}), ...(ctx.grant.secrets ? { secrets: ctx.grant.secrets } : {}) },
   );
   const meta = { status: res.status, statusText: res.statusText, url: res.url, redirected: res.redirected, headers: res.headers };
   return { json: JSON.stringify(meta), bytes: res.body };

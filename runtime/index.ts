@@ -21,7 +21,7 @@ export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';
-export { intersectNetGrants, netGrantToStrings, parseNetGrant, parseNetRule } from './capabilities/net.ts';
+export { intersectNetGrants, netGrantToStrings, netRuleToString, parseNetGrant, parseNetRule } from './capabilities/net.ts';
 export type { NetGrant, NetRule } from './capabilities/net.ts';
 export { fsGrantToStrings, intersectFsGrants, parseFsGrant, parseFsRule } from './capabilities/fs.ts';
 export type { FsGrant, FsRule } from './capabilities/fs.ts';
@@ -32,3 +32,6 @@ export { denyFsPaths, isWithin } from './capabilities/fs.ts';
 // Data-loss prevention (runtime/dlp): pure detectors and policy, used by the host for results, logs and errors.
 export { DEFAULT_DLP_CONFIG, DEFAULT_DLP_POLICY, DETECTORS, DLP_ACTIONS, dlpPolicyFor, dlpText, dlpValue, parseDlpConfig, redactionMarker } from './dlp/index.ts';
 export type { DetectorId, DlpAction, DlpConfig, DlpFinding, DlpPolicy, DlpWhere } from './dlp/index.ts';
+// Secrets tool code never sees (docs/secrets.md): bindings as plain data, pure checks; values stay in the host.
+export { SECRET_NAME, describeSecretPlace, parseSecretBinding, redactSecrets, secretForms, secretPlaceholder } from './capabilities/secrets.ts';
+export type { GrantedSecret, SecretBinding, SecretDeclaration, SecretGrant, SecretPlace } from './capabilities/secrets.ts';

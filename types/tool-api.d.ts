@@ -69,12 +69,20 @@ export interface WardenResponse {
 
 export interface WardenRequestInit {
   method?: string;
+  /**
+   * A secret the manifest declares goes in as the placeholder `{{secret:NAME}}`, the whole value of its
+   * bound header (or of its bound query parameter in the URL); the host substitutes the value, which the
+   * tool never sees (docs/secrets.md). Elsewhere, or toward an unbound host: rejects with SECRET_NOT_BOUND.
+   */
   headers?: Record<string, string> | [string, string][] | WardenHeaders;
   body?: string | ArrayBuffer | ArrayBufferView | URLSearchParams;
   signal?: WardenAbortSignal;
 }
 
-/** fetch reaches only the hosts the package was granted; redirects are re-checked at every hop. */
+/**
+ * fetch reaches only the hosts the package was granted; redirects are re-checked at every hop. What comes
+ * back has every granted secret's value replaced by `[secret:NAME]`.
+ */
 export type WardenFetch = (url: string | URL, init?: WardenRequestInit) => Promise<WardenResponse>;
 
 export interface DirEntry {

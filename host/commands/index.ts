@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: () => import('./audit.ts'),
   enable: () => import('./enable.ts'),
   inspect: () => import('./inspect.ts'),
+  secret: () => import('./secret.ts'),
 };
 
 /** One line per command for --help. */
@@ -39,4 +40,5 @@ export const SUMMARIES: Record<string, string> = {
   audit: 'verify the audit trail\'s hash chain (verify), or show recent calls and capability uses (tail)',
   enable: 'lift the quarantine of a package (see list for why it was quarantined)',
   inspect: 'show a package\'s definition findings, capabilities and definitions without running it',
+  secret: 'store, list or remove the values of secrets packages declare (never shown to tool code)',
 };

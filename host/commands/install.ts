@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
 import { homeLayout, resolveHomeDir } from '../home/home.ts';
 import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
+import { describeSecrets } from '../install/secrets-consent.ts';
 import { parseSlotBindings } from '../install/grant.ts';
 import { describeDefinitionReview, installPackage } from '../install/install.ts';
 import { describeSignerId } from '../install/signer.ts';
@@ -106,7 +107,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         ...(r.definitionsDiff ? { definitionsDiff: r.definitionsDiff } : {}),
       });
     } else {
-      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []));
+      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []) + describeSecrets(r.manifest));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
     }

@@ -13,6 +13,11 @@ import { openAudit } from '../serve/audit.ts';
 import { HostError, errnoOf, isHostError } from '../errors.ts';
 import { readConfig } from '../home/config.ts';
 import { withDlpPolicies } from '../serve/dlp.ts';
+import { withSecrets } from '../secrets/grant.ts';
+import { systemKeychain } from '../secrets/key.ts';
+import { loadSecretValues } from '../secrets/sources.ts';
+import type { SecretValues } from '../secrets/sources.ts';
+import { storeKeyKind } from '../secrets/store.ts';
 import type { WardenConfig } from '../home/config.ts';
 import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
 import type { Home } from '../home/home.ts';
@@ -198,15 +203,21 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let audit: Audit;
   // The home's settings (host/home/config.ts), read once: an invalid or unsafe config.json stops serve.
   let config: WardenConfig;
+  // Secret values (docs/secrets.md): held by this process only, put into the grants of the packages that
+  // declare them; a store that cannot be opened (tampered, unsafe, key gone) stops serve like config.json.
+  let secretValues: SecretValues;
+  const readSecrets = async (): Promise<SecretValues> =>
+    loadSecretValues(home, config.secrets, io.env, config.secrets.keychain && (await storeKeyKind(home)) === 'keychain' ? systemKeychain() : null);
   try {
     await prepareHome(home);
     config = await readConfig(home);
+    secretValues = await readSecrets();
     logger = createLogger({ level, ...(flags['log-file'] ? { file: resolve(io.cwd, flags['log-file'] as string) } : {}) });
     audit = await openAudit(home.auditLog, home.auditKey, { config: config.audit, warn: (m) => io.stderr.write(`mcp-warden: warning: ${m}\n`) });
   } catch (e) {
     return fail(io, e);
   }
-  const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd] });
+  const redact = createRedactor({ env: io.env, paths: [home.dir, io.cwd], secrets: () => secretValues.all() });
   const devDirs = (flags.dev as string[] | undefined) ?? [];
   // --no-prefix must know what it would serve before serving; otherwise lock.json is read after
   // initialize is answered (re-verifying installed packages takes time).
@@ -240,7 +251,12 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   /** Loads packages with the home's DLP policy (config.json, section dlp) in each one's grant. */
   const load = async (sources: PackageSource[]): Promise<Awaited<ReturnType<typeof loadAll>>> => {
     const loaded = await loadAll(sources, loadOptions);
-    return { ...loaded, packages: withDlpPolicies(loaded.packages, config.dlp) };
+    // Re-read at each load (a reload after `secret set`); a store that fails now keeps the values held.
+    secretValues = await readSecrets().catch((e: unknown) => {
+      io.stderr.write(`mcp-warden: warning: secrets not reloaded: ${isHostError(e) ? `${e.code}: ` : ''}${redact(e instanceof Error ? e.message : String(e))}\n`);
+      return secretValues;
+    });
+    return { ...loaded, packages: withSecrets(withDlpPolicies(loaded.packages, config.dlp), secretValues) };
   };
   const registry = createRegistry([]);
   // Quarantine (host/serve/quarantine-guard.ts): packages held out of service, and the audit that counts.

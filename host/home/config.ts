@@ -13,6 +13,7 @@ import { parseBreakerConfig, parseDlpConfig } from '../../runtime/index.ts';
 import type { BreakerConfig } from '../../runtime/index.ts';
 import { parseAuditConfig } from '../serve/audit.ts';
 import { parseQuarantineConfig } from '../serve/quarantine.ts';
+import { parseSecretsConfig } from '../secrets/sources.ts';
 import { describeAjvError } from '../serve/validation.ts';
 import { readJsonFile } from './files.ts';
 import type { Home } from './home.ts';
@@ -31,6 +32,7 @@ const SECTIONS = {
   },
   quarantine: parseQuarantineConfig,
   trust: (raw: { strictDefinitions?: boolean } | undefined): { readonly strictDefinitions: boolean } => ({ strictDefinitions: raw?.strictDefinitions === true }),
+  secrets: parseSecretsConfig,
 } as const;
 
 export type WardenConfig = { readonly [K in keyof typeof SECTIONS]: ReturnType<(typeof SECTIONS)[K]> };

@@ -26,6 +26,8 @@ import { commitInstall } from './commit.ts';
 import { checkContentFiles } from '../serve/load-content.ts';
 import { assertNoServedNameConflict } from './conflicts.ts';
 import { describeRequest } from './consent.ts';
+import { installedManifest } from './regrant.ts';
+import { describeSecrets, secretsWidened } from './secrets-consent.ts';
 import type { ConsentSigner } from './consent.ts';
 import type { CommitHooks } from './commit.ts';
 import { digestFiles } from '../home/file-digests.ts';
@@ -164,12 +166,15 @@ export async function installPackage(home: Home, source: InstallSource, options:
     // What the model will read: findings need acceptance (strict mode refuses), changes need consent.
     const review = await reviewDefinitions(home, lock, pm, trusted.package.integrity, consented);
     assertFindingsAccepted(pm, review.findings, options.acceptFindings === true, config.trust.strictDefinitions);
-    const escalates = consented !== undefined && needsConsent(diff, grant, options.bindings);
+    // Secrets: an update that adds one or widens where one may go needs consent like a new rule (the
+    // consented version's manifest, from its verified files; unreadable: every binding is new).
+    const widened = consented ? secretsWidened(await installedManifest(home, { name: pm.name, ...consented }).catch(() => undefined), pm) : [];
+    const escalates = consented !== undefined && (needsConsent(diff, grant, options.bindings) || widened.length > 0);
     const redefines = consented !== undefined && review.changes.length > 0;
-    // A new package always needs consent (it will run); an update when it gains capabilities or changes
-    // its definitions. No terminal never implies consent.
+    // A new package always needs consent (it will run); an update when it gains capabilities or secrets,
+    // or changes its definitions. No terminal never implies consent.
     if ((!consented || escalates || redefines) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeDefinitionReview(review.findings, review.changes);
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeDefinitionReview(review.findings, review.changes) + describeSecrets(pm, consented ? widened : undefined);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (consented && escalates) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);

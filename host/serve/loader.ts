@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { denyFsPaths, fsGrantToStrings, intersectFsGrants, intersectNetGrants, netGrantToStrings, parseFsGrant, parseNetGrant, resolveFsGrant } from '../../runtime/index.ts';
-import type { FsGrant, Grant, Limits, PackageCode } from '../../runtime/index.ts';
+import type { FsGrant, Grant, Limits, PackageCode, SecretDeclaration } from '../../runtime/index.ts';
 import { HostError, isHostError } from '../errors.ts';
 import type { Home, InstalledPackage } from '../home/home.ts';
 import { PACKAGE_LIMITS } from '../pack/limits.ts';
@@ -74,6 +74,8 @@ export interface LoadedPackage {
   readonly resources: readonly LoadedResource[];
   readonly resourceTemplates: readonly LoadedResourceTemplate[];
   readonly prompts: readonly LoadedPrompt[];
+  /** The secrets its manifest declares (host/secrets/grant.ts puts those with a value into the grant). */
+  readonly secrets?: Readonly<Record<string, SecretDeclaration>>;
 }
 
 export interface RefusedPackage {
@@ -309,6 +311,7 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, ver
     resources: content.resources,
     resourceTemplates: content.resourceTemplates,
     prompts: content.prompts,
+    ...(pm.manifest.capabilities.secrets === undefined ? {} : { secrets: pm.manifest.capabilities.secrets }),
   };
 }
 

@@ -17,7 +17,12 @@ export interface RedactorOptions {
   readonly paths?: readonly string[];
   /** Longest text returned, UTF-16 units. */
   readonly maxLength?: number;
+  /** The secret values serve holds (docs/secrets.md), read at each call: each becomes "[secret]". */
+  readonly secrets?: () => readonly string[];
 }
+
+/** Secret values shorter than this are left alone (a 1-character "secret" would blank every message). */
+const MIN_SECRET_VALUE_LENGTH = 4;
 
 /** Environment values shorter than this are left alone (too common to be secrets: "1", "true", "en_US"). */
 const MIN_SECRET_LENGTH = 8;
@@ -41,6 +46,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       // Stack frames ("    at fn (file:line:col)"), in any position.
       .replace(/\n\s*at\s[^\n]*/g, '')
       .replace(/file:\/\/[^\s)]*/g, '<host-path>');
+    // Secrets first, longest first: a secret inside a path or env value is still hidden whole.
+    const secrets = (options.secrets?.() ?? []).filter((v) => v.length >= MIN_SECRET_VALUE_LENGTH).sort((a, b) => b.length - a.length);
+    for (const value of secrets) if (s.includes(value)) s = s.split(value).join('[secret]');
     for (const [needle, placeholder] of replacements) s = s.split(needle).join(placeholder);
     if (s.length > max) s = `${s.slice(0, max)}…`;
     return s;

@@ -16,6 +16,10 @@ import { dlpOutgoing } from '../dlp/apply.ts';
 import { DEFAULT_DLP_POLICY } from '../dlp/policy.ts';
 import type { DlpPolicy } from '../dlp/policy.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
+import { redactSecretBytes, redactSecrets } from '../capabilities/secrets.ts';
+import type { SecretGrant } from '../capabilities/secrets.ts';
+import { applySecretHeaders, applySecretQuery, planSecrets, secretsForHop } from './secrets.ts';
+import type { SecretUse } from './secrets.ts';
 
 /** Resolves a hostname to all of its addresses. */
 export type Resolver = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
@@ -39,6 +43,8 @@ export interface GuardedFetchOptions {
   readonly breaker?: PackageBreaker;
   /** DLP: the package's policy for what leaves (runtime/dlp); default DEFAULT_DLP_POLICY. */
   readonly dlp?: DlpPolicy;
+  /** The package's secrets (runtime/capabilities/secrets.ts): substituted for placeholders, redacted from responses. */
+  readonly secrets?: SecretGrant;
 }
 
 export interface GuardedResponse {
@@ -145,6 +151,9 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
   const outgoing = dlpOutgoing(options.dlp ?? DEFAULT_DLP_POLICY, request, (dlp) => options.onEvent?.({ kind: 'net', op: method, target: unparsedOrigin(request.url), allowed: true, dlp }));
   let body = outgoing.body;
   let headers = sanitizeHeaders(request.headers);
+  // Secrets (docs/secrets.md): placeholders are found and checked now; values are written into each hop
+  // after its grant check, and only where and whither they are bound.
+  const uses = planSecrets(options.secrets, outgoing.url, headers, body);
   // Refused before any connection: an oversized body never leaves the host.
   if (body !== null && body.byteLength > limits.maxRequestBytes) throw failed(`request body exceeds ${limits.maxRequestBytes} bytes`);
   if (body !== null && (method === 'GET' || method === 'HEAD')) throw failed(`a ${method} request cannot have a body`);
@@ -174,7 +183,8 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
       // An open breaker refuses (CIRCUIT_OPEN) before anything is sent; each hop's outcome is counted.
       const done = options.breaker?.enter(targetOrigin(hop.target), method);
       report(targetOrigin(hop.target), true);
-      const res = await counted(send(grant, hop, method, headers, body, signal), done, signal);
+      const hopUses = options.secrets === undefined ? [] : secretsForHop(options.secrets, uses, hop.target, method, redirects > 0);
+      const res = await counted(send(grant, hop, method, applySecretHeaders(headers, hopUses), body, signal, hopUses), done, signal);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode ?? 0) && typeof location === 'string') {
         res.destroy();
@@ -199,8 +209,10 @@ export async function guardedFetch(grant: NetGrant, request: GuardedRequest, opt
       }
       const bytes = await readCapped(res, limits.maxResponseBytes, signal);
       const out: [string, string][] = [];
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.push([(res.rawHeaders[i] ?? '').toLowerCase(), res.rawHeaders[i + 1] ?? '']);
-      return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', url: hop.target.href, redirected: redirects > 0, headers: out, body: bytes };
+      // A server that echoes a secret (body, headers, the final URL) echoes it to the host only: the tool gets a marker.
+      const hide = (text: string): string => redactSecrets(options.secrets, text);
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.push([(res.rawHeaders[i] ?? '').toLowerCase(), hide(res.rawHeaders[i + 1] ?? '')]);
+      return { status: res.statusCode ?? 0, statusText: hide(res.statusMessage ?? ''), url: hide(hop.target.href), redirected: redirects > 0, headers: out, body: redactSecretBytes(options.secrets, bytes) };
     }
   } catch (e) {
     if (signal.aborted && signal.reason instanceof SandboxError) throw signal.reason;
@@ -303,7 +315,7 @@ function agentsFor(grant: NetGrant): { http: PinnedHttpAgent; https: PinnedHttps
   return a;
 }
 
-function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [string, string][], body: Uint8Array | null, signal: AbortSignal): Promise<http.IncomingMessage> {
+function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [string, string][], body: Uint8Array | null, signal: AbortSignal, secrets: readonly SecretUse[]): Promise<http.IncomingMessage> {
   const { target, address, family } = hop;
   // The socket goes to the address that was checked, whatever a second DNS query would say now.
   const pinned: LookupFunction = (_hostname, opts, cb) => {
@@ -317,7 +329,7 @@ function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [stri
   const base: PinnedOptions = {
     host: target.host,
     port: target.port,
-    path: `${hop.checkedPath ? target.path : u.pathname}${u.search}`,
+    path: applySecretQuery(`${hop.checkedPath ? target.path : u.pathname}${u.search}`, secrets),
     method,
     headers: headerObj,
     lookup: pinned,

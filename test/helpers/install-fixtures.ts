@@ -19,6 +19,8 @@ export interface PackageOptions {
   readonly fs?: readonly unknown[];
   readonly code?: string;
   readonly entry?: string;
+  /** The manifest's capabilities.secrets (docs/secrets.md). */
+  readonly secrets?: unknown;
 }
 
 /** A tool package directory with one tool `echo` returning its text. */
@@ -30,7 +32,7 @@ export function writeEchoPackage(name: string, version: string, options: Package
     mcpWarden: {
       entry: options.entry ?? 'index.js',
       tools: [{ name: 'echo', description: 'Echoes its input.', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } }],
-      capabilities: { net: options.net ?? [], fs: options.fs ?? [] },
+      capabilities: { net: options.net ?? [], fs: options.fs ?? [], ...(options.secrets === undefined ? {} : { secrets: options.secrets }) },
     },
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);

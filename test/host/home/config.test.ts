@@ -17,7 +17,7 @@ import { tempDir } from '../../helpers/tool-package.ts';
 describe('readConfig', () => {
   it('gives the defaults when the home has no config.json', async () => {
     const home = homeLayout(tempDir('mcpw-config-'));
-    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 }, dlp: DEFAULT_DLP_CONFIG, circuitBreaker: DEFAULT_BREAKER_CONFIG, quarantine: DEFAULT_QUARANTINE_CONFIG, trust: { strictDefinitions: false } });
+    expect(await readConfig(home)).toEqual({ audit: { maxBytes: 10 * 1024 * 1024, keep: 5 }, dlp: DEFAULT_DLP_CONFIG, circuitBreaker: DEFAULT_BREAKER_CONFIG, quarantine: DEFAULT_QUARANTINE_CONFIG, trust: { strictDefinitions: false }, secrets: { fromEnv: {}, file: null, keychain: true } });
     expect(defaultConfig().audit).toEqual(DEFAULT_AUDIT_CONFIG);
   });
 
