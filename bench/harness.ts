@@ -17,7 +17,7 @@ export interface ServerSpec {
 export interface Connected {
   readonly client: Client;
   readonly transport: StdioClientTransport;
-  /** Spawn to first tools/list answer, ms. */
+  /** Spawn to the first tools/list answer (its first page), ms. */
   readonly startupMs: number;
   readonly toolNames: readonly string[];
 }
@@ -36,7 +36,14 @@ export async function connect(spec: ServerSpec): Promise<Connected> {
   await client.connect(transport);
   const list = await client.listTools();
   const startupMs = performance.now() - started;
-  return { client, transport, startupMs, toolNames: list.tools.map((t) => t.name) };
+  // The rest of a paginated list (mcp-warden pages by 100), after the start-up figure was taken.
+  const toolNames = list.tools.map((t) => t.name);
+  for (let cursor = list.nextCursor; cursor !== undefined; ) {
+    const page = await client.listTools({ cursor });
+    toolNames.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  }
+  return { client, transport, startupMs, toolNames };
 }
 
 export async function disconnect(c: Connected): Promise<void> {
