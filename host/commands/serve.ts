@@ -338,14 +338,11 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const before = registry.packages();
     // What the old packages served, read before they are replaced (resources/updated for them).
     const resourcesBefore = features.listResources().map((r) => ({ uri: r.uri, pkg: features.packageOfUri(r.uri) }));
-    const listsBefore = JSON.stringify([features.listResources(), features.listResourceTemplates()]);
-    const promptsBefore = JSON.stringify(features.listPrompts());
     registry.replace(splitServed(packages));
     const served = registry.packages();
-    const toolsChanged = registry.lastChanges().tools;
+    // Which lists changed: the registry compares each one's answer before and after (registry.ts).
+    const { tools: toolsChanged, resources: resourcesChanged, prompts: promptsChanged } = registry.lastChanges();
     const changed = new Set(before.filter((old) => !served.some((p) => p.name === old.name && p.code.id === old.code.id)).map((p) => p.name));
-    const resourcesChanged = JSON.stringify([features.listResources(), features.listResourceTemplates()]) !== listsBefore;
-    const promptsChanged = JSON.stringify(features.listPrompts()) !== promptsBefore;
     for (const old of loadedBefore) if (!packages.some((p) => p.code.id === old.code.id)) await sandbox.unload(old.code.id).catch(() => {});
     await connection.announce({
       tools: toolsChanged,

@@ -15,12 +15,12 @@
  */
 import { LOG_LEVEL_META_KEY, ProtocolError, Server, isSpecType } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
-import { boundedMessage, isSandboxError } from '../../runtime/index.ts';
+import { boundedMessage } from '../../runtime/index.ts';
 import type { LogEvent, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
-import { HostError, isHostError } from '../errors.ts';
+import { HostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
-import { featureError } from './features/run.ts';
+import { featureError, hostLogLevel, outcomeOf } from './features/run.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
 import { toCallToolResult } from './output.ts';
@@ -88,12 +88,6 @@ export const CAPABILITIES: ServerCapabilities = Object.freeze({
 /** A request's progress notifications, to the client (thinned: protocol/progress.ts). */
 function notifyProgress(ctx: ServerContext): (params: ProgressParams) => void {
   return (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => {});
-}
-
-function outcomeOf(e: unknown): string {
-  if (isSandboxError(e) || isHostError(e)) return e.code;
-  if (e instanceof WireError || e instanceof ProtocolError) return `JSONRPC_${e.code}`;
-  return 'INTERNAL_ERROR';
 }
 
 /** The requests this server answers, by method: the transport checks their params (see transport.ts). */
@@ -177,9 +171,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       ...sink,
       onLog: (e) => {
         // Host side: bounded, scrubbed, without the data payload (host logs stay on stderr/--log-file).
-        const level: string = e.level;
-        const hostLevel = level === 'error' || level === 'critical' || level === 'alert' || level === 'emergency' ? 'error' : level === 'warn' || level === 'warning' ? 'warn' : 'debug';
-        (child ??= logger.child({ package: who.package, handler: who.handler }))[hostLevel]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
+        (child ??= logger.child({ package: who.package, handler: who.handler }))[hostLogLevel(e.level)]({ source: 'tool' }, redact(boundedMessage(e.message, 500)));
         sink.log(e);
       },
     };

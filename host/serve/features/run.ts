@@ -20,6 +20,7 @@ import type { LoadedPackage } from '../loader.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { Redactor } from '../redact.ts';
+import { WireError } from '../tool-result.ts';
 import type { Registry } from '../registry.ts';
 import type { CallContext } from './call-context.ts';
 
@@ -68,9 +69,10 @@ export function featureError(e: unknown, deps: Pick<FeatureDeps, 'logger' | 'red
   return new ProtocolError(wire, message, { code, retryable });
 }
 
-function outcomeOf(e: unknown): string {
+/** The outcome an audit record gives a failed call or handler: its stable code, or its JSON-RPC code. */
+export function outcomeOf(e: unknown): string {
   if (isSandboxError(e) || isHostError(e)) return e.code;
-  if (e instanceof ProtocolError) return `JSONRPC_${e.code}`;
+  if (e instanceof WireError || e instanceof ProtocolError) return `JSONRPC_${e.code}`;
   return 'INTERNAL_ERROR';
 }
 
