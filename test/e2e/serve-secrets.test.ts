@@ -6,11 +6,11 @@
  * client log message, no host log line (debug level) and no audit record.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { homeLayout } from '../../host/home/home.ts';
 import { ANY_PACKAGE, storeSecret } from '../../host/secrets/store.ts';
 import { startHost, tempDir } from '../helpers/host.ts';
@@ -19,8 +19,8 @@ import type { HostHandle } from '../helpers/host.ts';
 const VALUE = 'e2e-Secret-Value-7Hq2Zr9';
 const FORMS = [VALUE, Buffer.from(VALUE).toString('base64'), encodeURIComponent(VALUE)];
 
-let bound: Server;
-let other: Server;
+let bound: Loopback;
+let other: Loopback;
 let boundPort = 0;
 let otherPort = 0;
 const boundSaw: IncomingHttpHeaders[] = [];
@@ -29,15 +29,15 @@ let host: HostHandle;
 let home: string;
 let logFile: string;
 
-function echoServer(saw: IncomingHttpHeaders[]): Server {
-  return createServer((req, res) => {
+function echoServer(saw: IncomingHttpHeaders[]): RequestListener {
+  return (req, res) => {
     saw.push(req.headers);
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-echo': String(req.headers.authorization ?? '') });
       res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization ?? null }));
     });
-  });
+  };
 }
 
 function writePackage(dir: string): void {
@@ -76,12 +76,10 @@ export default {
 }
 
 beforeAll(async () => {
-  bound = echoServer(boundSaw);
-  other = echoServer(otherSaw);
-  await new Promise<void>((r) => bound.listen(0, '127.0.0.1', r));
-  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
-  boundPort = (bound.address() as AddressInfo).port;
-  otherPort = (other.address() as AddressInfo).port;
+  bound = await startLoopback(echoServer(boundSaw));
+  other = await startLoopback(echoServer(otherSaw));
+  boundPort = bound.port;
+  otherPort = other.port;
   home = tempDir('secrets-home');
   writeFileSync(join(home, 'config.json'), JSON.stringify({ secrets: { keychain: false } }), { mode: 0o600 });
   await storeSecret(homeLayout(home), ANY_PACKAGE, 'API_TOKEN', VALUE, null);
@@ -93,8 +91,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host?.close();
-  await new Promise((r) => bound.close(r));
-  await new Promise((r) => other.close(r));
+  await bound.close();
+  await other.close();
 });
 
 function expectNoSecret(where: string, text: string): void {

@@ -2,12 +2,11 @@
  * End to end: the built CLI as a subprocess, driven by the SDK's Client over real stdio, serving the
  * example packages and a hostile one through the real sandbox.
  */
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../helpers/host.ts';
@@ -15,7 +14,7 @@ import type { HostHandle } from '../helpers/host.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 let host: HostHandle;
-let api: Server;
+let api: Loopback;
 let apiUrl: string;
 let workspace: string;
 
@@ -32,7 +31,7 @@ async function call(name: string, args: Record<string, unknown>, options: Parame
 }
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
+  api = await startLoopback((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.method === 'POST') {
       let body = '';
@@ -40,8 +39,7 @@ beforeAll(async () => {
       req.on('end', () => res.end(JSON.stringify({ echoed: JSON.parse(body) })));
     } else res.end(JSON.stringify({ path: req.url, items: [{ id: 1 }, { id: 2 }] }));
   });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  apiUrl = api.origin;
   workspace = tempDir('ws');
   mkdirSync(join(workspace, 'sub'));
   writeFileSync(join(workspace, 'a.txt'), 'alpha\nneedle one\n');
@@ -52,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host?.close();
-  api?.close();
+  await api?.close();
 });
 
 describe('mcp-warden serve over stdio', () => {

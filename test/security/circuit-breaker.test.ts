@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { openAudit } from '../../host/serve/audit.ts';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { codeOf, grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
@@ -13,14 +12,14 @@ import { codeOf, grantOf, inlinePackage, limits, newSandbox } from '../helpers/s
 // clock is the test's own, so the cool-down passes when the test says so, never by waiting.
 let mode: 'fail' | 'reset' | 'ok' = 'fail';
 let hits = 0;
-let server: Server;
+let server: Loopback;
 let port = 0;
 let clock = 0;
 
 const sandbox = newSandbox({ circuitBreaker: { enabled: true, failureThreshold: 3, cooldownMs: 60_000 }, breakerClock: () => clock });
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startLoopback((req, res) => {
     hits++;
     if (mode === 'reset') {
       req.socket.destroy();
@@ -29,13 +28,11 @@ beforeAll(async () => {
     res.writeHead(mode === 'fail' ? 503 : 200);
     res.end(mode);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  port = server.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const tool = inlinePackage(`export default {

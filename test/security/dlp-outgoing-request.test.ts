@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { DEFAULT_DLP_POLICY } from '../../runtime/index.ts';
 import type { CapabilityEvent, DlpPolicy, Grant } from '../../runtime/index.ts';
 import { grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
@@ -12,12 +11,12 @@ import { grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.t
 // the real sandbox, against a real server on 127.0.0.1, which records what actually arrived.
 const TOKEN = `ghp_${'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A'}`;
 let hits: { url: string; body: string }[] = [];
-let server: Server;
+let server: Loopback;
 let port = 0;
 const sandbox = newSandbox();
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startLoopback((req, res) => {
     let body = '';
     req.setEncoding('latin1');
     req.on('data', (c: string) => (body += c));
@@ -26,12 +25,11 @@ beforeAll(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  port = server.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const tool = inlinePackage(`export default {

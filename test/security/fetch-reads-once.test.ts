@@ -1,19 +1,18 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
 
 // A tool-supplied value that changes between two reads (a getter, a Proxy) could show the sandbox one
 // value and send another. The bootstrap's fetch reads each one once and copies it; the host checks what
 // was sent. Against a real server on 127.0.0.1, through the real sandbox.
 let hits: { url: string; method: string; body: string; header: string | undefined }[] = [];
-let server: Server;
+let server: Loopback;
 let port = 0;
 const sandbox = newSandbox();
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startLoopback((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
@@ -22,12 +21,11 @@ beforeAll(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  port = server.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const tool = inlinePackage(`export default {

@@ -1,14 +1,14 @@
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
 
 // A tool holding a path- and method-restricted grant tries to reach other paths of the same server:
 // through the real sandbox, against a real server on 127.0.0.1 that records every request reaching it.
 let hits: string[] = [];
-let server: Server;
+let server: Loopback;
 let port = 0;
 
 function handler(req: IncomingMessage, res: ServerResponse): void {
@@ -40,13 +40,12 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 const sandbox = newSandbox();
 
 beforeAll(async () => {
-  server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  server = await startLoopback(handler);
+  port = server.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const tool = inlinePackage(`export default {

@@ -1,14 +1,14 @@
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import type { CapabilityEvent } from '../../runtime/index.ts';
 import { codeOf, grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
 
 // A hostile tool tries every way around its network grant, through the real sandbox, against real
 // servers on 127.0.0.1. `api.test` is a public-looking name whose DNS answer the test controls.
 let hits: string[] = [];
-let server: Server;
+let server: Loopback;
 let port = 0;
 const publicIp = '203.0.113.10';
 
@@ -37,13 +37,12 @@ const sandbox = newSandbox({
 });
 
 beforeAll(async () => {
-  server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  server = await startLoopback(handler);
+  port = server.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const tool = inlinePackage(`export default {

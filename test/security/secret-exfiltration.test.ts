@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { parseNetRule, parseSecretBinding } from '../../runtime/index.ts';
 import type { CapabilityEvent, Grant, GrantedSecret, LogEvent } from '../../runtime/index.ts';
 import { grantOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
@@ -21,15 +21,15 @@ interface Hit {
 }
 let hitsA: Hit[] = [];
 let hitsB: Hit[] = [];
-let serverA: Server;
-let serverB: Server;
+let serverA: Loopback;
+let serverB: Loopback;
 let portA = 0;
 let portB = 0;
 const sandbox = newSandbox();
 
 /** Echoes everything it received, in its body and in response headers; can redirect. */
-function echo(hits: () => Hit[]) {
-  return createServer((req, res) => {
+function echo(hits: () => Hit[]): RequestListener {
+  return (req, res) => {
     req.resume();
     req.on('end', () => {
       hits().push({ url: req.url ?? '', headers: req.headers });
@@ -49,21 +49,19 @@ function echo(hits: () => Hit[]) {
       res.writeHead(200, { 'x-echo-auth': String(req.headers.authorization ?? ''), 'x-echo-url': req.url ?? '', 'content-type': 'application/json' });
       res.end(JSON.stringify({ url: req.url, headers: req.headers }));
     });
-  });
+  };
 }
 
 beforeAll(async () => {
-  serverA = echo(() => hitsA);
-  serverB = echo(() => hitsB);
-  await new Promise<void>((r) => serverA.listen(0, '127.0.0.1', r));
-  await new Promise<void>((r) => serverB.listen(0, '127.0.0.1', r));
-  portA = (serverA.address() as AddressInfo).port;
-  portB = (serverB.address() as AddressInfo).port;
+  serverA = await startLoopback(echo(() => hitsA));
+  serverB = await startLoopback(echo(() => hitsB));
+  portA = serverA.port;
+  portB = serverB.port;
 });
 afterAll(async () => {
   await sandbox.close();
-  await new Promise((r) => serverA.close(r));
-  await new Promise((r) => serverB.close(r));
+  await serverA.close();
+  await serverB.close();
 });
 beforeEach(() => {
   hitsA = [];

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../../helpers/loopback.ts';
+import type { Loopback } from '../../helpers/loopback.ts';
 import { parseNetGrant } from '../../../runtime/capabilities/net.ts';
 import type { SandboxError } from '../../../runtime/errors.ts';
 import { createBreakerRegistry } from '../../../runtime/io/breaker.ts';
@@ -11,14 +13,14 @@ import type { CapabilityEvent } from '../../../runtime/types.ts';
 // What guardedFetch counts as a failure of the remote, against a real server on 127.0.0.1. The breakers'
 // clock never moves (0): the cool-down cannot pass by itself.
 const LIMITS = { fetchTimeoutMs: 30_000, maxRequestBytes: 1024, maxResponseBytes: 4096 };
-let server: http.Server;
+let server: Loopback;
 let port = 0;
-let down: http.Server; // another origin (another port) that always answers 502
+let down: Loopback; // another origin (another port) that always answers 502
 let downPort = 0;
 const arrivals: (() => void)[] = [];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
+  server = await startLoopback((req, res) => {
     if (req.url === '/hang') {
       arrivals.shift()?.();
       return; // never answered
@@ -31,20 +33,16 @@ beforeAll(async () => {
     res.writeHead(404);
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
-  down = http.createServer((_req, res) => {
+  port = server.port;
+  down = await startLoopback((_req, res) => {
     res.writeHead(502);
     res.end();
   });
-  await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
-  downPort = (down.address() as AddressInfo).port;
+  downPort = down.port;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  down.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await new Promise((r) => down.close(r));
+  await server.close();
+  await down.close();
 });
 
 const get = (path: string, host = '127.0.0.1'): GuardedRequest => ({ url: `http://${host}:${port}${path}`, method: 'GET', headers: [], body: null });

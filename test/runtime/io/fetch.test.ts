@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopback } from '../../helpers/loopback.ts';
 import { parseNetGrant } from '../../../runtime/capabilities/net.ts';
 import { SandboxError } from '../../../runtime/errors.ts';
 import { guardedFetch } from '../../../runtime/io/fetch.ts';
@@ -18,7 +18,7 @@ interface Seen {
 /** A real HTTP server on 127.0.0.1 that records what reached it. */
 async function startServer(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void): Promise<{ port: number; seen: Seen[]; close: () => Promise<void> }> {
   const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
+  const server = await startLoopback((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -27,17 +27,7 @@ async function startServer(handler: (req: http.IncomingMessage, res: http.Server
       handler(req, res, body);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    seen,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { port: server.port, seen, close: server.close };
 }
 
 // A generous fetch timeout: a loaded machine is slow, not broken; the timeout test sets its own.
