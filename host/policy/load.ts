@@ -14,7 +14,7 @@ import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, resolve, win32 } from 'node:path';
 import { parseFsGrant } from '../../runtime/index.ts';
-import { HostError, errnoOf } from '../errors.ts';
+import { HostError, errnoOf, isHostError } from '../errors.ts';
 import { parsePolicy } from './parse.ts';
 import type { FsCeiling, OrgPolicy, PolicyLayer } from './parse.ts';
 
@@ -87,7 +87,9 @@ export async function readPolicyFile(path: string, options: { required: boolean;
   }
   if (!info.isFile()) throw invalid(path, 'is not a file');
   if (info.size > MAX_POLICY_BYTES) throw invalid(path, `is larger than ${MAX_POLICY_BYTES} bytes`);
-  await assertSafe(path, info, options.owners);
+  await assertSafe(path, info, options.owners).catch((e: unknown) => {
+    throw isHostError(e) ? e : invalid(path, `cannot be checked (${errnoOf(e)})`);
+  });
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
