@@ -44,6 +44,12 @@ export const HOST_ERROR_CODES = [
   'DEFINITIONS_REFUSED', // install: strict mode (config.json trust.strictDefinitions) refuses a package with such findings
   'DEFINITIONS_CHANGED', // an update changes the tool/prompt/resource definitions without consent, or serve found definitions other than the pinned ones
   'SERVED_NAME_CONFLICT', // two installed packages serve the same prompt name or resource URI space (both refused)
+  // Organisation policy (docs/policy.md)
+  'POLICY_INVALID', // a policy file (system-wide, --policy or MCP_WARDEN_POLICY) is unreadable, not JSON, off-schema, or others can write it
+  'POLICY_SIGNER_NOT_ALLOWED', // the organisation policy does not allow the package's signer (or not for this package name)
+  'POLICY_PACKAGE_BLOCKED', // the organisation policy blocks the package by name, scope or tarball digest
+  'POLICY_CAPABILITY_DENIED', // a granted network or file rule, or a declared secret, is beyond the organisation policy's ceiling
+  'POLICY_DEFINITIONS_REFUSED', // the organisation policy's strict mode refuses a package whose definitions have medium or high findings
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema

@@ -12,11 +12,12 @@ import { describeDefinitionReview, installPackage } from '../install/install.ts'
 import { describeSignerId } from '../install/signer.ts';
 import { readInstallSource } from '../install/source.ts';
 import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { extraPolicyFiles, loadOrgPolicy } from '../policy/load.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
 export const USAGE = `Usage: mcp-warden install TARBALL_OR_HTTPS_URL [--bundle FILE] [--yes] [--grant SLOT=VALUE]...
-                          [--accept-findings] [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--home DIR] [--json]
+                          [--accept-findings] [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--policy FILE]... [--home DIR] [--json]
 
 Installs a signed tool package into the home directory. In order: the tarball is read under size caps;
 its Sigstore bundle (--bundle, else TARBALL.sigstore.json, or URL.sigstore.json) must verify: integrity,
@@ -43,6 +44,8 @@ Options:
   --allow-downgrade     allow installing a lower version than the installed one
   --trust-new-signer    allow an update signed by another (trusted) signer than the installed version
   --trusted-root FILE   Sigstore trusted root for keyless bundles (default: the public-good root in keys/)
+  --policy FILE         also apply this organisation policy (repeatable; as $MCP_WARDEN_POLICY): it can
+                        only add restrictions to the system-wide one (docs/policy.md)
   --home DIR            home directory (default: $MCP_WARDEN_HOME, else ~/.mcp-warden)
   --json                machine-readable output
   --help                show this help
@@ -58,6 +61,7 @@ const OPTIONS = {
   'allow-downgrade': { type: 'boolean' },
   'trust-new-signer': { type: 'boolean' },
   'trusted-root': { type: 'string' },
+  policy: { type: 'string', multiple: true },
   home: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -70,6 +74,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
     const bindings = parseSlotBindings(values.grant ?? []);
     const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
     const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : undefined;
+    const policy = await loadOrgPolicy({ extraFiles: extraPolicyFiles(values.policy, io.env, io.cwd) });
     const source = await readInstallSource(positionals[0] as string, values.bundle, io.cwd);
     const interactive = !json && canPrompt(io);
     // The summary is shown once: at the prompt when there is one, else after installing.
@@ -81,6 +86,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       acceptFindings: values['accept-findings'] === true,
       trustNewSigner: values['trust-new-signer'] === true,
       cwd: io.cwd,
+      policy,
       ...(trustMaterial ? { trustMaterial } : {}),
       ...(interactive
         ? {

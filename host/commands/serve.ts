@@ -42,6 +42,8 @@ import { verifyInstalled } from '../home/verify-installed.ts';
 import { watchHome } from '../home/watch.ts';
 import type { Audit } from '../serve/audit.ts';
 import type { CommandIO } from './io.ts';
+import { extraPolicyFiles, loadOrgPolicy } from '../policy/load.ts';
+import type { OrgPolicy } from '../policy/parse.ts';
 
 export const USAGE = `Usage: mcp-warden serve [options]
 
@@ -56,6 +58,8 @@ Options:
   --allow-fs RULE       allow --dev packages a fixed-path rule, read:/path or write:/path (repeatable)
   --no-prefix           serve the names and URIs of the one served package as they are, without the
                         package's namespace (refused when more than one package would be served)
+  --policy FILE         also apply this organisation policy (repeatable; as $MCP_WARDEN_POLICY): it can
+                        only add restrictions to the system-wide one (docs/policy.md)
   --rate-limit N/s[:B]  cap calls per second per package, with burst B (default: no cap; calls queue)
   --workers N           sandbox worker processes (default: tied to the CPU count)
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default info)
@@ -70,6 +74,7 @@ const FLAGS = {
   'allow-net': { type: 'string', multiple: true },
   'allow-fs': { type: 'string', multiple: true },
   'rate-limit': { type: 'string' },
+  policy: { type: 'string', multiple: true },
   'no-prefix': { type: 'boolean' },
   workers: { type: 'string' },
   'log-level': { type: 'string' },
@@ -203,6 +208,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   let audit: Audit;
   // The home's settings (host/home/config.ts), read once: an invalid or unsafe config.json stops serve.
   let config: WardenConfig;
+  // The organisation policy (docs/policy.md), read once: present but unusable stops serve (fails closed).
+  let policy: OrgPolicy;
   // Secret values (docs/secrets.md): held by this process only, put into the grants of the packages that
   // declare them; a store that cannot be opened (tampered, unsafe, key gone) stops serve like config.json.
   let secretValues: SecretValues;
@@ -211,6 +218,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   try {
     await prepareHome(home);
     config = await readConfig(home);
+    policy = await loadOrgPolicy({ extraFiles: extraPolicyFiles(flags.policy as string[] | undefined, io.env, io.cwd) });
     secretValues = await readSecrets();
     logger = createLogger({ level, ...(flags['log-file'] ? { file: resolve(io.cwd, flags['log-file'] as string) } : {}) });
     audit = await openAudit(home.auditLog, home.auditKey, { config: config.audit, warn: (m) => io.stderr.write(`mcp-warden: warning: ${m}\n`) });
@@ -246,7 +254,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     },
   });
   const devSources: PackageSource[] = devDirs.map((dir) => ({ kind: 'dev', dir: dir.startsWith('/') ? dir : `${io.cwd}/${dir}`, grantOverrides: allowance }));
-  const loadOptions = { home, verify: verifyInstalled, ...(noPrefix ? { prefix: false } : {}) };
+  const loadOptions = { home, verify: verifyInstalled, policy, ...(noPrefix ? { prefix: false } : {}) };
 
   /** Loads packages with the home's DLP policy (config.json, section dlp) in each one's grant. */
   const load = async (sources: PackageSource[]): Promise<Awaited<ReturnType<typeof loadAll>>> => {

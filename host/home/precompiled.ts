@@ -18,6 +18,7 @@ export const PRECOMPILED = {
   trust: { schema: 'host/trust/trust.schema.json', output: 'host/trust/trust.validate.cjs' },
   manifest: { schema: 'host/manifest.schema.json', output: 'host/manifest.validate.cjs' },
   config: { schema: 'host/home/config.schema.json', output: 'host/home/config.validate.cjs' },
+  policy: { schema: 'host/policy/schema.json', output: 'host/policy/schema.validate.cjs' },
 } as const;
 
 /** The digest a precompiled validator records of the schema it was generated from. */

@@ -44,6 +44,9 @@ import { definitionsDigest, describeDefinitionChanges } from '../trust/definitio
 import type { DefinitionChange } from '../trust/definitions/pin.ts';
 import { assertFindingsAccepted, reviewDefinitions } from './definitions.ts';
 import type { InstallSource } from './source.ts';
+import { assertAllowed, assertDefinitionsAllowed, declaredSecrets } from '../policy/enforce.ts';
+import { loadOrgPolicy } from '../policy/load.ts';
+import type { OrgPolicy } from '../policy/parse.ts';
 
 export interface InstallOptions {
   /** --grant SLOT=VALUE bindings. */
@@ -64,6 +67,8 @@ export interface InstallOptions {
    */
   readonly ask?: (summary: string) => Promise<boolean>;
   readonly hooks?: CommitHooks;
+  /** The organisation policy in force (host/policy/); default: the system-wide file alone. */
+  readonly policy?: OrgPolicy;
 }
 
 export interface InstallResult {
@@ -132,10 +137,14 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
  * @throws HostError — any verification or policy refusal; nothing in the home has changed then.
  */
 export async function installPackage(home: Home, source: InstallSource, options: InstallOptions): Promise<InstallResult> {
+  const org = options.policy ?? (await loadOrgPolicy());
   const policy = await loadTrustPolicy(home.trustFile);
   const material = options.trustMaterial ?? loadTrustMaterial();
   const { pm, trusted, files } = verifyAndCheck(source, policy, material);
   const signer = signerId(trusted.signer);
+  // The organisation policy narrows what trust.json allows: signer, blocked names and digests, secrets.
+  const facts = { name: pm.name, signer, integrity: trusted.package.integrity, secrets: declaredSecrets(pm) };
+  assertAllowed(org, facts);
   await ensureHome(home);
   const config = await readConfig(home);
 
@@ -163,8 +172,10 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const consented = previous && key && sealMatches(key, pm.name, previous) ? previous : undefined;
     const { grant, unbound } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home);
     const diff = diffGrants(consented?.grant, grant);
+    assertAllowed(org, { ...facts, grant }); // the grant against the policy's ceilings, before consent
     // What the model will read: findings need acceptance (strict mode refuses), changes need consent.
     const review = await reviewDefinitions(home, lock, pm, trusted.package.integrity, consented);
+    assertDefinitionsAllowed(org, pm, review.findings); // the policy's strict mode, whatever config.json says
     assertFindingsAccepted(pm, review.findings, options.acceptFindings === true, config.trust.strictDefinitions);
     // Secrets: an update that adds one or widens where one may go needs consent like a new rule (the
     // consented version's manifest, from its verified files; unreadable: every binding is new).

@@ -26,6 +26,10 @@ import { lowerLimits } from './user-settings.ts';
 import { loadContent } from './load-content.ts';
 import type { LoadedPrompt, LoadedResource, LoadedResourceTemplate } from './load-content.ts';
 import type { Icon } from '@modelcontextprotocol/server';
+import { assertServeAllowed } from '../policy/enforce.ts';
+import { clampLimits } from '../policy/check.ts';
+import { NO_POLICY } from '../policy/parse.ts';
+import type { OrgPolicy } from '../policy/parse.ts';
 
 /** Packages loaded (verified) at once by loadAll. */
 const LOAD_CONCURRENCY = 8;
@@ -93,6 +97,8 @@ export interface LoadOptions {
    * prompt names and resource URIs (serve --no-prefix, which allows it for one package only).
    */
   readonly prefix?: boolean;
+  /** The organisation policy (host/policy/): refuses what it does not allow, clamps limits. Default: none. */
+  readonly policy?: OrgPolicy;
 }
 
 function sourceLabel(source: PackageSource): string {
@@ -244,7 +250,7 @@ async function effectiveGrant(
 }
 
 /** `verified`: the package's files as checked by the verification hook (installed packages): read from it, not the disk. */
-async function loadFrom(dir: string, source: PackageSource, prefix: boolean, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
+async function loadFrom(dir: string, source: PackageSource, prefix: boolean, policy: OrgPolicy, verified?: ReadonlyMap<string, Buffer>): Promise<LoadedPackage> {
   const what = sourceLabel(source);
   const pkgJson = await readPackageJson(join(dir, 'package.json'), what, verified);
   let pm: PackageManifest;
@@ -286,6 +292,8 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, ver
     allowedFs = await resolveRules(parseRules(parseFsGrant, g.fs, 'GRANT_INVALID', what), 'GRANT_INVALID', what);
   }
   const { grant, paths } = await effectiveGrant(pm, slots, allowedNet, allowedFs, what);
+  // The organisation policy, offline at every load: a package installed before it was set is refused here.
+  assertServeAllowed(policy, source.kind === 'installed' ? source.entry : undefined, pm, grant, what);
 
   const digest = createHash('sha256').update(sourceText).digest('base64url');
   const code: PackageCode = {
@@ -305,7 +313,8 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, ver
     grant,
     grantRules: { net: netGrantToStrings(grant.net), fs: fsGrantToStrings(grant.fs) },
     // The user may lower limits (grant --limit): min(user, manifest-or-default), itself capped by the host maximums.
-    limits: lowerLimits(effectiveLimits(pm.manifest.limits), source.kind === 'installed' ? source.entry.settings?.limits : undefined),
+    // Then the organisation policy's maximums: min(package's, user's, policy's).
+    limits: clampLimits(policy, lowerLimits(effectiveLimits(pm.manifest.limits), source.kind === 'installed' ? source.entry.settings?.limits : undefined)),
     tools,
     uriPrefix: content.uriPrefix,
     resources: content.resources,
@@ -333,10 +342,11 @@ export async function loadPackage(source: PackageSource, options: LoadOptions): 
 
 async function loadUnchecked(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
   const prefix = options.prefix ?? true;
-  if (source.kind === 'dev') return loadFrom(resolve(source.dir), source, prefix);
+  const policy = options.policy ?? NO_POLICY;
+  if (source.kind === 'dev') return loadFrom(resolve(source.dir), source, prefix, policy);
   // Verification comes before anything in the package is read; the loader then reads only the verified bytes.
   const verified = await options.verify(source.entry, options.home);
-  return loadFrom(verified.dir, source, prefix, verified.files);
+  return loadFrom(verified.dir, source, prefix, policy, verified.files);
 }
 
 /** Something only one served package may have: a tool name, a prompt name, or a space of URIs. */
