@@ -11,7 +11,7 @@ import { parseSlotBindings } from '../install/grant.ts';
 import { describeDefinitionReview, installPackage } from '../install/install.ts';
 import { describeSignerId } from '../install/signer.ts';
 import { readInstallSource } from '../install/source.ts';
-import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { loadHomeTrustMaterial, loadTrustMaterial } from '../signing/trust-root.ts';
 import { extraPolicyFiles, loadOrgPolicy } from '../policy/load.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
@@ -73,7 +73,8 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
     if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one tarball or https URL');
     const bindings = parseSlotBindings(values.grant ?? []);
     const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
-    const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : undefined;
+    // --trusted-root, else the home's own root (trust refresh-root), else the shipped public-good one.
+    const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : await loadHomeTrustMaterial(home);
     const policy = await loadOrgPolicy({ extraFiles: extraPolicyFiles(values.policy, io.env, io.cwd) });
     const source = await readInstallSource(positionals[0] as string, values.bundle, io.cwd);
     const interactive = !json && canPrompt(io);

@@ -28,7 +28,7 @@ import { join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
 import { readTarball } from '../pack/extract.ts';
-import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
@@ -71,7 +71,7 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   let name: string;
   let version: string;
   try {
-    const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: loadTrustMaterial() });
+    const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: await loadHomeTrustMaterial(home) });
     ({ name, version, integrity } = trusted.package);
     signer = signerId(trusted.signer);
   } catch (e) {
