@@ -147,7 +147,10 @@ async function call(client: LegacyClient | Client, tool: string): Promise<Outcom
 }
 
 function lockEntry(home: string): { grant: { net: string[]; fs: string[] }; refusals?: { net: string[]; fs: string[] } } {
-  return (JSON.parse(readFileSync(join(home, 'lock.json'), 'utf8')) as { packages: Record<string, never> }).packages[NAME];
+  type Entry = ReturnType<typeof lockEntry>;
+  const entry = (JSON.parse(readFileSync(join(home, 'lock.json'), 'utf8')) as { packages: Record<string, Entry> }).packages[NAME];
+  if (entry === undefined) throw new Error('not in the lock');
+  return entry;
 }
 
 describe('a capability asked at first use, answered through a 2025-11-25 elicitation', () => {
