@@ -18,7 +18,10 @@ export interface PackageCode {
   readonly name: string;
   /** The bundled ES module entry: no imports; its default export maps tool names to handlers. */
   readonly source: string;
-  /** Named path slots bound by the user, passed to the tool as ctx.paths (already inside the fs grant). */
+  /**
+   * Named path slots bound by the user, passed to the tool as ctx.paths: inside the fs grant, or under a rule
+   * asked at first use (Grant.ask), which the first access asks about.
+   */
   readonly paths?: Readonly<Record<string, string>>;
   /** Give every call a fresh context (for sensitive tools); default is a warm context per package. */
   readonly freshContextPerCall?: boolean;
