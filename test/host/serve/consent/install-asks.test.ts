@@ -90,3 +90,17 @@ describe('installing a package with asked capabilities', () => {
     expect(await asyncCodeOf(() => t.install('w', '1.0.0', { fs: [{ rule: `write:${user}`, consent: 'ask' }] }))).toBe('GRANT_COVERS_HOME');
   });
 });
+
+describe('binding an asked slot after install (grant NAME SLOT=VALUE)', () => {
+  it('binds it and records its rule as asked, not granted, replacing the old binding\'s rule', async () => {
+    const { rebind } = await import('../../../../host/install/regrant.ts');
+    const { parsePackageManifest: parse } = await import('../../../../host/manifest.ts');
+    const t = await testHome();
+    const [one, two] = [realpathSync(tempDir('mcpw-ask-one-')), realpathSync(tempDir('mcpw-ask-two-'))];
+    const r = await t.install('w', '1.0.0', { fs: [{ slot: 'notes', access: 'write', consent: 'ask' }], bindings: { notes: one } });
+    const pm = parse(pkgJson({ fs: [{ slot: 'notes', access: 'write', consent: 'ask' }] }));
+    const next = await rebind(r.entry, pm, { notes: two }, '/', t.home);
+    expect(next.grant).toEqual({ net: [], fs: [], slots: { notes: two } });
+    expect(next.asks).toEqual({ net: [], fs: [`write:${two}`] });
+  });
+});
