@@ -48,8 +48,19 @@ let filesModule: Promise<FilesModule> | null = null;
 /** Builds the per-call file access lazily (the grant's checks run on every operation). */
 export async function fileAccessFor(ctx: HostCallContext): Promise<FileAccess> {
   filesModule ??= import('./io/files.ts');
-  const { createFileAccess } = await filesModule;
-  return createFileAccess(ctx.grant.fs, { limits: ctx.limits, onEvent: ctx.onEvent });
+  const files = await filesModule;
+  return files.createFileAccess(ctx.grant.fs, { limits: ctx.limits, onEvent: ctx.onEvent, ...(ctx.consent ? { budget: budgetOf(ctx, files) } : {}) });
+}
+
+// The write budget of a call that may be widened by consent: one per call (its consent hook), over the
+// package's grant, shared by its file accesses under the grant and under each widened grant.
+const budgets = new WeakMap<ConsentHook, InstanceType<FilesModule['WriteBudget']>>();
+
+function budgetOf(ctx: HostCallContext, files: FilesModule): InstanceType<FilesModule['WriteBudget']> {
+  const hook = ctx.consent as ConsentHook;
+  let budget = budgets.get(hook);
+  if (budget === undefined) budgets.set(hook, (budget = new files.WriteBudget(ctx.grant.fs, ctx.limits)));
+  return budget;
 }
 
 /** Runs one capability request. Rejects only with a SandboxError whose message is safe to show the tool. */
@@ -152,7 +163,7 @@ async function fileAccessWith(ctx: HostCallContext, fs: FsGrant): Promise<FileAc
   let access = perCall.get(fs);
   if (access === undefined) {
     filesModule ??= import('./io/files.ts');
-    access = filesModule.then(({ createFileAccess }) => createFileAccess(fs, { limits: ctx.limits, onEvent: ctx.onEvent }));
+    access = filesModule.then((files) => files.createFileAccess(fs, { limits: ctx.limits, onEvent: ctx.onEvent, budget: budgetOf(ctx, files) }));
     perCall.set(fs, access);
   }
   return access;
