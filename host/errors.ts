@@ -39,7 +39,10 @@ export const HOST_ERROR_CODES = [
   'PROVENANCE_WORKFLOW_MISMATCH', // the repository is trusted, but only for another workflow file
   'PROVENANCE_REF_MISMATCH', // the repository and workflow are trusted, but not for this git ref
   // Install and the package lifecycle
-  'CONSENT_REQUIRED', // installing needs the user's consent to the capabilities: no terminal and no --yes, or declined
+  'CONSENT_REQUIRED', // installing needs the user's consent to the capabilities (no terminal and no --yes, or declined); or a call needs a capability asked at first use and the client cannot ask (docs/consent.md)
+  'CONSENT_REFUSED', // a call needs a capability the user refused for good ("never", or grant --deny); not asked again
+  'CONSENT_DENIED', // a call needs a capability asked at first use and the user declined or cancelled the question (this call only)
+  'CONSENT_TIMEOUT', // a call needs a capability asked at first use and nobody answered within the consent timeout
   'VERSION_DOWNGRADE', // an update to a lower version than the installed one (--allow-downgrade to override)
   'VERSION_CONFLICT', // this version is already installed with other contents (a publisher must bump the version)
   'SIGNER_CHANGED', // an update signed by another signer than the one recorded at install (--trust-new-signer)

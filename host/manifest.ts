@@ -24,6 +24,8 @@ export interface SlotRequest {
   readonly slot: string;
   readonly access: 'read' | 'write';
   readonly description?: string;
+  /** "ask": bound at install but not granted; asked at first use (docs/consent.md). */
+  readonly consent?: 'ask';
 }
 
 export type FsRequest = SlotRequest | string;
@@ -31,6 +33,15 @@ export type FsRequest = SlotRequest | string;
 /** A host slot: the user binds it to one network rule at install (or with --grant for --dev). */
 export interface NetSlotRequest {
   readonly slot: string;
+  readonly description?: string;
+  /** "ask": bound at install but not granted; asked at first use (docs/consent.md). */
+  readonly consent?: 'ask';
+}
+
+/** A fixed rule asked at first use: the manifest's `{ "rule": …, "consent": "ask" }`. */
+export interface AskRuleRequest {
+  readonly rule: string;
+  readonly consent: 'ask';
   readonly description?: string;
 }
 
@@ -64,6 +75,11 @@ export interface Manifest extends ContentSpecs {
     readonly fs: readonly FsRequest[];
     /** Named secrets and where they may be sent (docs/secrets.md); absent: none. */
     readonly secrets?: Readonly<Record<string, SecretDeclaration>>;
+    /**
+     * Fixed rules marked `"consent": "ask"` (docs/consent.md): never granted at install, asked the first time
+     * a call needs one. Kept apart from `net`/`fs` (which hold the rules install grants and the slots).
+     */
+    readonly ask?: { readonly net: readonly AskRuleRequest[]; readonly fs: readonly AskRuleRequest[] };
   };
   readonly limits: Partial<Limits>;
   readonly freshContextPerCall: boolean;
@@ -169,7 +185,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   const raw = section as {
     entry: string;
     tools: ToolSpec[];
-    capabilities?: { net?: NetRequest[]; fs?: FsRequest[]; secrets?: Record<string, SecretDeclaration> };
+    capabilities?: { net?: (NetRequest | AskRuleRequest)[]; fs?: (FsRequest | AskRuleRequest)[]; secrets?: Record<string, SecretDeclaration> };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
   } & Parameters<typeof parseContent>[0];
@@ -196,8 +212,9 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
 
   // Fixed rules are parsed now, exactly as serve will: a rule serve would refuse never reaches a lock file.
   for (const kind of ['net', 'fs'] as const) {
-    (raw.capabilities?.[kind] ?? []).forEach((r, i) => {
-      if (typeof r !== 'string') return;
+    (raw.capabilities?.[kind] ?? []).forEach((entry, i) => {
+      const r = typeof entry === 'string' ? entry : 'rule' in entry ? entry.rule : null;
+      if (r === null) return;
       try {
         if (kind === 'net') parseNetRule(r);
         else parseFsRule(r);
@@ -219,7 +236,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
 
   const slots = new Set<string>();
   for (const r of [...(raw.capabilities?.fs ?? []), ...(raw.capabilities?.net ?? [])]) {
-    if (typeof r === 'string') continue;
+    if (typeof r === 'string' || 'rule' in r) continue;
     if (slots.has(r.slot)) throw invalid(`${MANIFEST_KEY}.capabilities declares slot "${r.slot}" twice`);
     slots.add(r.slot);
   }
@@ -233,11 +250,25 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     manifest: {
       entry: raw.entry,
       tools: raw.tools,
-      capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [], ...(raw.capabilities?.secrets === undefined ? {} : { secrets: raw.capabilities.secrets }) },
+      capabilities: splitAskRules(raw.capabilities?.net ?? [], raw.capabilities?.fs ?? [], raw.capabilities?.secrets),
       limits: raw.limits ?? {},
       freshContextPerCall: raw.freshContextPerCall ?? false,
       ...content,
     },
+  };
+}
+
+const isAskRule = (r: NetRequest | FsRequest | AskRuleRequest): r is AskRuleRequest => typeof r !== 'string' && 'rule' in r;
+
+/** The capabilities as parsed: fixed ask rules moved to `ask` (present only when there is one). */
+function splitAskRules(net: readonly (NetRequest | AskRuleRequest)[], fs: readonly (FsRequest | AskRuleRequest)[], secrets: Record<string, SecretDeclaration> | undefined): Manifest['capabilities'] {
+  const askNet = net.filter(isAskRule);
+  const askFs = fs.filter(isAskRule);
+  return {
+    net: net.filter((r): r is NetRequest => !isAskRule(r)),
+    fs: fs.filter((r): r is FsRequest => !isAskRule(r)),
+    ...(secrets === undefined ? {} : { secrets }),
+    ...(askNet.length + askFs.length > 0 ? { ask: { net: askNet, fs: askFs } } : {}),
   };
 }
 

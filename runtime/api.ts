@@ -8,6 +8,7 @@ import type { EntryKind } from './entry-name.ts';
 import type { BreakerConfig } from './io/breaker.ts';
 import type { DlpPolicy } from './dlp/policy.ts';
 import type { SecretGrant } from './capabilities/secrets.ts';
+import type { AskGrant } from './capabilities/ask.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -17,7 +18,10 @@ export interface PackageCode {
   readonly name: string;
   /** The bundled ES module entry: no imports; its default export maps tool names to handlers. */
   readonly source: string;
-  /** Named path slots bound by the user, passed to the tool as ctx.paths (already inside the fs grant). */
+  /**
+   * Named path slots bound by the user, passed to the tool as ctx.paths: inside the fs grant, or under a rule
+   * asked at first use (Grant.ask), which the first access asks about.
+   */
   readonly paths?: Readonly<Record<string, string>>;
   /** Give every call a fresh context (for sensitive tools); default is a warm context per package. */
   readonly freshContextPerCall?: boolean;
@@ -34,6 +38,38 @@ export interface Grant {
    * only (a Grant never crosses into a worker); fetch substitutes them for placeholders.
    */
   readonly secrets?: SecretGrant;
+  /**
+   * Rules asked at first use (docs/consent.md): not granted; a request the grant refuses that one of them
+   * admits is put to RunOptions.consent, and runs with that rule added only if the answer allows it.
+   */
+  readonly ask?: AskGrant;
+}
+
+/** Codes of a capability refused for want of consent (docs/consent.md). */
+export type ConsentDenyCode = 'CONSENT_REQUIRED' | 'CONSENT_REFUSED' | 'CONSENT_DENIED' | 'CONSENT_TIMEOUT';
+
+/** A request that needs the user's answer: which asked rule, and what the call is doing. */
+export interface ConsentRequest {
+  readonly kind: 'net' | 'fs';
+  /** The asked rule, canonical ("api.example.com", "write:/home/u/notes"). */
+  readonly rule: string;
+  /** What the call is doing: "GET https://api.example.com/v1/x", "write /home/u/notes/a.txt". */
+  readonly op: string;
+  /** The user refused the rule before ("never"): answer without asking. */
+  readonly refused: boolean;
+}
+
+export type ConsentDecision = { readonly allowed: true } | { readonly allowed: false; readonly code: ConsentDenyCode; readonly message: string };
+
+/**
+ * The host's side of consent for one call. While `ask` is pending the call's wall clock is stopped (the
+ * host and the worker move the call's deadline by the time waited), so a human answering is not a timeout;
+ * the host bounds the wait itself by `timeoutMs` (CONSENT_TIMEOUT).
+ */
+export interface ConsentHook {
+  readonly timeoutMs: number;
+  /** `signal` aborts when the call ends (cancelled, or a limit): the question is then withdrawn. */
+  ask(request: ConsentRequest, signal: AbortSignal): Promise<ConsentDecision>;
 }
 
 export interface ProgressEvent {
@@ -69,6 +105,8 @@ export interface RunOptions {
    * ctx.requestState). They count towards the input limit with the arguments.
    */
   readonly input?: { readonly responses: Readonly<Record<string, unknown>>; readonly state?: string };
+  /** Asks the user about the grant's ask rules (docs/consent.md); absent: an ask rule is refused with CONSENT_REQUIRED. */
+  readonly consent?: ConsentHook;
 }
 
 export interface RunResult {

@@ -4,6 +4,10 @@
  */
 export { createSandbox } from './pool/index.ts';
 export type {
+  ConsentDecision,
+  ConsentDenyCode,
+  ConsentHook,
+  ConsentRequest,
   Grant,
   LogEvent,
   LogLevel,
@@ -16,6 +20,8 @@ export type {
   SandboxStats,
 } from './api.ts';
 export { LOG_LEVELS } from './api.ts';
+export { isEmptyAskGrant, matchFsAsk, matchNetAsk, parseAskGrant } from './capabilities/ask.ts';
+export type { AskGrant, AskMatch, AskRule, AskRuleTexts } from './capabilities/ask.ts';
 export type { EntryKind } from './entry-name.ts';
 export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';

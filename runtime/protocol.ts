@@ -179,6 +179,8 @@ export type HostToWorker =
     }
   | { t: 'res'; call: number; req: number; ok: boolean; json: string; bytes?: Uint8Array }
   | { t: 'cancel'; call: number }
+  /** Moves a call's wall-clock deadline by `ms` (may be negative): the time the host spent asking the user (docs/consent.md). */
+  | { t: 'extend'; call: number; ms: number }
   /** Heartbeat: the worker answers with a pong carrying the same seq (any frame counts as alive). */
   | { t: 'ping'; seq: number }
   | { t: 'shutdown' };

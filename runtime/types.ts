@@ -37,7 +37,7 @@ export interface CapabilityEvent {
   /** For net: "https://host:port" (no path, no query: they may carry secrets). For fs: the absolute path. */
   readonly target: string;
   readonly allowed: boolean;
-  readonly code?: DenyCode | 'CIRCUIT_OPEN';
+  readonly code?: DenyCode | 'CIRCUIT_OPEN' | 'CONSENT_REQUIRED' | 'CONSENT_REFUSED' | 'CONSENT_DENIED' | 'CONSENT_TIMEOUT';
   /** DLP: what the detectors found in the request (detector, action, count; never the text). */
   readonly dlp?: readonly DlpFinding[];
 }

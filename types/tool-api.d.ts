@@ -110,7 +110,11 @@ export interface WardenFs {
 export interface ToolContext {
   /** Fires when the client cancels the call or the call is stopped. */
   readonly signal: WardenAbortSignal;
-  /** Absolute paths of the file slots the user bound (e.g. ctx.paths.workspace). */
+  /**
+   * Absolute paths of the file slots the user bound (e.g. ctx.paths.workspace). A slot the manifest marks
+   * `"consent": "ask"` is here too: the first access under it asks the user (docs/consent.md), and fails
+   * with CAPABILITY_DENIED if the answer is no.
+   */
   readonly paths: Readonly<Record<string, string>>;
   readonly fetch: WardenFetch;
   readonly fs: WardenFs;

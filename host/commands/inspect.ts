@@ -105,9 +105,12 @@ export const run = defineCommand('inspect', USAGE, OPTIONS, async ({ values, pos
   const out: string[] = [`${printable(pm.name, 214)}@${printable(pm.version, 64)}`];
   out.push(findings.length === 0 ? 'Findings: none' : `Findings (${findings.length}):\n${describeFindings(findings).trimEnd()}`);
   out.push('Capabilities:');
-  for (const r of capabilities.net) out.push(`  network  ${typeof r === 'string' ? printable(r) : `slot ${printable(r.slot, 32)}${r.description ? `: ${printable(r.description)}` : ''}`}`);
-  for (const r of capabilities.fs) out.push(`  files    ${typeof r === 'string' ? printable(r) : `slot ${printable(r.slot, 32)} (${r.access})${r.description ? `: ${printable(r.description)}` : ''}`}`);
-  if (capabilities.net.length + capabilities.fs.length === 0) out.push('  no network and no files');
+  const asked = (r: { slot?: string; consent?: string }): string => (r.consent === 'ask' ? ' (asked at first use)' : '');
+  for (const r of capabilities.net) out.push(`  network  ${typeof r === 'string' ? printable(r) : `slot ${printable(r.slot, 32)}${asked(r)}${r.description ? `: ${printable(r.description)}` : ''}`}`);
+  for (const r of capabilities.fs) out.push(`  files    ${typeof r === 'string' ? printable(r) : `slot ${printable(r.slot, 32)} (${r.access})${asked(r)}${r.description ? `: ${printable(r.description)}` : ''}`}`);
+  for (const r of capabilities.ask?.net ?? []) out.push(`  network  ${printable(r.rule)} (asked at first use)${r.description ? `: ${printable(r.description)}` : ''}`);
+  for (const r of capabilities.ask?.fs ?? []) out.push(`  files    ${printable(r.rule)} (asked at first use)${r.description ? `: ${printable(r.description)}` : ''}`);
+  if (capabilities.net.length + capabilities.fs.length + (capabilities.ask?.net.length ?? 0) + (capabilities.ask?.fs.length ?? 0) === 0) out.push('  no network and no files');
   out.push('Definitions:');
   for (const t of pm.manifest.tools) out.push(`  tool ${printable(t.name, 64)}${t.title ? ` "${printable(t.title, 120)}"` : ''}: ${printable(t.description, 400)}`, `    input: ${printable(JSON.stringify(t.inputSchema), 400)}`);
   for (const p of pm.manifest.prompts) out.push(`  prompt ${printable(p.name, 64)}: ${printable(p.description ?? '', 400)}`);

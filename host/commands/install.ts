@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
 import { homeLayout, resolveHomeDir } from '../home/home.ts';
-import { askConsent, canPrompt, describeRequest } from '../install/consent.ts';
+import { askConsent, canPrompt, describeAsks, describeRequest } from '../install/consent.ts';
 import { describeSecrets } from '../install/secrets-consent.ts';
 import { parseSlotBindings } from '../install/grant.ts';
 import { describeDefinitionReview, installPackage } from '../install/install.ts';
@@ -107,6 +107,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         signer: r.signer,
         publisher: r.publisher,
         grant: r.entry.grant,
+        ...(r.entry.asks ? { asks: r.entry.asks } : {}),
         dir: r.entry.dir,
         ...(r.previousVersion ? { previousVersion: r.previousVersion, diff: r.diff } : {}),
         unboundSlots: r.unbound.map((s) => s.slot),
@@ -115,6 +116,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
       });
     } else {
       if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []) + describeSecrets(r.manifest));
+      if (!shown && r.entry.asks) io.stdout.write(describeAsks(r.entry.asks, r.entry.refusals));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);
     }

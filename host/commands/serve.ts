@@ -39,10 +39,12 @@ import { SessionTransport } from '../serve/session.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
 import { VERSION } from '../version.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
+import { createConsentStore } from '../serve/consent/store.ts';
 import { watchHome } from '../home/watch.ts';
 import type { Audit } from '../serve/audit.ts';
 import type { CommandIO } from './io.ts';
 import { extraPolicyFiles, loadOrgPolicy } from '../policy/load.ts';
+import { policyCeiling } from '../policy/enforce.ts';
 import type { OrgPolicy } from '../policy/parse.ts';
 
 export const USAGE = `Usage: mcp-warden serve [options]
@@ -317,6 +319,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     ready,
     argumentsOf: (id) => session.takeArguments(id),
     ...(limiter ? { limiter } : {}),
+    // Capabilities asked at first use: answers stored in the sealed lock entry (docs/consent.md).
+    consent: createConsentStore({ home, ceiling: policyCeiling(policy), onWriteError: (pkg, e) => logger.warn({ package: pkg, err: redact(e instanceof Error ? e.message : String(e)).slice(0, 300) }, 'a consent answer was not stored') }),
   });
 
   // Reload installed packages when lock.json changes (install, remove, grant) and tell the client.

@@ -48,6 +48,12 @@ export interface LockGrant {
   readonly slots: Readonly<Record<string, string>>;
 }
 
+/** Rules by kind, canonical (the lock's `asks` and `refusals`). */
+export interface LockRules {
+  readonly net: readonly string[];
+  readonly fs: readonly string[];
+}
+
 export interface LockEntry {
   readonly version: string;
   /** SRI integrity of the installed tarball, e.g. "sha512-…". */
@@ -69,6 +75,14 @@ export interface LockEntry {
    * sealed with the entry; serve refuses the package when its definitions differ (DEFINITIONS_CHANGED).
    */
   readonly definitions?: string;
+  /**
+   * Capabilities the manifest marks `"consent": "ask"` (canonical rules, slots bound), sealed with the entry:
+   * not granted at install, asked at first use (docs/consent.md). An "always" answer (or `grant --allow`)
+   * adds the rule to `grant`; absent: none.
+   */
+  readonly asks?: LockRules;
+  /** Asked rules the user refused ("never", or `grant --deny`): denied with CONSENT_REFUSED, not asked again. */
+  readonly refusals?: LockRules;
   /**
    * HMAC-SHA256 of the whole entry under the home's lock.key (host/home/seal.ts): what install verified
    * and the user consented to. An entry another writer changed no longer matches and is refused at serve.
@@ -140,8 +154,8 @@ function checkEntry(name: string, e: LockEntry): LockEntry {
     throw lockInvalid(`entry "${name}".dir must be "packages/<name>@<version>"`);
   }
   try {
-    for (const r of e.grant.net) parseNetRule(r);
-    for (const r of e.grant.fs) parseFsRule(r);
+    for (const r of [...e.grant.net, ...(e.asks?.net ?? []), ...(e.refusals?.net ?? [])]) parseNetRule(r);
+    for (const r of [...e.grant.fs, ...(e.asks?.fs ?? []), ...(e.refusals?.fs ?? [])]) parseFsRule(r);
   } catch (err) {
     throw new HostError('GRANT_INVALID', `lock.json: entry "${name}" has a grant rule that does not parse: ${err instanceof Error ? err.message.slice(0, 200) : 'invalid rule'}`);
   }

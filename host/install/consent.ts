@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CommandIO } from '../commands/io.ts';
-import type { LockGrant } from '../home/home.ts';
+import type { LockEntry, LockGrant, LockRules } from '../home/home.ts';
 import { DEFAULT_LIMITS } from '../../runtime/index.ts';
 import type { Limits } from '../../runtime/index.ts';
 import { effectiveLimits } from '../manifest.ts';
@@ -106,6 +106,27 @@ export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: 
   }
   if (pm.manifest.freshContextPerCall) lines.push('Each call runs in a fresh context (nothing kept between calls).');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The capabilities asked at first use, for the consent screen (empty when there are none): install does not
+ * grant them; the client asks the user the first time a call needs one (docs/consent.md).
+ */
+export function describeAsks(asks: LockRules, refusals?: LockRules): string {
+  const lines: string[] = [];
+  for (const kind of ['net', 'fs'] as const) {
+    for (const r of asks[kind]) {
+      const refused = refusals?.[kind].includes(r) === true;
+      lines.push(`  ${kind === 'net' ? 'network' : 'files  '}  ${printable(r)}${refused ? ' (refused earlier: stays refused)' : ''}`);
+    }
+  }
+  return lines.length === 0 ? '' : `Asked at first use (not granted now; you answer once, always or never when a call needs it):\n${lines.join('\n')}\n`;
+}
+
+/** The lock entry's `asks` and `refusals` fields (left out when empty). */
+export function lockAskFields(asks: LockRules, refusals: LockRules): Pick<LockEntry, 'asks' | 'refusals'> {
+  const some = (r: LockRules): boolean => r.net.length + r.fs.length > 0;
+  return { ...(some(asks) ? { asks } : {}), ...(some(refusals) ? { refusals } : {}) };
 }
 
 /** Whether a human can be asked: standard input and standard error are terminals. */

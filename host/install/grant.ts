@@ -12,7 +12,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fsGrantToStrings, netGrantToStrings, parseFsGrant, parseNetGrant } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
-import type { Home, LockGrant } from '../home/home.ts';
+import type { Home, LockGrant, LockRules } from '../home/home.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 import type { PackageManifest } from '../manifest.ts';
 
@@ -53,14 +53,16 @@ export interface SlotInfo {
   readonly kind: 'path' | 'host';
   readonly access?: 'read' | 'write';
   readonly description?: string;
+  /** Bound at install, but asked at first use instead of granted (docs/consent.md). */
+  readonly ask?: true;
 }
 
 /** The slots a manifest declares. */
 export function manifestSlots(pm: PackageManifest): SlotInfo[] {
   const caps = pm.manifest.capabilities;
   return [
-    ...caps.fs.flatMap((r) => (typeof r === 'string' ? [] : [{ slot: r.slot, kind: 'path' as const, access: r.access, ...(r.description ? { description: r.description } : {}) }])),
-    ...caps.net.flatMap((r) => (typeof r === 'string' ? [] : [{ slot: r.slot, kind: 'host' as const, ...(r.description ? { description: r.description } : {}) }])),
+    ...caps.fs.flatMap((r) => (typeof r === 'string' ? [] : [{ slot: r.slot, kind: 'path' as const, access: r.access, ...(r.description ? { description: r.description } : {}), ...(r.consent === 'ask' ? { ask: true as const } : {}) }])),
+    ...caps.net.flatMap((r) => (typeof r === 'string' ? [] : [{ slot: r.slot, kind: 'host' as const, ...(r.description ? { description: r.description } : {}), ...(r.consent === 'ask' ? { ask: true as const } : {}) }])),
   ];
 }
 
@@ -94,6 +96,13 @@ export interface PlannedGrant {
   readonly grant: LockGrant;
   /** Declared slots left unbound: they grant nothing until `mcp-warden grant`. */
   readonly unbound: readonly SlotInfo[];
+  /**
+   * The capabilities asked at first use (fixed ask rules and bound ask slots, canonical): not in `grant`,
+   * except those the user already answered "always" for in the consented version.
+   */
+  readonly asks: LockRules;
+  /** The consented version's refusals ("never") of rules still asked. */
+  readonly refusals: LockRules;
 }
 
 /** Refuses fixed file rules (a manifest's) whose real path overlaps the home or the trust root. @throws HostError GRANT_COVERS_HOME */
@@ -111,7 +120,14 @@ export async function checkFixedRules(rules: readonly string[], protect: readonl
  * home (host/home/protected.ts).
  * @throws HostError USAGE (a binding for an undeclared slot), GRANT_INVALID, GRANT_COVERS_HOME
  */
-export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<string, string>>, previous: LockGrant | undefined, cwd: string, home: Home): Promise<PlannedGrant> {
+export async function planGrant(
+  pm: PackageManifest,
+  bindings: Readonly<Record<string, string>>,
+  previous: LockGrant | undefined,
+  cwd: string,
+  home: Home,
+  previousRefusals?: LockRules,
+): Promise<PlannedGrant> {
   const protect = await protectedPaths(home);
   const slots = manifestSlots(pm);
   for (const name of Object.keys(bindings)) {
@@ -120,6 +136,10 @@ export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<s
   const net = canonicalManifestRules('net', pm.manifest.capabilities.net.filter((r): r is string => typeof r === 'string'), pm.name);
   const fs = canonicalManifestRules('fs', pm.manifest.capabilities.fs.filter((r): r is string => typeof r === 'string'), pm.name);
   await checkFixedRules(fs, protect, pm.name);
+  // Ask rules pass the same checks as granted ones: a rule that could never be granted is never asked.
+  const askNet = canonicalManifestRules('net', (pm.manifest.capabilities.ask?.net ?? []).map((r) => r.rule), pm.name);
+  const askFs = canonicalManifestRules('fs', (pm.manifest.capabilities.ask?.fs ?? []).map((r) => r.rule), pm.name);
+  await checkFixedRules(askFs, protect, pm.name);
   const bound: Record<string, string> = {};
   const unbound: SlotInfo[] = [];
   for (const s of slots) {
@@ -146,10 +166,18 @@ export async function planGrant(pm: PackageManifest, bindings: Readonly<Record<s
       continue;
     }
     bound[s.slot] = b.slot;
-    if (b.net !== undefined) net.push(b.net);
-    if (b.fs !== undefined) fs.push(b.fs);
+    // An ask slot is bound (the tool sees its path) but its rule waits for the user's answer.
+    if (b.net !== undefined) (s.ask ? askNet : net).push(b.net);
+    if (b.fs !== undefined) (s.ask ? askFs : fs).push(b.fs);
   }
-  return { grant: { net: [...new Set(net)], fs: [...new Set(fs)], slots: bound }, unbound };
+  const asks: LockRules = { net: [...new Set(askNet)].filter((r) => !net.includes(r)), fs: [...new Set(askFs)].filter((r) => !fs.includes(r)) };
+  // Earlier answers to rules still asked carry over an update: "always" stays granted, "never" refused.
+  for (const kind of ['net', 'fs'] as const) {
+    const target = kind === 'net' ? net : fs;
+    for (const r of asks[kind]) if (previous?.[kind].includes(r) === true) target.push(r);
+  }
+  const refusals: LockRules = { net: (previousRefusals?.net ?? []).filter((r) => asks.net.includes(r)), fs: (previousRefusals?.fs ?? []).filter((r) => asks.fs.includes(r)) };
+  return { grant: { net: [...new Set(net)], fs: [...new Set(fs)], slots: bound }, unbound, asks, refusals };
 }
 
 export interface GrantDiff {

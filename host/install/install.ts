@@ -25,7 +25,7 @@ import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import { commitInstall } from './commit.ts';
 import { checkContentFiles } from '../serve/load-content.ts';
 import { assertNoServedNameConflict } from './conflicts.ts';
-import { describeRequest } from './consent.ts';
+import { describeAsks, describeRequest, lockAskFields } from './consent.ts';
 import { installedManifest } from './regrant.ts';
 import { describeSecrets, secretsWidened } from './secrets-consent.ts';
 import type { ConsentSigner } from './consent.ts';
@@ -170,7 +170,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     // must not be carried over into a freshly sealed record, nor spare the user the consent prompt.
     const key = previous ? await readSealKey(home) : undefined;
     const consented = previous && key && sealMatches(key, pm.name, previous) ? previous : undefined;
-    const { grant, unbound } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home);
+    const { grant, unbound, asks, refusals } = await planGrant(pm, options.bindings, consented?.grant, options.cwd, home, consented?.refusals);
     const diff = diffGrants(consented?.grant, grant);
     assertAllowed(org, { ...facts, grant }); // the grant against the policy's ceilings, before consent
     // What the model will read: findings need acceptance (strict mode refuses), changes need consent.
@@ -185,7 +185,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     // A new package always needs consent (it will run); an update when it gains capabilities or secrets,
     // or changes its definitions. No terminal never implies consent.
     if ((!consented || escalates || redefines) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeDefinitionReview(review.findings, review.changes) + describeSecrets(pm, consented ? widened : undefined);
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeAsks(asks, refusals) + describeDefinitionReview(review.findings, review.changes) + describeSecrets(pm, consented ? widened : undefined);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (consented && escalates) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
@@ -216,6 +216,8 @@ export async function installPackage(home: Home, source: InstallSource, options:
         files: digestFiles(files),
         // Pinned: serve refuses the package if what it would tell the model differs (host/serve/loader.ts).
         definitions: definitionsDigest(pm.manifest),
+        // Asked at first use, not granted (docs/consent.md); earlier refusals of rules still asked carry over.
+        ...lockAskFields(asks, refusals),
         // The user's own settings (grant --fresh, --limit) outlive an update: they only ever narrow.
         ...(previous?.settings ? { settings: previous.settings } : {}),
       },

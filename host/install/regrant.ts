@@ -43,21 +43,40 @@ function slotOf(pm: PackageManifest, name: string): SlotInfo {
   return s;
 }
 
-/** The entry with `bindings` bound (replacing earlier bindings of the same slots). @throws HostError USAGE, GRANT_INVALID, GRANT_COVERS_HOME */
+/** The asked rules without slot `slot`'s old rule (an asked slot, docs/consent.md). */
+function asksWithoutSlot(entry: LockEntry, slot: SlotInfo): LockEntry['asks'] {
+  const old = entry.grant.slots[slot.slot];
+  if (old === undefined || entry.asks === undefined) return entry.asks;
+  const rule = slot.kind === 'host' ? old : `${slot.access ?? 'read'}:${old}`;
+  return { net: entry.asks.net.filter((r) => r !== rule), fs: entry.asks.fs.filter((r) => r !== rule) };
+}
+
+/**
+ * The entry with `bindings` bound (replacing earlier bindings of the same slots). A slot the manifest marks
+ * `"consent": "ask"` is bound but its rule is asked at first use, as at install (docs/consent.md).
+ * @throws HostError USAGE, GRANT_INVALID, GRANT_COVERS_HOME
+ */
 export async function rebind(entry: LockEntry, pm: PackageManifest, bindings: Readonly<Record<string, string>>, cwd: string, home: Home): Promise<LockEntry> {
   const protect = await protectedPaths(home);
   let grant = entry.grant;
+  let asks = entry.asks;
   for (const [name, value] of Object.entries(bindings)) {
     const slot = slotOf(pm, name);
     const b = await bindSlot(slot, value, cwd, protect);
+    if (slot.ask) asks = asksWithoutSlot({ ...entry, grant, ...(asks ? { asks } : {}) }, slot);
     const base = withoutSlot(grant, slot);
+    const toGrant: { net?: string; fs?: string } = slot.ask ? {} : b;
     grant = {
-      net: b.net !== undefined && !base.net.includes(b.net) ? [...base.net, b.net] : base.net,
-      fs: b.fs !== undefined && !base.fs.includes(b.fs) ? [...base.fs, b.fs] : base.fs,
+      net: toGrant.net !== undefined && !base.net.includes(toGrant.net) ? [...base.net, toGrant.net] : base.net,
+      fs: toGrant.fs !== undefined && !base.fs.includes(toGrant.fs) ? [...base.fs, toGrant.fs] : base.fs,
       slots: { ...base.slots, [name]: b.slot },
     };
+    if (slot.ask) {
+      const a = asks ?? { net: [], fs: [] };
+      asks = { net: b.net !== undefined && !a.net.includes(b.net) ? [...a.net, b.net] : a.net, fs: b.fs !== undefined && !a.fs.includes(b.fs) ? [...a.fs, b.fs] : a.fs };
+    }
   }
-  return { ...entry, grant };
+  return { ...entry, grant, ...(asks ? { asks } : {}) };
 }
 
 /** The entry with `names` unbound. @throws HostError USAGE */

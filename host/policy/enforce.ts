@@ -10,7 +10,7 @@ import { HostError } from '../errors.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { atLeastMedium, checkDefinitions, describeFindings } from '../trust/definitions/checks.ts';
 import type { DefinitionFinding } from '../trust/definitions/checks.ts';
-import { checkPackage, strictDefinitions } from './check.ts';
+import { checkCapabilities, checkPackage, strictDefinitions } from './check.ts';
 import type { PackageFacts, PolicyRefusal } from './check.ts';
 import type { OrgPolicy } from './parse.ts';
 
@@ -52,4 +52,16 @@ export function assertServeAllowed(policy: OrgPolicy, entry: { readonly signer: 
   assertAllowed(policy, { name: pm.name, ...(entry ? { signer: entry.signer, integrity: entry.integrity } : {}), grant: { net: netGrantToStrings(grant.net), fs: fsGrantToStrings(grant.fs) }, secrets: declaredSecrets(pm) }, label);
   // Shadowing needs the other packages; the rest of the definition checks need only this one.
   assertDefinitionsAllowed(policy, pm, strictDefinitions(policy) ? checkDefinitions(pm.manifest) : [], label);
+}
+
+/**
+ * The ceiling check of capabilities asked at first use (host/serve/consent/store.ts): a rule the user is
+ * about to allow, once or for good, must be within every policy's ceilings. Pure over the loaded policy.
+ */
+export function policyCeiling(policy: OrgPolicy): (name: string, added: { readonly net: readonly string[]; readonly fs: readonly string[] }) => { readonly allowed: true } | { readonly allowed: false; readonly message: string } {
+  return (name, added) => {
+    const refusals = policy.layers.flatMap((layer) => checkCapabilities(layer, { name, grant: added }));
+    const first = refusals[0];
+    return first === undefined ? { allowed: true } : { allowed: false, message: `${first.code}: ${first.detail} (${first.source})` };
+  };
 }

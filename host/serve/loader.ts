@@ -24,6 +24,7 @@ import type { VerifyInstalled } from '../home/verify-installed.ts';
 import { assertOutsideProtected, protectedPaths } from '../home/protected.ts';
 import { lowerLimits } from './user-settings.ts';
 import { loadContent } from './load-content.ts';
+import { devAsks, loadAskGrant } from './consent/ask-grant.ts';
 import type { LoadedPrompt, LoadedResource, LoadedResourceTemplate } from './load-content.ts';
 import type { Icon } from '@modelcontextprotocol/server';
 import { assertServeAllowed } from '../policy/enforce.ts';
@@ -199,7 +200,8 @@ async function resolveRequestedFixed(rules: readonly string[], what: string): Pr
 
 /** The manifest's network rules, with its host slots replaced by the rules the user bound them to. */
 function requestedNetRules(pm: PackageManifest, slots: Readonly<Record<string, string>>): string[] {
-  return pm.manifest.capabilities.net.flatMap((r) => (typeof r === 'string' ? [r] : slots[r.slot] !== undefined ? [slots[r.slot] as string] : []));
+  const fixedAsk = (pm.manifest.capabilities.ask?.net ?? []).map((r) => r.rule);
+  return [...pm.manifest.capabilities.net.flatMap((r) => (typeof r === 'string' ? [r] : slots[r.slot] !== undefined ? [slots[r.slot] as string] : [])), ...fixedAsk];
 }
 
 /** Binds the slots the manifest declares from the user's bindings: fs slots to real directories, host slots to rules. */
@@ -234,18 +236,23 @@ async function effectiveGrant(
   const slotRules: string[] = [];
   const fixed: string[] = [];
   const paths: Record<string, string> = {};
+  const askSlots = new Set<string>();
   for (const r of pm.manifest.capabilities.fs) {
     if (typeof r === 'string') fixed.push(r);
     else if (slots[r.slot] !== undefined) {
       slotRules.push(`${r.access}:${slots[r.slot]}`);
       paths[r.slot] = slots[r.slot] as string;
+      if (r.consent === 'ask') askSlots.add(r.slot);
     }
   }
+  // Asked rules are requested too: granted once the user answers "always" (docs/consent.md).
+  fixed.push(...(pm.manifest.capabilities.ask?.fs ?? []).map((r) => r.rule));
   const requested = parseFsGrant([...fsGrantToStrings(parseFsGrant(slotRules)), ...fsGrantToStrings(await resolveRequestedFixed(fixed, what))]);
   const fs = intersectFsGrants(requested, allowedFs);
   // A slot is only passed to the tool if the effective grant still covers it.
   const covered = new Set(fs.rules.map((r) => r.path));
-  for (const slot of Object.keys(paths)) if (!covered.has(paths[slot] as string)) delete paths[slot];
+  // An asked slot's path is passed before it is granted: the tool must name it to be asked about it.
+  for (const slot of Object.keys(paths)) if (!covered.has(paths[slot] as string) && !askSlots.has(slot)) delete paths[slot];
   return { grant: { net, fs }, paths };
 }
 
@@ -281,9 +288,9 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, pol
     const o = source.grantOverrides;
     slots = await bindSlots(pm, o.slots, what);
     // The author runs their own code: by default the network the manifest asks for (host slots as bound).
-    allowedNet = o.net ?? requestedNetRules(pm, slots);
+    allowedNet = o.net ?? requestedNetRules(pm, slots).filter((r) => !devAsks(pm, slots).net.includes(r));
     // The user's slot binding is the allowance for that slot, with the access the manifest declares.
-    const slotAllow = pm.manifest.capabilities.fs.flatMap((r) => (typeof r !== 'string' && slots[r.slot] ? [`${r.access}:${slots[r.slot]}`] : []));
+    const slotAllow = pm.manifest.capabilities.fs.flatMap((r) => (typeof r !== 'string' && r.consent !== 'ask' && slots[r.slot] ? [`${r.access}:${slots[r.slot]}`] : []));
     allowedFs = parseFsGrant([...slotAllow, ...fsGrantToStrings(await resolveRules(parseRules(parseFsGrant, o.fs ?? [], 'GRANT_INVALID', what), 'GRANT_INVALID', what))]);
   } else {
     const g = source.entry.grant;
@@ -291,9 +298,13 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, pol
     allowedNet = g.net;
     allowedFs = await resolveRules(parseRules(parseFsGrant, g.fs, 'GRANT_INVALID', what), 'GRANT_INVALID', what);
   }
-  const { grant, paths } = await effectiveGrant(pm, slots, allowedNet, allowedFs, what);
+  const effective = await effectiveGrant(pm, slots, allowedNet, allowedFs, what);
+  const { paths } = effective;
   // The organisation policy, offline at every load: a package installed before it was set is refused here.
-  assertServeAllowed(policy, source.kind === 'installed' ? source.entry : undefined, pm, grant, what);
+  assertServeAllowed(policy, source.kind === 'installed' ? source.entry : undefined, pm, effective.grant, what);
+  // Rules asked at first use (docs/consent.md): from the sealed lock entry; a --dev package's from its manifest.
+  const ask = await loadAskGrant(source.kind === 'installed' ? source.entry : { asks: devAsks(pm, slots), grant: { net: [], fs: [] } }, what);
+  const grant = ask === undefined ? effective.grant : { ...effective.grant, ask };
 
   const digest = createHash('sha256').update(sourceText).digest('base64url');
   const code: PackageCode = {

@@ -120,7 +120,11 @@ export function kindOfOutcome(outcome: string): QuarantineKind | null {
   return null;
 }
 
-/** Whether a capability event counts as a denial. Pure. */
-export function isDenial(event: { readonly kind: string; readonly allowed: boolean }): boolean {
-  return !event.allowed && (event.kind === 'net' || event.kind === 'fs');
+/**
+ * Whether a capability event counts as a denial. Pure. A refusal for want of consent (CONSENT_*, docs/consent.md)
+ * does not: the package asked for what it declared, and the user's "never" (or a client that cannot ask) is no
+ * probing of the sandbox.
+ */
+export function isDenial(event: { readonly kind: string; readonly allowed: boolean; readonly code?: string }): boolean {
+  return !event.allowed && (event.kind === 'net' || event.kind === 'fs') && !event.code?.startsWith('CONSENT_');
 }

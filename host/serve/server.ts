@@ -38,6 +38,10 @@ import type { Registry } from './registry.ts';
 import { guardLifecycle } from './session.ts';
 import type { RequestSchemaLike } from './transport.ts';
 import { WireError, toolErrorResult } from './tool-result.ts';
+import { createCallConsent } from './consent/call.ts';
+import type { CallConsent } from './consent/call.ts';
+import { consentChannel } from './consent/channel.ts';
+import type { ConsentStore } from './consent/store.ts';
 import { MAX_ARGUMENT_DEPTH, describeAjvError, nestsDeeperThan } from './validation.ts';
 
 export interface WardenServerOptions {
@@ -71,6 +75,8 @@ export interface WardenServerOptions {
   readonly quarantined?: Registry;
   /** Signs and checks the requestState of input-required results; one per process by default. */
   readonly requestStates?: StateCodec;
+  /** Answers to capabilities asked at first use (docs/consent.md); absent: they are refused with CONSENT_REQUIRED. */
+  readonly consent?: ConsentStore;
 }
 
 /** The requestState codec of this process (its key lives in memory only: a restart refuses older states). */
@@ -265,6 +271,15 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
    */
   const receivedOf = new WeakMap<AbortSignal, unknown>();
 
+  /** The consent question that ended the call (2026-07-28), as an input_required result; else undefined. */
+  const consentRound = (consent: CallConsent | undefined, binding: StateBinding, round: RoundState | undefined): InputRequiredResult | undefined => {
+    if (!consent) return undefined;
+    const next = (round?.round ?? 0) + 1;
+    const asking = consent.inputRequired(binding, requestStates, next);
+    if (asking && next > MAX_ROUNDS) throw new HostError('INPUT_ROUNDS_EXCEEDED', `the call needed input more than ${MAX_ROUNDS} times`);
+    return asking;
+  };
+
   server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult | InputRequiredResult> => {
     const name = request.params.name;
     // Taken first, whatever happens next: the session keeps each request's arguments until then.
@@ -296,26 +311,40 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
       if (logger.isLevelEnabled('debug')) logger.debug({ package: pkg.name, tool: tool.spec.name, durationMs, outcome }, 'call');
     };
+    let consent: CallConsent | undefined;
+    let binding: StateBinding | undefined;
+    let round: RoundState | undefined;
     try {
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
       if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
       digest = audit.digest(args);
-      const binding: StateBinding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
+      binding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
       // A state this process signed for this package, version, tool and these arguments, or -32602.
-      let round: RoundState | undefined;
       if (echoedState !== undefined) round = requestStates.verify(echoedState, binding);
       else if (echoedResponses !== undefined && Object.keys(echoedResponses).length > 0) throw invalidState();
       const responses = round ? checkInputResponses(echoedResponses, round) : undefined;
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
+      // Capabilities asked at first use (host/serve/consent/call.ts): only for a package that has some.
+      if (options.consent && (pkg.grant.ask !== undefined || round?.consent !== undefined)) {
+        const channel = consentChannel(era, ctx, server);
+        consent = await createCallConsent({ store: options.consent, pkg, tool: tool.spec.name, channel, signal: ctx.mcpReq.signal, ...(round ? { round } : {}), ...(responses ? { responses } : {}) });
+      }
       progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
+      const input = consent ? consent.toolInput : round && responses ? { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } : undefined;
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
-        signal: ctx.mcpReq.signal,
+        signal: consent?.signal ?? ctx.mcpReq.signal,
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
-        ...(round && responses ? { input: { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } } : {}),
+        ...(input ? { input } : {}),
+        ...(consent ? { consent: consent.hook } : {}),
       });
+      const asking = consentRound(consent, binding, round);
+      if (asking) {
+        finish('CONSENT_ASKED');
+        return asking;
+      }
       if (run.inputRequired) {
         const asked = checkInputRequired(run.value);
         const next = (round?.round ?? 0) + 1;
@@ -328,7 +357,19 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       const result = toCallToolResult(tool, run.value, dlp);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
-    } catch (e) {
+    } catch (caught) {
+      let e: unknown = caught;
+      try {
+        // A call ended to ask the user (2026-07-28) gets the question; a consent refusal its own code.
+        const asking = binding ? consentRound(consent, binding, round) : undefined;
+        if (asking) {
+          finish('CONSENT_ASKED');
+          return asking;
+        }
+        if (consent) e = consent.mapFailure(caught);
+      } catch (failure) {
+        e = failure;
+      }
       finish(outcomeOf(e));
       try {
         return toolErrorResult(e, redact, dlp);

@@ -22,6 +22,7 @@ import { SandboxError } from '../errors.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 import { FileOp, closeQuietly } from './files/op.ts';
 import { WriteBudget } from './files/quota.ts';
+export { WriteBudget };
 import { removeTree } from './files/remove.ts';
 import { at, errnoOf, realPathOf, walk } from './files/walk.ts';
 
@@ -51,6 +52,12 @@ export interface FileAccess {
 export interface FileAccessOptions {
   readonly limits: Pick<Limits, 'maxReadBytes' | 'maxWriteBytes' | 'writeBytes' | 'grantWriteBytes'>;
   readonly onEvent?: (event: CapabilityEvent) => void;
+  /**
+   * The write budget to charge (default: one of its own over `grant`). A call's accesses under a grant widened
+   * by a consented rule share the call's budget over the package's grant (runtime/host-calls.ts): consent
+   * adds a place to write, never more bytes.
+   */
+  readonly budget?: WriteBudget;
 }
 
 /** readdir of a larger directory fails (the tool would get it all in one array). */
@@ -90,7 +97,7 @@ export async function resolveFsGrant(grant: FsGrant): Promise<FsGrant> {
 /** Creates the per-call file access for `grant` (which should come from resolveFsGrant). */
 export function createFileAccess(grant: FsGrant, options: FileAccessOptions): FileAccess {
   const { limits } = options;
-  const budget = new WriteBudget(grant, limits);
+  const budget = options.budget ?? new WriteBudget(grant, limits);
 
   async function run<T>(name: string, path: unknown, body: (op: FileOp) => Promise<T>): Promise<T> {
     const op = new FileOp(name, path, grant, options.onEvent);

@@ -265,7 +265,15 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       call.options.onCapability?.(e);
     };
     call.io ??= new AbortController();
-    const ctx: HostCallContext = { grant: call.grant, limits: call.limits, signal: call.io.signal, resolve: options.resolve, onEvent, breaker: breakers.forPackage(call.pkg.id, onEvent) };
+    const ctx: HostCallContext = {
+      grant: call.grant,
+      limits: call.limits,
+      signal: call.io.signal,
+      resolve: options.resolve,
+      onEvent,
+      breaker: breakers.forPackage(call.pkg.id, onEvent),
+      ...(call.options.consent === undefined ? {} : { consent: call.options.consent, extendDeadline: (ms: number) => extendDeadline(worker, call, ms) }),
+    };
     const files = () => {
       call.files ??= fileAccessFor(ctx);
       return call.files;
@@ -280,6 +288,13 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       if (err.code === 'CAPABILITY_DENIED') call.denied = true;
       supervisor.send(worker, { t: 'res', call: call.id, req, ok: false, json: JSON.stringify({ code: err.code, message: err.message }) });
     }
+  }
+
+  /** The host asked the user (docs/consent.md): the call's wall clock, here and in its worker, moves by the wait. */
+  function extendDeadline(worker: Worker, call: Call, ms: number): void {
+    if (call.state !== 'running' || call.worker !== worker) return;
+    call.deadline += ms;
+    supervisor.send(worker, { t: 'extend', call: call.id, ms });
   }
 
   function settle(call: Call, outcome: RunResult | SandboxError): void {

@@ -160,6 +160,12 @@ function onMessage(m: HostToWorker): void {
     case 'cancel':
       cancelCall(m.call);
       return;
+    case 'extend': {
+      // The host paused the call to ask the user (docs/consent.md): that time is not the call's.
+      const rec = calls.get(m.call);
+      if (rec !== undefined && Number.isFinite(m.ms)) rec.deadline += m.ms;
+      return;
+    }
     case 'ping':
       send({ t: 'pong', seq: m.seq });
       return;

@@ -51,6 +51,8 @@ export interface RoundState {
   readonly keys: readonly string[];
   /** The number of the call this state is for (the first call that follows an input-required result is 1). */
   readonly round: number;
+  /** A consent question of the host (host/serve/consent/call.ts), not the tool's: what it asked and carries. */
+  readonly consent?: unknown;
 }
 
 /** A tool's input request, checked. */
@@ -154,6 +156,7 @@ export interface StateCodec {
 }
 
 interface StateBody {
+  readonly c?: unknown;
   readonly s?: string;
   readonly k: readonly string[];
   readonly r: number;
@@ -170,7 +173,7 @@ export function createStateCodec(options: { key?: Buffer; now?: () => number } =
       .digest();
   return {
     mint(binding, state) {
-      const body: StateBody = { ...(state.toolState !== undefined ? { s: state.toolState } : {}), k: state.keys, r: state.round, exp: now() + STATE_TTL_MS };
+      const body: StateBody = { ...(state.toolState !== undefined ? { s: state.toolState } : {}), ...(state.consent !== undefined ? { c: state.consent } : {}), k: state.keys, r: state.round, exp: now() + STATE_TTL_MS };
       const encoded = Buffer.from(JSON.stringify(body)).toString('base64url');
       return `${STATE_PREFIX}${encoded}.${mac(binding, encoded).toString('base64url')}`;
     },
@@ -189,7 +192,7 @@ export function createStateCodec(options: { key?: Buffer; now?: () => number } =
         throw invalidState();
       }
       if (typeof body.exp !== 'number' || body.exp < now() || !Array.isArray(body.k) || !Number.isInteger(body.r)) throw invalidState();
-      return { ...(typeof body.s === 'string' ? { toolState: body.s } : {}), keys: body.k.filter((k): k is string => typeof k === 'string'), round: body.r };
+      return { ...(typeof body.s === 'string' ? { toolState: body.s } : {}), ...(body.c !== undefined ? { consent: body.c } : {}), keys: body.k.filter((k): k is string => typeof k === 'string'), round: body.r };
     },
   };
 }
