@@ -103,7 +103,7 @@ function reply(d: Decision): { action: 'accept' | 'decline'; content?: { decisio
 }
 
 /** A 2025-11-25 client; with `answers`, it declares elicitation and answers from them in order. */
-async function legacyClient(home: string, answers?: Decision[], asked: string[] = [], before?: () => Promise<void>): Promise<LegacyClient> {
+async function legacyClient(home: string, answers?: Decision[], asked: string[] = [], before?: () => Promise<void>, extraArgs: readonly string[] = []): Promise<LegacyClient> {
   const client = new LegacyClient({ name: 'legacy-test', version: '1.0.0' }, { capabilities: answers ? { elicitation: { form: {} } } : {} });
   if (answers) {
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
@@ -114,7 +114,7 @@ async function legacyClient(home: string, answers?: Decision[], asked: string[] 
       return reply(next);
     });
   }
-  await client.connect(new LegacyStdio({ command: process.execPath, args: [CLI, 'serve', '--home', home, '--workers', '1'], env: childEnv(), stderr: 'pipe', cwd: ROOT }));
+  await client.connect(new LegacyStdio({ command: process.execPath, args: [CLI, 'serve', '--home', home, '--workers', '1', ...extraArgs], env: childEnv(), stderr: 'pipe', cwd: ROOT }));
   closers.push(() => client.close());
   return client;
 }
@@ -274,5 +274,28 @@ describe('a capability asked at first use, with a client that cannot ask', () =>
 
     const after = await legacyClient(home);
     expect(await call(after, 'forecast')).toEqual({ text: 'weather: sunny' });
+  });
+});
+
+describe('a capability asked at first use, under an organisation policy', () => {
+  it('beyond the policy\'s network ceiling: refused without asking the user, and `grant --allow` refuses it with POLICY_CAPABILITY_DENIED', async () => {
+    const { home } = installAsker();
+    const policy = join(tempDir('ask-policy'), 'policy.json');
+    writeFileSync(policy, JSON.stringify({ capabilities: { net: ['*.corp.example'] } }), { mode: 0o600 });
+    const asked: string[] = [];
+    const client = await legacyClient(home, ['always'], asked, undefined, ['--policy', policy]);
+    const before = hits;
+
+    const refused = await call(client, 'forecast');
+    expect(refused.code).toBe('CONSENT_REFUSED');
+    expect(refused.text).toContain('POLICY_CAPABILITY_DENIED');
+    expect(asked).toEqual([]);
+    expect(hits - before).toBe(0);
+    expect(lockEntry(home).grant.net).toEqual([]);
+
+    const granted = spawnSync(process.execPath, [CLI, 'grant', NAME, '--allow', `net:${origin}`, '--policy', policy, '--home', home], { env: childEnv(), encoding: 'utf8', input: '' });
+    expect(granted.status).not.toBe(0);
+    expect(granted.stderr).toContain('POLICY_CAPABILITY_DENIED');
+    expect(lockEntry(home).grant.net).toEqual([]);
   });
 });

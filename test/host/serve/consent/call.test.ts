@@ -85,16 +85,25 @@ describe('a 2025-11-25 client with elicitation', () => {
     expect(await c.hook.ask(request, never)).toMatchObject({ allowed: false, code: 'CONSENT_TIMEOUT' });
   });
 
-  it('passes "always" through the policy ceiling: refused there, it is this call\'s refusal and nothing is stored', async () => {
+  it.each(['once', 'always'])('refuses a capability beyond the policy ceiling without asking the user (an answer of "%s" would not help) and stores nothing', async (decision) => {
     const seen: unknown[] = [];
     const store = createConsentStore({ ceiling: (name, added) => (seen.push([name, added]), { allowed: false, message: 'the organisation policy allows no network' }) });
-    const { channel } = elicitWith({ action: 'accept', content: { decision: 'always' } });
+    const { channel, asked } = elicitWith({ action: 'accept', content: { decision } });
     const c = await createCallConsent({ store, pkg, tool: 'forecast', channel, signal: never });
     const d = await c.hook.ask(request, never);
     expect(d).toMatchObject({ allowed: false, code: 'CONSENT_REFUSED' });
     expect(!d.allowed && d.message).toContain('organisation policy');
+    expect(asked).toEqual([]);
     expect(seen).toEqual([['weather', { net: ['api.example.com'], fs: [] }]]);
     expect(store.decided(pkg, { kind: 'net', rule: 'api.example.com' })).toBeUndefined();
+  });
+
+  it('asks, and allows, a capability within the policy ceiling', async () => {
+    const store = createConsentStore({ ceiling: () => ({ allowed: true }) });
+    const { channel, asked } = elicitWith({ action: 'accept', content: { decision: 'once' } });
+    const c = await createCallConsent({ store, pkg, tool: 'forecast', channel, signal: never });
+    expect(await c.hook.ask(request, never)).toEqual({ allowed: true });
+    expect(asked).toHaveLength(1);
   });
 
   it('shows the package, tool, operation and rule, without control characters', async () => {
