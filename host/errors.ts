@@ -29,6 +29,15 @@ export const HOST_ERROR_CODES = [
   'KEY_INVALID', // a key file cannot be read, parsed or decrypted, or is not ECDSA P-256
   'SIGNING_FAILED', // keyless signing failed: no identity token, or Fulcio, Rekor or the TSA refused or was unreachable
   'TRUST_INVALID', // trust.json in the home directory is unreadable or malformed, or a publisher entry is invalid
+  // npm provenance (issue 12)
+  'PROVENANCE_MISSING', // an npm package version has no SLSA provenance or no publish attestation
+  'PROVENANCE_INVALID', // the attestations are malformed, oversized, or do not verify (signature, certificate, transparency log)
+  'PROVENANCE_SUBJECT_MISMATCH', // an attestation is for another package name, version or tarball digest
+  'PROVENANCE_KEY_UNKNOWN', // the publish attestation is signed by a key the registry does not list
+  'PROVENANCE_KEY_EXPIRED', // the publish attestation's registry key had expired when it was logged
+  'PROVENANCE_UNTRUSTED', // no trusted provenance publisher names the repository (and issuer) that built the package
+  'PROVENANCE_WORKFLOW_MISMATCH', // the repository is trusted, but only for another workflow file
+  'PROVENANCE_REF_MISMATCH', // the repository and workflow are trusted, but not for this git ref
   // Install and the package lifecycle
   'CONSENT_REQUIRED', // installing needs the user's consent to the capabilities: no terminal and no --yes, or declined
   'VERSION_DOWNGRADE', // an update to a lower version than the installed one (--allow-downgrade to override)
