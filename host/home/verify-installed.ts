@@ -32,7 +32,6 @@ import { join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
 import { readTarball } from '../pack/extract.ts';
-import { loadTrustMaterial } from '../signing/trust-root.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
@@ -75,7 +74,7 @@ async function reverifyNpm(pkg: InstalledPackage, home: Home, policy: TrustPolic
   if (!kept) throw new HostError('SIGNATURE_INVALID', `${what}: installed from npm, but its kept attestations are missing or unreadable; install it again`);
   let verified;
   try {
-    verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, loadHomeTrustMaterial(home));
+    verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, await loadHomeTrustMaterial(home));
   } catch (e) {
     const code = isHostError(e) ? e.code : 'SIGNATURE_INVALID';
     throw new HostError(code, `${what}: its kept provenance does not verify: ${e instanceof Error ? e.message.slice(0, 300) : 'error'}`);
@@ -105,7 +104,7 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   let name: string;
   let version: string;
   try {
-    const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: loadTrustMaterial() });
+    const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: await loadHomeTrustMaterial(home) });
     ({ name, version, integrity } = trusted.package);
     signer = signerId(trusted.signer);
   } catch (e) {

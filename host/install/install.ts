@@ -22,7 +22,7 @@ import { checkPackageFiles } from '../pack/limits.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { readTarball } from '../pack/extract.ts';
-import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
 import { loadTrustPolicy } from '../trust/policy.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
@@ -179,7 +179,8 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
  */
 export async function installPackage(home: Home, source: InstallSource, options: InstallOptions): Promise<InstallResult> {
   const policy = await loadTrustPolicy(home.trustFile);
-  const material = options.trustMaterial ?? loadTrustMaterial();
+  // --trusted-root, else the home's trusted_root.json (trust refresh-root), else the public-good root in keys/.
+  const material = options.trustMaterial ?? (await loadHomeTrustMaterial(home));
   const { pm, trusted, files } = verifyAndCheck(source, policy, material);
   const signer = trusted.signer;
   await ensureHome(home);
