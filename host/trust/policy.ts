@@ -1,7 +1,9 @@
 /**
  * The home's trust policy (<home>/trust.json): which publishers the user trusts, each a pinned public
- * key or a keyless identity (exact certificate identity + OIDC issuer), optionally limited to a scope
- * of package names. Plain data; `findTrustedSigner` is a pure function over it.
+ * key, a keyless identity (exact certificate identity + OIDC issuer), or an npm provenance source
+ * (repository + OIDC issuer exactly, workflow file and git ref exactly or by a glob the user wrote),
+ * optionally limited to a scope of package names. Plain data; `findTrustedSigner` and
+ * `findProvenancePublisher` are pure functions over it.
  *
  * Threat: a publisher trusted for "@acme/*" must not be able to publish "@acme-evil/x", "@acmex/y" or
  * an unscoped "acme" package. Scopes are parsed once and matched by whole segments, never by prefix;
@@ -17,10 +19,24 @@ import { describeAjvError } from '../serve/validation.ts';
 import trustSchemaJson from './trust.schema.json' with { type: 'json' };
 import { keyIdOf, parsePublicKeyPem, publicKeyPem } from '../signing/keys.ts';
 import type { VerifiedSigner } from '../signing/verify.ts';
+import type { NpmProvenance, ProvenanceSigner } from '../provenance/facts.ts';
+import { globMatches, parseIssuerRule, parseRefRule, parseRepositoryRule, parseWorkflowRule } from '../provenance/rules.ts';
 
 export type Publisher =
   | { readonly name: string; readonly kind: 'key'; readonly publicKeyPem: string; readonly keyId: string; readonly scope?: readonly string[] }
-  | { readonly name: string; readonly kind: 'identity'; readonly identity: string; readonly issuer: string; readonly scope?: readonly string[] };
+  | { readonly name: string; readonly kind: 'identity'; readonly identity: string; readonly issuer: string; readonly scope?: readonly string[] }
+  | {
+      readonly name: string;
+      readonly kind: 'provenance';
+      /** "github.com/acme/weather-tool", compared exactly. */
+      readonly repository: string;
+      /** ".github/workflows/release.yml" or a glob; absent: any workflow of the repository. */
+      readonly workflow?: string;
+      /** "refs/tags/*", "refs/heads/main"; absent: any ref. */
+      readonly ref?: string;
+      readonly issuer: string;
+      readonly scope?: readonly string[];
+    };
 
 export interface TrustPolicy {
   readonly publishers: readonly Publisher[];
@@ -28,7 +44,11 @@ export interface TrustPolicy {
 
 export type TrustDecision =
   | { readonly trusted: true; readonly publisher: Publisher }
-  | { readonly trusted: false; readonly code: 'UNTRUSTED_SIGNER' | 'SIGNER_OUT_OF_SCOPE'; readonly detail: string };
+  | {
+      readonly trusted: false;
+      readonly code: 'UNTRUSTED_SIGNER' | 'SIGNER_OUT_OF_SCOPE' | 'PROVENANCE_UNTRUSTED' | 'ISSUER_MISMATCH' | 'PROVENANCE_WORKFLOW_MISMATCH' | 'PROVENANCE_REF_MISMATCH';
+      readonly detail: string;
+    };
 
 export const EMPTY_TRUST_POLICY: TrustPolicy = Object.freeze({ publishers: Object.freeze([]) });
 
@@ -68,7 +88,37 @@ export function scopeMatches(rule: string, packageName: string): boolean {
 
 function signerMatches(p: Publisher, signer: VerifiedSigner): boolean {
   if (p.kind === 'key') return signer.kind === 'key' && signer.keyId === p.keyId;
-  return signer.kind === 'identity' && signer.identity === p.identity && signer.issuer === p.issuer;
+  if (p.kind === 'identity') return signer.kind === 'identity' && signer.identity === p.identity && signer.issuer === p.issuer;
+  return false;
+}
+
+function inScope(p: Publisher, packageName: string): boolean {
+  return p.scope === undefined || p.scope.some((rule) => scopeMatches(rule, packageName));
+}
+
+function outOfScope(matching: readonly Publisher[], packageName: string): TrustDecision {
+  const scopes = matching.flatMap((p) => p.scope ?? []).join(', ');
+  return { trusted: false, code: 'SIGNER_OUT_OF_SCOPE', detail: `publisher ${matching[0]?.name ?? ''} may sign ${scopes}, not ${packageName}` };
+}
+
+/**
+ * The provenance publisher that vouches for a package built from `provenance`, or the most precise
+ * reason none does: the repository is not trusted (PROVENANCE_UNTRUSTED), only from another issuer
+ * (ISSUER_MISMATCH), only for another workflow (PROVENANCE_WORKFLOW_MISMATCH) or ref
+ * (PROVENANCE_REF_MISMATCH), or not for this package name (SIGNER_OUT_OF_SCOPE). Pure.
+ */
+export function findProvenancePublisher(policy: TrustPolicy, provenance: Pick<NpmProvenance, 'issuer' | 'repository' | 'workflow' | 'ref'>, packageName: string): TrustDecision {
+  const built = `${provenance.repository} (${provenance.workflow} at ${provenance.ref})`;
+  const repo = policy.publishers.filter((p): p is Extract<Publisher, { kind: 'provenance' }> => p.kind === 'provenance' && p.repository === provenance.repository);
+  if (repo.length === 0) return { trusted: false, code: 'PROVENANCE_UNTRUSTED', detail: `built by ${built}: no trusted provenance publisher names the repository ${provenance.repository}` };
+  const issuer = repo.filter((p) => p.issuer === provenance.issuer);
+  if (issuer.length === 0) return { trusted: false, code: 'ISSUER_MISMATCH', detail: `${provenance.repository} is trusted only from the OIDC issuer ${repo[0]?.issuer ?? ''}, not ${provenance.issuer}` };
+  const workflow = issuer.filter((p) => p.workflow === undefined || globMatches(p.workflow, provenance.workflow));
+  if (workflow.length === 0) return { trusted: false, code: 'PROVENANCE_WORKFLOW_MISMATCH', detail: `built by ${built}: ${provenance.repository} is trusted only for the workflow ${issuer.map((p) => p.workflow ?? '').join(', ')}` };
+  const ref = workflow.filter((p) => p.ref === undefined || globMatches(p.ref, provenance.ref));
+  if (ref.length === 0) return { trusted: false, code: 'PROVENANCE_REF_MISMATCH', detail: `built by ${built}: ${provenance.repository} is trusted only for the ref ${workflow.map((p) => p.ref ?? '').join(', ')}` };
+  const found = ref.find((p) => inScope(p, packageName));
+  return found ? { trusted: true, publisher: found } : outOfScope(ref, packageName);
 }
 
 function describeSigner(signer: VerifiedSigner): string {
@@ -77,17 +127,15 @@ function describeSigner(signer: VerifiedSigner): string {
 
 /**
  * The publisher that vouches for `signer` on `packageName`, or why none does. Pure.
- * Identity and issuer are compared exactly; key publishers by key id.
+ * Identity and issuer are compared exactly; key publishers by key id; a provenance signer (a recorded
+ * lock entry's) by `findProvenancePublisher`.
  */
-export function findTrustedSigner(policy: TrustPolicy, signer: VerifiedSigner, packageName: string): TrustDecision {
+export function findTrustedSigner(policy: TrustPolicy, signer: VerifiedSigner | ProvenanceSigner, packageName: string): TrustDecision {
+  if (signer.kind === 'provenance') return findProvenancePublisher(policy, signer, packageName);
   const matching = policy.publishers.filter((p) => signerMatches(p, signer));
   if (matching.length === 0) return { trusted: false, code: 'UNTRUSTED_SIGNER', detail: `${describeSigner(signer)} is not a trusted publisher` };
-  const inScope = matching.find((p) => p.scope === undefined || p.scope.some((rule) => scopeMatches(rule, packageName)));
-  if (!inScope) {
-    const scopes = matching.flatMap((p) => p.scope ?? []).join(', ');
-    return { trusted: false, code: 'SIGNER_OUT_OF_SCOPE', detail: `publisher ${matching[0]?.name ?? ''} may sign ${scopes}, not ${packageName}` };
-  }
-  return { trusted: true, publisher: inScope };
+  const found = matching.find((p) => inScope(p, packageName));
+  return found ? { trusted: true, publisher: found } : outOfScope(matching, packageName);
 }
 
 /** Validates one publisher entry (from trust.json or the CLI). @throws HostError TRUST_INVALID */
@@ -123,7 +171,24 @@ export function parsePublisher(raw: unknown): Publisher {
     if (typeof r.issuer !== 'string' || r.issuer.length === 0 || r.issuer.length > 1024) throw trustInvalid(`publisher ${r.name}: issuer is missing`);
     return { name: r.name, kind: 'identity', identity: r.identity, issuer: r.issuer, ...withScope };
   }
-  throw trustInvalid(`publisher ${r.name}: kind must be "key" or "identity"`);
+  if (r.kind === 'provenance') {
+    const rule = (field: string, parse: (text: string) => string, optional: boolean): string | undefined => {
+      const v = r[field];
+      if (v === undefined && optional) return undefined;
+      if (typeof v !== 'string') throw trustInvalid(`publisher ${r.name as string}: ${field} is missing`);
+      try {
+        return parse(v);
+      } catch (e) {
+        throw trustInvalid(`publisher ${r.name as string}: ${(e as Error).message}`);
+      }
+    };
+    const repository = rule('repository', parseRepositoryRule, false) as string;
+    const issuer = rule('issuer', parseIssuerRule, false) as string;
+    const workflow = rule('workflow', parseWorkflowRule, true);
+    const ref = rule('ref', parseRefRule, true);
+    return { name: r.name, kind: 'provenance', repository, ...(workflow ? { workflow } : {}), ...(ref ? { ref } : {}), issuer, ...withScope };
+  }
+  throw trustInvalid(`publisher ${r.name}: kind must be "key", "identity" or "provenance"`);
 }
 
 /** Validates a whole policy document. @throws HostError TRUST_INVALID */
