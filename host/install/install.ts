@@ -43,7 +43,7 @@ import { readSealKey, sealMatches } from '../home/seal.ts';
 import { describeSignerId, parseSignerId, refineUntrusted, signerId } from './signer.ts';
 import { sameProvenanceSource } from '../provenance/facts.ts';
 import type { NpmProvenance } from '../provenance/facts.ts';
-import { NpmEvidence } from '../home/store.ts';
+import { NpmEvidence, cleanStore } from '../home/store.ts';
 import { assertNoDependencies } from '../registry/resolve.ts';
 import { verifyNpmPackage } from './npm-verify.ts';
 import { readConfig } from '../home/config.ts';
@@ -238,7 +238,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
         () => undefined,
       );
     }
-    const { entry } = await commitInstall(
+    const { entry, lock: committed } = await commitInstall(
       home,
       lock,
       pm.name,
@@ -262,6 +262,8 @@ export async function installPackage(home: Home, source: InstallSource, options:
       options.hooks,
       reuseDir,
     );
+    // After the commit: the previous version's kept copy is no longer named by the lock (as its directory).
+    await cleanStore(home, committed);
     return {
       name: pm.name,
       version: pm.version,

@@ -5,7 +5,7 @@
  * name and by range, serve with the registry and the Sigstore stack gone, call the tool; and each
  * refusal with its code, the home unchanged.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -151,6 +151,18 @@ describe('install NAME[@RANGE] from an npm registry, verified by provenance', ()
       expect(h.stderr()).not.toMatch(/REFUSED/);
     } finally {
       await h.close();
+    }
+    // serve re-verifies the kept attestations every time: replaced by another package's, the package is refused.
+    const store = join(home, 'store');
+    const kept = readdirSync(store).find((n) => n.endsWith('.attestations.json')) as string;
+    const other = await packEcho('@acme/offline', '2.0.0', { code: 'export default { echo: () => "other" };\n' });
+    writeFileSync(join(store, kept), JSON.stringify((await makeNpmAttestations(stack, { name: '@acme/offline', version: '2.0.0', tarball: other })).attestations));
+    const refusedHost = await startHost({ home, env: ownEnv });
+    try {
+      expect((await refusedHost.client.listTools()).tools.map((t) => t.name)).not.toContain('acme.offline__echo');
+      expect(refusedHost.stderr()).toMatch(/REFUSED @acme\/offline: PROVENANCE_SUBJECT_MISMATCH/);
+    } finally {
+      await refusedHost.close();
     }
   });
 });

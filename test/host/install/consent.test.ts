@@ -106,6 +106,6 @@ describe('the provenance lines of the consent screen', () => {
   it('neutralises control characters and leaves out an unreadable log time', () => {
     const text = describeProvenance({ ...p, repository: 'github.com/acme/\u202eevil\nx', transparencyLog: { logIndex: '7', integratedTime: 'soon' } }).join('\n');
     expect(text).not.toMatch(/[\u202e]/);
-    expect(text).toContain('index 7\n');
+    expect(text).toMatch(/index 7$/m);
   });
 });
