@@ -59,7 +59,7 @@ export async function fetchNpmPackage(spec: NpmSpec, options: FetchNpmOptions): 
     const v = resolveVersion(spec, packument);
     const at = `${v.name}@${v.version}`;
     assertNoDependencies(at, v.dependencies);
-    const tarballUrl = checkedUrl(v.tarballUrl, registry, `the tarball URL of ${at}`);
+    const tarballUrl = checkedUrl(replaceRegistryHost(v.tarballUrl, registry, config['replace-registry-host']), registry, `the tarball URL of ${at}`);
     const tarball = await get(tarballUrl, `the tarball of ${at}`, DEFAULT_TAR_LIMITS.maxCompressedBytes);
     try {
       ssri.checkData(tarball, v.integrity, { error: true });
@@ -90,6 +90,24 @@ async function fetchKeys(get: (url: string, what: string, maxBytes: number, acce
     if (e instanceof HostError && e.code === 'PACKAGE_NOT_FOUND') return undefined;
     throw e;
   }
+}
+
+/**
+ * npm's `replace-registry-host` (pacote's RemoteFetcher): a tarball URL on the host it names
+ * ("npmjs", the default, is registry.npmjs.org; "always": any host; "never") is fetched from the
+ * configured registry instead, same path. So a mirror's packuments that point at the public registry
+ * are served by the mirror, as npm does.
+ */
+export function replaceRegistryHost(tarball: string, registry: URL, setting: string | undefined): string {
+  const rrh = !setting || setting === 'npmjs' ? 'registry.npmjs.org' : setting;
+  let url: URL;
+  try {
+    url = new URL(tarball, registry);
+  } catch {
+    return tarball;
+  }
+  if (rrh !== 'never' && (rrh === 'always' || rrh === url.host)) return new URL(url.pathname, registry).href;
+  return tarball;
 }
 
 /** A URL the packument named: absolute or relative to the registry, and of the registry's protocol. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import ssri from 'ssri';
-import { fetchNpmPackage, MAX_PACKUMENT_BYTES } from '../../../host/registry/fetch.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchNpmPackage, MAX_PACKUMENT_BYTES, replaceRegistryHost } from '../../../host/registry/fetch.ts';
 import { parseNpmSpec } from '../../../host/registry/resolve.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
 import { packEcho } from '../../helpers/install-fixtures.ts';
@@ -114,5 +116,38 @@ describe('fetchNpmPackage against a loopback registry', () => {
     expect(packument?.authorization).toBe('Bearer registry-token');
     expect(tarball?.host).toBe(`localhost:${registry.port}`);
     expect(tarball?.authorization).toBeUndefined();
+  });
+});
+
+describe('replaceRegistryHost (npm replace-registry-host)', () => {
+  const mirror = new URL('https://mirror.example/npm/');
+  it.each([
+    ['https://registry.npmjs.org/x/-/x-1.0.0.tgz', undefined, 'https://mirror.example/x/-/x-1.0.0.tgz'],
+    ['https://registry.npmjs.org/x/-/x-1.0.0.tgz', 'npmjs', 'https://mirror.example/x/-/x-1.0.0.tgz'],
+    ['https://registry.npmjs.org/x/-/x-1.0.0.tgz', 'never', 'https://registry.npmjs.org/x/-/x-1.0.0.tgz'],
+    ['https://cdn.example/x/-/x-1.0.0.tgz', undefined, 'https://cdn.example/x/-/x-1.0.0.tgz'],
+    ['https://cdn.example/x/-/x-1.0.0.tgz', 'always', 'https://mirror.example/x/-/x-1.0.0.tgz'],
+    ['https://cdn.example/x/-/x-1.0.0.tgz', 'cdn.example', 'https://mirror.example/x/-/x-1.0.0.tgz'],
+  ])('%s with %s → %s', (tarball, setting, want) => {
+    expect(replaceRegistryHost(tarball, mirror, setting)).toBe(want);
+  });
+});
+
+describe('registry credentials', () => {
+  it('sends _auth as basic auth to the registry host', async () => {
+    const config = { registry: registry.url, [`//127.0.0.1:${registry.port}/:_auth`]: Buffer.from('u:p').toString('base64') };
+    const before = registry.requests.length;
+    await fetchSpec('@acme/echo', { config });
+    expect(registry.requests.slice(before).every((r) => r.authorization === `Basic ${Buffer.from('u:p').toString('base64')}`)).toBe(true);
+  });
+
+  it('expands ${VAR} in a token from the .npmrc the CLI would read', async () => {
+    const dir = tempDir('mcpw-reg-rc-');
+    writeFileSync(join(dir, '.npmrc'), `registry=${registry.url}\n//127.0.0.1:${registry.port}/:_authToken=\${REG_TOKEN}\n`);
+    const before = registry.requests.length;
+    const parsed = parseNpmSpec('@acme/echo');
+    if (!parsed) throw new Error('spec');
+    await fetchNpmPackage(parsed, { cwd: dir, env: { HOME: dir, REG_TOKEN: 'from-env' } });
+    expect(registry.requests.slice(before)[0]?.authorization).toBe('Bearer from-env');
   });
 });
