@@ -108,8 +108,8 @@ function fetchError(e: unknown, what: string): HostError {
   if (e instanceof HostError) return e;
   const code = (e as { code?: unknown }).code;
   const message = e instanceof Error ? e.message : 'error';
-  if (code === REFUSED || String(message).includes('a loopback address') || /is a [a-z -]+ address \(/.test(message)) {
-    const m = /([^\s]+ is a [a-z -]+ address \([^)]*\))/.exec(message);
+  if (code === REFUSED) {
+    const m = /(\S+ is a [a-z -]+ address \([^)]*\))/.exec(message);
     return new HostError('REGISTRY_ADDRESS_REFUSED', `${what}: refused to connect: ${m ? m[1] : 'a private or special address'} (only the configured registry may be on one)`);
   }
   const status = (e as { statusCode?: unknown }).statusCode;
