@@ -2,7 +2,13 @@
  * `mcp-warden init DIR`: the files of a new tool package. TypeScript source typed with the sandbox's API
  * (types/tool-api.d.ts, copied in), a manifest asking for nothing (default deny: the author adds
  * capabilities deliberately) that serves a tool, a resource (a package file) and a prompt with
- * completions, an esbuild bundle into the single entry file the sandbox runs, and a test.
+ * completions, an esbuild bundle into the single entry file the sandbox runs, a test, and a GitHub
+ * Actions workflow that publishes it to npm with provenance through npm trusted publishing (OIDC, no
+ * token): what `mcp-warden trust add-provenance` and `install NAME` then verify (docs/publishing.md).
+ *
+ * The package stays `"private": true` until its author sets `repository` (npm refuses provenance whose
+ * source repository is not the package's) and removes the latch: the workflow checks both first and
+ * says what to do, so nothing is published by accident.
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -18,6 +24,56 @@ export const SCAFFOLD_TYPESCRIPT_VERSION = '~6.0.3';
 
 /** The bundle command of the scaffold's `npm run build` (one ES module, no imports left: the sandbox has no module loader). */
 export const SCAFFOLD_BUILD_ARGS = ['src/index.ts', '--bundle', '--format=esm', '--platform=neutral', '--target=es2023', '--outfile=dist/index.js'] as const;
+
+/** The Node.js major version the release workflow builds with (mcp-warden's own). */
+export const SCAFFOLD_NODE_MAJOR = 24;
+
+/**
+ * .github/workflows/release.yml: on a pushed tag "v<version>", build, type-check, test and publish with
+ * provenance. `id-token: write` lets npm exchange the job's OIDC token for a short-lived publish
+ * credential (trusted publishing) and sign the SLSA provenance with Sigstore; no npm token exists.
+ */
+export function releaseWorkflow(): string {
+  return `# Publishes this package to npm with provenance when a tag "v<version>" is pushed.
+# npm trusted publishing (OIDC): no npm token is stored anywhere. Set it up once on npmjs.com
+# (package → Settings → Trusted publishing: this repository and the workflow file release.yml),
+# see mcp-warden's docs/publishing.md. Users then trust the source, not a key:
+#   mcp-warden trust add-provenance --repo github.com/OWNER/REPO --workflow .github/workflows/release.yml --ref 'refs/tags/v*'
+name: release
+
+on:
+  push:
+    tags: ['v*']
+
+# Nothing else: read the code, and mint the OIDC token for trusted publishing and provenance.
+permissions:
+  contents: read
+  id-token: write
+
+jobs:
+  publish:
+    # Provenance needs a GitHub-hosted runner.
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: ${SCAFFOLD_NODE_MAJOR}
+          registry-url: https://registry.npmjs.org
+      # Trusted publishing needs npm 11.5.1 or later.
+      - run: npm install --global npm@^11.5.1
+      - name: Check the tag, the version and the package settings
+        run: |
+          version="$(node -p 'require("./package.json").version')"
+          test "$GITHUB_REF" = "refs/tags/v$version" || { echo "the tag $GITHUB_REF is not v$version (package.json)"; exit 1; }
+          test "$(node -p 'String(require("./package.json").private === true)')" = false || { echo 'package.json is "private": remove it to publish (docs/publishing.md)'; exit 1; }
+          test -n "$(node -p 'require("./package.json").repository?.url ?? require("./package.json").repository ?? ""')" || { echo 'package.json needs "repository" (this GitHub repository): npm checks provenance against it'; exit 1; }
+      - run: npm ci
+      - run: npm run typecheck
+      - run: npm test
+      - run: npm publish --provenance --access public
+`;
+}
 
 /** types/tool-api.d.ts of this installation (from the sources, or from dist/ when built). */
 function toolApiTypesPath(): string {
@@ -124,6 +180,7 @@ test('greet says hello', async () => {
 `,
     'tsconfig.json': `${JSON.stringify({ compilerOptions: { target: 'es2023', module: 'esnext', moduleResolution: 'bundler', strict: true, noEmit: true, allowImportingTsExtensions: true, lib: ['es2023'], types: [] }, include: ['src', 'types'] }, null, 2)}\n`,
     '.gitignore': 'node_modules/\ndist/\n',
+    '.github/workflows/release.yml': releaseWorkflow(),
     'README.md': `# ${name}
 
 An mcp-warden tool package. The tool API is typed in \`types/tool-api.d.ts\`; the manifest, the
@@ -133,8 +190,13 @@ capabilities and the commands are documented in the mcp-warden package itself
 \`\`\`sh
 npm install && npm test                       # bundle src/ into dist/index.js and test it
 mcp-warden serve --dev .                      # try it from an MCP client (unsigned: authors only)
-mcp-warden pack . --out release && mcp-warden sign release/*.tgz --key YOU.key   # publish
+mcp-warden pack . --out release && mcp-warden sign release/*.tgz --key YOU.key   # sign a tarball yourself
 \`\`\`
+
+To publish on npm with provenance instead (users then install it by name and trust this repository
+and workflow, not a key): set \`repository\` in \`package.json\`, remove \`"private": true\`, set up
+npm trusted publishing for \`.github/workflows/release.yml\` on npmjs.com, commit
+\`package-lock.json\`, and push a tag \`v0.1.0\` (mcp-warden's \`docs/publishing.md\`, step by step).
 
 Declare what the tools need in \`package.json\` → \`mcpWarden.capabilities\` (network hosts, directory
 slots); users see it and consent at install. \`mcpWarden.resources\` serves \`docs/about.md\` as a

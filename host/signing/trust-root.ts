@@ -189,7 +189,10 @@ export async function fetchTrustedRootViaTuf(options: TufRefreshOptions): Promis
     });
     text = await tuf.getTarget('trusted_root.json');
   } catch (e) {
-    throw new HostError('FETCH_FAILED', `refreshing the trusted root through TUF failed: ${e instanceof Error ? e.message : 'error'}`.slice(0, 400), { cause: e });
+    // @sigstore/tuf wraps tuf-js's reason (a hash, a signature, an expiry, the network) as its cause.
+    const cause = (e as { cause?: unknown }).cause;
+    const why = `${e instanceof Error ? e.message : 'error'}${cause instanceof Error ? `: ${cause.message}` : ''}`;
+    throw new HostError('FETCH_FAILED', `refreshing the trusted root through TUF failed: ${why}`.slice(0, 400), { cause: e });
   }
   try {
     return JSON.parse(text) as unknown;

@@ -25,7 +25,7 @@ const IN_TOTO = 'application/vnd.in-toto+json';
 export interface RegistryKeyPair {
   readonly publicKey: KeyObject;
   readonly privateKey: KeyObject;
-  /** npm's key id: "SHA256:" + unpadded base64 of the SHA-256 of the SPKI DER. */
+  /** An opaque key id in the style of npm's ("SHA256:" + unpadded base64 of the SHA-256 of the SPKI DER). */
   readonly keyid: string;
 }
 

@@ -3,12 +3,14 @@
  * with our esbuild), its own test passes, it type-checks against the sandbox API, and `serve --dev`
  * serves its tool to an MCP client.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { parse as parseYaml } from 'yaml';
 import * as init from '../../../host/commands/init.ts';
+import { SCAFFOLD_NODE_MAJOR } from '../../../host/init/scaffold.ts';
 import { homeLayout } from '../../../host/home/home.ts';
 import { createFeatures } from '../../../host/serve/features/index.ts';
 import { loadPackage } from '../../../host/serve/loader.ts';
@@ -84,6 +86,70 @@ describe('mcp-warden init', () => {
     } finally {
       await sandbox.close();
     }
+  });
+
+  describe('the release workflow (.github/workflows/release.yml)', () => {
+    interface Step {
+      name?: string;
+      uses?: string;
+      run?: string;
+      with?: Record<string, unknown>;
+    }
+    interface Workflow {
+      on: { push: { tags: string[] } };
+      permissions: Record<string, string>;
+      jobs: Record<string, { 'runs-on': string; permissions?: unknown; steps: Step[]; env?: unknown }>;
+    }
+
+    async function scaffolded(): Promise<{ dir: string; text: string; workflow: Workflow }> {
+      const parent = tempDir('mcpw-init-release-');
+      expect((await runCommandModule(init, ['weather-tool'], { cwd: parent })).code).toBe(0);
+      const dir = join(parent, 'weather-tool');
+      const text = readFileSync(join(dir, '.github', 'workflows', 'release.yml'), 'utf8');
+      return { dir, text, workflow: parseYaml(text) as Workflow };
+    }
+
+    it('publishes with provenance on a version tag, after build, type-check and tests, with an OIDC token and no npm token', async () => {
+      const { text, workflow } = await scaffolded();
+      expect(workflow.on).toEqual({ push: { tags: ['v*'] } });
+      // The job may mint an OIDC token (trusted publishing, Sigstore) and read the code: nothing more.
+      expect(workflow.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+      const [job, ...others] = Object.values(workflow.jobs);
+      expect(others).toEqual([]);
+      expect(job?.['runs-on']).toBe('ubuntu-latest');
+      expect(job?.permissions).toBeUndefined();
+      const runs = (job?.steps ?? []).map((s) => s.run ?? s.uses ?? '');
+      const at = (prefix: string): number => runs.findIndex((r) => r.startsWith(prefix));
+      expect(at('npm ci')).toBeGreaterThan(-1);
+      expect(at('npm ci')).toBeLessThan(at('npm run typecheck'));
+      expect(at('npm run typecheck')).toBeLessThan(at('npm test'));
+      expect(at('npm test')).toBeLessThan(at('npm publish --provenance'));
+      expect(runs.at(-1)).toBe('npm publish --provenance --access public');
+      const setup = job?.steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+      expect(setup?.with).toMatchObject({ 'node-version': SCAFFOLD_NODE_MAJOR, 'registry-url': 'https://registry.npmjs.org' });
+      // No long-lived credential anywhere: trusted publishing replaces NODE_AUTH_TOKEN / NPM_TOKEN.
+      expect(text).not.toMatch(/secrets\.|NODE_AUTH_TOKEN|NPM_TOKEN/);
+    });
+
+    it('refuses to publish (its check step) until the tag is the version, the package is not private and names its repository', async () => {
+      const { dir, workflow } = await scaffolded();
+      const check = Object.values(workflow.jobs)[0]?.steps.find((s) => s.name?.startsWith('Check'))?.run;
+      if (!check) throw new Error('no check step');
+      const runCheck = (ref: string): { ok: boolean; out: string } => {
+        const r = spawnSync('bash', ['-c', check], { cwd: dir, env: { PATH: process.env.PATH, GITHUB_REF: ref }, encoding: 'utf8' });
+        return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+      };
+      expect(runCheck('refs/tags/v0.1.0')).toMatchObject({ ok: false, out: expect.stringContaining('"private"') });
+      const file = join(dir, 'package.json');
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      delete pkg.private;
+      writeFileSync(file, JSON.stringify(pkg));
+      expect(runCheck('refs/tags/v0.1.0')).toMatchObject({ ok: false, out: expect.stringContaining('"repository"') });
+      writeFileSync(file, JSON.stringify({ ...pkg, repository: { type: 'git', url: 'git+https://github.com/acme/weather-tool.git' } }));
+      expect(runCheck('refs/tags/v0.1.0')).toMatchObject({ ok: true });
+      expect(runCheck('refs/tags/v0.2.0')).toMatchObject({ ok: false, out: expect.stringContaining('is not v0.1.0') });
+      expect(runCheck('refs/heads/main')).toMatchObject({ ok: false });
+    });
   });
 
   it('refuses a directory that is not empty (exit 2) and answers --help', async () => {
