@@ -41,6 +41,8 @@ export interface FetchNpmOptions {
   readonly config?: NpmConfig;
   /** Hosts also exempt from the private-address check besides the registry's (tests of this module). */
   readonly exemptHosts?: readonly string[];
+  /** Deadline of each request (default REQUEST_TIMEOUT_MS; tests of this module). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function fetchNpmPackage(spec: NpmSpec, options: FetchNpmOptions): 
   const registry = registryFor(config, spec.name);
   const agent = registryAgent(registry, options.exemptHosts);
   try {
-    const get = (url: string, what: string, maxBytes: number, accept?: string): Promise<Buffer> => fetchBounded(url, config, registry, agent, { what, maxBytes, ...(accept ? { accept } : {}) });
+    const get = (url: string, what: string, maxBytes: number, accept?: string): Promise<Buffer> => fetchBounded(url, config, registry, agent, { what, maxBytes, ...(accept ? { accept } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
     const packumentWhat = `the packument of ${spec.name}`;
     const packument = parseJsonBody(await get(new URL(spec.escapedName, registry).href, packumentWhat, MAX_PACKUMENT_BYTES, 'application/json'), packumentWhat);
     const v = resolveVersion(spec, packument);

@@ -98,13 +98,15 @@ export interface FetchLimits {
   readonly what: string;
   /** Accept header (the packument asks for JSON). */
   readonly accept?: string;
+  /** Deadline of the request, body included (default REQUEST_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
 }
 
 function tooLarge(what: string, cap: number): HostError {
   return new HostError('REGISTRY_RESPONSE_TOO_LARGE', `${what} is larger than ${cap} bytes: refused`);
 }
 
-function fetchError(e: unknown, what: string): HostError {
+function fetchError(e: unknown, what: string, timeoutMs: number, signal: AbortSignal): HostError {
   if (e instanceof HostError) return e;
   const code = (e as { code?: unknown }).code;
   const message = e instanceof Error ? e.message : 'error';
@@ -117,8 +119,9 @@ function fetchError(e: unknown, what: string): HostError {
     if (status === 404) return new HostError('PACKAGE_NOT_FOUND', `${what}: the registry answered 404 Not Found`);
     return new HostError('FETCH_FAILED', `${what}: the registry answered HTTP ${status}`);
   }
-  if ((e as { name?: unknown }).name === 'AbortError' || code === 'FETCH_ERROR' || /timeout|aborted/i.test(message)) {
-    return new HostError('FETCH_FAILED', `${what}: no complete answer within ${REQUEST_TIMEOUT_MS / 1000} s or the connection was cut`);
+  if (signal.aborted) return new HostError('FETCH_FAILED', `${what}: no complete answer within its deadline (${timeoutMs} ms)`);
+  if ((e as { name?: unknown }).name === 'AbortError' || /timeout|aborted/i.test(message)) {
+    return new HostError('FETCH_FAILED', `${what}: the connection was cut or timed out`);
   }
   return new HostError('FETCH_FAILED', `${what}: ${String(message).replace(/\s+/g, ' ').slice(0, 200)}`);
 }
@@ -129,21 +132,22 @@ function fetchError(e: unknown, what: string): HostError {
  * @throws HostError FETCH_FAILED, PACKAGE_NOT_FOUND, REGISTRY_ADDRESS_REFUSED, REGISTRY_RESPONSE_TOO_LARGE
  */
 export async function fetchBounded(url: string, config: NpmConfig, registry: URL, agent: HttpAgent, limits: FetchLimits): Promise<Buffer> {
-  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const timeoutMs = limits.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
   let res;
   try {
     res = await regFetch(url, {
       ...config,
       registry: registry.href,
       agent,
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: timeoutMs,
       signal,
       retry: { retries: 0 },
       preferOnline: true,
       headers: limits.accept ? { accept: limits.accept } : {},
     });
   } catch (e) {
-    throw fetchError(e, limits.what);
+    throw fetchError(e, limits.what, timeoutMs, signal);
   }
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > limits.maxBytes) {
@@ -162,7 +166,7 @@ export async function fetchBounded(url: string, config: NpmConfig, registry: URL
       chunks.push(chunk);
     }
   } catch (e) {
-    throw fetchError(e, limits.what);
+    throw fetchError(e, limits.what, timeoutMs, signal);
   }
   return Buffer.concat(chunks);
 }

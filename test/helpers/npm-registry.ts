@@ -33,6 +33,8 @@ export interface Knobs {
   garbage?: DocumentKind;
   /** Answer this kind of document with a 2 GiB body streamed without end (no Content-Length). */
   endless?: DocumentKind;
+  /** Answer this kind of document with its headers and a first byte, then nothing (a stalled server). */
+  stall?: DocumentKind;
   /** Advertise this dist.integrity instead of the tarball's. */
   wrongIntegrity?: boolean;
   /** Base URL for dist.tarball (default: this registry), e.g. another host name for the same server. */
@@ -118,6 +120,11 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
 
   const send = (req: IncomingMessage, res: ServerResponse, kind: DocumentKind, body: Buffer | object | undefined): void => {
     if (knobs.endless === kind) return streamEndless(req, res);
+    if (knobs.stall === kind) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{');
+      return;
+    }
     if (knobs.garbage === kind) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('<html>this is not json {');

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchNpmPackage, MAX_PACKUMENT_BYTES, replaceRegistryHost } from '../../../host/registry/fetch.ts';
 import { parseNpmSpec } from '../../../host/registry/resolve.ts';
-import { asyncCodeOf } from '../../helpers/codes.ts';
+import { asyncCodeOf, errorOf } from '../../helpers/codes.ts';
 import { packEcho } from '../../helpers/install-fixtures.ts';
 import { startNpmRegistry } from '../../helpers/npm-registry.ts';
 import type { Knobs, NpmRegistry } from '../../helpers/npm-registry.ts';
@@ -15,10 +15,10 @@ let v1: Buffer;
 const ATTESTATIONS = { attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: {} }] };
 const KEYS = { keys: [{ keyid: 'SHA256:x', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', expires: null }] };
 
-function fetchSpec(spec: string, extra: { config?: Record<string, string>; exemptHosts?: string[] } = {}) {
+function fetchSpec(spec: string, extra: { config?: Record<string, string>; exemptHosts?: string[]; timeoutMs?: number } = {}) {
   const parsed = parseNpmSpec(spec);
   if (!parsed) throw new Error(`not a spec: ${spec}`);
-  return fetchNpmPackage(parsed, { cwd: tempDir('mcpw-reg-cwd-'), env: {}, config: extra.config ?? { registry: registry.url }, ...(extra.exemptHosts ? { exemptHosts: extra.exemptHosts } : {}) });
+  return fetchNpmPackage(parsed, { cwd: tempDir('mcpw-reg-cwd-'), env: {}, config: extra.config ?? { registry: registry.url }, ...(extra.exemptHosts ? { exemptHosts: extra.exemptHosts } : {}), ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
 }
 
 beforeAll(async () => {
@@ -79,6 +79,13 @@ describe('fetchNpmPackage against a loopback registry', () => {
     registry.knobs.endless = kind;
     expect(await asyncCodeOf(() => fetchSpec('@acme/echo'))).toBe('REGISTRY_RESPONSE_TOO_LARGE');
     expect(MAX_PACKUMENT_BYTES).toBeLessThan(2 ** 31);
+  });
+
+  it.each(['packument', 'tarball'] as const)('gives up on a %s that stalls mid-body at its deadline, and says which limit fired', async (kind) => {
+    registry.knobs.stall = kind;
+    const e = await errorOf(() => fetchSpec('@acme/echo', { timeoutMs: 500 }));
+    expect(e.code).toBe('FETCH_FAILED');
+    expect(e.message).toMatch(/no complete answer within its deadline \(500 ms\)/);
   });
 
   it('answers PACKAGE_NOT_FOUND for an unknown package or version', async () => {
