@@ -139,6 +139,10 @@ export async function fetchBounded(url: string, config: NpmConfig, registry: URL
     res = await regFetch(url, {
       ...config,
       registry: registry.href,
+      // Never npm's cache (a user's `cache` or `offline` setting): every answer comes fresh and is checked.
+      cache: undefined,
+      offline: false,
+      preferOffline: false,
       agent,
       timeout: timeoutMs,
       signal,

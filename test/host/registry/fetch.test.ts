@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import ssri from 'ssri';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchNpmPackage, MAX_PACKUMENT_BYTES, replaceRegistryHost } from '../../../host/registry/fetch.ts';
 import { parseNpmSpec } from '../../../host/registry/resolve.ts';
@@ -137,6 +137,15 @@ describe('replaceRegistryHost (npm replace-registry-host)', () => {
     ['https://cdn.example/x/-/x-1.0.0.tgz', 'cdn.example', 'https://mirror.example/x/-/x-1.0.0.tgz'],
   ])('%s with %s → %s', (tarball, setting, want) => {
     expect(replaceRegistryHost(tarball, mirror, setting)).toBe(want);
+  });
+});
+
+describe('npm settings that do not apply', () => {
+  it('never reads or writes npm\'s cache, whatever the configuration says', async () => {
+    const cache = tempDir('mcpw-reg-cache-');
+    const p = await fetchSpec('@acme/echo', { config: { registry: registry.url, cache, offline: 'true', 'prefer-offline': 'true' } });
+    expect(p.version).toBe('1.1.0');
+    expect(readdirSync(cache)).toEqual([]);
   });
 });
 
