@@ -48,7 +48,7 @@ machine or a private Sigstore instance). It never runs by itself. Delete the fil
 shipped root.
 
 Options:
-  --name NAME                      the publisher's name in trust.json (add-identity: default the identity)
+  --name NAME                      the publisher's name in trust.json (default: the identity, or the repository)
   --scope SCOPE                    a package name or "@scope/*" (repeatable)
   --certificate-identity ID        keyless identity, compared exactly
   --certificate-oidc-issuer ISS    its OIDC issuer, compared exactly

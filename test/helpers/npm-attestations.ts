@@ -58,7 +58,7 @@ export function npmSubjectName(name: string, version: string): string {
 }
 
 /** An unsigned GitHub Actions-like OIDC token: the mock Fulcio turns its claims into certificate extensions. */
-function githubToken(o: { issuer: string; repo: string; workflow: string; ref: string; commit: string }): string {
+function githubToken(o: { issuer: string; repo: string; workflow: string; ref: string; commit: string; claims?: Readonly<Record<string, unknown>> }): string {
   const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const workflowRef = `${o.repo}/${o.workflow}@${o.ref}`;
@@ -76,6 +76,7 @@ function githubToken(o: { issuer: string; repo: string; workflow: string; ref: s
     workflow_ref: workflowRef,
     job_workflow_ref: workflowRef,
     runner_environment: 'github-hosted',
+    ...o.claims,
   };
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
 }
@@ -100,6 +101,12 @@ export interface NpmAttestationOptions {
   readonly issuer?: string;
   /** The registry's signing key (default: one per test process). */
   readonly registryKey?: RegistryKeyPair;
+  /**
+   * OIDC token claims over the GitHub-like defaults (the mock Fulcio turns them into certificate
+   * extensions); a claim set to undefined is left out, e.g. `{ repository: undefined }` for a
+   * certificate without source repository extensions.
+   */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** Sign these subjects instead of the tarball's (a test of a replayed or mismatched attestation). */
   readonly subject?: { readonly name?: string; readonly sha512?: string };
 }
@@ -139,7 +146,7 @@ export async function makeNpmAttestations(stack: SigstoreStack, o: NpmAttestatio
   });
   const keyless = new DSSEBundleBuilder({
     signer: new FulcioSigner({
-      identityProvider: { getToken: () => Promise.resolve(githubToken({ issuer, repo, workflow, ref, commit })) },
+      identityProvider: { getToken: () => Promise.resolve(githubToken({ issuer, repo, workflow, ref, commit, ...(o.claims ? { claims: o.claims } : {}) })) },
       fulcioBaseURL: stack.url,
       timeout: 10_000,
       retry: 0,

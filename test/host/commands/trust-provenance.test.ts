@@ -1,15 +1,21 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as install from '../../../host/commands/install.ts';
+import { homeLayout, readLock } from '../../../host/home/home.ts';
+import type { LockEntry } from '../../../host/home/home.ts';
+import { verifyInstalled } from '../../../host/home/verify-installed.ts';
 import * as trust from '../../../host/commands/trust.ts';
+import { signKeyless } from '../../../host/signing/sign.ts';
 import { packToBuffer } from '../../../host/pack/pack.ts';
 import { verifyNpmAttestations } from '../../../host/provenance/verify.ts';
 import { PUBLIC_GOOD_TRUSTED_ROOT, loadHomeTrustMaterial, loadTrustMaterial } from '../../../host/signing/trust-root.ts';
-import { findProvenancePublisher, loadTrustPolicy } from '../../../host/trust/policy.ts';
-import { asyncCodeOf, codeOf } from '../../helpers/codes.ts';
+import { findProvenancePublisher, loadTrustPolicy, parsePublisher, saveTrustPolicy } from '../../../host/trust/policy.ts';
+import { packEcho, writeSigned } from '../../helpers/install-fixtures.ts';
+import { asyncCodeOf, codeOf, errorOf } from '../../helpers/codes.ts';
 import { makeNpmAttestations } from '../../helpers/npm-attestations.ts';
 import { runCommandModule } from '../../helpers/run-command.ts';
-import { startSigstoreStack } from '../../helpers/sigstore-stack.ts';
+import { TEST_ISSUER, startSigstoreStack, testIdentityToken } from '../../helpers/sigstore-stack.ts';
 import type { SigstoreStack } from '../../helpers/sigstore-stack.ts';
 import { tempDir, writeToolPackage } from '../../helpers/tool-package.ts';
 
@@ -94,6 +100,28 @@ describe('trust refresh-root --from, and the home\'s trusted root', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(stack.trustedRoot);
     expect(await verify()).toBe('<no error>');
+  });
+
+  it('is the root "install" verifies a keyless tarball against, without --trusted-root', async () => {
+    const work = tempDir();
+    const home = join(work, 'h');
+    await saveTrustPolicy(join(home, 'trust.json'), { publishers: [parsePublisher({ name: 'user', kind: 'identity', identity: 'user@example.com', issuer: TEST_ISSUER })] });
+    const tarball = await packEcho('@acme/echo', '1.0.0');
+    const bundle = await signKeyless(tarball, { identityToken: testIdentityToken('user@example.com'), fulcioURL: stack.url, rekorURL: stack.url });
+    const file = writeSigned(work, 'echo-1.0.0.tgz', tarball, bundle);
+    const installIt = async (): Promise<Record<string, unknown>> => JSON.parse((await runCommandModule(install, [file, '--yes', '--home', home, '--json'], { cwd: work })).stdout) as Record<string, unknown>;
+    // The shipped public-good root does not know the local stack.
+    expect(await installIt()).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect((await json(['refresh-root', '--from', stack.trustedRootFile, '--home', home])).code).toBe(0);
+    expect(await installIt()).toMatchObject({ ok: true, version: '1.0.0' });
+    // Serve's re-verification of the kept signed copy (when a record's seal cannot be checked) uses it too:
+    // the copy verifies, so the refusal is about the record, not the signature.
+    rmSync(join(home, 'lock.key'));
+    const layout = homeLayout(home);
+    const entry = (await readLock(layout)).packages['@acme/echo'] as LockEntry;
+    const refusal = await errorOf(() => verifyInstalled({ name: '@acme/echo', ...entry }, layout));
+    expect(refusal.code).toBe('INTEGRITY_MISMATCH');
+    expect(refusal.message).toContain('changed outside mcp-warden');
   });
 
   describe('refuses a root that would not load, and keeps the one in place', () => {

@@ -155,6 +155,23 @@ describe('verifyNpmAttestations', () => {
     });
   });
 
+  describe('when the certificate does not say where the package was built', () => {
+    it.each([
+      ['no source repository (a plain keyless certificate)', { repository: undefined, workflow_ref: undefined, job_workflow_ref: undefined, ref: undefined, sha: undefined, iss: 'https://accounts.example.com' }],
+      ['no build configuration (workflow) extension', { workflow_ref: undefined }],
+      ['a workflow from another repository than the source', { workflow_ref: 'evil/elsewhere/.github/workflows/release.yml@refs/tags/v1.2.0' }],
+      ['a control character in the ref', { ref: 'refs/tags/v1.2.0\u001b[2J' }],
+    ])('refuses %s (PROVENANCE_INVALID)', async (_what, claims) => {
+      const a = await makeNpmAttestations(stack, { name: NAME, version: VERSION, tarball, claims });
+      expect(codeOf(() => verifyNpmAttestations(input({ attestations: a.attestations, registryKeys: a.keys })))).toBe('PROVENANCE_INVALID');
+    });
+
+    it('reports the OIDC issuer the certificate names (here not GitHub Actions)', async () => {
+      const a = await makeNpmAttestations(stack, { name: NAME, version: VERSION, tarball, claims: { iss: 'https://gitlab.example.com' } });
+      expect(verifyNpmAttestations(input({ attestations: a.attestations, registryKeys: a.keys })).issuer).toBe('https://gitlab.example.com');
+    });
+  });
+
   describe('the publish attestation and the registry keys', () => {
     it('refuses a publish attestation signed by a key the registry does not list', () => {
       const keys = registryKeysDocument([{ key: makeRegistryKey() }]);
