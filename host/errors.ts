@@ -62,6 +62,13 @@ export const HOST_ERROR_CODES = [
   'POLICY_PACKAGE_BLOCKED', // the organisation policy blocks the package by name, scope or tarball digest
   'POLICY_CAPABILITY_DENIED', // a granted network or file rule, or a declared secret, is beyond the organisation policy's ceiling
   'POLICY_DEFINITIONS_REFUSED', // the organisation policy's strict mode refuses a package whose definitions have medium or high findings
+  // Install from the npm registry (issue 12; host/registry/)
+  'REGISTRY_CONFIG_INVALID', // the npm configuration (.npmrc, npm_config_*) names a registry that is not a URL, not https (http only on loopback), or cannot be parsed
+  'REGISTRY_RESPONSE_INVALID', // the registry answered something that is not the JSON document expected (garbage, wrong package, no sha512 dist.integrity, a non-https URL)
+  'REGISTRY_RESPONSE_TOO_LARGE', // a registry answer (packument, tarball, attestations, keys) is larger than its cap: the read was cut off
+  'REGISTRY_ADDRESS_REFUSED', // a request or redirect would reach a private, loopback or other special address other than the configured registry's host
+  'PACKAGE_NOT_FOUND', // install NAME[@RANGE]: the registry has no such package, or no version matching the range or tag
+  'DEPENDENCIES_UNSUPPORTED', // install NAME: the package declares runtime dependencies (a tool package ships one bundled entry)
   // Tool calls (returned to the client as a CallToolResult with isError: true)
   'INVALID_ARGUMENTS', // the arguments do not match the tool's inputSchema
   'OUTPUT_SCHEMA_MISMATCH', // the tool's result does not match its declared outputSchema

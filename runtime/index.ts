@@ -35,6 +35,8 @@ export { resolveFsGrant } from './io/files.ts';
 export { DEFAULT_BREAKER_CONFIG, parseBreakerConfig } from './io/breaker.ts';
 export type { BreakerConfig } from './io/breaker.ts';
 export { denyFsPaths, isWithin } from './capabilities/fs.ts';
+// The sandbox's list of addresses refused by default, shared with the host's registry client (host/registry/transport.ts).
+export { specialAddressReason } from './capabilities/special-addresses.ts';
 // Data-loss prevention (runtime/dlp): pure detectors and policy, used by the host for results, logs and errors.
 export { DEFAULT_DLP_CONFIG, DEFAULT_DLP_POLICY, DETECTORS, DLP_ACTIONS, dlpPolicyFor, dlpText, dlpValue, parseDlpConfig, redactionMarker } from './dlp/index.ts';
 export type { DetectorId, DlpAction, DlpConfig, DlpFinding, DlpPolicy, DlpWhere } from './dlp/index.ts';

@@ -1,6 +1,7 @@
 /**
- * `mcp-warden install TARBALL_OR_HTTPS_URL`: verifies a signed package against the home's trust policy,
- * shows what it asks for, asks for consent, and installs it atomically (host/install/install.ts).
+ * `mcp-warden install TARBALL_OR_HTTPS_URL` and `mcp-warden install [npm:]NAME[@RANGE]`: verifies a signed
+ * package (a bundle, or npm provenance) against the home's trust policy, shows what it asks for, asks for
+ * consent, and installs it atomically (host/install/install.ts).
  */
 import { resolve } from 'node:path';
 import { HostError } from '../errors.ts';
@@ -11,13 +12,15 @@ import { parseSlotBindings } from '../install/grant.ts';
 import { describeDefinitionReview, installPackage } from '../install/install.ts';
 import { describeSignerId } from '../install/signer.ts';
 import { readInstallSource } from '../install/source.ts';
-import { loadHomeTrustMaterial, loadTrustMaterial } from '../signing/trust-root.ts';
+import { readNpmSource, registrySpecOf } from '../install/npm-source.ts';
+import { loadTrustMaterial } from '../signing/trust-root.ts';
 import { extraPolicyFiles, loadOrgPolicy } from '../policy/load.ts';
 import { parseFlags, runCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 
 export const USAGE = `Usage: mcp-warden install TARBALL_OR_HTTPS_URL [--bundle FILE] [--yes] [--grant SLOT=VALUE]...
                           [--accept-findings] [--allow-downgrade] [--trust-new-signer] [--trusted-root FILE] [--policy FILE]... [--home DIR] [--json]
+       mcp-warden install [npm:]NAME[@VERSION|@RANGE|@TAG] [--yes] [--grant SLOT=VALUE]... [same options, no --bundle]
 
 Installs a signed tool package into the home directory. In order: the tarball is read under size caps;
 its Sigstore bundle (--bundle, else TARBALL.sigstore.json, or URL.sigstore.json) must verify: integrity,
@@ -26,8 +29,16 @@ name (see "mcp-warden trust"); the manifest must be valid and its entry file pre
 capabilities it asks for are shown and you are asked to consent (on a terminal; --yes for scripts), and
 the package is installed atomically and recorded in <home>/lock.json.
 
+From the npm registry (docs/npm-install.md): NAME[@RANGE] is resolved as npm does, against your npm
+configuration (registry, @scope:registry and their credentials from ~/.npmrc, the project's .npmrc and
+npm_config_* variables); the tarball must match the registry's dist.integrity, and its npm provenance
+must verify (the SLSA provenance and the registry's publish attestation, both for this name, version and
+digest) and come from a repository and workflow trusted with "mcp-warden trust add-provenance". Packages
+with runtime dependencies are refused. An argument that is an existing file or a URL is a tarball.
+
 Updates: a lower version is refused unless --allow-downgrade; another signer than the installed
-version's is refused unless --trust-new-signer; capabilities the installed version was not granted are
+version's is refused unless --trust-new-signer (for npm: another issuer, repository or workflow; a new
+release tag is the same signer); capabilities the installed version was not granted are
 shown as a diff and need fresh consent; so do changed tool, prompt and resource definitions (added or
 removed ones, changed descriptions, schemas, annotations: shown as a diff too).
 
@@ -70,13 +81,15 @@ const OPTIONS = {
 export function run(argv: string[], io: CommandIO): Promise<number> {
   return runCommand(io, 'install', USAGE, argv, async (json) => {
     const { values, positionals } = parseFlags(argv, OPTIONS);
-    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one tarball or https URL');
+    if (positionals.length !== 1) throw new HostError('USAGE', 'expected exactly one tarball, https URL or npm package name');
     const bindings = parseSlotBindings(values.grant ?? []);
     const home = homeLayout(resolveHomeDir(values.home, io.env, io.cwd));
-    // --trusted-root, else the home's own root (trust refresh-root), else the shipped public-good one.
-    const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : await loadHomeTrustMaterial(home);
+    const trustMaterial = values['trusted-root'] ? loadTrustMaterial(resolve(io.cwd, values['trusted-root'])) : undefined;
     const policy = await loadOrgPolicy({ extraFiles: extraPolicyFiles(values.policy, io.env, io.cwd) });
-    const source = await readInstallSource(positionals[0] as string, values.bundle, io.cwd);
+    const arg = positionals[0] as string;
+    const npmSpec = registrySpecOf(arg, io.cwd);
+    if (npmSpec && values.bundle !== undefined) throw new HostError('USAGE', '--bundle is for a tarball; a package from npm is verified by its provenance');
+    const source = npmSpec ? await readNpmSource(npmSpec, { cwd: io.cwd, env: io.env }) : await readInstallSource(arg, values.bundle, io.cwd);
     const interactive = !json && canPrompt(io);
     // The summary is shown once: at the prompt when there is one, else after installing.
     let shown = false;
@@ -106,6 +119,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         integrity: r.integrity,
         signer: r.signer,
         publisher: r.publisher,
+        ...(r.provenance ? { provenance: r.provenance, registry: source.npm?.registry } : {}),
         grant: r.entry.grant,
         ...(r.entry.asks ? { asks: r.entry.asks } : {}),
         dir: r.entry.dir,
@@ -115,7 +129,7 @@ export function run(argv: string[], io: CommandIO): Promise<number> {
         ...(r.definitionsDiff ? { definitionsDiff: r.definitionsDiff } : {}),
       });
     } else {
-      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []) + describeSecrets(r.manifest));
+      if (!shown) io.stdout.write(describeRequest(r.manifest, r.entry.grant, r.unbound, r.diff, { signer: describeSignerId(r.signer), publisher: r.publisher, ...(r.provenance ? { provenance: r.provenance } : {}) }) + describeDefinitionReview(r.findings, r.definitionsDiff ?? []) + describeSecrets(r.manifest));
       if (!shown && r.entry.asks) io.stdout.write(describeAsks(r.entry.asks, r.entry.refusals));
       const from = r.previousVersion ? ` (was ${r.previousVersion})` : '';
       io.stdout.write(`installed ${r.name}@${r.version}${from}\n  signer:    ${describeSignerId(r.signer)} (trusted as ${r.publisher})\n  integrity: ${r.integrity}\n`);

@@ -9,6 +9,8 @@
  *   <home>/lock.key                       the key that seals lock entries (0600, host/home/seal.ts)
  *   <home>/store/<sha512 hex>.tgz         the verified tarball of each installed package, and its
  *   <home>/store/<sha512 hex>.sigstore.json   Sigstore bundle, re-verified when a seal does not check
+ *   <home>/store/<sha512 hex>.attestations.json  for a package from npm: its attestations and the
+ *   <home>/store/<sha512 hex>.keys.json          registry's keys, re-verified offline at every serve
  *
  * Resolution: --home DIR, else MCP_WARDEN_HOME, else ~/.mcp-warden.
  */
@@ -23,6 +25,7 @@ import { strictValidator } from './precompiled.ts';
 import { makeDirectory, readJsonFile } from './files.ts';
 import lockSchemaJson from './lock.schema.json' with { type: 'json' };
 import { assertHomeSafe } from './modes.ts';
+import type { NpmProvenance } from '../provenance/facts.ts';
 
 export interface Home {
   readonly dir: string;
@@ -90,6 +93,11 @@ export interface LockEntry {
   readonly seal?: string;
   /** The user's own settings for this package (grant --fresh, --limit): host/serve/user-settings.ts. */
   readonly settings?: UserSettings;
+  /**
+   * For a package installed from an npm registry: its verified provenance (repository, commit, workflow,
+   * builder, transparency-log entry), sealed with the entry; `signer` is then its `provenance:[…]` id.
+   */
+  readonly provenance?: NpmProvenance;
 }
 
 export interface LockFile {

@@ -15,6 +15,10 @@
  *   3. the signer recorded at install is still trusted for this name by trust.json (UNTRUSTED_SIGNER,
  *      SIGNER_OUT_OF_SCOPE): removing a publisher stops serving its packages;
  *   4. the directory holds exactly the recorded files, each with its sha512 (INTEGRITY_MISMATCH).
+ * A package installed from an npm registry (signer `provenance:[…]`) is re-verified at every serve from
+ * the copy kept in the home (tarball, attestations, registry keys: host/home/store.ts) against the
+ * trusted root (the home's trusted_root.json when present, else keys/) and trust.json's provenance
+ * publishers: offline, and with the same codes as install (PROVENANCE_*); step 3 is that check.
  *
  * Fast and offline on the normal path: one HMAC, one pure trust lookup, one sha512 pass over the files
  * (a typical package is tens of KiB). No cache of the file hashes: whoever can write a file can restore
@@ -28,7 +32,6 @@ import { join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
 import { readTarball } from '../pack/extract.ts';
-import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
@@ -36,7 +39,9 @@ import type { Home, InstalledPackage, LockEntry } from './home.ts';
 import { digestFiles, readVerifiedTree } from './file-digests.ts';
 import { assertSafeUpToHome } from './modes.ts';
 import { readSealKey, sealMatches } from './seal.ts';
-import { readKeptPackage } from './store.ts';
+import { readKeptNpmPackage, readKeptPackage } from './store.ts';
+import { verifyNpmPackage } from '../install/npm-verify.ts';
+import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
 
 /** What serve knows after verification: the package as recorded, and its files as checked. */
 export interface VerifiedInstall {
@@ -60,8 +65,36 @@ function sameDigests(a: Readonly<Record<string, string>>, b: Readonly<Record<str
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
 
+/**
+ * Re-verifies a package installed from npm from its kept copy, offline: its attestations, the trust
+ * decision, and that the result is what lock.json records. @throws HostError
+ */
+async function reverifyNpm(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<void> {
+  const kept = await readKeptNpmPackage(home, pkg.integrity);
+  if (!kept) throw new HostError('SIGNATURE_INVALID', `${what}: installed from npm, but its kept attestations are missing or unreadable; install it again`);
+  let verified;
+  try {
+    verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, await loadHomeTrustMaterial(home));
+  } catch (e) {
+    const code = isHostError(e) ? e.code : 'SIGNATURE_INVALID';
+    throw new HostError(code, `${what}: its kept provenance does not verify: ${e instanceof Error ? e.message.slice(0, 300) : 'error'}`);
+  }
+  if (verified.integrity !== pkg.integrity || verified.signer !== pkg.signer || !sameDigests(digestFiles(readTarball(kept.tarball)), pkg.files ?? {})) {
+    throw new HostError('INTEGRITY_MISMATCH', `${what}: its lock.json record (signer or file digests) does not match its verified package: it was rewritten outside mcp-warden; install it again`);
+  }
+}
+
 /** Why an entry whose seal does not check is refused: the kept signed copy is re-verified against trust.json. */
 async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<HostError> {
+  if (parseSignerId(pkg.signer)?.kind === 'provenance') {
+    try {
+      await reverifyNpm(pkg, home, policy, what);
+    } catch (e) {
+      if (isHostError(e)) return e;
+      throw e;
+    }
+    return new HostError('INTEGRITY_MISMATCH', `${what}: its lock.json record was changed outside mcp-warden (its seal does not match, e.g. an edited grant); install it again to consent afresh`);
+  }
   const kept = await readKeptPackage(home, pkg.integrity);
   if (!kept) {
     return new HostError('SIGNATURE_INVALID', `${what}: its lock.json record is not sealed by this home's key and no signed copy of it is kept, so nothing proves "mcp-warden install" verified it (planted?); remove it, or install it again from a signed tarball`);
@@ -95,8 +128,13 @@ export const verifyInstalled: VerifyInstalled = async (pkg, home) => {
   // The signer install verified must still be trusted for this name: trust.json may have changed since.
   const signer = parseSignerId(pkg.signer);
   if (!signer) throw new HostError('UNTRUSTED_SIGNER', `${what}: lock.json records no signer mcp-warden understands`);
-  const decision = findTrustedSigner(policy, signer, pkg.name);
-  if (!decision.trusted) throw new HostError(decision.code, `${what}: ${decision.detail} (trust.json changed since install); trust its publisher again or remove the package`);
+  if (signer.kind === 'provenance') {
+    // Offline re-verification from the kept copy; it includes the trust decision against today's trust.json.
+    await reverifyNpm(pkg, home, policy, what);
+  } else {
+    const decision = findTrustedSigner(policy, signer, pkg.name);
+    if (!decision.trusted) throw new HostError(decision.code, `${what}: ${decision.detail} (trust.json changed since install); trust its publisher again or remove the package`);
+  }
   let info;
   try {
     info = await lstat(dir);

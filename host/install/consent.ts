@@ -29,6 +29,34 @@ export interface ConsentSigner {
   readonly signer: string;
   /** The name it is trusted under in trust.json. */
   readonly publisher: string;
+  /** For a package installed from npm: what its verified provenance says built it. */
+  readonly provenance?: ConsentProvenance;
+}
+
+/** The provenance facts shown at consent (a subset of host/provenance/facts.ts NpmProvenance). */
+export interface ConsentProvenance {
+  readonly repository: string;
+  readonly commit: string;
+  readonly workflow: string;
+  readonly ref: string;
+  readonly builder: string;
+  readonly issuer: string;
+  readonly transparencyLog: { readonly logIndex: string; readonly integratedTime?: string };
+}
+
+/** The provenance lines of the consent screen: each value bounded and printable. */
+export function describeProvenance(p: ConsentProvenance): string[] {
+  const seconds = Number(p.transparencyLog.integratedTime);
+  const when = Number.isSafeInteger(seconds) && seconds > 0 && seconds < 1e11 ? `, logged ${new Date(seconds * 1000).toISOString()}` : '';
+  return [
+    'Provenance (verified with Sigstore, docs/npm-install.md):',
+    `  repository:   ${printable(p.repository, 300)}`,
+    `  commit:       ${printable(p.commit, 80)} (${printable(p.ref, 200)})`,
+    `  workflow:     ${printable(p.workflow, 300)}`,
+    `  builder:      ${printable(p.builder, 300)}`,
+    `  issuer:       ${printable(p.issuer, 300)}`,
+    `  tlog entry:   index ${printable(p.transparencyLog.logIndex, 40)}${when}`,
+  ];
 }
 
 /** The limits a package runs with that differ from the defaults: "cpuMs 60000 (default 2000)". */
@@ -81,6 +109,7 @@ export function describeRequest(pm: PackageManifest, grant: LockGrant, unbound: 
   lines.push(`${printable(pm.name, 214)}@${printable(pm.version, 64)} provides ${pm.manifest.tools.length} tool(s): ${pm.manifest.tools.map((t) => printable(t.name, 64)).join(', ')}`);
   lines.push(...describeServes(pm));
   if (signer) lines.push(`Signed by:   ${printable(signer.signer, 300)} (trusted as "${printable(signer.publisher, 100)}")`);
+  if (signer?.provenance) lines.push(...describeProvenance(signer.provenance));
   if (diff) {
     lines.push('This update changes what the package may use:');
     for (const r of diff.added.net) lines.push(`  + network  ${printable(r)}`);

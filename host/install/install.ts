@@ -7,6 +7,10 @@
  * is valid and its entry file is in the tarball; the update rules hold (no downgrade, same signer, same
  * bytes for the same version); the user consents to the capabilities; then the package is committed
  * atomically (host/install/commit.ts). The first failure refuses and nothing in the home changes.
+ *
+ * A package from an npm registry (source.npm, host/install/npm-source.ts) is verified by its provenance
+ * instead of a bundle (host/install/npm-verify.ts); the rest of the path is the same, plus: no runtime
+ * dependencies, and an update must come from the same issuer, repository and workflow (not ref).
  */
 import semver from 'semver';
 import ssri from 'ssri';
@@ -18,7 +22,7 @@ import { checkPackageFiles } from '../pack/limits.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { readTarball } from '../pack/extract.ts';
-import { loadTrustMaterial } from '../signing/trust-root.ts';
+import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
 import { loadTrustPolicy } from '../trust/policy.ts';
 import { verifyInstalled } from '../home/verify-installed.ts';
 import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
@@ -36,7 +40,12 @@ import type { GrantDiff, SlotInfo } from './grant.ts';
 import { withHomeMutex } from '../home/mutex.ts';
 import { cleanOrphans } from '../home/recovery.ts';
 import { readSealKey, sealMatches } from '../home/seal.ts';
-import { describeSignerId, refineUntrusted, signerId } from './signer.ts';
+import { describeSignerId, parseSignerId, refineUntrusted, signerId } from './signer.ts';
+import { sameProvenanceSource } from '../provenance/facts.ts';
+import type { NpmProvenance } from '../provenance/facts.ts';
+import { NpmEvidence, cleanStore } from '../home/store.ts';
+import { assertNoDependencies } from '../registry/resolve.ts';
+import { verifyNpmPackage } from './npm-verify.ts';
 import { readConfig } from '../home/config.ts';
 import { describeFindings } from '../trust/definitions/checks.ts';
 import type { DefinitionFinding } from '../trust/definitions/checks.ts';
@@ -77,6 +86,8 @@ export interface InstallResult {
   readonly integrity: string;
   readonly signer: string;
   readonly publisher: string;
+  /** For a package from an npm registry: its verified provenance. */
+  readonly provenance?: NpmProvenance;
   readonly entry: LockEntry;
   readonly previousVersion?: string;
   /** Set for an update: how the grant changed. */
@@ -96,17 +107,49 @@ function needsConsent(diff: GrantDiff, grant: LockGrant, bindings: Readonly<Reco
   return [...diff.added.net, ...diff.added.fs].some((r) => !byUser(r));
 }
 
-/** The verified, checked package, before any change to the home. */
-function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof loadTrustPolicy>>, material: TrustMaterial): { pm: PackageManifest; trusted: ReturnType<typeof verifyTrustedPackage>; files: ReturnType<typeof readTarball> } {
+/** What verification established, whichever the evidence (a bundle, or npm provenance). */
+interface Verified {
+  readonly name: string;
+  readonly version: string;
+  readonly integrity: string;
+  /** The lock.json signer id. */
+  readonly signer: string;
+  readonly publisher: string;
+  readonly provenance?: NpmProvenance;
+}
+
+function verifySource(source: InstallSource, policy: Awaited<ReturnType<typeof loadTrustPolicy>>, material: TrustMaterial): Verified {
+  if (source.npm) return verifyNpmPackage(source.tarball, source.npm, policy, material);
   let trusted;
   try {
     trusted = verifyTrustedPackage(source.tarball, source.bundleJson, policy, { trustMaterial: material });
   } catch (e) {
     throw refineUntrusted(e, source.tarball, source.bundleJson, policy, material);
   }
+  return { name: trusted.package.name, version: trusted.package.version, integrity: trusted.package.integrity, signer: signerId(trusted.signer), publisher: trusted.publisher.name };
+}
+
+/** Whether an update's signer is the installed version's: the same id, or the same provenance source (the ref may differ). */
+function sameSigner(installed: string, update: string): boolean {
+  if (installed === update) return true;
+  const a = parseSignerId(installed);
+  const b = parseSignerId(update);
+  return a?.kind === 'provenance' && b?.kind === 'provenance' && sameProvenanceSource(a, b);
+}
+
+/** The runtime dependencies a package.json declares. */
+function runtimeDependencies(json: unknown): string[] {
+  const j = json as { dependencies?: unknown; optionalDependencies?: unknown };
+  const keys = (o: unknown): string[] => (typeof o === 'object' && o !== null && !Array.isArray(o) ? Object.keys(o) : []);
+  return [...new Set([...keys(j.dependencies), ...keys(j.optionalDependencies)])];
+}
+
+/** The verified, checked package, before any change to the home. */
+function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof loadTrustPolicy>>, material: TrustMaterial): { pm: PackageManifest; trusted: Verified; files: ReturnType<typeof readTarball> } {
+  const trusted = verifySource(source, policy, material);
   // Belt and braces: the bytes we are about to extract are the ones whose integrity was signed.
   try {
-    ssri.checkData(source.tarball, trusted.package.integrity, { error: true });
+    ssri.checkData(source.tarball, trusted.integrity, { error: true });
   } catch (e) {
     throw new HostError('INTEGRITY_MISMATCH', 'the tarball does not match its signed integrity', { cause: e });
   }
@@ -121,10 +164,13 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
   }
   const pm = parsePackageManifest(json);
   // The statement's subject was checked against this package.json by verification; a mismatch here would
-  // mean two different readings of one tarball.
-  if (pm.name !== trusted.package.name || pm.version !== trusted.package.version) {
-    throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.package.name}@${trusted.package.version}, the tarball holds ${pm.name}@${pm.version}`);
+  // mean two different readings of one tarball (for npm: a registry serving another package's tarball
+  // under this name, with attestations for that name).
+  if (pm.name !== trusted.name || pm.version !== trusted.version) {
+    throw new HostError('SUBJECT_MISMATCH', `the signed statement is for ${trusted.name}@${trusted.version}, the tarball holds ${pm.name}@${pm.version}`);
   }
+  // The tarball's package.json is the truth, whatever the packument said.
+  if (source.npm) assertNoDependencies(`${pm.name}@${pm.version}`, runtimeDependencies(json));
   const sizes = new Map(files.map((f) => [f.path, f.data.length]));
   checkPackageFiles(pm.name, pm.manifest.entry, sizes);
   // What serve would refuse in the resource files and icons the manifest names (its own check).
@@ -139,11 +185,12 @@ function verifyAndCheck(source: InstallSource, policy: Awaited<ReturnType<typeof
 export async function installPackage(home: Home, source: InstallSource, options: InstallOptions): Promise<InstallResult> {
   const org = options.policy ?? (await loadOrgPolicy());
   const policy = await loadTrustPolicy(home.trustFile);
-  const material = options.trustMaterial ?? loadTrustMaterial();
+  // --trusted-root, else the home's trusted_root.json (trust refresh-root), else the public-good root in keys/.
+  const material = options.trustMaterial ?? (await loadHomeTrustMaterial(home));
   const { pm, trusted, files } = verifyAndCheck(source, policy, material);
-  const signer = signerId(trusted.signer);
+  const signer = trusted.signer;
   // The organisation policy narrows what trust.json allows: signer, blocked names and digests, secrets.
-  const facts = { name: pm.name, signer, integrity: trusted.package.integrity, secrets: declaredSecrets(pm) };
+  const facts = { name: pm.name, signer, integrity: trusted.integrity, secrets: declaredSecrets(pm) };
   assertAllowed(org, facts);
   await ensureHome(home);
   const config = await readConfig(home);
@@ -157,11 +204,12 @@ export async function installPackage(home: Home, source: InstallSource, options:
       if (semver.valid(previous.version) && semver.lt(pm.version, previous.version) && !options.allowDowngrade) {
         throw new HostError('VERSION_DOWNGRADE', `${pm.name}@${previous.version} is installed; ${pm.version} is older (--allow-downgrade to install it anyway)`);
       }
-      if (previous.version === pm.version && previous.integrity !== trusted.package.integrity) {
+      if (previous.version === pm.version && previous.integrity !== trusted.integrity) {
         throw new HostError('VERSION_CONFLICT', `${pm.name}@${pm.version} is installed with other contents (${previous.integrity.slice(0, 24)}…): the same version cannot change`);
       }
-      if (previous.signer !== signer && !options.trustNewSigner) {
-        throw new HostError('SIGNER_CHANGED', `${pm.name} was installed from another signer than this update's (--trust-new-signer to accept ${trusted.publisher.name})`);
+      if (!sameSigner(previous.signer, signer) && !options.trustNewSigner) {
+        const how = trusted.provenance ? `was built by ${describeSignerId(previous.signer)}, this update by another issuer, repository or workflow (${describeSignerId(signer)})` : 'was installed from another signer than this update\'s';
+        throw new HostError('SIGNER_CHANGED', `${pm.name} ${how} (--trust-new-signer to accept ${trusted.publisher})`);
       }
     }
     // Names and URI spaces stay unique across scopes: a collision is refused here, never resolved by order at serve.
@@ -174,7 +222,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     const diff = diffGrants(consented?.grant, grant);
     assertAllowed(org, { ...facts, grant }); // the grant against the policy's ceilings, before consent
     // What the model will read: findings need acceptance (strict mode refuses), changes need consent.
-    const review = await reviewDefinitions(home, lock, pm, trusted.package.integrity, consented);
+    const review = await reviewDefinitions(home, lock, pm, trusted.integrity, consented);
     assertDefinitionsAllowed(org, pm, review.findings); // the policy's strict mode, whatever config.json says
     assertFindingsAccepted(pm, review.findings, options.acceptFindings === true, config.trust.strictDefinitions);
     // Secrets: an update that adds one or widens where one may go needs consent like a new rule (the
@@ -185,7 +233,7 @@ export async function installPackage(home: Home, source: InstallSource, options:
     // A new package always needs consent (it will run); an update when it gains capabilities or secrets,
     // or changes its definitions. No terminal never implies consent.
     if ((!consented || escalates || redefines) && !options.yes) {
-      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher.name }) + describeAsks(asks, refusals) + describeDefinitionReview(review.findings, review.changes) + describeSecrets(pm, consented ? widened : undefined);
+      const summary = describeForConsent(pm, consented, grant, unbound, diff, { signer: describeSignerId(signer), publisher: trusted.publisher, ...(trusted.provenance ? { provenance: trusted.provenance } : {}) }) + describeAsks(asks, refusals) + describeDefinitionReview(review.findings, review.changes) + describeSecrets(pm, consented ? widened : undefined);
       const agreed = options.ask ? await options.ask(summary) : false;
       if (!agreed) {
         if (consented && escalates) throw new HostError('POLICY_ESCALATION', `${pm.name}@${pm.version} asks for capabilities ${consented.version} was not granted; review them and consent on a terminal or with --yes`);
@@ -201,16 +249,19 @@ export async function installPackage(home: Home, source: InstallSource, options:
         () => undefined,
       );
     }
-    const { entry } = await commitInstall(
+    const { entry, lock: committed } = await commitInstall(
       home,
       lock,
       pm.name,
       source.tarball,
-      source.bundleJson,
+      // A package from npm keeps its attestations and the registry keys, for serve to re-verify offline.
+      source.npm ? new NpmEvidence(source.npm.attestations, source.npm.keys) : source.bundleJson,
       {
         version: pm.version,
-        integrity: trusted.package.integrity,
+        integrity: trusted.integrity,
         signer,
+        // Sealed with the entry: what list and consent show, re-checked against the kept attestations at serve.
+        ...(trusted.provenance ? { provenance: trusted.provenance } : {}),
         grant,
         installedAt: new Date().toISOString(),
         files: digestFiles(files),
@@ -224,12 +275,15 @@ export async function installPackage(home: Home, source: InstallSource, options:
       options.hooks,
       reuseDir,
     );
+    // After the commit: the previous version's kept copy is no longer named by the lock (as its directory).
+    await cleanStore(home, committed);
     return {
       name: pm.name,
       version: pm.version,
-      integrity: trusted.package.integrity,
+      integrity: trusted.integrity,
       signer,
-      publisher: trusted.publisher.name,
+      publisher: trusted.publisher,
+      ...(trusted.provenance ? { provenance: trusted.provenance } : {}),
       entry,
       ...(previous ? { previousVersion: previous.version, diff } : {}),
       unbound,

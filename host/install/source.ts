@@ -23,6 +23,20 @@ export interface InstallSource {
   readonly bundleJson: unknown;
   /** What the user named, for messages. */
   readonly label: string;
+  /** Set for a package from an npm registry (host/install/npm-source.ts): verified by its provenance, not a bundle. */
+  readonly npm?: NpmOrigin;
+}
+
+/** What the registry said about a package version it served: the evidence its provenance is verified from. */
+export interface NpmOrigin {
+  readonly name: string;
+  readonly version: string;
+  /** The registry URL (with a trailing slash). */
+  readonly registry: string;
+  /** The attestations document (undefined: the version was published without provenance). */
+  readonly attestations: unknown;
+  /** The registry's keys document (undefined: the registry serves none). */
+  readonly keys: unknown;
 }
 
 function isUrl(spec: string): boolean {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as install from '../../../host/commands/install.ts';
-import { describeRequest } from '../../../host/install/consent.ts';
+import { describeProvenance, describeRequest } from '../../../host/install/consent.ts';
 import { parsePackageManifest } from '../../../host/manifest.ts';
 import { packToBuffer } from '../../../host/pack/pack.ts';
 import { publicKeyPem } from '../../../host/signing/keys.ts';
@@ -82,5 +82,30 @@ describe('an interactive install', () => {
     expect(err).toMatch(/Signed by:\s+key [0-9a-f]+ \(trusted as "acme"\)/);
     expect(err).toMatch(/cpuMs\s+60000 \(default 2000\)/);
     expect(out).toContain('installed @acme/hungry@1.0.0');
+  });
+});
+
+describe('the provenance lines of the consent screen', () => {
+  const p = {
+    repository: 'github.com/acme/weather-tool',
+    commit: 'a'.repeat(40),
+    workflow: '.github/workflows/release.yml',
+    ref: 'refs/tags/v1.2.0',
+    builder: 'https://github.com/acme/weather-tool/.github/workflows/release.yml@refs/tags/v1.2.0',
+    issuer: 'https://token.actions.githubusercontent.com',
+    transparencyLog: { logIndex: '42', integratedTime: '1764496800' },
+  };
+  it('shows repository, commit and ref, workflow, builder, issuer and the transparency-log entry', () => {
+    const text = describeProvenance(p).join('\n');
+    expect(text).toContain('repository:   github.com/acme/weather-tool');
+    expect(text).toContain(`commit:       ${'a'.repeat(40)} (refs/tags/v1.2.0)`);
+    expect(text).toContain('workflow:     .github/workflows/release.yml');
+    expect(text).toContain('builder:      https://github.com/acme/weather-tool/');
+    expect(text).toContain('tlog entry:   index 42, logged 2025-11-30T10:00:00.000Z');
+  });
+  it('neutralises control characters and leaves out an unreadable log time', () => {
+    const text = describeProvenance({ ...p, repository: 'github.com/acme/\u202eevil\nx', transparencyLog: { logIndex: '7', integratedTime: 'soon' } }).join('\n');
+    expect(text).not.toMatch(/[\u202e]/);
+    expect(text).toMatch(/index 7$/m);
   });
 });
