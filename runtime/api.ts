@@ -69,6 +69,11 @@ export interface RunOptions {
    * ctx.requestState). They count towards the input limit with the arguments.
    */
   readonly input?: { readonly responses: Readonly<Record<string, unknown>>; readonly state?: string };
+  /**
+   * `JSON.stringify(args)`, when the caller has already made it (the host MACs the same text for the audit
+   * trail): sent as it is instead of serializing the arguments again. It must be exactly that text.
+   */
+  readonly argsJson?: string;
 }
 
 export interface RunResult {

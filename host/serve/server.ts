@@ -299,7 +299,8 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     try {
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
       if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
-      digest = audit.digest(args);
+      const argsJson = JSON.stringify(args); // serialized once: the audit digest and the sandbox's frame
+      digest = audit.digest(args, argsJson);
       const binding: StateBinding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
       // A state this process signed for this package, version, tool and these arguments, or -32602.
       let round: RoundState | undefined;
@@ -311,6 +312,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: ctx.mcpReq.signal,
+        argsJson,
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),

@@ -346,7 +346,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     return new Promise<RunResult>((resolve, reject) => {
       if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down');
       if (runOptions.signal?.aborted) throw new SandboxError('CANCELLED', 'the call was cancelled');
-      const argsJson = JSON.stringify(args === undefined ? null : args);
+      const argsJson = runOptions.argsJson ?? JSON.stringify(args === undefined ? null : args);
       if (Buffer.byteLength(argsJson) > limits.inputBytes) {
         throw new SandboxError('INPUT_TOO_LARGE', 'the arguments are larger than the input limit');
       }
