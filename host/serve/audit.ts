@@ -200,11 +200,18 @@ function openPrivateAppendSync(path: string): number {
   return fd;
 }
 
-/** Writes all of `text` at the end of the file (O_APPEND): a loop only for a partial write. */
-function appendAll(fd: number, text: string): void {
+/**
+ * Writes all of `text` at the end of the file (O_APPEND) and returns its byte length: the string is handed
+ * to write(2) as it is (no Buffer made for it: ~4 µs of a record's ~15); a loop only for a partial write.
+ */
+function appendAll(fd: number, text: string): number {
+  const length = Buffer.byteLength(text);
+  const written = writeSync(fd, text);
+  if (written === length) return length;
   const bytes = Buffer.from(text, 'utf8');
-  let done = 0;
+  let done = written;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  return length;
 }
 
 const TAIL_BYTES = 64 * 1024;
@@ -310,10 +317,9 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
       text += `${line}\n`;
     }
     fd ??= openPrivateAppendSync(logPath);
-    appendAll(fd, text);
+    const bytes = appendAll(fd, text);
     newlineFirst = false;
     last = prev;
-    const bytes = Buffer.byteLength(text);
     size += bytes;
     sinceCheck += bytes;
   };
