@@ -5,7 +5,7 @@
  * dist/host/cli.js), taking turns block by block so that a loaded machine weighs on all of them alike.
  *
  *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/cli.js] [--tool echo|transform|rows]
- *                       [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
+ *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     other: { type: 'string' },
     tool: { type: 'string', default: 'echo' },
     prof: { type: 'string' },
+    // Warm-up calls per server before the blocks (fewer for the ~1 MB rows tool).
+    warm: { type: 'string', default: '300' },
   },
 });
 const n = Number(values.n);
@@ -49,7 +51,7 @@ const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.ends
 const out: Record<string, Record<string, number[]>> = {};
 for (const k of kinds) {
   out[k] = { p50: [], p99: [], tput: [], cpuHost: [], cpuWorkers: [] };
-  await latency(conns[k] as Connected, tool(k), args, 300);
+  await latency(conns[k] as Connected, tool(k), args, Number(values.warm));
 }
 for (let b = 0; b < Number(values.blocks); b++) {
   for (let i = 0; i < kinds.length; i++) {

@@ -23,7 +23,7 @@ import type { CallContext, Features } from './features/call-context.ts';
 import { featureError, hostLogLevel, outcomeOf } from './features/run.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
-import { toCallToolResult } from './output.ts';
+import { isPlainResultJson, toCallToolResult } from './output.ts';
 import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
 import { MAX_ROUNDS, checkInputRequired, checkInputResponses, createStateCodec, invalidState } from './protocol/input-required.ts';
@@ -313,6 +313,8 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: ctx.mcpReq.signal,
         argsJson,
+        // A plain result's JSON is its text: not parsed and serialized again (output.ts).
+        ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }),
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
@@ -327,7 +329,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
         finish('INPUT_REQUIRED');
         return { resultType: 'input_required', ...(asked.inputRequests ? { inputRequests: asked.inputRequests } : {}), requestState };
       }
-      const result = toCallToolResult(tool, run.value, dlp);
+      const result = toCallToolResult(tool, run.value, dlp, run.json);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
     } catch (e) {

@@ -213,7 +213,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     switch (m.t) {
       case 'ok': {
         const call = callOn(worker, m.call);
-        if (call !== undefined) settle(call, resultOf(m.json, call.started));
+        if (call !== undefined) settle(call, resultOf(m.json, call.started, call.options.keepJson));
         return;
       }
       case 'err': {
