@@ -4,8 +4,8 @@
  * plain McpServer and optionally a second mcp-warden build (`--other DIST_CLI`, e.g. the previous commit's
  * dist/host/cli.js), taking turns block by block so that a loaded machine weighs on all of them alike.
  *
- *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/cli.js] [--tool echo|transform]
- *                       [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
+ *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/cli.js] [--tool echo|transform|rows]
+ *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     other: { type: 'string' },
     tool: { type: 'string', default: 'echo' },
     prof: { type: 'string' },
+    // Warm-up calls per server before the blocks (fewer for the ~1 MB rows tool).
+    warm: { type: 'string', default: '300' },
   },
 });
 const n = Number(values.n);
@@ -28,7 +30,7 @@ const home = await prepareHome(1, ['127.0.0.1']);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const specs: Record<string, ServerSpec> = {
   warden: ((w: ServerSpec) => (values.prof === undefined ? w : { ...w, args: ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, ...w.args] }))(wardenSpec(home, extra)),
-  plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server.mjs')] },
+  plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server-v2.mjs')] },
 };
 if (values.other !== undefined) {
   const w = wardenSpec(await prepareHome(1, ['127.0.0.1']), extra);
@@ -38,12 +40,18 @@ const kinds = Object.keys(specs);
 const conns: Record<string, Connected> = {};
 for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);
 // The same ~100 KB rows as bench/run.ts's transform figure.
-const args = values.tool === 'transform' ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) } : { text: 'hello' };
+// rows: a ~1 MB result (25 000 rows) from a small input.
+const args =
+  values.tool === 'transform'
+    ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) }
+    : values.tool === 'rows'
+      ? { n: 25_000 }
+      : { text: 'hello' };
 const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.endsWith(values.tool as string)) as string;
 const out: Record<string, Record<string, number[]>> = {};
 for (const k of kinds) {
   out[k] = { p50: [], p99: [], tput: [], cpuHost: [], cpuWorkers: [] };
-  await latency(conns[k] as Connected, tool(k), args, 300);
+  await latency(conns[k] as Connected, tool(k), args, Number(values.warm));
 }
 for (let b = 0; b < Number(values.blocks); b++) {
   for (let i = 0; i < kinds.length; i++) {

@@ -46,13 +46,13 @@ const HOST: readonly Category[] = [
 const WORKER: readonly Category[] = [
   ['idle', (f) => f.functionName === '(idle)'],
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
-  ['hop: frame to the host (encode + write(2))', (f) => f.url.endsWith('worker/main.js') && f.functionName === 'send'],
+  ['hop: frame to the host (encode + write(2))', (f) => f.url.endsWith('worker/state.js') && f.functionName === 'send'],
   ['start-up (module loading; once)', startUp],
   ['isolate entry: Reference.apply (to an isolated-vm thread and back)', (f) => f.url.endsWith('runtime/isolate.js') && f.functionName === '#enter'],
   ['isolate messages: the post callback (result, logs)', (f) => f.url.endsWith('runtime/isolate.js')],
-  ['limits: the sampler (CPU, memory, wall deadlines)', (f) => f.url.endsWith('worker/cpu-meter.js') || (f.url.endsWith('worker/main.js') && f.functionName === '')],
+  ['limits: the sampler (CPU, memory, wall deadlines)', (f) => f.url.endsWith('worker/cpu-meter.js') || f.url.endsWith('worker/limits.js')],
   ['hop: frame from the host (read + decode)', (f) => f.url.endsWith('runtime/protocol.js') || f.url.includes('stream_base_commons') || f.url.includes('streams/')],
-  ['worker call bookkeeping', (f) => f.url.endsWith('worker/main.js')],
+  ['worker call bookkeeping', (f) => /worker\/(main|calls|entries|state)\.js$/.test(f.url)],
 ];
 
 const [file, callsText, kind] = process.argv.slice(2);

@@ -27,6 +27,9 @@ import { pipeRoundTripUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
+/** The tools of bench/package (echo, transform, rows, fetchJson): each package serves them all. */
+const TOOLS_PER_PACKAGE = 4;
+
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -43,10 +46,10 @@ const quick = values.quick === true || smoke;
 const mode = smoke ? 'smoke' : quick ? 'quick' : 'full';
 const rounds = Number(values.rounds ?? (quick ? 1 : 5));
 const N = smoke
-  ? { warm: 3, work: 1, seq: 3, par: 32, startup: 1, packages: 2, installed: [2], fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20 }
+  ? { warm: 3, work: 1, large: 1, seq: 3, par: 32, startup: 1, packages: 2, installed: [2], fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20 }
   : quick
-    ? { warm: 20, work: 5, seq: 20, par: 64, startup: 1, packages: 3, installed: [1, 3], fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200 }
-    : { warm: 1000, work: 100, seq: 1000, par: 3000, startup: 5, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
+    ? { warm: 20, work: 5, large: 3, seq: 20, par: 64, startup: 1, packages: 3, installed: [1, 3], fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200 }
+    : { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 5, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
 
 // In smoke mode each server kind is started once (with one sandbox worker) and shared by every figure:
 // starting servers is what costs. Its "1 package" and "--dev" figures are then taken on the server of the
@@ -100,6 +103,8 @@ function specOf(kind: Kind, home: BenchHome, packages: number): ServerSpec {
 // ~100 KB of JSON for the "real work" tool.
 const rows = Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }));
 const workArgs = { json: JSON.stringify(rows) };
+// ~1 MB of JSON as the result of a small call.
+const largeArgs = { n: 25_000 };
 
 const figures: Figure[] = [];
 function record(name: string, unit: string, better: 'lower' | 'higher', b: Partial<Bags> & { warden: number[] }, options: Pick<Figure, 'target' | 'compare'> = {}): void {
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
   const warm = { p50: bags(), p99: bags() };
   const freshP50: number[] = [];
   const work = { p50: bags(), p99: bags() };
+  const large = bags();
   const seq = bags();
   const par = bags();
   const fetchLat = bags();
@@ -166,6 +172,11 @@ async function main(): Promise<void> {
       work.p50[k].push(s.p50);
       work.p99[k].push(s.p99);
     }
+    for (const k of order) {
+      const name = toolName(c[k], 'rows');
+      await call(c[k], name, largeArgs);
+      large[k].push((await latency(c[k], name, largeArgs, N.large)).p50);
+    }
     for (const k of order) seq[k].push(await throughput(c[k], toolName(c[k], 'echo'), { text: 'x' }, N.seq, 1));
     for (const k of order) par[k].push(await throughput(c[k], toolName(c[k], 'echo'), { text: 'x' }, N.par, 32));
     for (const k of order) {
@@ -193,6 +204,7 @@ async function main(): Promise<void> {
   record('CPU per warm call, all processes', 'µs', 'lower', cpu.total);
   record('Warm call p50, 100 KB JSON transform + hash', 'µs', 'lower', work.p50, { target: '≤ 1.5' });
   record('Warm call p99, 100 KB JSON transform + hash', 'µs', 'lower', work.p99);
+  record('Warm call p50, ~1 MB result (25 000 rows)', 'µs', 'lower', large);
   record('Throughput, sequential', 'calls/s', 'higher', seq, { target: '≥ 0.5' });
   record('Throughput, 32 in flight', 'calls/s', 'higher', par, { target: '≥ 0.8' });
   record('Gated fetch to 127.0.0.1, p50', 'µs', 'lower', fetchLat, { target: '≤ 1.3' });
@@ -240,7 +252,7 @@ async function main(): Promise<void> {
       for (const k of inTurn(r + i)) {
         const c = await open(specOf(k, home, count));
         // A package serve refused would leave a server that starts fast and serves less.
-        if (k === 'warden' && c.toolNames.length !== 3 * home.count) {
+        if (k === 'warden' && c.toolNames.length !== TOOLS_PER_PACKAGE * home.count) {
           throw new Error(`mcp-warden served ${c.toolNames.length} tools from ${home.count} packages`);
         }
         (start[i] as Bags)[k].push(c.startupMs);

@@ -107,13 +107,33 @@ export interface RunOptions {
   readonly input?: { readonly responses: Readonly<Record<string, unknown>>; readonly state?: string };
   /** Asks the user about the grant's ask rules (docs/consent.md); absent: an ask rule is refused with CONSENT_REQUIRED. */
   readonly consent?: ConsentHook;
+  /**
+   * `JSON.stringify(args)`, when the caller has already made it (the host MACs the same text for the audit
+   * trail): sent as it is instead of serializing the arguments again. It must be exactly that text.
+   */
+  readonly argsJson?: string;
+  /**
+   * A result whose JSON text this accepts is not parsed in the host: RunResult.value is then undefined and
+   * RunResult.json carries the text (parsing a 1 MB result costs ~20 ms). For a caller that only forwards
+   * the text (host/serve/output.ts: a plain tool result); the output limit applies as always.
+   */
+  readonly keepJson?: (json: string) => boolean;
 }
 
 export interface RunResult {
-  /** The tool's result, parsed from the bounded JSON the isolate produced (undefined → null). */
+  /**
+   * The tool's result, parsed from the bounded JSON the isolate produced (undefined → null); undefined
+   * when RunOptions.keepJson accepted that JSON (not parsed: see `json`).
+   */
   readonly value: unknown;
   /** Byte length of that JSON. */
   readonly outputBytes: number;
+  /**
+   * That JSON text (the isolate's own JSON.stringify of the value, so JSON.stringify(value) gives the same
+   * text): the host may send it as it is rather than serialize the parsed value again. Absent after
+   * ctx.inputRequired.
+   */
+  readonly json?: string;
   readonly durationMs: number;
   /** The tool returned `ctx.inputRequired(…)`: value is `{ inputRequests?, requestState? }` as the tool gave it (unchecked). */
   readonly inputRequired?: true;

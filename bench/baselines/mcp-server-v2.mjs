@@ -16,6 +16,7 @@ const count = Number(values.packages);
 const shapes = {
   echo: z.object({ text: z.string() }),
   transform: z.object({ json: z.string().max(1_000_000) }),
+  rows: z.object({ n: z.number().int().min(0).max(100_000) }),
   fetchJson: z.object({ url: z.string() }),
 };
 const ctx = { fetch: globalThis.fetch };

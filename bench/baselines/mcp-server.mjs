@@ -15,6 +15,7 @@ const count = Number(values.packages);
 const shapes = {
   echo: { text: z.string() },
   transform: { json: z.string().max(1_000_000) },
+  rows: { n: z.number().int().min(0).max(100_000) },
   fetchJson: { url: z.string() },
 };
 const ctx = { fetch: globalThis.fetch };

@@ -15,6 +15,9 @@ export default {
     return { rows: out.length, bytes: text.length, sha256: hex };
   },
 
+  // A large result (~1 MB of JSON for 25 000 rows) from a small input: the per-MB cost of results.
+  rows: (input) => Array.from({ length: input.n }, (_, i) => ({ id: i, name: `row-${i}`, total: i * 3, ok: i % 2 === 0 })),
+
   // A capability-gated fetch to a local HTTP server.
   fetchJson: async (input, ctx) => {
     const r = await (ctx?.fetch ?? fetch)(input.url);

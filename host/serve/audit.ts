@@ -64,16 +64,55 @@ export interface Audit {
   dlp(record: DlpRecord): void;
   capability(pkg: string, tool: string, event: CapabilityEvent): void;
   pkg(record: PackageRecord): void;
-  /** The digest recorded for a call's arguments. */
-  digest(args: unknown): string;
+  /**
+   * The digest recorded for a call's arguments. `json`, when given, must be `JSON.stringify(args)`: when
+   * it is also the canonical text (every object's keys already in order) it is MACed as it is, instead of
+   * serializing the arguments again.
+   */
+  digest(args: unknown, json?: string): string;
   /** Resolves once every line recorded so far is written (or counted as lost): at once, since each is written when recorded. */
   drain(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The digest of a call's arguments under `key`: "hmac-sha256:<hex>". */
-export function argsDigest(key: Buffer | KeyObject, args: unknown): string {
-  return `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(args)).digest('hex')}`;
+/**
+ * The digest of a call's arguments under `key`: "hmac-sha256:<hex>" of their canonical JSON. `json`, when
+ * given, must be `JSON.stringify(args)`; it is the canonical text itself when every object's keys are in
+ * canonical order (then the same digest, one serialization fewer: a 100 KB argument costs ~200 µs each).
+ */
+export function argsDigest(key: Buffer | KeyObject, args: unknown, json?: string): string {
+  const text = json !== undefined && inCanonicalOrder(args) ? json : canonicalJson(args);
+  return `hmac-sha256:${createHmac('sha256', key).update(text).digest('hex')}`;
+}
+
+/**
+ * Whether JSON.stringify(value) is canonicalJson(value): every object (arrays' elements included) is a plain
+ * object, without toJSON, whose keys (Object.keys: integer keys first, ascending, then the others in
+ * insertion order) are already sorted as canonicalJson sorts them. A key sorted out of place, a class
+ * instance or anything unusual answers false (the caller then serializes canonically). Iterative: the
+ * depth of what it walks is bounded by the caller's nesting check, but no recursion is needed.
+ */
+export function inCanonicalOrder(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') {
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') return false;
+      continue;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) return false;
+      stack.push((v as Record<string, unknown>)[keys[i] as string]);
+    }
+  }
+  return true;
 }
 
 /** The `audit` section of the home's config.json (host/home/config.ts). */
@@ -161,11 +200,18 @@ function openPrivateAppendSync(path: string): number {
   return fd;
 }
 
-/** Writes all of `text` at the end of the file (O_APPEND): a loop only for a partial write. */
-function appendAll(fd: number, text: string): void {
+/**
+ * Writes all of `text` at the end of the file (O_APPEND) and returns its byte length: the string is handed
+ * to write(2) as it is (no Buffer made for it: ~4 µs of a record's ~15); a loop only for a partial write.
+ */
+function appendAll(fd: number, text: string): number {
+  const length = Buffer.byteLength(text);
+  const written = writeSync(fd, text);
+  if (written === length) return length;
   const bytes = Buffer.from(text, 'utf8');
-  let done = 0;
+  let done = written;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  return length;
 }
 
 const TAIL_BYTES = 64 * 1024;
@@ -271,10 +317,9 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
       text += `${line}\n`;
     }
     fd ??= openPrivateAppendSync(logPath);
-    appendAll(fd, text);
+    const bytes = appendAll(fd, text);
     newlineFirst = false;
     last = prev;
-    const bytes = Buffer.byteLength(text);
     size += bytes;
     sinceCheck += bytes;
   };
@@ -359,7 +404,7 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
       else write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) });
     },
     pkg: (r) => write('package', r),
-    digest: (args) => argsDigest(secret, args),
+    digest: (args, json) => argsDigest(secret, args, json),
     // Every record is written when it is made: nothing is ever pending.
     drain: async () => {},
     close: async () => {

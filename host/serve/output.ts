@@ -34,16 +34,35 @@ function checkStructured(tool: LoadedTool, value: unknown): void {
 }
 
 /**
+ * Whether a tool result's JSON text can be sent as its text content without parsing it (RunOptions.keepJson,
+ * for a tool without an outputSchema): an array, or an object whose first key is none of a CallToolResult's
+ * (JSON.stringify writes a result-shaped object's keys, content, structuredContent and isError, first:
+ * none is an integer key). Such a value is neither a string nor result-shaped, so its text content is its
+ * JSON, which is this text. Anything else (a string, a number, a possible CallToolResult) is parsed.
+ */
+export function isPlainResultJson(json: string): boolean {
+  const first = json.charCodeAt(0);
+  if (first === 0x5b) return true; // [
+  if (first !== 0x7b) return false; // {
+  return !(json.startsWith('{"content":') || json.startsWith('{"structuredContent":') || json.startsWith('{"isError":'));
+}
+
+/**
  * The result, checked, then with the package's DLP policy applied (`dlp`, host/serve/dlp.ts): the schemas
- * judge what the tool returned; what reaches the client is scrubbed.
+ * judge what the tool returned; what reaches the client is scrubbed. `json`, when given, is the JSON text
+ * `value` was parsed from (RunResult.json): a plain value's text content is that text, not a second
+ * serialization of the parsed value (the same text; a 1 MB result costs milliseconds to serialize). The
+ * value is still parsed and checked; DLP scans the text that is sent.
  * @throws HostError OUTPUT_SCHEMA_MISMATCH; SandboxError DATA_BLOCKED
  */
-export function toCallToolResult(tool: LoadedTool, value: unknown, dlp?: DlpScope): CallToolResult {
-  const result = checkedResult(tool, value);
+export function toCallToolResult(tool: LoadedTool, value: unknown, dlp?: DlpScope, json?: string): CallToolResult {
+  const result = checkedResult(tool, value, json);
   return dlp === undefined ? result : dlp.result(result);
 }
 
-function checkedResult(tool: LoadedTool, value: unknown): CallToolResult {
+function checkedResult(tool: LoadedTool, value: unknown, json: string | undefined): CallToolResult {
+  // Not parsed (isPlainResultJson accepted it; never with an outputSchema): its JSON is its text.
+  if (value === undefined && json !== undefined && !tool.validateOutput) return { content: [{ type: 'text', text: json }] };
   if (isResultShaped(value)) {
     const parsed = specTypeSchemas.CallToolResult['~standard'].validate(value);
     if (parsed instanceof Promise || parsed.issues !== undefined) throw new HostError('OUTPUT_SCHEMA_MISMATCH', 'the tool returned a malformed CallToolResult (content items must be MCP content blocks)');
@@ -58,5 +77,5 @@ function checkedResult(tool: LoadedTool, value: unknown): CallToolResult {
     checkStructured(tool, value);
     return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
   }
-  return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
+  return { content: [{ type: 'text', text: typeof value === 'string' ? value : (json ?? JSON.stringify(value)) }] };
 }

@@ -89,7 +89,7 @@ export function createQuarantineGuard(options: GuardOptions): QuarantineGuard {
       if (isDenial(e)) count(pkg, 'capability');
     },
     pkg: (r) => audit.pkg(r),
-    digest: (args) => audit.digest(args),
+    digest: (args, json) => audit.digest(args, json),
     drain: () => audit.drain(),
     close: () => audit.close(),
   };

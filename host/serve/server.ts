@@ -23,7 +23,7 @@ import type { CallContext, Features } from './features/call-context.ts';
 import { featureError, hostLogLevel, outcomeOf } from './features/run.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
-import { toCallToolResult } from './output.ts';
+import { isPlainResultJson, toCallToolResult } from './output.ts';
 import { createCallLog, isLoggingLevel } from './protocol/client-log.ts';
 import type { CallLog, LoggingLevel } from './protocol/client-log.ts';
 import { MAX_ROUNDS, checkInputRequired, checkInputResponses, createStateCodec, invalidState } from './protocol/input-required.ts';
@@ -317,7 +317,8 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
     try {
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
       if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
-      digest = audit.digest(args);
+      const argsJson = JSON.stringify(args); // serialized once: the audit digest and the sandbox's frame
+      digest = audit.digest(args, argsJson);
       binding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
       // A state this process signed for this package, version, tool and these arguments, or -32602.
       if (echoedState !== undefined) round = requestStates.verify(echoedState, binding);
@@ -334,6 +335,9 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       const input = consent ? consent.toolInput : round && responses ? { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } : undefined;
       const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
         signal: consent?.signal ?? ctx.mcpReq.signal,
+        argsJson,
+        // A plain result's JSON is its text: not parsed and serialized again (output.ts).
+        ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }),
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
@@ -354,7 +358,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
         finish('INPUT_REQUIRED');
         return { resultType: 'input_required', ...(asked.inputRequests ? { inputRequests: asked.inputRequests } : {}), requestState };
       }
-      const result = toCallToolResult(tool, run.value, dlp);
+      const result = toCallToolResult(tool, run.value, dlp, run.json);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
     } catch (caught) {

@@ -41,6 +41,22 @@ export interface BoundedStdioOptions {
 
 type Id = string | number | null;
 
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/**
+ * Whether `data` is a JSON-RPC 2.0 request envelope with nothing else: jsonrpc "2.0", a string or safe
+ * integer id, a string method, params absent or an object, and no other own key (the spec's request schema
+ * is strict). Together with a method's params schema this is the spec's request check, without its union.
+ */
+function isPlainRequestEnvelope(data: unknown): data is { id: string | number; method: string } {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  const m = data as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string' || !(typeof m.id === 'string' || Number.isSafeInteger(m.id))) return false;
+  if (m.params !== undefined && (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params))) return false;
+  for (const k of Object.keys(m)) if (!ENVELOPE_KEYS.has(k)) return false;
+  return true;
+}
+
 /** A map key for a request id that keeps 1 and "1" apart. */
 export function idKey(id: string | number): string {
   return `${typeof id}:${id}`;
@@ -173,13 +189,22 @@ export class BoundedStdioTransport implements Transport {
   }
 
   #parseLine(line: Buffer): void {
-    const text = line.toString('utf8').replace(/\r$/, '');
+    const text = line.at(-1) === 0x0d ? line.toString('utf8', 0, line.length - 1) : line.toString('utf8');
     if (text.trim() === '') return;
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch {
       this.#reply(null, PARSE_ERROR, 'Parse error');
+      return;
+    }
+    // A request to a method with a schema, in the plain envelope (the common case): its params schema alone
+    // decides. That envelope with params the method's schema accepts is always a valid JSON-RPC request, so
+    // the union check of every message kind (a zod parse per request, which the SDK repeats) is skipped; on
+    // any failure the full check below picks the same error it always did.
+    const schema = isPlainRequestEnvelope(data) && Object.hasOwn(this.#schemas, data.method) ? this.#schemas[data.method] : undefined;
+    if (schema !== undefined && schema(data)) {
+      this.#dispatch(data);
       return;
     }
     if (!isSpecType.JSONRPCMessage(data)) {
@@ -193,13 +218,19 @@ export class BoundedStdioTransport implements Transport {
       this.#reply(id, INVALID_REQUEST, Array.isArray(data) ? 'Invalid Request: batches are not supported' : 'Invalid Request');
       return;
     }
-    const msg = data as { id?: string | number; method?: string; params?: { requestId?: unknown } };
+    const msg = data as { id?: string | number; method?: string };
     if (msg.id !== undefined && typeof msg.method === 'string' && Object.hasOwn(this.#schemas, msg.method)) {
       if (!(this.#schemas[msg.method] as RequestSchemaLike)(data)) {
         this.#reply(msg.id, INVALID_PARAMS, `Invalid params for ${msg.method}`);
         return;
       }
     }
+    this.#dispatch(data);
+  }
+
+  /** Hands a valid message to the server, counting a request as in flight. */
+  #dispatch(data: unknown): void {
+    const msg = data as { id?: string | number; method?: string; params?: { requestId?: unknown } };
     if (msg.id !== undefined && typeof msg.method === 'string') {
       const key = idKey(msg.id);
       this.#open.set(key, (this.#open.get(key) ?? 0) + 1);

@@ -22,7 +22,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     run(pkg: PackageCode, tool: string, args: unknown, grant: Grant, limits: Limits, runOptions: RunOptions = {}): Promise<RunResult> {
       const input = runOptions.input;
       if (input !== undefined && (runOptions.kind ?? 'tool') === 'tool') {
-        return calls.run(pkg, roundEntryName(tool), { arguments: args, inputResponses: input.responses, requestState: input.state }, grant, limits, runOptions);
+        // The arguments travel inside the round's envelope: the caller's JSON of them alone is not what is sent.
+        const { argsJson: _argsJson, ...rest } = runOptions;
+        return calls.run(pkg, roundEntryName(tool), { arguments: args, inputResponses: input.responses, requestState: input.state }, grant, limits, rest);
       }
       return calls.run(pkg, entryName(runOptions.kind ?? 'tool', tool), args, grant, limits, runOptions);
     },

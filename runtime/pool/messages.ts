@@ -10,16 +10,18 @@ import type { SandboxErrorCode } from '../errors.ts';
 const KNOWN_CODES: ReadonlySet<string> = new Set(SANDBOX_ERROR_CODES);
 
 /** A call's result from its `ok` frame: the bounded JSON the isolate produced, parsed. */
-export function resultOf(json: string, started: number): RunResult | SandboxError {
+export function resultOf(json: string, started: number, keepJson?: (json: string) => boolean): RunResult | SandboxError {
   // The bootstrap marks what ctx.inputRequired returned (entries.js): no JSON text starts with NUL.
   const inputRequired = json.startsWith(INPUT_REQUIRED_PREFIX);
+  // The caller forwards this text as it is: no parse (RunOptions.keepJson).
+  if (!inputRequired && keepJson?.(json) === true) return { value: undefined, json, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started };
   let value: unknown;
   try {
     value = JSON.parse(inputRequired ? json.slice(INPUT_REQUIRED_PREFIX.length) : json);
   } catch {
     return new SandboxError('OUTPUT_INVALID', 'the tool returned malformed output');
   }
-  return { value, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started, ...(inputRequired ? { inputRequired: true as const } : {}) };
+  return { value, outputBytes: Buffer.byteLength(json), durationMs: performance.now() - started, ...(inputRequired ? { inputRequired: true as const } : { json }) };
 }
 
 const INPUT_REQUIRED_PREFIX = '\u0000input_required\u0000';

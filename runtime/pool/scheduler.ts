@@ -213,7 +213,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     switch (m.t) {
       case 'ok': {
         const call = callOn(worker, m.call);
-        if (call !== undefined) settle(call, resultOf(m.json, call.started));
+        if (call !== undefined) settle(call, resultOf(m.json, call.started, call.options.keepJson));
         return;
       }
       case 'err': {
@@ -361,7 +361,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     return new Promise<RunResult>((resolve, reject) => {
       if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down');
       if (runOptions.signal?.aborted) throw new SandboxError('CANCELLED', 'the call was cancelled');
-      const argsJson = JSON.stringify(args === undefined ? null : args);
+      const argsJson = runOptions.argsJson ?? JSON.stringify(args === undefined ? null : args);
       if (Buffer.byteLength(argsJson) > limits.inputBytes) {
         throw new SandboxError('INPUT_TOO_LARGE', 'the arguments are larger than the input limit');
       }

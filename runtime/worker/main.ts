@@ -17,72 +17,22 @@
  * posted by code that keeps running afterwards (a microtask loop) is held, and the call fails with the
  * limit that stops that code.
  */
-import { Socket } from 'node:net';
-import { EntryError, PackageIsolate, freshArrayBuffer } from '../isolate.ts';
+import { EntryError, PackageIsolate } from '../isolate.ts';
 import type { CallQuota, IsolateHooks, PreparedIsolate } from '../isolate.ts';
-import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
-import { CpuMeter } from './cpu-meter.ts';
-import type { HostToWorker, WorkerCallLimits, WorkerToHost } from '../protocol.ts';
+import { readFrames } from '../protocol.ts';
+import type { HostToWorker, WorkerCallLimits } from '../protocol.ts';
+import { fail, remainingWall, resetPackage } from './calls.ts';
+import { onHostResult, onPost, runEntry } from './entries.ts';
+import { ensureSampler } from './limits.ts';
+import { calls, packages, send, socket, sources } from './state.ts';
+import type { CallRecord, PackageSource } from './state.ts';
 
-const RSS_LIMIT_BYTES = Number(process.env.WARDEN_WORKER_RSS_MB ?? '1024') * 1024 * 1024;
 const CANCEL_GRACE_MS = 200;
-const TOOL_ERROR_CODES = new Set(['TOOL_THREW', 'OUTPUT_INVALID', 'OUTPUT_TOO_LARGE', 'TOOL_NOT_FOUND']);
-const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
-
-interface PackageSource {
-  name: string;
-  source: string;
-  memoryMb: number;
-  fresh: boolean;
-}
-
-interface PackageState {
-  /** The warm isolate once created: the synchronous fast path of every later call. */
-  ready?: PackageIsolate;
-  /** The warm isolate (or its creation in progress); undefined until the first call. */
-  isolate?: Promise<PackageIsolate>;
-  /** For fresh-per-call packages: the next isolate, created ahead of time. */
-  spare?: Promise<PackageIsolate>;
-  /** A cancelled call's code was running in the warm isolate: settles once it stopped or was reset. */
-  cancelling?: Promise<void>;
-}
-
-/** The outcome the isolate posted for a call, held until the entry that posted it has returned. */
-type Outcome = { ok: true; json: string } | { ok: false; code: string; message: string };
-
-interface CallRecord {
-  id: number;
-  pkg: string;
-  iso: PackageIsolate | null;
-  limits: WorkerCallLimits;
-  /** CPU time of the isolate charged to this call (its completed entries), ms. */
-  cpuUsed: number;
-  /** performance.now() at which the call's wall-clock limit passes. */
-  deadline: number;
-  settled: boolean;
-  timers: Set<NodeJS.Timeout>;
-  hostCalls: number;
-  fresh: boolean;
-  held: Outcome | null;
-}
-
-const socket = new Socket({ fd: 3, readable: true, writable: true });
-const sources = new Map<string, PackageSource>();
-const packages = new Map<string, PackageState>();
-const calls = new Map<number, CallRecord>();
-let sampler: NodeJS.Timeout | null = null;
 /** The heap limit of the first spare: the default of a package's memoryMb (runtime/types.ts). */
 const DEFAULT_SPARE_MB = 64;
 /** An isolate prepared ahead for the next package's first call (see fromSpare). */
 let spare: { readonly memoryMb: number; readonly owner: { pkg: string | null }; readonly prepared: Promise<PreparedIsolate> } | null = null;
 let closing = false;
-const cpuMeter = new CpuMeter<PackageIsolate>();
-
-const writeFrame = createFrameWriter(socket);
-/** Sends a frame: directly on fd 3 while the socket takes it (see createFrameWriter). */
-function send(message: WorkerToHost): void {
-  writeFrame(encodeFrame(message as WorkerToHost & Record<string, unknown>));
-}
 
 process.on('unhandledRejection', () => {
   // Never let a stray rejection end the worker: every call path reports its own failure.
@@ -252,153 +202,6 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingWall(rec)));
 }
 
-/**
- * The timeout of an entry: what is left of the call's wall-clock budget. isolated-vm measures it on the
- * isolate's own thread from the moment the entry starts running (time queued behind another entry of the
- * same isolate is not counted), and it fires as "Script execution timed out.": SANDBOX_TIMEOUT. CPU time
- * is not limited by it but by the sampler below, from the isolate's measured CPU time, so a loaded machine
- * stretches neither into the other.
- */
-function remainingWall(rec: CallRecord): number {
-  return Math.max(1, rec.deadline - performance.now());
-}
-
-/**
- * Awaits one entry of `rec` into `iso`, charges its CPU time to the call, and then releases the outcomes
- * the isolate posted during it. An entry that hit a limit fails the call with that limit's code.
- */
-async function runEntry(rec: CallRecord, iso: PackageIsolate, entry: Promise<number>): Promise<void> {
-  try {
-    rec.cpuUsed += await entry;
-  } catch (e) {
-    if (!(e instanceof EntryError)) {
-      failAndReset(rec, 'TOOL_THREW', 'the call could not be completed');
-      return;
-    }
-    rec.cpuUsed += e.cpuMs;
-    if (e.failure !== 'rejection') {
-      onEntryFailure(rec, iso, e.failure);
-      return;
-    }
-    // A promise rejected and never handled inside the isolate: like Node's default for a library, it is
-    // reported (to the call's log) and ignored; it is neither the call's result nor a fault of the sandbox.
-    if (!rec.settled) send({ t: 'log', call: rec.id, level: 'warning', message: `unhandled promise rejection ignored: ${e.message}`.slice(0, 400) });
-  }
-  releaseHeld(iso);
-}
-
-function onEntryFailure(rec: CallRecord, iso: PackageIsolate, failure: 'timeout' | 'memory' | 'disposed'): void {
-  if (failure === 'disposed') {
-    // Whoever disposed it (a limit of this worker, a reset) has already failed the call with its code.
-    fail(rec, 'ISOLATE_RESET', 'the isolate was reset by another call of the same package');
-    return;
-  }
-  if (failure === 'memory') fail(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
-  else fail(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
-  resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit', iso);
-}
-
-/** The entry that was running has returned: the outcomes posted during it are final now. */
-function releaseHeld(iso: PackageIsolate): void {
-  for (const rec of calls.values()) {
-    if (rec.iso !== iso || rec.held === null || rec.settled) continue;
-    const outcome = rec.held;
-    rec.held = null;
-    if (!outcome.ok) {
-      fail(rec, outcome.code, outcome.message);
-    } else if (Buffer.byteLength(outcome.json, 'utf8') > rec.limits.outputBytes) {
-      fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
-    } else {
-      settle(rec);
-      send({ t: 'ok', call: rec.id, json: outcome.json, cpuMs: rec.cpuUsed });
-    }
-  }
-}
-
-function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string | ArrayBuffer): void {
-  const rec = calls.get(callId);
-  if (rec === undefined || rec.settled) return;
-  switch (kind) {
-    // The outcome is held until the entry running now returns (see releaseHeld).
-    case 'ok':
-      rec.held ??= { ok: true, json: a };
-      return;
-    case 'err':
-      rec.held ??= { ok: false, code: TOOL_ERROR_CODES.has(a) ? a : 'TOOL_THREW', message: b.slice(0, 2000) };
-      return;
-    case 'req':
-      onRequest(rec, reqId, a, b, c);
-      return;
-    case 'log': {
-      const nul = b.indexOf('\u0000');
-      const message = (nul < 0 ? b : b.slice(0, nul)).slice(0, 4096);
-      const data = nul < 0 ? undefined : b.slice(nul + 1, nul + 1 + 4096);
-      send({ t: 'log', call: callId, level: LOG_LEVELS.has(a) ? a : 'info', message, data });
-      return;
-    }
-    case 'progress':
-      send({ t: 'progress', call: callId, json: a.slice(0, 4096) });
-      return;
-  }
-}
-
-function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: string, body: string | ArrayBuffer): void {
-  // The bootstrap counts too; this second count holds even if the bootstrap were subverted.
-  if (op === 'timer' ? rec.timers.size >= 1000 : ++rec.hostCalls > rec.limits.hostCalls) {
-    void deliverError(rec, reqId, 'QUOTA_EXCEEDED', 'too many host calls in one tool call');
-    return;
-  }
-  if (op === 'timer') {
-    let ms = 0;
-    let at = Date.now();
-    try {
-      const args = JSON.parse(argsJson) as { ms?: unknown; at?: unknown };
-      ms = Number(args.ms) || 0;
-      // When the tool set it (its thread may have waited for this one): at most a wall limit back.
-      const setAt = Number(args.at);
-      if (Number.isFinite(setAt)) at = Math.min(at, Math.max(at - rec.limits.wallMs, setAt));
-    } catch {
-      ms = 0;
-    }
-    const delay = Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at));
-    // A timer that cannot fire before the call's wall-clock limit is that limit: it ends the call with it.
-    const wall = remainingWall(rec);
-    const t = setTimeout(
-      () => {
-        rec.timers.delete(t);
-        if (delay >= wall) failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
-        else void deliverResult(rec, reqId, true, '', undefined);
-      },
-      Math.min(delay, wall),
-    );
-    rec.timers.add(t);
-    return;
-  }
-  // Bytes leave the isolate as a copied ArrayBuffer; they travel to the host as the frame's raw payload.
-  send(typeof body === 'string' ? { t: 'req', call: rec.id, req: reqId, op, args: argsJson } : { t: 'req', call: rec.id, req: reqId, op, args: argsJson, body: new Uint8Array(body) });
-}
-
-async function onHostResult(callId: number, reqId: number, ok: boolean, json: string, payload: Uint8Array | undefined): Promise<void> {
-  const rec = calls.get(callId);
-  if (rec === undefined || rec.settled) return;
-  const bytes = payload === undefined ? undefined : freshArrayBuffer(payload);
-  await deliverResult(rec, reqId, ok, json, bytes);
-}
-
-async function deliverResult(rec: CallRecord, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined): Promise<void> {
-  const iso = rec.iso;
-  if (rec.settled || rec.held !== null || iso === null || iso.isDisposed) return;
-  // Past the deadline (the sampler checks it only periodically), nothing more runs for the call.
-  if (performance.now() >= rec.deadline) {
-    failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
-    return;
-  }
-  await runEntry(rec, iso, iso.deliver(rec.id, reqId, ok, json, bytes, remainingWall(rec)));
-}
-
-function deliverError(rec: CallRecord, reqId: number, code: string, message: string): Promise<void> {
-  return deliverResult(rec, reqId, false, JSON.stringify({ code, message }), undefined);
-}
 
 function cancelCall(callId: number): void {
   const rec = calls.get(callId);
@@ -424,118 +227,7 @@ function cancelCall(callId: number): void {
   }, CANCEL_GRACE_MS).unref();
 }
 
-function settle(rec: CallRecord): void {
-  rec.settled = true;
-  for (const t of rec.timers) clearTimeout(t);
-  rec.timers.clear();
-  calls.delete(rec.id);
-  if (rec.fresh && rec.iso !== null) rec.iso.dispose();
-}
 
-function fail(rec: CallRecord, code: string, message: string): void {
-  if (rec.settled) return;
-  settle(rec);
-  send({ t: 'err', call: rec.id, code, message });
-}
-
-/** Fails the call and disposes its isolate: an isolate that hit a limit is never reused. */
-function failAndReset(rec: CallRecord, code: string, message: string): void {
-  if (rec.settled) return;
-  fail(rec, code, message);
-  resetPackage(rec.pkg, 'ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit', rec.iso);
-}
-
-function resetPackage(pkg: string, code: string, message: string, only: PackageIsolate | null = null): void {
-  for (const other of [...calls.values()]) {
-    if (other.pkg !== pkg || other.settled) continue;
-    if (only !== null && other.iso !== only) continue;
-    fail(other, code, message);
-  }
-  const state = packages.get(pkg);
-  if (only !== null) {
-    only.dispose();
-    // Nothing keeps a disposed isolate reachable.
-    if (state !== undefined && state.ready === only) {
-      state.ready = undefined;
-      state.isolate = undefined;
-    }
-    return;
-  }
-  if (state?.isolate !== undefined) void state.isolate.then((iso) => iso.dispose(), () => undefined);
-  if (state !== undefined) {
-    state.isolate = undefined;
-    state.ready = undefined;
-  }
-}
-
-/** Samples CPU time and resident memory, and checks wall-clock deadlines, while calls run. */
-function ensureSampler(): void {
-  if (sampler !== null) return;
-  sampler = setInterval(() => {
-    if (calls.size === 0) {
-      if (sampler !== null) clearInterval(sampler);
-      sampler = null;
-      // Nothing keeps a disposed isolate reachable between bursts of calls.
-      cpuMeter.sample([]);
-      return;
-    }
-    const isolates = new Set<PackageIsolate>();
-    for (const rec of calls.values()) if (rec.iso !== null && !rec.iso.isDisposed) isolates.add(rec.iso);
-    cpuMeter.sample(isolates);
-    const now = performance.now();
-    for (const rec of [...calls.values()]) {
-      if (rec.settled) continue;
-      // The wall-clock limit of a call that is waiting (on the host, a timer, its isolate's creation): an
-      // entry that runs is stopped at the same deadline by its own timeout. Checked here rather than by a
-      // timer per call (arming and clearing one costs on every call); at most one period late.
-      if (now >= rec.deadline) {
-        failAndReset(rec, 'SANDBOX_TIMEOUT', 'the call exceeded its wall-clock limit');
-        continue;
-      }
-      if (rec.iso === null) continue;
-      // isolated-vm disposes an isolate past its heap limit at once, but a built-in that ignores the
-      // termination keeps the entry from returning: the limit that fired is reported now.
-      if (rec.iso.hitMemoryLimit()) {
-        if (rec.iso.hasEntries(rec.id)) failAndReset(rec, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded its memory limit');
-        continue;
-      }
-      // Only the call whose entry is running is charged for the running time.
-      if (rec.cpuUsed + cpuMeter.runningCpuMs(rec.iso, rec.id) > rec.limits.cpuMs + 50) {
-        failAndReset(rec, 'SANDBOX_CPU_LIMIT', 'the call exceeded its CPU-time limit');
-      }
-    }
-    if (process.memoryUsage.rss() > RSS_LIMIT_BYTES) disposeLargest();
-  }, 20);
-  sampler.unref();
-}
-
-/**
- * Disposes the isolate most likely to be growing: memory grows only while code runs, so a running isolate
- * (the one with the longest-running entry) is chosen first; the largest heap when none runs.
- */
-function disposeLargest(): void {
-  let worst: CallRecord | null = null;
-  let worstScore = -1;
-  let running = false;
-  for (const rec of calls.values()) {
-    if (rec.iso === null || rec.settled) continue;
-    const now = rec.iso.running();
-    if (now !== null && now.callId === rec.id) {
-      if (!running || now.cpuMs > worstScore) {
-        worst = rec;
-        worstScore = now.cpuMs;
-      }
-      running = true;
-      continue;
-    }
-    const heap = running ? null : rec.iso.heapBytes();
-    if (heap !== null && heap > worstScore) {
-      worst = rec;
-      worstScore = heap;
-    }
-  }
-  if (worst !== null) failAndReset(worst, 'SANDBOX_MEMORY_LIMIT', 'the call exceeded the worker memory limit');
-}
 
 function shutdown(): void {
   closing = true;

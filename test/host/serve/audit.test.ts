@@ -1,9 +1,10 @@
 import { chmodSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson } from '../../../host/canonical-json.ts';
-import { AUDIT_KEY_BYTES, argsDigest, openAudit } from '../../../host/serve/audit.ts';
+import { AUDIT_KEY_BYTES, argsDigest, inCanonicalOrder, openAudit } from '../../../host/serve/audit.ts';
 import { EXAMPLES, FIXTURES, startHost, tempDir } from '../../helpers/host.ts';
 
 describe('canonicalJson', () => {
@@ -25,6 +26,39 @@ describe('argsDigest', () => {
     expect(argsDigest(Buffer.alloc(32, 1), args)).toBe(argsDigest(Buffer.alloc(32, 1), { pin: '1234' }));
     expect(argsDigest(Buffer.alloc(32, 1), args)).not.toBe(argsDigest(Buffer.alloc(32, 2), args));
     expect(argsDigest(Buffer.alloc(32, 1), args)).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('argsDigest from the arguments\' JSON (issue 14: serialized once)', () => {
+  const key = Buffer.alloc(32, 7);
+  const values: unknown[] = [
+    { text: 'hello' },
+    { b: 1, a: 2 },
+    { a: { d: [1, { z: 1, y: 2 }], c: 'x' } },
+    { 10: 'a', 9: 'b', x: 1 },
+    { 1: 'a', 2: 'b', a: 1 },
+    { a: 1, 1: 'x' },
+    { é: 1, e: 2, Z: 3 },
+    JSON.parse('{"__proto__":{"b":1,"a":2},"x":1}'),
+    JSON.parse('{"a":1,"__proto__":1}'),
+    [{ b: 1, a: 2 }, 'x', null, 1.5],
+    { json: JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: i, name: `row-${i}` }))) },
+    { a: undefined, b: [undefined] },
+    { d: new Date(0) },
+    Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
+  ];
+  for (const v of values) {
+    it(`gives the canonical digest for ${JSON.stringify(v)?.slice(0, 60)}`, () => {
+      expect(argsDigest(key, v, JSON.stringify(v))).toBe(`hmac-sha256:${createHmac('sha256', key).update(canonicalJson(v)).digest('hex')}`);
+    });
+  }
+
+  it('uses the JSON as it is only when it is the canonical text', () => {
+    for (const v of values) if (inCanonicalOrder(v)) expect(JSON.stringify(v)).toBe(canonicalJson(v));
+    expect(inCanonicalOrder({ text: 'hello' })).toBe(true);
+    expect(inCanonicalOrder({ b: 1, a: 2 })).toBe(false);
+    expect(inCanonicalOrder({ 10: 'a', 9: 'b' })).toBe(false);
+    expect(inCanonicalOrder({ d: new Date(0) })).toBe(false);
   });
 });
 
