@@ -9,6 +9,7 @@ import type { Home, InstalledPackage } from '../home/home.ts';
 import { printable, servedSummary } from '../install/consent.ts';
 import type { ServedSummary } from '../install/consent.ts';
 import { describeSignerId } from '../install/signer.ts';
+import { describeAsks, describeProvenance } from '../install/consent.ts';
 import { parsePackageManifest } from '../manifest.ts';
 import type { PackageManifest } from '../manifest.ts';
 import { PACKAGE_LIMITS } from '../pack/limits.ts';
@@ -82,9 +83,12 @@ export const run = defineCommand('list', USAGE, OPTIONS, async ({ values, positi
     const serves = m ? servesLines(servedSummary(m)) : ['  serves:    (unknown: its package.json does not match its install digest; reinstall it)'];
     const q = quarantine[p.name];
     const held = q ? `  QUARANTINED since ${q.since}: ${printable(q.reason, 300)}; re-enable with "mcp-warden enable ${p.name}"\n` : '';
+    // How it was built (npm provenance) and what it asks at first use, as the consent screen showed them.
+    const built = p.provenance ? `${describeProvenance(p.provenance).map((l) => `  ${l}`).join('\n')}\n` : '';
+    const asked = p.asks ? describeAsks(p.asks, p.refusals).replace(/^(?=.)/gm, '  ') : '';
     io.stdout.write(
       `${p.name}@${p.version}${q ? ' (QUARANTINED)' : ''}\n${held}  signer:    ${describeSignerId(p.signer)}\n  network:   ${p.grant.net.join(', ') || '(none)'}\n  files:     ${p.grant.fs.join(', ') || '(none)'}\n` +
-        `  slots:     ${slots.join(', ') || '(none)'}\n  installed: ${p.installedAt}\n${serves.join('\n')}\n`,
+        `  slots:     ${slots.join(', ') || '(none)'}\n${asked}${built}  installed: ${p.installedAt}\n${serves.join('\n')}\n`,
     );
   });
   return 0;

@@ -256,6 +256,10 @@ describe('a capability asked at first use, with a client that cannot ask', () =>
   it('is denied with CONSENT_REQUIRED naming the command, and passes once `grant --allow` granted it (both revisions)', async () => {
     const { home } = installAsker();
     const command = `mcp-warden grant ${NAME} --allow net:${origin}`;
+    // `list` shows what the package asks at first use, as the consent screen did.
+    const listed = spawnSync(process.execPath, [CLI, 'list', '--home', home], { env: childEnv(), encoding: 'utf8', input: '' });
+    expect(listed.stdout).toContain('Asked at first use');
+    expect(listed.stdout).toContain(`network  ${origin}`);
     const legacy = await legacyClient(home);
     const modern = await modernClient(home);
     const before = hits;

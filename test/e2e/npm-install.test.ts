@@ -125,6 +125,10 @@ describe('install NAME[@RANGE] from an npm registry, verified by provenance', ()
     expect(text.stdout).toMatch(/workflow: +\.github\/workflows\/release\.yml/);
     expect(text.stdout).toMatch(/builder: +\S+/);
     expect(text.stdout).toMatch(/tlog entry: +index \d+/);
+    // `list` shows it too, for every package installed from npm.
+    const listed = await cliOk(['list', '--home', home], { cwd: work, env });
+    expect(listed.stdout).toMatch(/@acme\/echo@1\.1\.0\n[\s\S]*?repository: +github\.com\/acme\/weather-tool[\s\S]*?commit: +[0-9a-f]{40} \(refs\/tags\/v1\.1\.0\)/);
+    expect(listed.stdout).toMatch(/@acme\/shown@1\.0\.0\n[\s\S]*?workflow: +\.github\/workflows\/release\.yml/);
   });
 
   it('serves the installed package with the registry and Sigstore unreachable, and calls its tool', async () => {
