@@ -17,6 +17,7 @@ export type {
 } from './api.ts';
 export { LOG_LEVELS } from './api.ts';
 export type { EntryKind } from './entry-name.ts';
+export { SERVER_ENTRY_HANDLER } from './entry-name.ts';
 export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';
