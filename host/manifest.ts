@@ -56,6 +56,25 @@ export interface ToolSpec {
   readonly icons?: readonly IconSpec[];
 }
 
+/** A package bundled into a wrapped server, as wrap fetched it. */
+export interface BundledPackage {
+  readonly name: string;
+  readonly version: string;
+  /** SRI sha512 of its tarball; absent for a local directory. */
+  readonly integrity?: string;
+}
+
+/** The server entry kind: a wrapped MCP server (docs/wrapping.md). */
+export interface ServerEntry {
+  readonly package: BundledPackage;
+  readonly argv?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  readonly dependencies: readonly BundledPackage[];
+  readonly unsupported?: readonly string[];
+  readonly suggestions?: readonly string[];
+}
+
 export interface Manifest extends ContentSpecs {
   readonly entry: string;
   readonly tools: readonly ToolSpec[];
@@ -67,6 +86,8 @@ export interface Manifest extends ContentSpecs {
   };
   readonly limits: Partial<Limits>;
   readonly freshContextPerCall: boolean;
+  /** Present for a wrapped MCP server: tools/call is forwarded to the server in the isolate. */
+  readonly server?: ServerEntry;
 }
 
 /** A package.json with a valid manifest. */
@@ -172,6 +193,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     capabilities?: { net?: NetRequest[]; fs?: FsRequest[]; secrets?: Record<string, SecretDeclaration> };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
+    server?: ServerEntry;
   } & Parameters<typeof parseContent>[0];
 
   // The entry must stay inside the package directory.
@@ -236,6 +258,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
       capabilities: { net: raw.capabilities?.net ?? [], fs: raw.capabilities?.fs ?? [], ...(raw.capabilities?.secrets === undefined ? {} : { secrets: raw.capabilities.secrets }) },
       limits: raw.limits ?? {},
       freshContextPerCall: raw.freshContextPerCall ?? false,
+      ...(raw.server === undefined ? {} : { server: raw.server }),
       ...content,
     },
   };

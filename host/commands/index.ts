@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   enable: () => import('./enable.ts'),
   inspect: () => import('./inspect.ts'),
   secret: () => import('./secret.ts'),
+  wrap: () => import('./wrap.ts'),
 };
 
 /** One line per command for --help. */
@@ -41,4 +42,5 @@ export const SUMMARIES: Record<string, string> = {
   enable: 'lift the quarantine of a package (see list for why it was quarantined)',
   inspect: 'show a package\'s definition findings, capabilities and definitions without running it',
   secret: 'store, list or remove the values of secrets packages declare (never shown to tool code)',
+  wrap: 'wrap an MCP server written with the TypeScript SDK (npm or a directory) into a sandboxed package',
 };

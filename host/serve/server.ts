@@ -16,11 +16,12 @@
 import { LOG_LEVEL_META_KEY, ProtocolError, Server, isSpecType } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage } from '../../runtime/index.ts';
-import type { LogEvent, Sandbox } from '../../runtime/index.ts';
+import type { LogEvent, RunOptions, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
 import { featureError, hostLogLevel, outcomeOf } from './features/run.ts';
+import { forwardToolCall, isWrappedServer } from './features/server-forward.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
 import { toCallToolResult } from './output.ts';
@@ -309,13 +310,15 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
       if (!tool.validateInput(args)) throw new HostError('INVALID_ARGUMENTS', describeAjvError(tool.validateInput.errors));
       progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
-      const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
+      const runOptions: RunOptions = {
         signal: ctx.mcpReq.signal,
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
         ...(round && responses ? { input: { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } } : {}),
-      });
+      };
+      // A wrapped MCP server gets the call as a JSON-RPC request (features/server-forward.ts).
+      const run = isWrappedServer(pkg) ? await forwardToolCall(sandbox, pkg, tool.spec.name, args, runOptions) : await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, runOptions);
       if (run.inputRequired) {
         const asked = checkInputRequired(run.value);
         const next = (round?.round ?? 0) + 1;
