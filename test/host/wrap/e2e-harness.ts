@@ -21,8 +21,8 @@ export const WRAP_CACHE = join(WRAP_FIXTURES, '.cache');
 export interface WrapTarget {
   /** npm spec pinned to a version. */
   readonly spec: string;
-  /** test/fixtures/wrap/<lock>.lock.json (written on the first run when missing). */
-  readonly lock: string;
+  /** test/fixtures/wrap/<lock>.lock.json (written on the first run when missing); none for a directory. */
+  readonly lock?: string;
   /** wrap flags besides the source, --out and the lock/cache ones. */
   readonly wrapArgs?: readonly string[];
   /** install --grant SLOT=DIR values, DIR relative to the work directory (created). */
@@ -54,9 +54,9 @@ function registryEnv(): Record<string, string> {
 export async function wrapAndInstall(t: WrapTarget, label: string): Promise<Wrapped> {
   const work = tempDir(`wrap-${label}`);
   const home = join(work, 'home');
-  const lockFile = join(WRAP_FIXTURES, `${t.lock}.lock.json`);
   mkdirSync(WRAP_CACHE, { recursive: true });
-  const pinned = existsSync(lockFile) ? ['--lock', lockFile] : ['--write-lock', lockFile];
+  const lockFile = t.lock === undefined ? undefined : join(WRAP_FIXTURES, `${t.lock}.lock.json`);
+  const pinned = lockFile === undefined ? [] : existsSync(lockFile) ? ['--lock', lockFile] : ['--write-lock', lockFile];
   const wrapped = await cliOk(['wrap', t.spec, '--out', 'pkg', '--cache', WRAP_CACHE, '--keep-tree', 'tree', ...pinned, ...(t.wrapArgs ?? []), '--json'], { cwd: work, env: registryEnv() });
   const report = JSON.parse(wrapped.stdout) as Record<string, unknown> & { name: string; tools: string[]; mainFile: string };
   const packed = JSON.parse((await cliOk(['pack', 'pkg', '--out', 'dist', '--json'], { cwd: work })).stdout) as { file: string };
