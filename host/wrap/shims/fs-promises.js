@@ -19,15 +19,25 @@ const ERRNO = {
   'no space left on device': 'ENOSPC', 'read-only file system': 'EROFS', 'resource busy': 'EBUSY', 'too many levels of symbolic links': 'ELOOP',
 };
 
-/** @param {unknown} e */
-function nodeError(e) {
+/**
+ * The error as Node phrases it ("ENOENT: no such file or directory, open '/x'"), the sandbox's code kept as
+ * `wardenCode`; a denial keeps the sandbox's message (which says why).
+ * @param {unknown} e @param {string} [syscall] @param {string} [path]
+ */
+function nodeError(e, syscall, path) {
   if (e === null || typeof e !== 'object') return e;
-  const err = /** @type {Error & { code?: string, wardenCode?: string, errno?: number }} */ (e);
+  const err = /** @type {Error & { code?: string, wardenCode?: string, errno?: number, syscall?: string, path?: string }} */ (e);
   const message = String(err.message ?? '');
   if (err.code === 'CAPABILITY_FAILED') {
     const colon = message.lastIndexOf(': ');
+    const text = colon < 0 ? '' : message.slice(colon + 2);
     err.wardenCode = err.code;
-    err.code = ERRNO[colon < 0 ? '' : message.slice(colon + 2)] ?? 'EIO';
+    err.code = ERRNO[text] ?? 'EIO';
+    if (syscall !== undefined && path !== undefined && ERRNO[text] !== undefined) {
+      err.message = err.code + ': ' + text + ', ' + syscall + " '" + path + "'";
+      err.syscall = syscall;
+      err.path = path;
+    }
   } else if (err.code === 'CAPABILITY_DENIED') {
     err.wardenCode = err.code;
     err.code = 'EACCES';
@@ -35,9 +45,9 @@ function nodeError(e) {
   return err;
 }
 
-/** @template T @param {() => Promise<T>} fn @returns {Promise<T>} */
-async function run(fn) {
-  try { return await fn(); } catch (e) { throw nodeError(e); }
+/** @template T @param {() => Promise<T>} fn @param {string} [syscall] @param {unknown} [p] @returns {Promise<T>} */
+async function run(fn, syscall, p) {
+  try { return await fn(); } catch (e) { throw nodeError(e, syscall, typeof p === 'string' ? resolve(p) : undefined); }
 }
 
 function fs() { return warden.fs; }
@@ -126,7 +136,7 @@ export function readFile(p, options) {
     const bytes = await fs().readFile(pathOf(p));
     const b = Buffer.from(bytes);
     return enc === null ? b : b.toString(enc);
-  });
+  }, 'open', p);
 }
 
 /** @param {unknown} p @param {unknown} data @param {unknown} [options] */
@@ -140,7 +150,7 @@ export function writeFile(p, data, options) {
       return fs().writeFile(path, Buffer.concat([before, toBytes(data, options)]));
     }
     return fs().writeFile(path, toBytes(data, options));
-  });
+  }, 'open', p);
 }
 
 /** @param {unknown} data @param {unknown} options @returns {Uint8Array} */
@@ -166,17 +176,17 @@ export function readdir(p, options) {
     const entries = await fs().readdir(path);
     const withTypes = options !== null && typeof options === 'object' && !!(/** @type {{ withFileTypes?: unknown }} */ (options).withFileTypes);
     return withTypes ? entries.map((e) => new Dirent(e.name, e.kind, path)) : entries.map((e) => e.name);
-  });
+  }, 'scandir', p);
 }
 
 /** @param {unknown} p */
-export function stat(p) { return run(async () => new Stats(await fs().stat(pathOf(p)))); }
+export function stat(p) { return run(async () => new Stats(await fs().stat(pathOf(p))), 'stat', p); }
 /** The file API follows no link lexically: lstat is stat (the host resolves and checks the real path). @param {unknown} p */
 export function lstat(p) { return stat(p); }
 /** @param {unknown} p @param {number} [_mode] */
-export function access(p, _mode) { return run(async () => { await fs().stat(pathOf(p)); }); }
+export function access(p, _mode) { return run(async () => { await fs().stat(pathOf(p)); }, 'access', p); }
 /** @param {unknown} p */
-export function realpath(p) { return run(async () => { const path = pathOf(p); await fs().stat(path); return path; }); }
+export function realpath(p) { return run(async () => { const path = pathOf(p); await fs().stat(path); return path; }, 'realpath', p); }
 /** @param {unknown} p @param {unknown} [options] */
 export function mkdir(p, options) {
   return run(async () => {
@@ -196,7 +206,7 @@ export function rm(p, options) {
   });
 }
 /** @param {unknown} p */
-export function unlink(p) { return run(() => fs().rm(pathOf(p))); }
+export function unlink(p) { return run(() => fs().rm(pathOf(p)), 'unlink', p); }
 /** @param {unknown} p */
 export function rmdir(p) { return run(() => fs().rm(pathOf(p))); }
 /** Not atomic: the file API has no rename; the contents are copied, then the source removed. @param {unknown} from @param {unknown} to */
