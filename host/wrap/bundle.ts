@@ -97,9 +97,10 @@ function wardenPlugin(): Plugin {
     name: 'mcp-warden-shims',
     setup(b) {
       b.onResolve({ filter: /^@modelcontextprotocol\/sdk\/server\/stdio(\.js)?$/ }, () => ({ path: join(SHIMS_DIR, 'sdk-stdio.js') }));
-      b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
         const name = bareBuiltin(args.path);
-        if (name === undefined) return undefined;
+        // Any other node: module is a built-in we do not know: refused like the listed ones.
+        if (name === undefined) return args.path.startsWith('node:') ? { path: args.path, namespace: 'warden-unsupported' } : undefined;
         const shim = SHIMMED[name];
         if (shim !== undefined) return { path: join(SHIMS_DIR, shim) };
         return { path: `node:${name}`, namespace: 'warden-unsupported' };

@@ -101,6 +101,21 @@ export class Buffer extends Uint8Array {
   write(s, offset) { const e = encode(s); this.set(e.subarray(0, this.length - (offset ?? 0)), offset ?? 0); return Math.min(e.length, this.length - (offset ?? 0)); }
 }
 
+/** The web's base64 decoding of a latin1 string (injected as a global; zod checks base64 with it). @param {string} s */
+export function atob(s) {
+  const clean = String(s).replace(/[\t\n\f\r ]/g, '');
+  if (clean.length % 4 === 1 || /[^A-Za-z0-9+/=]/.test(clean) || /=[^=]/.test(clean)) {
+    throw Object.assign(new Error('The string to be decoded is not correctly encoded.'), { name: 'InvalidCharacterError' });
+  }
+  return Buffer.from(clean, 'base64').toString('latin1');
+}
+/** The web's base64 encoding of a latin1 string. @param {string} s */
+export function btoa(s) {
+  const str = String(s);
+  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) > 255) throw Object.assign(new Error('Invalid character'), { name: 'InvalidCharacterError' });
+  return Buffer.from(str, 'latin1').toString('base64');
+}
+
 export const constants = { MAX_LENGTH: 2 ** 31 - 1 };
 export const kMaxLength = constants.MAX_LENGTH;
-export default { Buffer, constants, kMaxLength };
+export default { Buffer, constants, kMaxLength, atob, btoa };
