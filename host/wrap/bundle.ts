@@ -1,7 +1,7 @@
 /**
  * Bundles a fetched server into ONE ES module with esbuild: Node's built-ins are aliased to the sandbox
  * shims (host/wrap/shims, docs/wrapping.md), the MCP SDK's StdioServerTransport to the in-isolate
- * transport, Node's globals (process, Buffer, setImmediate, AbortController) injected from the shims.
+ * transport, `node-fetch` to the sandbox's fetch, Node's globals (process, Buffer, setImmediate, AbortController) injected from the shims.
  * What cannot be served (child processes, sockets, native addons, synchronous file access) is bundled as
  * functions that throw UNSUPPORTED_API, and reported: which modules import it, and which of those APIs
  * the bundle still contains.
@@ -97,6 +97,8 @@ function wardenPlugin(): Plugin {
     name: 'mcp-warden-shims',
     setup(b) {
       b.onResolve({ filter: /^@modelcontextprotocol\/sdk\/server\/stdio(\.js)?$/ }, () => ({ path: join(SHIMS_DIR, 'sdk-stdio.js') }));
+      // node-fetch (a polyfill over Node's http) is the sandbox's fetch.
+      b.onResolve({ filter: /^node-fetch$/ }, () => ({ path: join(SHIMS_DIR, 'node-fetch.js') }));
       b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
         const name = bareBuiltin(args.path);
         // Any other node: module is a built-in we do not know: refused like the listed ones.

@@ -59,7 +59,7 @@ function pacoteOptions(o: FetchOptions, integrity?: string): PacoteOptions {
 
 function fetchFailed(spec: string, e: unknown): HostError {
   const code = (e as { code?: string })?.code;
-  if (code === 'EINTEGRITY') return new HostError('INTEGRITY_MISMATCH', `${spec}: the fetched tarball does not match its published integrity`);
+  if (code === 'EINTEGRITY') return new HostError('INTEGRITY_MISMATCH', `${spec}: the fetched tarball does not match the integrity the registry publishes or the lock pins`);
   const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
   return new HostError('FETCH_FAILED', `${spec}: ${(message ?? '').slice(0, 300)}`);
 }

@@ -10,6 +10,8 @@ export function inspect(v) {
 /** @param {unknown} f @param {...unknown} args */
 export function format(f, ...args) {
   if (typeof f !== 'string') return [f, ...args].map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
+  // As Node: without arguments, the string is returned untouched (even its %%).
+  if (args.length === 0) return f;
   let i = 0;
   const out = f.replace(/%[sdifjoO%]/g, (m) => {
     if (m === '%%') return '%';
