@@ -1,7 +1,7 @@
 /**
  * Fetching a server's tree (host/wrap/fetch.ts): a lock is read strictly (no path out of the tree, sha512
- * only), and a tarball that does not match the integrity the lock pins is refused — from the cache the
- * e2e tests fill (test/fixtures/wrap/.cache), offline.
+ * only), and a tarball that does not match the integrity the lock pins is refused, even when the cache
+ * (test/fixtures/wrap/.cache) holds a tarball of that integrity (another package's).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,11 +35,13 @@ describe('readLock', () => {
 });
 
 describe('fetchTree from a lock', () => {
-  it('refuses a package whose pinned integrity is not the tarball\'s', async () => {
+  it('refuses a package whose pinned integrity is not the tarball\'s', { timeout: 120_000 }, async () => {
     const real = JSON.parse(readFileSync(join(WRAP_FIXTURES, 'server-sequential-thinking.lock.json'), 'utf8')) as WrapLock;
     const other = real.packages.find((p) => p.name === 'zod');
     const root = real.packages.find((p) => p.location === `node_modules/${real.root}`);
     if (other === undefined || root === undefined) throw new Error('the fixture lock changed');
+    // Both tarballs in the cache first (fetched from the registry on a first run, checked against the lock).
+    await fetchTree(real.root, mkdtempSync(join(work, 'tree-')), { cache: WRAP_CACHE, lock: { lockVersion: 1, root: real.root, packages: [root, { ...other, location: 'node_modules/zod' }] } });
     // The server pinned with zod's integrity: whatever the cache or the registry holds, it does not match.
     const forged: WrapLock = { lockVersion: 1, root: real.root, packages: [{ ...root, integrity: other.integrity }] };
     await expect(fetchTree(real.root, mkdtempSync(join(work, 'tree-')), { cache: WRAP_CACHE, lock: forged, offline: true })).rejects.toMatchObject({ code: 'INTEGRITY_MISMATCH' });
