@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, SERVER_ENTRY_HANDLER, createSandbox, isSandboxError, pa
 import type { Limits } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import type { ToolSpec } from '../manifest.ts';
+import type { PromptArgumentSpec, PromptSpec } from '../manifest-content.ts';
 
 const ANNOTATION_KEYS = ['title', 'readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 
@@ -37,8 +38,37 @@ export function toolSpecOf(t: Record<string, unknown>): ToolSpec {
   };
 }
 
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const ARGUMENT = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * One prompt of prompts/list as a manifest prompt produced by a handler (forwarding prompts/get), or
+ * undefined when its name or an argument's cannot be a manifest's (such a prompt is not served).
+ */
+export function promptSpecOf(p: Record<string, unknown>): PromptSpec | undefined {
+  const name = String(p.name);
+  if (!NAME.test(name)) return undefined;
+  const args: PromptArgumentSpec[] = [];
+  for (const a of Array.isArray(p.arguments) ? (p.arguments as Array<Record<string, unknown>>) : []) {
+    if (a === null || typeof a !== 'object' || typeof a.name !== 'string' || !ARGUMENT.test(a.name)) return undefined;
+    args.push({ name: a.name, ...(typeof a.description === 'string' && a.description !== '' ? { description: a.description.slice(0, 2000) } : {}), ...(a.required === true ? { required: true } : {}) });
+  }
+  return {
+    name,
+    ...(typeof p.title === 'string' ? { title: p.title.slice(0, 200) } : {}),
+    ...(typeof p.description === 'string' && p.description !== '' ? { description: p.description.slice(0, 8192) } : {}),
+    arguments: args,
+    handler: name,
+  };
+}
+
+export interface ServerListing {
+  readonly tools: ToolSpec[];
+  readonly prompts: PromptSpec[];
+}
+
 /** @throws HostError PACKAGE_INVALID when the server does not start or list its tools in the sandbox */
-export async function listServerTools(source: string, slots: readonly string[], limits: Limits): Promise<ToolSpec[]> {
+export async function listServerTools(source: string, slots: readonly string[], limits: Limits): Promise<ServerListing> {
   const base = await mkdtemp(join(tmpdir(), 'mcp-warden-wrap-'));
   const sandbox = createSandbox({ workers: 1 });
   try {
@@ -48,19 +78,28 @@ export async function listServerTools(source: string, slots: readonly string[], 
     for (const p of Object.values(paths)) await mkdir(p);
     const pkg = { id: `wrap-probe#${Date.now()}`, name: 'wrap-probe', source, paths };
     const grant = { net: parseNetGrant([]), fs: parseFsGrant(Object.values(paths).map((p) => `write:${p}`)) };
-    const tools: ToolSpec[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const run = await sandbox.run(pkg, SERVER_ENTRY_HANDLER, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: cursor === undefined ? {} : { cursor } }, grant, { ...DEFAULT_LIMITS, ...limits }, { kind: 'rpc' });
-      const answer = run.value as { result?: { tools?: unknown; nextCursor?: unknown }; error?: { message?: unknown } } | null;
-      if (answer?.error !== undefined) throw new HostError('PACKAGE_INVALID', `the server refused tools/list in the sandbox: ${String(answer.error?.message).slice(0, 300)}`);
-      const list = answer?.result?.tools;
-      if (!Array.isArray(list)) throw new HostError('PACKAGE_INVALID', 'the server answered tools/list without a list of tools');
-      for (const t of list) if (t !== null && typeof t === 'object') tools.push(toolSpecOf(t as Record<string, unknown>));
-      cursor = typeof answer?.result?.nextCursor === 'string' ? answer.result.nextCursor : undefined;
-      if (cursor === undefined) break;
-    }
-    return tools;
+    /** Every page of a list method; undefined when the server does not serve it. */
+    const listAll = async (method: string, key: string): Promise<Array<Record<string, unknown>> | undefined> => {
+      const out: Array<Record<string, unknown>> = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const run = await sandbox.run(pkg, SERVER_ENTRY_HANDLER, { jsonrpc: '2.0', id: 1, method, params: cursor === undefined ? {} : { cursor } }, grant, { ...DEFAULT_LIMITS, ...limits }, { kind: 'rpc' });
+        const answer = run.value as { result?: Record<string, unknown>; error?: { message?: unknown } } | null;
+        if (answer?.error !== undefined) {
+          if (method !== 'tools/list') return undefined;
+          throw new HostError('PACKAGE_INVALID', `the server refused ${method} in the sandbox: ${String(answer.error?.message).slice(0, 300)}`);
+        }
+        const list = answer?.result?.[key];
+        if (!Array.isArray(list)) throw new HostError('PACKAGE_INVALID', `the server answered ${method} without a list of ${key}`);
+        for (const t of list) if (t !== null && typeof t === 'object') out.push(t as Record<string, unknown>);
+        cursor = typeof answer?.result?.nextCursor === 'string' ? answer.result.nextCursor : undefined;
+        if (cursor === undefined) break;
+      }
+      return out;
+    };
+    const tools = ((await listAll('tools/list', 'tools')) ?? []).map(toolSpecOf);
+    const prompts = ((await listAll('prompts/list', 'prompts')) ?? []).map(promptSpecOf).filter((p): p is PromptSpec => p !== undefined);
+    return { tools, prompts };
   } catch (e) {
     if (e instanceof HostError) throw e;
     const why = isSandboxError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);

@@ -49,6 +49,7 @@ export interface WrapReport {
   readonly out: string;
   readonly server: BundledPackage;
   readonly tools: readonly string[];
+  readonly prompts: readonly string[];
   readonly dependencies: readonly BundledPackage[];
   readonly unsupportedModules: BundleResult['unsupportedModules'];
   readonly unsupportedApis: readonly string[];
@@ -106,7 +107,7 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
     if (typeof pj.name !== 'string' || typeof pj.version !== 'string') throw new HostError('PACKAGE_INVALID', `${o.source}: package.json has no name or version`);
     const mainFile = join(rootDir, serverMain(pj as { name: string; bin?: string | Record<string, string>; main?: string }));
     const bundleDir = isDirectorySource(o.source) ? rootDir : treeDir;
-    const b = await bundleServer(bundleDir, mainFile, o.config, { name: pj.name, version: pj.version }, work);
+    let b = await bundleServer(bundleDir, mainFile, o.config, { name: pj.name, version: pj.version }, work);
     const dependencies: BundledPackage[] = [];
     for (const loc of b.bundledLocations) {
       const known = byLocation.get(loc);
@@ -118,8 +119,10 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
     const serverPkg: BundledPackage = byLocation.get(`node_modules/${pj.name}`) ?? { name: pj.name, version: pj.version };
     const limits = { ...WRAP_DEFAULT_LIMITS, ...(o.limits ?? {}) };
     const slots = o.fs.flatMap((r) => (typeof r === 'string' ? [] : [r.slot]));
-    const tools = await listServerTools(b.code, slots, { ...DEFAULT_LIMITS, ...limits });
+    const { tools, prompts } = await listServerTools(b.code, slots, { ...DEFAULT_LIMITS, ...limits });
     if (tools.length === 0) throw new HostError('PACKAGE_INVALID', `${pj.name} serves no tools: there is nothing to wrap`);
+    // Its prompts are served by handlers that forward prompts/get: bundled again with them.
+    if (prompts.length > 0) b = await bundleServer(bundleDir, mainFile, o.config, { name: pj.name, version: pj.version }, work, prompts.map((p) => p.name));
     const suggestions = suggestionsOf(b, o);
     const server: ServerEntry = {
       package: serverPkg,
@@ -141,6 +144,7 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
         manifestVersion: 1,
         entry: 'server.js',
         tools,
+        ...(prompts.length > 0 ? { prompts } : {}),
         capabilities: { ...(o.net.length > 0 ? { net: o.net } : {}), ...(o.fs.length > 0 ? { fs: o.fs } : {}) },
         limits,
         server,
@@ -151,7 +155,7 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
     await writeFile(join(out, 'server.js'), b.code);
     await writeFile(join(out, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
     return {
-      name, version: pj.version, out, server: serverPkg, tools: tools.map((t) => t.name), dependencies: server.dependencies,
+      name, version: pj.version, out, server: serverPkg, tools: tools.map((t) => t.name), prompts: prompts.map((p) => p.name), dependencies: server.dependencies,
       unsupportedModules: b.unsupportedModules, unsupportedApis: b.unsupportedApis, suggestions, skippedOptional: lock?.skippedOptional ?? [],
       bundleBytes: Buffer.byteLength(b.code), mainFile, ...(o.treeDir !== undefined ? { treeDir: o.treeDir } : {}), ...(lock ? { lock } : {}),
     };

@@ -1,7 +1,7 @@
 /**
  * @modelcontextprotocol/server-everything, wrapped from the registry (pinned by
  * test/fixtures/wrap/server-everything.lock.json), as far as its features can be served: its tools that
- * need only computation and timers answer as the same server run natively; what cannot be served is
+ * need only computation and timers, and its prompts, answer as the same server run natively; what cannot be served is
  * reported at wrap time (its HTTP transports' modules, zlib);
  * its environment is only what the wrap configuration gives; a fetch the grant does not cover is refused.
  */
@@ -50,6 +50,22 @@ describe('wrapped @modelcontextprotocol/server-everything', () => {
     const theirs = (await native.client.callTool({ name: tool, arguments: args })) as CallToolResult;
     expect({ isError: ours.isError ?? false, content: ours.content }).toEqual({ isError: theirs.isError ?? false, content: theirs.content });
     expect(ours.structuredContent).toEqual(theirs.structuredContent);
+  });
+
+  it('serves the same prompts, each produced by the server in the sandbox', async () => {
+    const ours = (await host.client.listPrompts()).prompts.map((p) => p.name.slice(NS.length)).sort();
+    const theirs = (await native.client.listPrompts()).prompts.map((p) => p.name).sort();
+    expect(ours).toEqual(theirs);
+  });
+
+  it.each([
+    ['simple-prompt', {}],
+    ['args-prompt', { city: 'Paris', state: 'IDF' }],
+    ['resource-prompt', { resourceType: 'Text', resourceId: '1' }],
+  ] as Array<[string, Record<string, string>]>)('prompts/get %s %j answers as the native server', async (name, args) => {
+    const ours = await host.client.getPrompt({ name: NS + name, arguments: args });
+    const theirs = await native.client.getPrompt({ name, arguments: args });
+    expect(ours.messages).toEqual(theirs.messages);
   });
 
   it('shows the server only the environment the wrap configuration gives', async () => {

@@ -96,16 +96,38 @@ export function serve(load, config) {
     transport?.onmessage?.({ jsonrpc: '2.0', method: 'notifications/initialized' });
   }
 
+  async function ready() {
+    if (state.exited !== null) throw new Error('the server exited with code ' + state.exited);
+    if (starting === null) starting = start();
+    try { await starting; } catch (e) {
+      starting = null;
+      if (e instanceof ServerExit || state.exited !== null) throw new Error('the server exited with code ' + state.exited + ' while starting');
+      throw e;
+    }
+  }
+
   return {
+    /**
+     * A request of the host's own (a prompt handler's prompts/get): its result object, or the server's
+     * error (or an UNSUPPORTED_API hit) thrown.
+     * @param {string} method @param {Record<string, unknown>} params @returns {Promise<unknown>}
+     */
+    async call(method, params) {
+      await ready();
+      unsupportedState.hit = null;
+      const answer = await request({ jsonrpc: '2.0', method, params });
+      if (unsupportedState.hit !== null) {
+        const api = unsupportedState.hit;
+        unsupportedState.hit = null;
+        throw new Error('UNSUPPORTED_API: ' + api + ' is not available in the mcp-warden sandbox');
+      }
+      const error = /** @type {{ message?: unknown } | undefined} */ (answer.error);
+      if (error !== undefined) throw new Error(typeof error.message === 'string' ? error.message : 'the server reported an error');
+      return answer.result;
+    },
     /** @param {string} json one JSON-RPC request or notification @returns {Promise<string>} the answer, JSON text */
     async message(json) {
-      if (state.exited !== null) throw new Error('UNSERVED: the server exited with code ' + state.exited);
-      if (starting === null) starting = start();
-      try { await starting; } catch (e) {
-        starting = null;
-        if (e instanceof ServerExit || state.exited !== null) throw new Error('the server exited with code ' + state.exited + ' while starting');
-        throw e;
-      }
+      await ready();
       const msg = JSON.parse(json);
       unsupportedState.hit = null;
       if (msg === null || typeof msg !== 'object' || msg.id === undefined) {
