@@ -113,6 +113,7 @@ export const run = defineCommand('wrap', USAGE, OPTIONS, async ({ values, positi
     `${report.name}@${report.version}: ${report.server.name}@${report.server.version} wrapped into ${report.out}`,
     `  tools:        ${report.tools.join(', ')}`,
     ...(report.prompts.length > 0 ? [`  prompts:      ${report.prompts.join(', ')} (forwarded to the server)`] : []),
+    ...(report.resources.length > 0 ? [`  resources:    ${report.resources.length} (as resource templates, read by the server)`] : []),
     `  bundled:      ${report.dependencies.length} packages (${report.bundleBytes} bytes), each recorded with its version${isDirectorySource(source) ? '' : ' and integrity'}`,
   ];
   if (report.unsupportedApis.length > 0) lines.push(`  unsupported:  ${report.unsupportedApis.length} APIs fail with UNSUPPORTED_API if called: ${report.unsupportedApis.slice(0, 12).join(', ')}${report.unsupportedApis.length > 12 ? ', …' : ''}`);

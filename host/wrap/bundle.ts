@@ -130,10 +130,11 @@ export function serverMain(pkg: { name: string; bin?: string | Record<string, st
 
 /**
  * Bundles the server whose main module is `mainFile` (absolute) under `treeDir`; the generated entry is
- * written in `workDir`; `prompts` names the server's prompts, exported as prompt handlers.
+ * written in `workDir`; `prompts` names the server's prompts, exported as prompt handlers; with
+ * `resources`, a resource handler `read` forwards resources/read.
  * @throws HostError PACKAGE_INVALID (the bundler failed)
  */
-export async function bundleServer(treeDir: string, mainFile: string, config: ServerConfig, server: { readonly name: string; readonly version: string }, workDir: string, prompts: readonly string[] = []): Promise<BundleResult> {
+export async function bundleServer(treeDir: string, mainFile: string, config: ServerConfig, server: { readonly name: string; readonly version: string }, workDir: string, prompts: readonly string[] = [], resources = false): Promise<BundleResult> {
   const entry = join(workDir, 'mcp-warden-entry.mjs');
   const serverConfig = { argv: config.argv, env: config.env, cwd: config.cwd, packageJson: { name: server.name, version: server.version } };
   // The server's prompts (listed in the sandbox by a first bundle) as prompt handlers that forward prompts/get.
@@ -144,6 +145,8 @@ export async function bundleServer(treeDir: string, mainFile: string, config: Se
     `const server = serve(() => import(${JSON.stringify(mainFile)}), ${JSON.stringify(serverConfig)});`,
     'export const mcpServer = { message: server.message };',
     ...(prompts.length > 0 ? ['export const prompts = {', ...promptHandlers, '};'] : []),
+    // Its resources and resource templates: one handler forwarding resources/read of the server's own URI.
+    ...(resources ? ['export const resources = { read: (input) => server.readResource(input) };'] : []),
     '',
   ].join('\n'));
   let metafile: Metafile;

@@ -13,6 +13,16 @@ import { HostError } from '../errors.ts';
 import type { ToolSpec } from '../manifest.ts';
 import type { PromptArgumentSpec, PromptSpec } from '../manifest-content.ts';
 
+/** A manifest resource template as written in package.json (the loader parses its template). */
+export interface ManifestResourceTemplate {
+  readonly name: string;
+  readonly uriTemplate: string;
+  readonly handler: string;
+  readonly mimeType?: string;
+  readonly title?: string;
+  readonly description?: string;
+}
+
 const ANNOTATION_KEYS = ['title', 'readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 
 function schemaOf(s: unknown): ToolSpec['inputSchema'] | undefined {
@@ -65,6 +75,38 @@ export function promptSpecOf(p: Record<string, unknown>): PromptSpec | undefined
 export interface ServerListing {
   readonly tools: ToolSpec[];
   readonly prompts: PromptSpec[];
+  /** The server's resource templates, read by the handler "read" (its fixed resources are not served yet). */
+  readonly resourceTemplates: ManifestResourceTemplate[];
+}
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]{0,31}:/;
+const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+/**
+ * The server's resource templates as manifest resource templates read by the handler "read" (names made
+ * unique and valid); what cannot be one (no scheme, too long, too many) is left out. Its fixed resources
+ * (resources/list) are not served: a manifest's fixed resources are files of the package.
+ */
+export function resourceTemplatesOf(resources: ReadonlyArray<Record<string, unknown>>, templates: ReadonlyArray<Record<string, unknown>>): ManifestResourceTemplate[] {
+  const out: ManifestResourceTemplate[] = [];
+  const names = new Set<string>();
+  const add = (r: Record<string, unknown>, uriTemplate: unknown) => {
+    if (typeof uriTemplate !== 'string' || uriTemplate.length < 3 || uriTemplate.length > 1024 || !SCHEME.test(uriTemplate) || out.length >= 128) return;
+    const base = String(r.name ?? 'resource').replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'resource';
+    let name = base;
+    for (let i = 2; names.has(name); i++) name = `${base}-${i}`;
+    names.add(name);
+    out.push({
+      name, uriTemplate, handler: 'read',
+      ...(typeof r.mimeType === 'string' && MIME.test(r.mimeType) ? { mimeType: r.mimeType } : {}),
+      ...(typeof r.title === 'string' && r.title !== '' ? { title: r.title.slice(0, 200) } : {}),
+      ...(typeof r.description === 'string' && r.description !== '' ? { description: r.description.slice(0, 8192) } : {}),
+    });
+  };
+  for (const t of templates) add(t, t.uriTemplate);
+  // A fixed resource would need a template with a variable (a manifest's fixed resources are files): not served yet.
+  void resources;
+  return out;
 }
 
 /** @throws HostError PACKAGE_INVALID when the server does not start or list its tools in the sandbox */
@@ -99,7 +141,8 @@ export async function listServerTools(source: string, slots: readonly string[], 
     };
     const tools = ((await listAll('tools/list', 'tools')) ?? []).map(toolSpecOf);
     const prompts = ((await listAll('prompts/list', 'prompts')) ?? []).map(promptSpecOf).filter((p): p is PromptSpec => p !== undefined);
-    return { tools, prompts };
+    const resourceTemplates = resourceTemplatesOf((await listAll('resources/list', 'resources')) ?? [], (await listAll('resources/templates/list', 'resourceTemplates')) ?? []);
+    return { tools, prompts, resourceTemplates };
   } catch (e) {
     if (e instanceof HostError) throw e;
     const why = isSandboxError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);

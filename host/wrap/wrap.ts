@@ -50,6 +50,7 @@ export interface WrapReport {
   readonly server: BundledPackage;
   readonly tools: readonly string[];
   readonly prompts: readonly string[];
+  readonly resources: readonly string[];
   readonly dependencies: readonly BundledPackage[];
   readonly unsupportedModules: BundleResult['unsupportedModules'];
   readonly unsupportedApis: readonly string[];
@@ -119,10 +120,10 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
     const serverPkg: BundledPackage = byLocation.get(`node_modules/${pj.name}`) ?? { name: pj.name, version: pj.version };
     const limits = { ...WRAP_DEFAULT_LIMITS, ...(o.limits ?? {}) };
     const slots = o.fs.flatMap((r) => (typeof r === 'string' ? [] : [r.slot]));
-    const { tools, prompts } = await listServerTools(b.code, slots, { ...DEFAULT_LIMITS, ...limits });
+    const { tools, prompts, resourceTemplates } = await listServerTools(b.code, slots, { ...DEFAULT_LIMITS, ...limits });
     if (tools.length === 0) throw new HostError('PACKAGE_INVALID', `${pj.name} serves no tools: there is nothing to wrap`);
-    // Its prompts are served by handlers that forward prompts/get: bundled again with them.
-    if (prompts.length > 0) b = await bundleServer(bundleDir, mainFile, o.config, { name: pj.name, version: pj.version }, work, prompts.map((p) => p.name));
+    // Its prompts and resources are served by handlers that forward prompts/get and resources/read: bundled again with them.
+    if (prompts.length > 0 || resourceTemplates.length > 0) b = await bundleServer(bundleDir, mainFile, o.config, { name: pj.name, version: pj.version }, work, prompts.map((p) => p.name), resourceTemplates.length > 0);
     const suggestions = suggestionsOf(b, o);
     const server: ServerEntry = {
       package: serverPkg,
@@ -145,6 +146,7 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
         entry: 'server.js',
         tools,
         ...(prompts.length > 0 ? { prompts } : {}),
+        ...(resourceTemplates.length > 0 ? { resourceTemplates } : {}),
         capabilities: { ...(o.net.length > 0 ? { net: o.net } : {}), ...(o.fs.length > 0 ? { fs: o.fs } : {}) },
         limits,
         server,
@@ -155,7 +157,7 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
     await writeFile(join(out, 'server.js'), b.code);
     await writeFile(join(out, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
     return {
-      name, version: pj.version, out, server: serverPkg, tools: tools.map((t) => t.name), prompts: prompts.map((p) => p.name), dependencies: server.dependencies,
+      name, version: pj.version, out, server: serverPkg, tools: tools.map((t) => t.name), prompts: prompts.map((p) => p.name), resources: resourceTemplates.map((r) => r.uriTemplate), dependencies: server.dependencies,
       unsupportedModules: b.unsupportedModules, unsupportedApis: b.unsupportedApis, suggestions, skippedOptional: lock?.skippedOptional ?? [],
       bundleBytes: Buffer.byteLength(b.code), mainFile, ...(o.treeDir !== undefined ? { treeDir: o.treeDir } : {}), ...(lock ? { lock } : {}),
     };

@@ -1,7 +1,7 @@
 /**
  * @modelcontextprotocol/server-everything, wrapped from the registry (pinned by
  * test/fixtures/wrap/server-everything.lock.json), as far as its features can be served: its tools that
- * need only computation and timers, and its prompts, answer as the same server run natively; what cannot be served is
+ * need only computation and timers, and its prompts and resource templates, answer as the same server run natively; what cannot be served is
  * reported at wrap time (its HTTP transports' modules, zlib);
  * its environment is only what the wrap configuration gives; a fetch the grant does not cover is refused.
  */
@@ -66,6 +66,16 @@ describe('wrapped @modelcontextprotocol/server-everything', () => {
     const ours = await host.client.getPrompt({ name: NS + name, arguments: args });
     const theirs = await native.client.getPrompt({ name, arguments: args });
     expect(ours.messages).toEqual(theirs.messages);
+  });
+
+  it.each(['demo://resource/dynamic/text/1', 'demo://resource/dynamic/blob/2'])('resources/read %s (a template of the server, read by it in the sandbox) answers as the native server', async (uri) => {
+    const templates = (await host.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    const served = templates.find((t) => t.endsWith(uri.replace(/\/\d+$/, '/{resourceId}')));
+    expect(served).toBeDefined();
+    const ours = await host.client.readResource({ uri: (served as string).replace('{resourceId}', uri.slice(uri.lastIndexOf('/') + 1)) });
+    const theirs = await native.client.readResource({ uri });
+    const strip = (cs: Array<Record<string, unknown>>) => cs.map(({ uri: _u, ...rest }) => rest);
+    expect(strip(ours.contents)).toEqual(strip(theirs.contents));
   });
 
   it('shows the server only the environment the wrap configuration gives', async () => {

@@ -125,6 +125,22 @@ export function serve(load, config) {
       if (error !== undefined) throw new Error(typeof error.message === 'string' ? error.message : 'the server reported an error');
       return answer.result;
     },
+    /**
+     * A resource handler's read (the host's resources/read of one of the server's URIs, forwarded): the
+     * server's contents as the handler contents the host checks ({ text | blob, mimeType }).
+     * @param {{ uri?: unknown }} input @returns {Promise<unknown>}
+     */
+    async readResource(input) {
+      const result = /** @type {{ contents?: unknown } | null} */ (await this.call('resources/read', { uri: String(input?.uri) }));
+      const contents = Array.isArray(result?.contents) ? result.contents : [];
+      return contents.map((/** @type {Record<string, unknown>} */ c) => {
+        const out = /** @type {Record<string, unknown>} */ ({});
+        if (typeof c.text === 'string') out.text = c.text;
+        else if (typeof c.blob === 'string') out.blob = c.blob;
+        if (typeof c.mimeType === 'string') out.mimeType = c.mimeType;
+        return out;
+      });
+    },
     /** @param {string} json one JSON-RPC request or notification @returns {Promise<string>} the answer, JSON text */
     async message(json) {
       await ready();
