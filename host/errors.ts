@@ -77,6 +77,8 @@ export const HOST_ERROR_CODES = [
   'QUARANTINE_INVALID', // <home>/quarantine.json is damaged: no package is served until `enable` rewrites it
   'INPUT_REQUEST_INVALID', // a tool's ctx.inputRequired asked for something malformed, of an unknown kind, too large or too many
   'INPUT_ROUNDS_EXCEEDED', // a tool asked the client for input more than 8 times in one call
+  'UNSUPPORTED_API', // a wrapped MCP server called a Node API the sandbox cannot serve (child processes, sockets, synchronous files, native addons)
+  'SERVER_ANSWER_INVALID', // a wrapped MCP server answered a forwarded request with something that is not a JSON-RPC answer of the right shape
   // Resources, prompts and completions (a JSON-RPC error whose data carries the code)
   'RESOURCE_TOO_LARGE', // a resource read's contents add up to more than the host's cap
   'RESULT_INVALID', // a resource, prompt or completion handler returned a value of the wrong shape or size

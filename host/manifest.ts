@@ -67,6 +67,25 @@ export interface ToolSpec {
   readonly icons?: readonly IconSpec[];
 }
 
+/** A package bundled into a wrapped server, as wrap fetched it. */
+export interface BundledPackage {
+  readonly name: string;
+  readonly version: string;
+  /** SRI sha512 of its tarball; absent for a local directory. */
+  readonly integrity?: string;
+}
+
+/** The server entry kind: a wrapped MCP server (docs/wrapping.md). */
+export interface ServerEntry {
+  readonly package: BundledPackage;
+  readonly argv?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  readonly dependencies: readonly BundledPackage[];
+  readonly unsupported?: readonly string[];
+  readonly suggestions?: readonly string[];
+}
+
 export interface Manifest extends ContentSpecs {
   readonly entry: string;
   readonly tools: readonly ToolSpec[];
@@ -83,6 +102,8 @@ export interface Manifest extends ContentSpecs {
   };
   readonly limits: Partial<Limits>;
   readonly freshContextPerCall: boolean;
+  /** Present for a wrapped MCP server: tools/call is forwarded to the server in the isolate. */
+  readonly server?: ServerEntry;
 }
 
 /** A package.json with a valid manifest. */
@@ -188,6 +209,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
     capabilities?: { net?: (NetRequest | AskRuleRequest)[]; fs?: (FsRequest | AskRuleRequest)[]; secrets?: Record<string, SecretDeclaration> };
     limits?: Partial<Limits>;
     freshContextPerCall?: boolean;
+    server?: ServerEntry;
   } & Parameters<typeof parseContent>[0];
 
   // The entry must stay inside the package directory.
@@ -253,6 +275,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
       capabilities: splitAskRules(raw.capabilities?.net ?? [], raw.capabilities?.fs ?? [], raw.capabilities?.secrets),
       limits: raw.limits ?? {},
       freshContextPerCall: raw.freshContextPerCall ?? false,
+      ...(raw.server === undefined ? {} : { server: raw.server }),
       ...content,
     },
   };

@@ -23,6 +23,7 @@ export { LOG_LEVELS } from './api.ts';
 export { isEmptyAskGrant, matchFsAsk, matchNetAsk, parseAskGrant } from './capabilities/ask.ts';
 export type { AskGrant, AskMatch, AskRule, AskRuleTexts } from './capabilities/ask.ts';
 export type { EntryKind } from './entry-name.ts';
+export { SERVER_ENTRY_HANDLER } from './entry-name.ts';
 export { DEFAULT_LIMITS } from './types.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';

@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: () => import('./inspect.ts'),
   secret: () => import('./secret.ts'),
   policy: () => import('./policy.ts'),
+  wrap: () => import('./wrap.ts'),
 };
 
 /** One line per command for --help. */
@@ -43,4 +44,5 @@ export const SUMMARIES: Record<string, string> = {
   inspect: 'show a package\'s definition findings, capabilities and definitions without running it',
   secret: 'store, list or remove the values of secrets packages declare (never shown to tool code)',
   policy: 'show the organisation policy in force and check each installed package against it',
+  wrap: 'wrap an MCP server written with the TypeScript SDK (npm or a directory) into a sandboxed package',
 };

@@ -17,7 +17,7 @@ import type { Home, InstalledPackage } from '../home/home.ts';
 import { PACKAGE_LIMITS } from '../pack/limits.ts';
 import { effectiveLimits, parsePackageManifest } from '../manifest.ts';
 import { definitionsDigest } from '../trust/definitions/pin.ts';
-import type { PackageManifest, ToolSpec } from '../manifest.ts';
+import type { PackageManifest, ServerEntry, ToolSpec } from '../manifest.ts';
 import { compileTools } from './tool-validators.ts';
 import type { LazyValidator } from './tool-validators.ts';
 import type { VerifyInstalled } from '../home/verify-installed.ts';
@@ -81,6 +81,8 @@ export interface LoadedPackage {
   readonly prompts: readonly LoadedPrompt[];
   /** The secrets its manifest declares (host/secrets/grant.ts puts those with a value into the grant). */
   readonly secrets?: Readonly<Record<string, SecretDeclaration>>;
+  /** A wrapped MCP server (docs/wrapping.md): its calls are forwarded (features/server-forward.ts). */
+  readonly server?: ServerEntry;
 }
 
 export interface RefusedPackage {
@@ -332,6 +334,7 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, pol
     resourceTemplates: content.resourceTemplates,
     prompts: content.prompts,
     ...(pm.manifest.capabilities.secrets === undefined ? {} : { secrets: pm.manifest.capabilities.secrets }),
+    ...(pm.manifest.server === undefined ? {} : { server: pm.manifest.server }),
   };
 }
 

@@ -16,11 +16,12 @@
 import { LOG_LEVEL_META_KEY, ProtocolError, Server, isSpecType } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage } from '../../runtime/index.ts';
-import type { LogEvent, Sandbox } from '../../runtime/index.ts';
+import type { LogEvent, RunOptions, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
 import { HostError } from '../errors.ts';
 import type { CallContext, Features } from './features/call-context.ts';
 import { featureError, hostLogLevel, outcomeOf } from './features/run.ts';
+import { forwardToolCall, isWrappedServer } from './features/server-forward.ts';
 import type { Logger } from './logger.ts';
 import { dlpScope } from './dlp.ts';
 import { isPlainResultJson, toCallToolResult } from './output.ts';
@@ -333,17 +334,19 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       }
       progress = progressForwarder(request.params._meta?.progressToken, notifyProgress(ctx));
       const input = consent ? consent.toolInput : round && responses ? { responses, ...(round.toolState !== undefined ? { state: round.toolState } : {}) } : undefined;
-      const run = await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, {
+      const runOptions: RunOptions = {
         signal: consent?.signal ?? ctx.mcpReq.signal,
-        argsJson,
-        // A plain result's JSON is its text: not parsed and serialized again (output.ts).
-        ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }),
         ...(progress ? { onProgress: progress.onProgress } : {}),
         onLog: (e) => log.onLog(dlp.logEvent(e)),
         onCapability: (e) => audit.capability(pkg.name, tool.spec.name, e),
         ...(input ? { input } : {}),
         ...(consent ? { consent: consent.hook } : {}),
-      });
+      };
+      // A wrapped MCP server gets the call as a JSON-RPC request (features/server-forward.ts); a tool package
+      // its arguments as the JSON the host already made, and a plain result's JSON back unparsed (output.ts).
+      const run = isWrappedServer(pkg)
+        ? await forwardToolCall(sandbox, pkg, tool.spec.name, args, runOptions)
+        : await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, { ...runOptions, argsJson, ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }) });
       const asking = consentRound(consent, binding, round);
       if (asking) {
         finish('CONSENT_ASKED');

@@ -34,7 +34,7 @@ export class WireError extends Error {
 export const ERROR_META_KEY = 'dev.mcp-warden/error';
 
 /** Host codes that describe a failed tool call rather than a broken host. */
-const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMENTS', 'OUTPUT_SCHEMA_MISMATCH', 'RATE_LIMITED', 'INPUT_REQUEST_INVALID', 'INPUT_ROUNDS_EXCEEDED', 'PACKAGE_QUARANTINED', 'CONSENT_REQUIRED', 'CONSENT_REFUSED', 'CONSENT_DENIED', 'CONSENT_TIMEOUT']);
+const TOOL_FAILURE_CODES: ReadonlySet<HostErrorCode> = new Set(['INVALID_ARGUMENTS', 'OUTPUT_SCHEMA_MISMATCH', 'RATE_LIMITED', 'INPUT_REQUEST_INVALID', 'INPUT_ROUNDS_EXCEEDED', 'PACKAGE_QUARANTINED', 'CONSENT_REQUIRED', 'CONSENT_REFUSED', 'CONSENT_DENIED', 'CONSENT_TIMEOUT', 'UNSUPPORTED_API', 'SERVER_ANSWER_INVALID']);
 
 /**
  * Maps an error raised while serving tools/call. Returns the CallToolResult of a tool failure.

@@ -78,7 +78,7 @@ export function outcomeOf(e: unknown): string {
 
 export interface SandboxCall<T> {
   readonly pkg: LoadedPackage;
-  readonly kind: Exclude<EntryKind, 'tool'>;
+  readonly kind: Exclude<EntryKind, 'tool' | 'rpc'>;
   /** The handler's name in the module's named export. */
   readonly handler: string;
   readonly input: unknown;

@@ -29,6 +29,7 @@ import {
  * @property {ToolContext | null} ctx
  * @property {object | null} inputMarker the value ctx.inputRequired last returned (tools only)
  * @property {string} inputJson what it asked for, as JSON
+ * @property {boolean} rpc whether the call runs a wrapped server's entry (its answer is JSON text)
  */
 /**
  * @typedef {object} Pending

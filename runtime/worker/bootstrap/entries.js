@@ -14,13 +14,15 @@ import { makeCtx } from './context.js';
 
 /**
  * The package's handlers by kind: the default export (tools) and the named exports `resources`,
- * `prompts` and `completions`. A call names "<kind>:<handler>" (runtime/entry-name.ts).
- * @type {{ tool: Record<string, unknown> | null, resource: Record<string, unknown> | null, prompt: Record<string, unknown> | null, completion: Record<string, unknown> | null }}
+ * `prompts` and `completions`, and the named export `mcpServer` of a wrapped MCP server (kind "rpc": its
+ * handler takes one JSON-RPC message as JSON text and returns the answer as JSON text, docs/wrapping.md).
+ * A call names "<kind>:<handler>" (runtime/entry-name.ts).
+ * @type {{ tool: Record<string, unknown> | null, resource: Record<string, unknown> | null, prompt: Record<string, unknown> | null, completion: Record<string, unknown> | null, rpc: Record<string, unknown> | null }}
  */
-const handlerMaps = { tool: null, resource: null, prompt: null, completion: null };
+const handlerMaps = { tool: null, resource: null, prompt: null, completion: null, rpc: null };
 
 /** @type {Record<string, string>} */
-const KIND_NOUN = { tool: 'tool', round: 'tool', resource: 'resource handler', prompt: 'prompt handler', completion: 'completion handler' };
+const KIND_NOUN = { tool: 'tool', round: 'tool', resource: 'resource handler', prompt: 'prompt handler', completion: 'completion handler', rpc: 'server entry' };
 
 /**
  * The handler a call names, or undefined.
@@ -32,7 +34,7 @@ function lookup(target) {
   const kind = colon < 0 ? '' : ReflectApply(StringSlice, target, [0, colon]);
   const name = colon < 0 ? target : ReflectApply(StringSlice, target, [colon + 1]);
   // A tool call after ctx.inputRequired ('round', runtime/entry-name.ts) runs a tool too.
-  const handlers = kind === 'round' ? handlerMaps.tool : kind === 'tool' || kind === 'resource' || kind === 'prompt' || kind === 'completion' ? handlerMaps[kind] : null;
+  const handlers = kind === 'round' ? handlerMaps.tool : kind === 'tool' || kind === 'resource' || kind === 'prompt' || kind === 'completion' || kind === 'rpc' ? handlerMaps[kind] : null;
   const handler = handlers !== null && typeof handlers === 'object' && ReflectApply(ObjectPrototypeHasOwn, handlers, [name]) ? handlers[name] : undefined;
   return { handlers, handler, kind, name };
 }
@@ -55,6 +57,13 @@ function finish(callId, ok, value) {
   if (!ok) { post('err', callId, 0, 'TOOL_THREW', errorMessage(value)); return; }
   // The value ctx.inputRequired returned (by identity, so no data a tool passes through can pose as one).
   if (call.inputMarker !== null && value === call.inputMarker) { post('ok', callId, 0, INPUT_REQUIRED_PREFIX + call.inputJson, ''); return; }
+  // A server entry answers with JSON text already (the host parses it, and refuses what is not JSON).
+  if (call.rpc) {
+    if (typeof value !== 'string') { post('err', callId, 0, 'OUTPUT_INVALID', 'the server entry did not answer with JSON text'); return; }
+    if (value.length > call.quota.outputBytes) { post('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
+    post('ok', callId, 0, value, '');
+    return;
+  }
   let json;
   try { json = JSONstringify(value === undefined ? null : value); } catch (e) {
     post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable: ' + errorMessage(e));
@@ -81,9 +90,10 @@ function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outp
   const { handlers, handler, kind, name } = lookup(target);
   if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no ' + (KIND_NOUN[kind] ?? 'tool') + ' named ' + safeString(name)); return; }
   /** @type {Call} */
-  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null, inputMarker: null, inputJson: '' };
+  const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null, inputMarker: null, inputJson: '', rpc: kind === 'rpc' };
   // A round carries { arguments, inputResponses, requestState } (runtime/pool/index.ts).
-  const parsed = JSONparse(argsJson);
+  // A server entry gets the message as the JSON text that crossed (it parses it itself).
+  const parsed = kind === 'rpc' ? argsJson : JSONparse(argsJson);
   const round = kind === 'round' && parsed !== null && typeof parsed === 'object' ? /** @type {{ arguments?: unknown, inputResponses?: unknown, requestState?: unknown }} */ (parsed) : null;
   const ctx = makeCtx(callId, call, JSONparse(pathsJson), kind === 'tool' || kind === 'round', round);
   call.ctx = ctx;
@@ -128,13 +138,14 @@ function handlerMap(v) {
 
 /**
  * Entry point: the package's module namespace, once evaluated. Each export is read once.
- * @param {{ default?: unknown, resources?: unknown, prompts?: unknown, completions?: unknown }} ns
+ * @param {{ default?: unknown, resources?: unknown, prompts?: unknown, completions?: unknown, mcpServer?: unknown }} ns
  */
 function register(ns) {
   handlerMaps.tool = handlerMap(ns.default);
   handlerMaps.resource = handlerMap(ns.resources);
   handlerMaps.prompt = handlerMap(ns.prompts);
   handlerMaps.completion = handlerMap(ns.completions);
+  handlerMaps.rpc = handlerMap(ns.mcpServer);
 }
 
 export const ENTRIES = { dispatch, deliver, abort, register };
