@@ -26,6 +26,11 @@ Options:
   --net RULE            a network rule the server needs (host, host:port, URL prefix); repeatable
   --arg VALUE           an argument of the server; \${SLOT} is the directory bound to SLOT; repeatable
   --env NAME=VALUE      a variable of the server's environment (its only ones); \${SLOT} as above; repeatable
+  --secret NAME=HEADER[:FORMAT]
+                        a token the server reads from its variable NAME, kept by the host (docs/secrets.md):
+                        declared as a secret bound to the --net rules and sent only in HEADER, as FORMAT
+                        with {} for the value (default "{}"), e.g. --secret 'API_TOKEN=Authorization:Bearer {}';
+                        the server sees a placeholder, never the value (set it with mcp-warden secret set NAME)
   --cwd VALUE           the server's working directory (\${SLOT}; default /)
   --memory-mb N, --cpu-ms N, --wall-ms N
                         per-call limits (default 128 MiB, 10000 ms CPU, 60000 ms wall: a first call starts the server)
@@ -46,6 +51,7 @@ const OPTIONS = {
   net: { type: 'string', multiple: true },
   arg: { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
   cwd: { type: 'string' },
   'memory-mb': { type: 'string' },
   'cpu-ms': { type: 'string' },
@@ -83,6 +89,16 @@ export const run = defineCommand('wrap', USAGE, OPTIONS, async ({ values, positi
     if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.slice(0, eq))) throw new HostError('USAGE', `--env ${e.slice(0, 100)}: expected NAME=VALUE`);
     env[e.slice(0, eq)] = e.slice(eq + 1);
   }
+  const secrets: Record<string, { header: string; format: string }> = {};
+  for (const e of values.secret ?? []) {
+    const m = /^([A-Z][A-Z0-9_]{0,63})=([A-Za-z0-9!#$%&'*+.^_`|~-]{1,64})(?::(.*))?$/s.exec(e);
+    const format = m?.[3] ?? '{}';
+    if (!m || format.split('{}').length !== 2) throw new HostError('USAGE', `--secret ${e.slice(0, 100)}: expected NAME=HEADER[:FORMAT], NAME in capitals, FORMAT holding {} once`);
+    if ((values.net ?? []).length === 0) throw new HostError('USAGE', '--secret needs the --net rules the secret may be sent to');
+    const name = m[1] as string;
+    secrets[name] = { header: m[2] as string, format };
+    env[name] = `{{secret:${name}}}`;
+  }
   const limits: Record<string, number> = {};
   for (const [flag, key] of [['memory-mb', 'memoryMb'], ['cpu-ms', 'cpuMs'], ['wall-ms', 'wallMs']] as const) {
     const n = integer(values[flag], `--${flag}`);
@@ -95,6 +111,7 @@ export const run = defineCommand('wrap', USAGE, OPTIONS, async ({ values, positi
     ...(values.name !== undefined ? { name: values.name } : {}),
     fs: (values.fs ?? []).map(fsRequest),
     net: values.net ?? [],
+    ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
     config: { argv: values.arg ?? [], env, cwd: values.cwd ?? '' },
     limits,
     cache,

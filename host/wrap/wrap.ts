@@ -32,6 +32,12 @@ export interface WrapOptions {
   readonly name?: string;
   readonly fs: readonly FsRequest[];
   readonly net: readonly string[];
+  /**
+   * Host-bound secrets (docs/secrets.md) the server reads from its environment: each is declared in the
+   * manifest, bound to the `net` rules and to one header in `format`; the server's variable of that name
+   * holds the placeholder, which the host replaces after the grant and DLP checks (never the value).
+   */
+  readonly secrets?: Readonly<Record<string, { readonly header: string; readonly format: string }>>;
   readonly config: ServerConfig;
   readonly limits?: Partial<Limits>;
   /** pacote's cache directory (tarballs by integrity). */
@@ -147,7 +153,11 @@ export async function wrap(o: WrapOptions): Promise<WrapReport> {
         tools,
         ...(prompts.length > 0 ? { prompts } : {}),
         ...(resourceTemplates.length > 0 ? { resourceTemplates } : {}),
-        capabilities: { ...(o.net.length > 0 ? { net: o.net } : {}), ...(o.fs.length > 0 ? { fs: o.fs } : {}) },
+        capabilities: {
+          ...(o.net.length > 0 ? { net: o.net } : {}),
+          ...(o.fs.length > 0 ? { fs: o.fs } : {}),
+          ...(o.secrets !== undefined && Object.keys(o.secrets).length > 0 ? { secrets: Object.fromEntries(Object.entries(o.secrets).map(([n, b]) => [n, { hosts: [...o.net], header: { name: b.header, format: b.format } }])) } : {}),
+        },
         limits,
         server,
       },

@@ -51,6 +51,17 @@ function granted(grant: SecretGrant | undefined, name: string): GrantedSecret {
 }
 
 /**
+ * Whether a header value uses `secret` as the host substitutes it: its placeholder as the whole value, or
+ * (for a header secret) exactly its bound format with the placeholder in place of `{}` — what code that
+ * writes its own `Bearer ${token}` sends when its token is the placeholder (a wrapped server's
+ * environment, docs/wrapping.md). Either way the header sent is the bound format with the value.
+ */
+function isHeaderUse(secret: GrantedSecret, value: string): boolean {
+  const placeholder = secretPlaceholder(secret.name);
+  return value === placeholder || (secret.place.kind === 'header' && value === secret.place.format.replace('{}', placeholder));
+}
+
+/**
  * The secrets the request uses. A placeholder must be a header's whole value (the header the secret is
  * bound to; Authorization for basic auth) or a query parameter's whole value (the bound parameter).
  * @throws SandboxError SECRET_NOT_BOUND for any other placeholder, or an ungranted secret
@@ -61,8 +72,9 @@ export function planSecrets(grant: SecretGrant | undefined, url: string, headers
   for (const [name, value] of headers) {
     if (!mentionsSecret(value)) continue;
     const names = placeholdersIn(value);
-    const secret = names.length === 1 && value === secretPlaceholder(names[0] as string) ? granted(grant, names[0] as string) : null;
-    if (secret === null || secretHeaderName(secret.place) !== name.toLowerCase()) throw notBound(`header ${name.slice(0, 64)}: a secret is not bound to this header (write its placeholder as the whole value of its bound header)`);
+    const candidate = names.length === 1 ? granted(grant, names[0] as string) : null;
+    const secret = candidate !== null && isHeaderUse(candidate, value) ? candidate : null;
+    if (secret === null || secretHeaderName(secret.place) !== name.toLowerCase()) throw notBound(`header ${name.slice(0, 64)}: a secret is not bound to this header (write its placeholder as the whole value of its bound header, or the bound format with the placeholder in it)`);
     uses.push({ secret, header: name.toLowerCase() });
   }
   const q = url.indexOf('?');
@@ -110,7 +122,7 @@ export function applySecretHeaders(headers: readonly [string, string][], hopUses
       out.push([name, value]);
       continue;
     }
-    const use = hopUses.find((u) => u.header === name && value === secretPlaceholder(u.secret.name));
+    const use = hopUses.find((u) => u.header === name && isHeaderUse(u.secret, value));
     if (use === undefined) continue;
     const sent = secretHeaderValue(use.secret);
     // A value with CR/LF would let the stored secret write its own headers: never sent.

@@ -1,14 +1,19 @@
 /**
  * An API server that needs a token: @modelcontextprotocol/server-gitlab, wrapped from the registry
  * (pinned by test/fixtures/wrap/server-gitlab.lock.json), pointed at a loopback fake of the GitLab API
- * (GITLAB_API_URL) with a net grant for that fake only, and its token given through the environment
- * shim (--env: the token is recorded in the wrapped package; see docs/wrapping.md). Compared with the
- * same server run natively against the same fake.
+ * (GITLAB_API_URL) with a net grant for that fake only, and its token a host-bound secret (wrap --secret:
+ * the server's variable holds a placeholder, the host sends the value only in the bound header to the
+ * fake; the wrapped package and the isolate never hold it). Compared with the same server run natively
+ * against the same fake.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { homeLayout } from '../../host/home/home.ts';
+import { ANY_PACKAGE, storeSecret } from '../../host/secrets/store.ts';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { HostHandle } from '../helpers/host.ts';
 import { serveWrapped, startNative, texts, wrapAndInstall } from '../host/wrap/e2e-harness.ts';
@@ -46,8 +51,10 @@ describe('wrapped @modelcontextprotocol/server-gitlab against a loopback fake', 
     const base = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
     w = await wrapAndInstall({
       spec: '@modelcontextprotocol/server-gitlab@2025.4.25', lock: 'server-gitlab',
-      wrapArgs: ['--net', base, '--env', `GITLAB_API_URL=${base}/api/v4`, '--env', `GITLAB_PERSONAL_ACCESS_TOKEN=${TOKEN}`],
+      wrapArgs: ['--net', base, '--env', `GITLAB_API_URL=${base}/api/v4`, '--secret', 'GITLAB_PERSONAL_ACCESS_TOKEN=Authorization:Bearer {}'],
     }, 'gitlab');
+    writeFileSync(join(w.home, 'config.json'), JSON.stringify({ secrets: { keychain: false } }), { mode: 0o600 });
+    await storeSecret(homeLayout(w.home), ANY_PACKAGE, 'GITLAB_PERSONAL_ACCESS_TOKEN', TOKEN, null);
     host = await serveWrapped(w);
     native = await startNative(w.mainFile, [], { GITLAB_API_URL: `${base}/api/v4`, GITLAB_PERSONAL_ACCESS_TOKEN: TOKEN });
   });
@@ -55,6 +62,15 @@ describe('wrapped @modelcontextprotocol/server-gitlab against a loopback fake', 
     await host?.close();
     await native?.close();
     await new Promise((resolve) => fake?.close(resolve));
+  });
+
+  it('keeps the token out of the wrapped package: the server\'s variable holds the placeholder, the manifest binds it to the fake', () => {
+    const pj = readFileSync(join(w.work, 'pkg', 'package.json'), 'utf8');
+    expect(pj).not.toContain(TOKEN);
+    expect(readFileSync(join(w.work, 'pkg', 'server.js'), 'utf8')).not.toContain(TOKEN);
+    const m = (JSON.parse(pj) as { mcpWarden: { server: { env: Record<string, string> }; capabilities: { secrets: Record<string, unknown> } } }).mcpWarden;
+    expect(m.server.env.GITLAB_PERSONAL_ACCESS_TOKEN).toBe('{{secret:GITLAB_PERSONAL_ACCESS_TOKEN}}');
+    expect(m.capabilities.secrets.GITLAB_PERSONAL_ACCESS_TOKEN).toMatchObject({ header: { name: 'Authorization', format: 'Bearer {}' } });
   });
 
   it('serves the same tools as the native server', async () => {

@@ -3,7 +3,7 @@ import { parseTarget } from '../../../runtime/capabilities/net.ts';
 import type { NetTarget } from '../../../runtime/capabilities/net.ts';
 import { parseSecretBinding, redactSecretBytes, redactSecrets, secretBoundTo, secretForms, secretHeaderValue } from '../../../runtime/capabilities/secrets.ts';
 import type { GrantedSecret } from '../../../runtime/capabilities/secrets.ts';
-import { planSecrets, secretsForHop } from '../../../runtime/io/secrets.ts';
+import { applySecretHeaders, planSecrets, secretsForHop } from '../../../runtime/io/secrets.ts';
 
 function target(url: string): NetTarget {
   const t = parseTarget(url);
@@ -41,7 +41,9 @@ describe('planSecrets', () => {
   });
 
   it.each([
-    ['inside a longer header value', 'https://x.example/', [['authorization', 'Bearer {{secret:GITHUB_TOKEN}}']], null],
+    ['inside a longer header value', 'https://x.example/', [['authorization', 'Bearer {{secret:GITHUB_TOKEN}} x']], null],
+    ['in another format than its bound one', 'https://x.example/', [['authorization', 'Token {{secret:GITHUB_TOKEN}}']], null],
+    ['twice in its bound format', 'https://x.example/', [['authorization', 'Bearer {{secret:GITHUB_TOKEN}}{{secret:GITHUB_TOKEN}}']], null],
     ['in another header', 'https://x.example/', [['x-token', '{{secret:GITHUB_TOKEN}}']], null],
     ['in another query parameter', 'https://x.example/?k={{secret:MAPS_KEY}}', [], null],
     ['in the path', 'https://x.example/%7B%7Bsecret:MAPS_KEY%7D%7D', [], null],
@@ -49,6 +51,13 @@ describe('planSecrets', () => {
     ['naming a secret not granted', 'https://x.example/', [['authorization', '{{secret:OTHER}}']], null],
   ] as const)('refuses a placeholder %s with SECRET_NOT_BOUND', (_what, url, headers, body) => {
     expect(() => planSecrets(grant, url, headers as unknown as [string, string][], body)).toThrow(expect.objectContaining({ code: 'SECRET_NOT_BOUND' }));
+  });
+
+  it('takes a header value written in the secret\'s bound format with the placeholder (code that writes its own "Bearer ${token}"), and sends the bound format once', () => {
+    const headers: [string, string][] = [['authorization', 'Bearer {{secret:GITHUB_TOKEN}}']];
+    const uses = planSecrets(grant, 'https://api.github.com/repos/acme/x', headers, null);
+    expect(uses.map((u) => [u.secret.name, u.header])).toEqual([['GITHUB_TOKEN', 'authorization']]);
+    expect(applySecretHeaders(headers, uses)).toEqual([['authorization', 'Bearer tok-123456']]);
   });
 
   it('refuses every placeholder when the grant holds no secrets (default deny)', () => {
