@@ -4,6 +4,7 @@
  * server keeps serving its other tools; a tool that reaches an API the sandbox cannot serve
  * (child_process) fails with UNSUPPORTED_API naming it, reported at wrap time already.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -42,6 +43,12 @@ describe('a wrapped server under limits', () => {
     const first = Number(texts(await call(host, 'count'))[0]);
     const second = Number(texts(await call(host, 'count'))[0]);
     expect(second).toBe(first + 1);
+  });
+
+  it('serves node:crypto hashes: the digests the server computes are Node\'s', async () => {
+    const text = 'hash me ✓';
+    const expected = `${createHash('sha256').update(text).digest('hex')} ${createHmac('sha1', 'k').update(text).digest('base64')}`;
+    expect(texts(await call(host, 'digest', { text }))).toEqual([expected]);
   });
 
   it('fails a call that reaches child_process with UNSUPPORTED_API naming it', async () => {

@@ -1,8 +1,11 @@
 // @ts-check
 /* global crypto, queueMicrotask -- the sandbox's globals (types/tool-api.d.ts) */
-/** node:crypto for a wrapped server: random bytes and UUIDs from the sandbox; hashes and the rest are unsupported. */
+/** node:crypto for a wrapped server: random bytes and UUIDs from the sandbox, hashes and HMACs (hash.js); ciphers, signatures and key derivation are unsupported. */
 import { Buffer } from './buffer.js';
 import { unsupported } from './unsupported.js';
+import { createHash, createHmac, getHashes } from './hash.js';
+
+export { createHash, createHmac, getHashes };
 
 /** @param {number} n @param {(err: Error | null, buf: Buffer) => void} [cb] */
 export function randomBytes(n, cb) {
@@ -32,11 +35,9 @@ export function timingSafeEqual(a, b) {
   return d === 0;
 }
 export const webcrypto = crypto;
-export const createHash = unsupported('unsupported-api:node:crypto.createHash');
-export const createHmac = unsupported('unsupported-api:node:crypto.createHmac');
 export const createCipheriv = unsupported('unsupported-api:node:crypto.createCipheriv');
 export const createDecipheriv = unsupported('unsupported-api:node:crypto.createDecipheriv');
 export const createSign = unsupported('unsupported-api:node:crypto.createSign');
 export const createVerify = unsupported('unsupported-api:node:crypto.createVerify');
 export const pbkdf2Sync = unsupported('unsupported-api:node:crypto.pbkdf2Sync');
-export default { randomBytes, randomUUID, randomInt, getRandomValues, timingSafeEqual, webcrypto, createHash, createHmac, createCipheriv, createDecipheriv, createSign, createVerify, pbkdf2Sync };
+export default { randomBytes, randomUUID, randomInt, getRandomValues, timingSafeEqual, webcrypto, createHash, createHmac, getHashes, createCipheriv, createDecipheriv, createSign, createVerify, pbkdf2Sync };

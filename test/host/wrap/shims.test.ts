@@ -80,3 +80,31 @@ describe('other shims', () => {
     expect([os.platform?.(), os.EOL, os.homedir?.(), os.cpus?.()]).toEqual(['linux', '\n', '/', []]);
   });
 });
+
+describe('node:crypto hashes (hash.js over @noble/hashes)', () => {
+  const inputs: [string | Uint8Array, string | undefined][] = [['', undefined], ['hello', 'utf8'], ['68656c6c6f', 'hex'], ['aGk=', 'base64'], [new Uint8Array([0, 1, 255]), undefined], ['é✓'.repeat(100), undefined]];
+  it.each(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'])('createHash(%s) gives the digest node:crypto gives, in every output encoding', async (alg) => {
+    const nodeCrypto = await import('node:crypto');
+    const c = await shim('crypto.js');
+    for (const [data, enc] of inputs) {
+      for (const out of ['hex', 'base64', 'base64url', undefined]) {
+        const ours = (c.createHash?.(alg) as { update(d: unknown, e?: string): { update(d: unknown): { digest(e?: string): unknown } } }).update(data, enc).update('tail').digest(out);
+        const theirs = nodeCrypto.createHash(alg).update(data as string, enc as BufferEncoding).update('tail').digest(out as 'hex');
+        expect(typeof ours === 'string' ? ours : Buffer.from(ours as Uint8Array).toString('hex')).toBe(typeof theirs === 'string' ? theirs : Buffer.from(theirs).toString('hex'));
+      }
+    }
+  });
+
+  it('createHmac gives the MAC node:crypto gives; copy() forks the state; a finished digest refuses more input; an unknown algorithm is refused', async () => {
+    const nodeCrypto = await import('node:crypto');
+    const c = await shim('crypto.js');
+    type D = { update(d: unknown): D; digest(e?: string): string; copy(): D };
+    expect((c.createHmac?.('sha256', 'key') as D).update('message').digest('hex')).toBe(nodeCrypto.createHmac('sha256', 'key').update('message').digest('hex'));
+    const h = (c.createHash?.('sha256') as D).update('a');
+    const fork = h.copy();
+    expect(h.update('b').digest('hex')).toBe(nodeCrypto.createHash('sha256').update('ab').digest('hex'));
+    expect(fork.digest('hex')).toBe(nodeCrypto.createHash('sha256').update('a').digest('hex'));
+    expect(() => h.update('c')).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_HASH_FINALIZED' }));
+    expect(() => c.createHash?.('whirlpool')).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_INVALID_DIGEST' }));
+  });
+});
