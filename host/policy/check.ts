@@ -10,6 +10,8 @@
 import { DEFAULT_LIMITS, intersectNetGrants, isWithin, netRuleToString, parseFsRule, parseNetRule } from '../../runtime/index.ts';
 import type { Limits } from '../../runtime/index.ts';
 import { scopeMatches } from '../trust/policy.ts';
+import { parseSignerId } from '../install/signer.ts';
+import type { RecordedSigner } from '../install/signer.ts';
 import type { OrgPolicy, PolicyLayer, PolicySigner } from './parse.ts';
 
 export type PolicyCode = 'POLICY_SIGNER_NOT_ALLOWED' | 'POLICY_PACKAGE_BLOCKED' | 'POLICY_CAPABILITY_DENIED' | 'POLICY_DEFINITIONS_REFUSED';
@@ -34,38 +36,9 @@ export interface PackageFacts {
   readonly secrets?: readonly string[];
 }
 
-/** A recorded signer id, parsed for matching. */
-export type SignerFacts =
-  | { readonly kind: 'key'; readonly keyId: string }
-  | { readonly kind: 'identity'; readonly issuer: string; readonly identity: string }
-  | { readonly kind: 'provenance'; readonly issuer: string; readonly repository: string; readonly workflow: string; readonly ref: string };
-
-function jsonStrings(text: string, n: number): string[] | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) && v.length === n && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Parses "key:<hex>", "keyless:[issuer, identity]" and "provenance:[issuer, repository, workflow, ref]"
- * (docs/signing.md, DESIGN: signer ids). Anything else is no signer the policy can allow.
- */
-export function parseRecordedSigner(id: string): SignerFacts | undefined {
-  const key = /^key:([0-9a-f]{64})$/.exec(id);
-  if (key) return { kind: 'key', keyId: key[1] as string };
-  if (id.startsWith('keyless:')) {
-    const v = jsonStrings(id.slice(8), 2);
-    return v ? { kind: 'identity', issuer: v[0] as string, identity: v[1] as string } : undefined;
-  }
-  if (id.startsWith('provenance:')) {
-    const v = jsonStrings(id.slice(11), 4);
-    return v ? { kind: 'provenance', issuer: v[0] as string, repository: v[1] as string, workflow: v[2] as string, ref: v[3] as string } : undefined;
-  }
-  return undefined;
-}
+/** A recorded signer id, parsed for matching (host/install/signer.ts, the inverse of signerId). */
+export type SignerFacts = RecordedSigner;
+export { parseSignerId as parseRecordedSigner };
 
 /** Whether the policy entry names this signer. Exact comparisons only: no patterns, no prefixes. */
 export function signerMatches(p: PolicySigner, s: SignerFacts): boolean {
@@ -83,7 +56,7 @@ function labelOf(p: PolicySigner): string {
 
 function describeSigner(id: string | undefined): string {
   if (id === undefined) return 'an unsigned (--dev) package';
-  const s = parseRecordedSigner(id);
+  const s = parseSignerId(id);
   if (!s) return `signer ${id.slice(0, 120)}`;
   if (s.kind === 'key') return `key ${s.keyId}`;
   if (s.kind === 'identity') return `${s.identity} (issuer ${s.issuer})`;
@@ -94,7 +67,7 @@ function describeSigner(id: string | undefined): string {
 export function checkSigner(layer: PolicyLayer, facts: PackageFacts): PolicyRefusal | null {
   if (layer.signers === undefined) return null;
   const refuse = (detail: string): PolicyRefusal => ({ code: 'POLICY_SIGNER_NOT_ALLOWED', detail, source: layer.source });
-  const signer = facts.signer === undefined ? undefined : parseRecordedSigner(facts.signer);
+  const signer = facts.signer === undefined ? undefined : parseSignerId(facts.signer);
   const matching = signer ? layer.signers.filter((p) => signerMatches(p, signer)) : [];
   if (matching.length === 0) return refuse(`${describeSigner(facts.signer)} is not a signer the organisation policy allows`);
   if (matching.some((p) => p.scope === undefined || p.scope.some((rule) => scopeMatches(rule, facts.name)))) return null;
