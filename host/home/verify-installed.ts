@@ -34,14 +34,18 @@ import { parseSignerId, signerId } from '../install/signer.ts';
 import { readTarball } from '../pack/extract.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
-import { verifyTrustedPackage } from '../trust/verify-trusted.ts';
 import type { Home, InstalledPackage, LockEntry } from './home.ts';
 import { digestFiles, readVerifiedTree } from './file-digests.ts';
 import { assertSafeUpToHome } from './modes.ts';
 import { readSealKey, sealMatches } from './seal.ts';
 import { readKeptNpmPackage, readKeptPackage } from './store.ts';
-import { verifyNpmPackage } from '../install/npm-verify.ts';
-import { loadHomeTrustMaterial } from '../signing/trust-root.ts';
+// The signature and provenance verifiers (and the Sigstore libraries under them) are imported when an
+// entry needs them (a provenance package, or a seal that does not match), not at every serve's start-up.
+const verifiers = async () => ({
+  ...(await import('../trust/verify-trusted.ts')),
+  ...(await import('../install/npm-verify.ts')),
+  ...(await import('../signing/trust-root.ts')),
+});
 
 /** What serve knows after verification: the package as recorded, and its files as checked. */
 export interface VerifiedInstall {
@@ -72,6 +76,7 @@ function sameDigests(a: Readonly<Record<string, string>>, b: Readonly<Record<str
 async function reverifyNpm(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<void> {
   const kept = await readKeptNpmPackage(home, pkg.integrity);
   if (!kept) throw new HostError('SIGNATURE_INVALID', `${what}: installed from npm, but its kept attestations are missing or unreadable; install it again`);
+  const { verifyNpmPackage, loadHomeTrustMaterial } = await verifiers();
   let verified;
   try {
     verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, await loadHomeTrustMaterial(home));
@@ -103,6 +108,7 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   let integrity: string;
   let name: string;
   let version: string;
+  const { verifyTrustedPackage, loadHomeTrustMaterial } = await verifiers();
   try {
     const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: await loadHomeTrustMaterial(home) });
     ({ name, version, integrity } = trusted.package);
