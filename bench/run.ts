@@ -6,7 +6,7 @@
  * take turns figure by figure (who goes first rotates from round to round). Prints a table (median over
  * rounds with min–max, and mcp-warden against each baseline) and writes bench/results.json.
  *
- *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE] [--sdk v1|v2]
+ *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE] [--sdk v1|v2] [--only SECTION] [--cli DIST/host/cli.js]
  *
  * --quick runs a small workload. --smoke runs a handful of calls per figure on one connection per server
  * kind (its numbers mean nothing; it proves every figure is still produced): the test suite's smoke test.
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, connect, cpuSpent, disconnect, formatTable, latency, summarize, throughput, treeCpuUs, treeRss } from './harness.ts';
 import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts';
-import { prepareHome, wardenSpec as wardenServer } from './setup.ts';
+import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
 import { pipeRoundTripUs } from './pipe-floor.ts';
@@ -39,8 +39,16 @@ const { values } = parseArgs({
     // default becomes 'v2', the one change the switch needs).
     sdk: { type: 'string', default: 'v2' },
     out: { type: 'string', default: join(import.meta.dirname, 'results.json') },
+    // One section only (calls, cold, startup, memory, verification, dlp): e.g. --only startup to A/B start-up.
+    only: { type: 'string' },
+    // Another build's dist/host/cli.js as mcp-warden (an A/B against a baseline build).
+    cli: { type: 'string' },
   },
 });
+if (values.cli !== undefined) useCli(values.cli);
+const SECTIONS = ['calls', 'cold', 'startup', 'memory', 'verification', 'dlp'];
+if (values.only !== undefined && !SECTIONS.includes(values.only)) throw new Error(`--only expects one of ${SECTIONS.join(', ')}`);
+const runs = (section: string): boolean => values.only === undefined || values.only === section;
 const smoke = values.smoke === true;
 const quick = values.quick === true || smoke;
 const mode = smoke ? 'smoke' : quick ? 'quick' : 'full';
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
   // The same package asking for a fresh context per call (what `grant NAME --fresh` forces).
   const freshHome = await prepareHome(1, [apiOrigin], { fresh: true, prefix: 'bench-fresh' });
 
+  if (runs('calls')) {
   const warm = { p50: bags(), p99: bags() };
   const freshP50: number[] = [];
   const work = { p50: bags(), p99: bags() };
@@ -208,7 +217,9 @@ async function main(): Promise<void> {
   record('Throughput, sequential', 'calls/s', 'higher', seq, { target: '≥ 0.5' });
   record('Throughput, 32 in flight', 'calls/s', 'higher', par, { target: '≥ 0.8' });
   record('Gated fetch to 127.0.0.1, p50', 'µs', 'lower', fetchLat, { target: '≤ 1.3' });
+  }
 
+  if (runs('cold')) {
   log('cold packages');
   // The first call to a package whose isolate does not exist yet, in a server that is up (its worker
   // processes started in the background) and has served other packages: what remains is the isolate.
@@ -234,7 +245,9 @@ async function main(): Promise<void> {
   record('First call to a package with no isolate yet', 'µs', 'lower', { warden: cold.first });
   record('  second call to the same package', 'µs', 'lower', { warden: cold.second });
   record('  first − second, per package', 'µs', 'lower', { warden: cold.extra }, { target: '≤ 5000' });
+  }
 
+  if (runs('startup')) {
   log('startup');
   const startRows: [string, BenchHome, number, string | undefined][] = [
     ['1 package (--dev)', one, 1, undefined],
@@ -261,7 +274,9 @@ async function main(): Promise<void> {
     }
   }
   for (const [i, [label, , , target]] of startRows.entries()) record(`Startup to first tools/list, ${label}`, 'ms', 'lower', start[i] as Bags, { target });
+  }
 
+  if (runs('memory')) {
   log('memory');
   // Resident memory of the whole process tree (host + sandbox workers), with 1 and with N packages, idle
   // and after one call to each. The per-package cost is the slope between the two homes, so the fixed
@@ -296,12 +311,17 @@ async function main(): Promise<void> {
   record(`Resident memory, ${N.packages} packages after one call each`, 'MiB', 'lower', usedN);
   record('  per package, idle', 'MiB', 'lower', slope(idleN, idle1), { compare: 'difference', target: '≤ 4' });
   record('  per package, after one call', 'MiB', 'lower', slope(usedN, used1), { compare: 'difference', target: '≤ 8' });
+  }
 
+  if (runs('verification')) {
   log('verification');
   for (const f of await verificationFigures(N.verify)) figures.push(f);
+  }
 
+  if (runs('dlp')) {
   log('data-loss prevention');
   for (const f of dlpFigures(rounds, smoke ? 3 : quick ? 50 : 500)) figures.push(f);
+  }
 
   for (const c of shared.values()) await disconnect(await c);
   api.close();

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type { ServerSpec } from './harness.ts';
 
 const here = import.meta.dirname;
-const cli = join(here, '..', 'dist', 'host', 'cli.js');
+let cli = join(here, '..', 'dist', 'host', 'cli.js');
+
+/** Benchmarks another build of mcp-warden (its dist/host/cli.js), e.g. main's, to A/B a change. */
+export function useCli(path: string): void {
+  cli = path;
+}
 
 export interface BenchHome {
   readonly home: string;

@@ -7,7 +7,8 @@
  * (additionalProperties: false), its tool schemas must compile without remote references and without
  * catastrophic regular expressions, and its limits are capped by the host's maximums.
  */
-import semver from 'semver';
+// The one function, not the whole library (~45 modules at every serve's start-up).
+import semverValid from 'semver/functions/valid.js';
 import { DEFAULT_LIMITS, parseFsRule, parseNetRule, parseSecretBinding } from '../runtime/index.ts';
 import type { Limits, SecretDeclaration } from '../runtime/index.ts';
 import { HostError } from './errors.ts';
@@ -196,7 +197,7 @@ export function parsePackageManifest(pkg: unknown): PackageManifest {
   if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) throw invalid('package.json must be a JSON object');
   const { name, version } = pkg as Record<string, unknown>;
   if (typeof name !== 'string' || name.length > 214 || !PACKAGE_NAME.test(name)) throw invalid('package.json "name" must be a valid npm package name');
-  if (typeof version !== 'string' || version.length > 64 || !SEMVER_SHAPE.test(version) || semver.valid(version) === null) {
+  if (typeof version !== 'string' || version.length > 64 || !SEMVER_SHAPE.test(version) || semverValid(version) === null) {
     throw invalid('package.json "version" must be a semantic version (https://semver.org: no leading zeros, no "v" prefix)');
   }
   const section = (pkg as Record<string, unknown>)[MANIFEST_KEY];

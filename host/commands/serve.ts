@@ -38,7 +38,7 @@ import { REQUEST_SCHEMAS } from '../serve/server.ts';
 import { SessionTransport } from '../serve/session.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
 import { VERSION } from '../version.ts';
-import { verifyInstalled } from '../home/verify-installed.ts';
+import { verifierForOneLoad, verifyInstalled } from '../home/verify-installed.ts';
 import { createConsentStore } from '../serve/consent/store.ts';
 import { watchHome } from '../home/watch.ts';
 import type { Audit } from '../serve/audit.ts';
@@ -260,7 +260,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
 
   /** Loads packages with the home's DLP policy (config.json, section dlp) in each one's grant. */
   const load = async (sources: PackageSource[]): Promise<Awaited<ReturnType<typeof loadAll>>> => {
-    const loaded = await loadAll(sources, loadOptions);
+    // trust.json read once per load, not once per package (every package judged against one reading).
+    const loaded = await loadAll(sources, { ...loadOptions, verify: verifierForOneLoad() });
     // Re-read at each load (a reload after `secret set`); a store that fails now keeps the values held.
     secretValues = await readSecrets().catch((e: unknown) => {
       io.stderr.write(`mcp-warden: warning: secrets not reloaded: ${isHostError(e) ? `${e.code}: ` : ''}${redact(e instanceof Error ? e.message : String(e))}\n`);

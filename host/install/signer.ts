@@ -1,6 +1,7 @@
 /**
- * The signer of an installed package as recorded in lock.json, and a precise reason when a keyless
- * signer is not trusted.
+ * The signer of an installed package as recorded in lock.json (the precise reason when a keyless signer
+ * is not trusted is in ./refine-untrusted.ts: it needs the Sigstore verifier, which serve's start-up
+ * does not load when every seal matches).
  *
  * Threat: an update must come from the signer the user accepted at install. The recorded form is
  * canonical and unambiguous (a key by its id, an identity by its exact issuer and identity, an npm
@@ -8,12 +9,8 @@
  * crafted to equal another tuple), never the publisher's local name, which the user may later re-point
  * at another key.
  */
-import type { TrustMaterial } from '@sigstore/verify';
-import { HostError, isHostError } from '../errors.ts';
-import { inspectBundle, verifyKeylessSignature } from '../signing/verify.ts';
 import type { ProvenanceSigner } from '../provenance/facts.ts';
 import type { VerifiedSigner } from '../signing/verify.ts';
-import type { TrustPolicy } from '../trust/policy.ts';
 
 /** Any signer a lock entry can record: a key, a keyless identity, or an npm provenance source. */
 export type RecordedSigner = VerifiedSigner | ProvenanceSigner;
@@ -35,32 +32,6 @@ export function describeSignerId(id: string): string {
   if (signer.kind === 'key') return `key ${signer.keyId}`;
   if (signer.kind === 'provenance') return `${signer.repository} ${signer.workflow} at ${signer.ref} (npm provenance, issuer ${signer.issuer})`;
   return `${signer.identity} (issuer ${signer.issuer})`;
-}
-
-/**
- * Refines an UNTRUSTED_SIGNER refusal of a keyless bundle: IDENTITY_MISMATCH when a trusted publisher has
- * this issuer but another identity (`evil-user@example.com` is not `user@example.com`), ISSUER_MISMATCH
- * when one has this identity from another issuer. The refusal stands either way; only its code and
- * message become more precise. Other errors are returned unchanged.
- */
-export function refineUntrusted(error: unknown, tarball: Uint8Array, bundleJson: unknown, policy: TrustPolicy, material: TrustMaterial): unknown {
-  if (!isHostError(error) || error.code !== 'UNTRUSTED_SIGNER') return error;
-  let actual: { identity: string; issuer: string };
-  try {
-    const inspected = inspectBundle(tarball, bundleJson, { requirePackage: true });
-    if (!inspected.keyless) return error;
-    actual = verifyKeylessSignature(inspected, material);
-  } catch {
-    return error;
-  }
-  const identities = policy.publishers.filter((p) => p.kind === 'identity');
-  if (identities.some((p) => p.identity === actual.identity && p.issuer !== actual.issuer)) {
-    return new HostError('ISSUER_MISMATCH', `${actual.identity} is trusted only from another OIDC issuer, not ${actual.issuer}`);
-  }
-  if (identities.some((p) => p.issuer === actual.issuer && p.identity !== actual.identity)) {
-    return new HostError('IDENTITY_MISMATCH', `the certificate identity ${actual.identity} (issuer ${actual.issuer}) is not exactly a trusted identity`);
-  }
-  return error;
 }
 
 /** A JSON list of `length` non-empty strings, or undefined. */

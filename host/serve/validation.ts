@@ -8,14 +8,25 @@
  * cannot stall the host's event loop on a crafted argument or result. A pattern RE2 cannot run
  * (lookaround, backreferences) is refused when the manifest loads.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
-import addFormatsModule from 'ajv-formats';
 import { RE2JS } from 're2js';
 
-// ajv-formats is CommonJS; its default export is the plugin function.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+// ajv and ajv-formats (CommonJS, ~90 modules) are required on first use: a serve's start-up runs the
+// precompiled validators (host/home/precompiled.ts) and compiles tool schemas only after tools/list.
+const require = createRequire(import.meta.url);
+let ajvModules: { Ajv: typeof Ajv2020; addFormats: (ajv: Ajv2020) => Ajv2020 } | undefined;
+function ajvLibrary(): NonNullable<typeof ajvModules> {
+  if (ajvModules === undefined) {
+    const formats = require('ajv-formats') as { default?: unknown };
+    ajvModules = {
+      Ajv: (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020,
+      addFormats: (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020,
+    };
+  }
+  return ajvModules;
+}
 
 /** Largest serialized tool schema accepted, bytes. */
 export const MAX_SCHEMA_BYTES = 256 * 1024;
@@ -42,14 +53,16 @@ export const re2Engine: RegExpEngine = Object.assign(
 
 /** A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras), patterns in RE2. */
 export function createToolAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
+  const { Ajv, addFormats } = ajvLibrary();
+  const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
   addFormats(ajv);
   return ajv;
 }
 
 /** A strict ajv for our own published schemas. */
 export function createStrictAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: false });
+  const { Ajv, addFormats } = ajvLibrary();
+  const ajv = new Ajv({ strict: true, allErrors: false });
   addFormats(ajv);
   return ajv;
 }

@@ -12,10 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial } from '@sigstore/verify';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { TrustMaterial } from '@sigstore/verify';
 import { HostError } from '../errors.ts';
 import { atomicWrite, makeDirectory } from '../home/files.ts';
@@ -23,6 +23,14 @@ import { assertSafe } from '../home/modes.ts';
 
 /** The public-good Sigstore trusted root shipped in keys/. */
 export const PUBLIC_GOOD_TRUSTED_ROOT = fileURLToPath(new URL(`${/\/dist\/host\/signing\/[^/]*$/.test(import.meta.url) ? '../../../' : '../../'}keys/trusted_root.public-good.json`, import.meta.url));
+
+// The Sigstore libraries (CommonJS, ~40 modules) are required when a root is parsed: serve imports this
+// file for its paths, and builds no TrustMaterial while every installed package's seal matches.
+const require = createRequire(import.meta.url);
+const sigstore = (): { TrustedRoot: typeof TrustedRoot; toTrustMaterial: (root: TrustedRoot) => TrustMaterial } => ({
+  TrustedRoot: (require('@sigstore/protobuf-specs') as { TrustedRoot: typeof TrustedRoot }).TrustedRoot,
+  toTrustMaterial: (require('@sigstore/verify') as { toTrustMaterial: (root: TrustedRoot) => TrustMaterial }).toTrustMaterial,
+});
 
 const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(?:\.v0\.\d+)?\+json(?:;version=0\.\d+)?$/;
 
@@ -57,9 +65,10 @@ export function trustMaterialFromJSON(json: unknown): TrustMaterial {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw invalid('not a JSON object');
   const mediaType = (json as { mediaType?: unknown }).mediaType;
   if (typeof mediaType !== 'string' || !TRUSTED_ROOT_MEDIA_TYPE.test(mediaType)) throw invalid('unknown mediaType');
+  const { TrustedRoot: Root, toTrustMaterial } = sigstore();
   let root: TrustedRoot;
   try {
-    root = TrustedRoot.fromJSON(json);
+    root = Root.fromJSON(json);
   } catch (e) {
     throw invalid('does not parse', e);
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/host.ts';
-import { PRECOMPILED, strictValidator } from '../../host/home/precompiled.ts';
+import { META_SCHEMA, PRECOMPILED, precompiledMetaSchema, strictValidator } from '../../host/home/precompiled.ts';
+import { createToolAjv } from '../../host/serve/validation.ts';
 
 // Start-up compiled the lock.json and trust.json schemas with ajv at import (~100 ms of a serve's start);
 // the build compiles them to JavaScript once (ajv standalone) and the host loads that code instead.
@@ -56,5 +57,56 @@ describe('the precompiled validators of our own schemas (issue 14)', () => {
       const validate = strictValidator(schemaOf(name), pathToFileURL(join(ROOT, 'dist', entry.output)))();
       expect((validate as unknown as { precompiled?: boolean }).precompiled).toBe(true);
     }
+  });
+});
+
+// Tool schemas are checked against the 2020-12 meta-schema when a package loads; ajv compiling that
+// meta-schema was ~80 ms of a serve's start-up. The build precompiles it; it must refuse what ajv refuses.
+describe('the precompiled meta-schema check of tool schemas (issue 14, start-up)', () => {
+  const corpus: unknown[] = [
+    { type: 'object', properties: { a: { type: 'string', pattern: '^a+$' } }, required: ['a'] },
+    { type: 'objec' },
+    { type: 'object', properties: { a: { type: 'no-such-type' } } },
+    { properties: { a: { minLength: -1 } } },
+    { properties: { a: { items: 3 } } },
+    { $defs: { x: { $dynamicAnchor: 'meta', type: 5 } }, $ref: '#/$defs/x' },
+    { anyOf: [] },
+    { required: ['a', 'a'] },
+    { enum: 'x' },
+    { type: 'object', additionalProperties: { $anchor: '1bad' } },
+    { type: 'object', properties: { deep: { properties: { deeper: { properties: { x: { maximum: 'ten' } } } } } } },
+    true,
+    { $schema: META_SCHEMA.id, type: 'object' },
+  ];
+
+  it('is written by scripts/compile-validators.ts and refuses exactly what the tool ajv refuses, with its first error', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    const meta = precompiledMetaSchema(pathToFileURL(join(out, META_SCHEMA.output)));
+    expect(meta).not.toBeNull();
+    const ajv = createToolAjv();
+    let refused = 0;
+    for (const schema of corpus) {
+      const expected = ajv.validateSchema(schema as object) as boolean;
+      expect(meta?.(schema), JSON.stringify(schema)).toBe(expected);
+      if (!expected) {
+        refused++;
+        expect(meta?.errors?.[0]?.instancePath, JSON.stringify(schema)).toBe(ajv.errors?.[0]?.instancePath);
+        expect(meta?.errors?.[0]?.keyword, JSON.stringify(schema)).toBe(ajv.errors?.[0]?.keyword);
+      }
+    }
+    expect(refused).toBeGreaterThanOrEqual(8);
+  });
+
+  it('is not used when made by another ajv (a stale build): the tool ajv checks the schemas itself', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    const file = join(out, META_SCHEMA.output);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/stamp = "[^"]+"/, 'stamp = "ajv@0.0.0"'));
+    expect(precompiledMetaSchema(pathToFileURL(file))).toBeNull();
+  });
+
+  it('is in dist/ as the suite built it, current with the ajv in use', () => {
+    expect(precompiledMetaSchema(pathToFileURL(join(ROOT, 'dist', META_SCHEMA.output)))).not.toBeNull();
   });
 });

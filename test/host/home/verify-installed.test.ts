@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { homeLayout } from '../../../host/home/home.ts';
 import type { InstalledPackage } from '../../../host/home/home.ts';
-import { verifyInstalled } from '../../../host/home/verify-installed.ts';
+import { verifierForOneLoad, verifyInstalled } from '../../../host/home/verify-installed.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
 import { sealEntry } from '../../../host/home/seal.ts';
 import { digestTree, trustedTestSigner } from '../../helpers/installed.ts';
@@ -34,6 +34,17 @@ function installed(): { home: ReturnType<typeof homeLayout>; pkg: InstalledPacka
 }
 
 describe('verifyInstalled', () => {
+  it('for one load, reads trust.json once: every package of the load is judged against that reading', async () => {
+    const { home, pkg } = installed();
+    const verifier = verifierForOneLoad();
+    await expect(verifier(pkg, home)).resolves.toMatchObject({ name: 'echo' });
+    // The publisher is removed: the same load keeps its reading; the next load (or a single check) sees it.
+    writeFileSync(home.trustFile, JSON.stringify({ publishers: [] }), { mode: 0o600 });
+    await expect(verifier(pkg, home)).resolves.toMatchObject({ name: 'echo' });
+    expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).toBe('UNTRUSTED_SIGNER');
+    expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).toBe('UNTRUSTED_SIGNER');
+  });
+
   it('returns the verified files of an intact package', async () => {
     const { home, pkg } = installed();
     const v = await verifyInstalled(pkg, home);

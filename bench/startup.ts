@@ -1,0 +1,53 @@
+/**
+ * The start-up figure alone, A/B: spawn to the first tools/list answer with N installed signed packages,
+ * for one or more builds of mcp-warden (each a dist/host/cli.js) and the plain baseline (same SDK, plain
+ * JavaScript), alternating inside each round (the order rotates from round to round). Prints min/median/max
+ * per server and each build's median ratio against the plain server's median.
+ *
+ *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/cli.js]
+ *
+ * Without --cli it measures this checkout's dist. The homes are built with this checkout's CLI.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect, disconnect } from './harness.ts';
+import type { ServerSpec } from './harness.ts';
+import { installedHomes } from './installed.ts';
+
+const here = import.meta.dirname;
+const { values } = parseArgs({
+  options: {
+    packages: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '9' },
+    cli: { type: 'string', multiple: true },
+  },
+});
+const count = Number(values.packages);
+const rounds = Number(values.rounds);
+const clis = values.cli ?? [join(here, '..', 'dist', 'host', 'cli.js')];
+const home = (await installedHomes([count], ['http://127.0.0.1:1/']).then((m) => m.get(count)))!.home;
+const specs: ServerSpec[] = [
+  ...clis.map((cli) => ({ label: cli, command: process.execPath, args: [cli, 'serve', '--home', home, '--rate-limit', '1000000/s:1000000'] })),
+  { label: 'plain', command: process.execPath, args: [join(here, 'baselines', 'mcp-server-v2.mjs'), '--packages', String(count)] },
+];
+const times = specs.map((): number[] => []);
+for (let r = 0; r < rounds; r++) {
+  for (let j = 0; j < specs.length; j++) {
+    const i = (j + r) % specs.length;
+    const spec = specs[i] as ServerSpec;
+    const c = await connect(spec);
+    if (spec.label !== 'plain' && c.toolNames.length !== 4 * count) throw new Error(`${spec.label} served ${c.toolNames.length} tools`);
+    (times[i] as number[]).push(c.startupMs);
+    await disconnect(c);
+  }
+}
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+const plain = median(times.at(-1) as number[]);
+for (const [i, spec] of specs.entries()) {
+  const t = times[i] as number[];
+  const m = median(t);
+  console.log(`${spec.label}: median ${m.toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}), ${(m / plain).toFixed(2)}× plain`);
+}
