@@ -53,7 +53,7 @@ export function atLeastMedium(f: DefinitionFinding): boolean {
 }
 
 const CI = RE2JS.CASE_INSENSITIVE;
-const INSTRUCTION_PATTERNS: readonly RE2JS[] = [
+const INSTRUCTION_SOURCES: readonly string[] = [
   String.raw`\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)*(previous|prior|above|earlier|preceding|other|system)\s+(instructions?|prompts?|rules|messages|directions|guidelines)`,
   String.raw`\b(do\s+not|don'?t|never)\s+(tell|inform|mention|reveal|show|alert|notify|warn)\s+(this\s+|it\s+|anything\s+)?(to\s+)?(the\s+)?user`,
   String.raw`\bwithout\s+(telling|informing|notifying|alerting|asking)\s+(the\s+)?user`,
@@ -66,14 +66,29 @@ const INSTRUCTION_PATTERNS: readonly RE2JS[] = [
   String.raw`\byou\s+(are\s+now|must\s+now|must\s+always|will\s+now)\b`,
   String.raw`\b(new|updated|real)\s+system\s+prompt\b`,
   String.raw`\bpass\s+(its|the|their)\s+(content|contents)\s+(as|in)\b`,
-].map((p) => RE2JS.compile(p, CI));
+];
 
-const SENSITIVE_PATH = RE2JS.compile(
-  String.raw`(~|\$HOME|%USERPROFILE%)[/\\]\.(ssh|aws|gnupg|kube|docker|netrc|npmrc|pypirc|git-credentials|config/gcloud|cursor|claude)|\bid_(rsa|ed25519|ecdsa|dsa)\b|/etc/(passwd|shadow|sudoers)\b|\bmcp\.json\b|(^|[\s/'"(])\.env\b`,
-  CI,
-);
-const URL = RE2JS.compile(String.raw`\b(https?|ftp|file|wss?|data|javascript)://[^\s<>"']+|\bwww\.[a-z0-9-]+\.[a-z0-9.-]+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|io|dev|ru|cn|xyz|top|info|app|co|me|ly|site|online|click|link)\b(/[^\s]*)?`, CI);
-const EMAIL = RE2JS.compile(String.raw`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`);
+const SENSITIVE_PATH_SOURCE = String.raw`(~|\$HOME|%USERPROFILE%)[/\\]\.(ssh|aws|gnupg|kube|docker|netrc|npmrc|pypirc|git-credentials|config/gcloud|cursor|claude)|\bid_(rsa|ed25519|ecdsa|dsa)\b|/etc/(passwd|shadow|sudoers)\b|\bmcp\.json\b|(^|[\s/'"(])\.env\b`;
+const URL_SOURCE = String.raw`\b(https?|ftp|file|wss?|data|javascript)://[^\s<>"']+|\bwww\.[a-z0-9-]+\.[a-z0-9.-]+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|io|dev|ru|cn|xyz|top|info|app|co|me|ly|site|online|click|link)\b(/[^\s]*)?`;
+const EMAIL_SOURCE = String.raw`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`;
+
+interface Patterns {
+  readonly instructions: readonly RE2JS[];
+  readonly sensitivePath: RE2JS;
+  readonly url: RE2JS;
+  readonly email: RE2JS;
+}
+let compiled: Patterns | undefined;
+/** Compiled on first use (~35 ms): serve imports this module for the policy's strict mode but checks only when one asks. */
+function patterns(): Patterns {
+  compiled ??= {
+    instructions: INSTRUCTION_SOURCES.map((p) => RE2JS.compile(p, CI)),
+    sensitivePath: RE2JS.compile(SENSITIVE_PATH_SOURCE, CI),
+    url: RE2JS.compile(URL_SOURCE, CI),
+    email: RE2JS.compile(EMAIL_SOURCE),
+  };
+  return compiled;
+}
 
 function excerptAround(text: string, start: number, end: number): string {
   const from = Math.max(0, start - 30);
@@ -147,20 +162,20 @@ function checkPatterns(t: DefinitionText, out: DefinitionFinding[]): void {
   const push = (code: DefinitionFindingCode, severity: Severity, m: { start: number; end: number }): void => {
     out.push({ code, severity, owner: t.owner, field: t.field, excerpt: excerptAround(t.text, m.start, m.end) });
   };
-  for (const re of INSTRUCTION_PATTERNS) {
+  for (const re of patterns().instructions) {
     const m = firstMatch(re, t.text);
     if (m) {
       push('DEF_INSTRUCTION', 'high', m);
       break;
     }
   }
-  const path = firstMatch(SENSITIVE_PATH, t.text);
+  const path = firstMatch(patterns().sensitivePath, t.text);
   if (path) push('DEF_SENSITIVE_PATH', 'high', path);
   // Prompt messages are content the user asks for; links there are the user's business.
   if (t.kind === 'message') return;
-  const email = firstMatch(EMAIL, t.text);
+  const email = firstMatch(patterns().email, t.text);
   if (email) push('DEF_EMAIL', 'low', email);
-  const url = firstMatch(URL, t.text);
+  const url = firstMatch(patterns().url, t.text);
   if (url && !(email && url.start >= email.start && url.end <= email.end)) push('DEF_URL', 'low', url);
   if (t.kind === 'description' && t.text.length > MAX_DESCRIPTION_CHARS) {
     out.push({ code: 'DEF_OVERSIZED', severity: 'medium', owner: t.owner, field: t.field, excerpt: `${t.text.length} characters (at most ${MAX_DESCRIPTION_CHARS} expected)` });
