@@ -81,14 +81,19 @@ export interface InstallOptions {
   readonly policy?: OrgPolicy;
 }
 
-export interface InstallResult {
+/** What verification established, whichever the evidence (a bundle, or npm provenance). */
+interface Verified {
   readonly name: string;
   readonly version: string;
   readonly integrity: string;
+  /** The lock.json signer id. */
   readonly signer: string;
   readonly publisher: string;
   /** For a package from an npm registry: its verified provenance. */
   readonly provenance?: NpmProvenance;
+}
+
+export interface InstallResult extends Verified {
   readonly entry: LockEntry;
   readonly previousVersion?: string;
   /** Set for an update: how the grant changed. */
@@ -108,16 +113,6 @@ function needsConsent(diff: GrantDiff, grant: LockGrant, bindings: Readonly<Reco
   return [...diff.added.net, ...diff.added.fs].some((r) => !byUser(r));
 }
 
-/** What verification established, whichever the evidence (a bundle, or npm provenance). */
-interface Verified {
-  readonly name: string;
-  readonly version: string;
-  readonly integrity: string;
-  /** The lock.json signer id. */
-  readonly signer: string;
-  readonly publisher: string;
-  readonly provenance?: NpmProvenance;
-}
 
 function verifySource(source: InstallSource, policy: Awaited<ReturnType<typeof loadTrustPolicy>>, material: TrustMaterial): Verified {
   if (source.npm) return verifyNpmPackage(source.tarball, source.npm, policy, material);

@@ -80,10 +80,25 @@ function flagOf(options) {
 }
 
 /** A Node-shaped Stats from the file API's { kind, size, mtimeMs }. */
-export class Stats {
+/** The type predicates Node's Stats and Dirent share, answered from one kind ("file", "directory", "symlink"). */
+class Kinded {
+  /** @param {string} kind */
+  constructor(kind) {
+    this._kind = kind;
+  }
+  isFile() { return this._kind === 'file'; }
+  isDirectory() { return this._kind === 'directory'; }
+  isSymbolicLink() { return this._kind === 'symlink'; }
+  isFIFO() { return false; }
+  isSocket() { return false; }
+  isBlockDevice() { return false; }
+  isCharacterDevice() { return false; }
+}
+
+export class Stats extends Kinded {
   /** @param {{ kind: string, size: number, mtimeMs: number }} s */
   constructor(s) {
-    this._kind = s.kind;
+    super(s.kind);
     this.size = s.size;
     this.mtimeMs = s.mtimeMs;
     this.atimeMs = s.mtimeMs;
@@ -102,30 +117,16 @@ export class Stats {
     this.blksize = 4096;
     this.blocks = Math.ceil(s.size / 512);
   }
-  isFile() { return this._kind === 'file'; }
-  isDirectory() { return this._kind === 'directory'; }
-  isSymbolicLink() { return this._kind === 'symlink'; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
 }
 
-export class Dirent {
+export class Dirent extends Kinded {
   /** @param {string} name @param {string} kind @param {string} parentPath */
   constructor(name, kind, parentPath) {
+    super(kind);
     this.name = name;
-    this._kind = kind;
     this.parentPath = parentPath;
     this.path = parentPath;
   }
-  isFile() { return this._kind === 'file'; }
-  isDirectory() { return this._kind === 'directory'; }
-  isSymbolicLink() { return this._kind === 'symlink'; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
 }
 
 /** @param {unknown} p @param {unknown} [options] */
