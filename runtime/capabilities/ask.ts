@@ -55,22 +55,22 @@ export function isEmptyAskGrant(g: AskGrant | undefined): boolean {
   return g === undefined || (g.ask.length === 0 && g.refused.length === 0);
 }
 
-/** A fetch the grant refused: the refused rule that admits it (first), else the open ask rule that does. */
-export function matchNetAsk(g: AskGrant, target: NetTarget, method: string): AskMatch {
-  const admits = (r: AskRule): boolean => r.kind === 'net' && checkNetTarget({ rules: [r.net] }, target, method).allowed;
+/** The refused rule `admits` accepts (refusals first: a "never" is never asked again), else the open ask rule. */
+function matchAsk(g: AskGrant, admits: (r: AskRule) => boolean): AskMatch {
   const refused = g.refused.find(admits);
   if (refused) return { kind: 'refused', rule: refused };
   const open = g.ask.find(admits);
   return open ? { kind: 'ask', rule: open } : null;
 }
 
+/** A fetch the grant refused: the refused rule that admits it (first), else the open ask rule that does. */
+export function matchNetAsk(g: AskGrant, target: NetTarget, method: string): AskMatch {
+  return matchAsk(g, (r) => r.kind === 'net' && checkNetTarget({ rules: [r.net] }, target, method).allowed);
+}
+
 /** A file access the grant refused (`absPath` normalized): the refused rule that covers it, else the open one. */
 export function matchFsAsk(g: AskGrant, access: FsAccess, absPath: string): AskMatch {
-  const admits = (r: AskRule): boolean => r.kind === 'fs' && checkFs({ rules: [r.fs] }, access, absPath).allowed;
-  const refused = g.refused.find(admits);
-  if (refused) return { kind: 'refused', rule: refused };
-  const open = g.ask.find(admits);
-  return open ? { kind: 'ask', rule: open } : null;
+  return matchAsk(g, (r) => r.kind === 'fs' && checkFs({ rules: [r.fs] }, access, absPath).allowed);
 }
 
 /** `grant` with one asked network rule added (the host consented). */

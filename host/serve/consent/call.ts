@@ -197,8 +197,7 @@ export async function createCallConsent(input: CallConsentInput): Promise<CallCo
       return { allowed: true };
     }
     if (answer === 'always') {
-      const verdict = store.ceiling(pkg, asked);
-      if (!verdict.allowed) return deny('CONSENT_REFUSED', `${what}: ${verdict.message}`);
+      // Within the policy's ceiling: checked before the question was asked (above).
       once.add(keyOf(asked));
       await store.answer(pkg, asked, 'always');
       return { allowed: true };
