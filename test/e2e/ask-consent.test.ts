@@ -12,9 +12,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,33 +20,32 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { CLI, ROOT, childEnv, ensureBuilt, tempDir } from '../helpers/host.ts';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 const NAME = 'asker';
 const DIR = `packages/${NAME}@1.0.0`;
 const MODERN = '2026-07-28';
 
-let server: Server;
-let port = 0;
+let server: Loopback;
 let hits = 0;
 let origin = '';
 const closers: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   ensureBuilt();
-  server = createServer((req, res) => {
+  server = await startLoopback((req, res) => {
     hits++;
     req.resume();
     res.end('weather: sunny');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
-  origin = `http://127.0.0.1:${port}`;
+  origin = server.origin;
 });
 
 afterAll(async () => {
   await Promise.allSettled(closers.map((c) => c()));
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 /** An installed package with an asked network rule and an asked write directory (a bound slot). */

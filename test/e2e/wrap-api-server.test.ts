@@ -6,9 +6,7 @@
  * fake; the wrapped package and the isolate never hold it). Compared with the same server run natively
  * against the same fake.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +14,8 @@ import { homeLayout } from '../../host/home/home.ts';
 import { ANY_PACKAGE, storeSecret } from '../../host/secrets/store.ts';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { HostHandle } from '../helpers/host.ts';
+import { startLoopback } from '../helpers/loopback.ts';
+import type { Loopback } from '../helpers/loopback.ts';
 import { serveWrapped, startNative, texts, wrapAndInstall } from '../host/wrap/e2e-harness.ts';
 import type { NativeServer, Wrapped } from '../host/wrap/e2e-harness.ts';
 
@@ -32,13 +32,13 @@ const FILE = {
 };
 
 describe('wrapped @modelcontextprotocol/server-gitlab against a loopback fake', () => {
-  let fake: Server;
+  let fake: Loopback;
   const seen: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
   let w: Wrapped;
   let host: HostHandle;
   let native: NativeServer;
   beforeAll(async () => {
-    fake = createServer((req, res) => {
+    fake = await startLoopback((req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
       const url = new URL(req.url ?? '/', 'http://x');
       const json = (status: number, body: unknown, headers: Record<string, string> = {}) => { res.writeHead(status, { 'content-type': 'application/json', ...headers }); res.end(JSON.stringify(body)); };
@@ -47,8 +47,7 @@ describe('wrapped @modelcontextprotocol/server-gitlab against a loopback fake', 
       if (url.pathname === '/api/v4/projects/acme%2Fdemo/repository/files/README.md') return json(200, FILE);
       return json(404, { message: '404 Not Found' });
     });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    const base = fake.origin;
     w = await wrapAndInstall({
       spec: '@modelcontextprotocol/server-gitlab@2025.4.25', lock: 'server-gitlab',
       wrapArgs: ['--net', base, '--env', `GITLAB_API_URL=${base}/api/v4`, '--secret', 'GITLAB_PERSONAL_ACCESS_TOKEN=Authorization:Bearer {}'],
@@ -61,7 +60,7 @@ describe('wrapped @modelcontextprotocol/server-gitlab against a loopback fake', 
   afterAll(async () => {
     await host?.close();
     await native?.close();
-    await new Promise((resolve) => fake?.close(resolve));
+    await fake?.close();
   });
 
   it('keeps the token out of the wrapped package: the server\'s variable holds the placeholder, the manifest binds it to the fake', () => {
