@@ -2,9 +2,9 @@
  * A focused micro-benchmark for iteration (not part of `npm run bench`): warm trivial calls (latency,
  * CPU per call of the server and of its workers, and 32-in-flight throughput) against mcp-warden, the
  * plain McpServer and optionally a second mcp-warden build (`--other DIST_CLI`, e.g. the previous commit's
- * dist/host/cli.js), taking turns block by block so that a loaded machine weighs on all of them alike.
+ * dist/host/bundle/cli.js, or dist/host/cli.js before the bundle), taking turns block by block so that a loaded machine weighs on all of them alike.
  *
- *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/cli.js] [--tool echo|transform|rows]
+ *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/bundle/cli.js] [--tool echo|transform|rows]
  *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
  */
 import { join } from 'node:path';

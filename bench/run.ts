@@ -6,7 +6,7 @@
  * take turns figure by figure (who goes first rotates from round to round). Prints a table (median over
  * rounds with min–max, and mcp-warden against each baseline) and writes bench/results.json.
  *
- *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE] [--sdk v1|v2] [--only SECTION] [--cli DIST/host/cli.js]
+ *   node bench/run.ts [--quick | --smoke] [--rounds N] [--out FILE] [--sdk v1|v2] [--only SECTION] [--cli DIST/host/bundle/cli.js]
  *
  * --quick runs a small workload. --smoke runs a handful of calls per figure on one connection per server
  * kind (its numbers mean nothing; it proves every figure is still produced): the test suite's smoke test.
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results.json') },
     // One section only (calls, cold, startup, memory, verification, dlp): e.g. --only startup to A/B start-up.
     only: { type: 'string' },
-    // Another build's dist/host/cli.js as mcp-warden (an A/B against a baseline build).
+    // Another build's CLI entry (dist/host/bundle/cli.js; dist/host/cli.js before the bundle) as mcp-warden (an A/B against a baseline build).
     cli: { type: 'string' },
   },
 });

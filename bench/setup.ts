@@ -5,12 +5,14 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_BUNDLE } from '../scripts/cli-entry.ts';
 import type { ServerSpec } from './harness.ts';
 
 const here = import.meta.dirname;
-let cli = join(here, '..', 'dist', 'host', 'cli.js');
+// The shipped CLI (what bin/mcp-warden.cjs loads): the bundled host.
+let cli = join(here, '..', ...CLI_BUNDLE);
 
-/** Benchmarks another build of mcp-warden (its dist/host/cli.js), e.g. main's, to A/B a change. */
+/** Benchmarks another build of mcp-warden (its dist/host/bundle/cli.js, or an older build's dist/host/cli.js), e.g. main's, to A/B a change. */
 export function useCli(path: string): void {
   cli = path;
 }

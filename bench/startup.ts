@@ -1,15 +1,17 @@
 /**
  * The start-up figure alone, A/B: spawn to the first tools/list answer with N installed signed packages,
- * for one or more builds of mcp-warden (each a dist/host/cli.js) and the plain baseline (same SDK, plain
+ * for one or more builds of mcp-warden (each its CLI entry: dist/host/bundle/cli.js, what the bin loads;
+ * dist/host/cli.js for a build from before the bundle) and the plain baseline (same SDK, plain
  * JavaScript), alternating inside each round (the order rotates from round to round). Prints min/median/max
  * per server and each build's median ratio against the plain server's median.
  *
- *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/cli.js]
+ *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/bundle/cli.js]
  *
  * Without --cli it measures this checkout's dist. The homes are built with this checkout's CLI.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CLI_BUNDLE } from '../scripts/cli-entry.ts';
 import { connect, disconnect } from './harness.ts';
 import type { ServerSpec } from './harness.ts';
 import { installedHomes } from './installed.ts';
@@ -24,7 +26,7 @@ const { values } = parseArgs({
 });
 const count = Number(values.packages);
 const rounds = Number(values.rounds);
-const clis = values.cli ?? [join(here, '..', 'dist', 'host', 'cli.js')];
+const clis = values.cli ?? [join(here, '..', ...CLI_BUNDLE)];
 const home = (await installedHomes([count], ['http://127.0.0.1:1/']).then((m) => m.get(count)))!.home;
 const specs: ServerSpec[] = [
   ...clis.map((cli) => ({ label: cli, command: process.execPath, args: [cli, 'serve', '--home', home, '--rate-limit', '1000000/s:1000000'] })),

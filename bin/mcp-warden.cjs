@@ -3,7 +3,8 @@
  * The mcp-warden launcher: what `mcp-warden` (package.json "bin") and the desktop-client configurations
  * run. mcp-warden needs Node 24; desktop clients start whatever `node` is on their PATH, often an older
  * system Node. So this file is plain CommonJS that any Node parses (no modern syntax):
- *   - under Node 24 it loads the CLI (dist/host/cli.js) in this process;
+ *   - under Node 24 it loads the CLI (dist/host/bundle/cli.js: the compiled host bundled into one module and
+ *     its lazily loaded chunks by scripts/bundle-host.ts, whose scripts/cli-entry.ts names the same path) in this process;
  *   - under another Node it re-executes the CLI with the Node 24 of the `node` npm package (the project's
  *     pinned devDependency, installed by `npm ci` in the checkout), with stdio inherited and signals forwarded, and exits as the CLI does;
  *   - when there is no Node 24 to use, it prints one readable line naming the version needed.
@@ -18,7 +19,7 @@ var childProcess = require('child_process');
 var url = require('url');
 
 var REQUIRED_MAJOR = 24;
-var cli = path.join(__dirname, '..', 'dist', 'host', 'cli.js');
+var cli = path.join(__dirname, '..', 'dist', 'host', 'bundle', 'cli.js');
 var found = process.versions.node;
 var major = parseInt(found.split('.')[0], 10);
 
@@ -44,7 +45,7 @@ function bundledNode() {
   return null;
 }
 
-if (!fs.existsSync(cli)) fail('dist/host/cli.js is missing: build mcp-warden first (npm run build)');
+if (!fs.existsSync(cli)) fail('dist/host/bundle/cli.js is missing: build mcp-warden first (npm run build)');
 
 if (major === REQUIRED_MAJOR) {
   // In this process: the CLI reads process.argv as it would have (node, this file, args...).

@@ -1,7 +1,7 @@
 /**
  * The end-to-end demo, through the real signed path: packs the example packages, generates a publisher
  * key, signs them (keyed), trusts the key in a fresh home, installs them with consent (--yes) and grants
- * (--grant), then starts the built host (`node dist/host/cli.js serve`) on the INSTALLED packages, drives
+ * (--grant), then starts the built host (`node dist/host/bundle/cli.js serve`, what the bin loads) on the INSTALLED packages, drives
  * it with the MCP SDK's Client over real stdio, and prints each call and its result — including refused
  * capabilities, a tampered tarball refused at install and a package tampered with after install refused
  * by serve. Offline: a throwaway workspace and a local JSON API on 127.0.0.1 are all it grants.
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CLI_BUNDLE } from './cli-entry.ts';
 
 const root = join(import.meta.dirname, '..');
 const color = process.stdout.isTTY ? (code: number, s: string) => `\x1b[${code}m${s}\x1b[0m` : (_c: number, s: string) => s;
@@ -87,7 +88,7 @@ function show(result: CallToolResult): string {
   return result.isError ? red(body) : body;
 }
 
-const cliPath = join(root, 'dist', 'host', 'cli.js');
+const cliPath = join(root, ...CLI_BUNDLE);
 
 /** Runs `mcp-warden ARGS` (the built CLI), printing the command and its output; resolves to the exit code. */
 let demoCwd = root;

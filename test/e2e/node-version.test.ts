@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
+import { CLI_BUNDLE } from '../../scripts/cli-entry.ts';
 import { ROOT } from '../helpers/host.ts';
 import { tempDir, writeToolPackage } from '../helpers/tool-package.ts';
 
@@ -99,9 +100,9 @@ describe.skipIf(!hasOlderNode)(`the launcher under the system Node ${older?.majo
   it('without a Node 24 to use, prints one line naming the version needed', () => {
     const copy = tempDir('mcpw-node20-bare-');
     mkdirSync(join(copy, 'bin'));
-    mkdirSync(join(copy, 'dist', 'host'), { recursive: true });
+    mkdirSync(join(copy, ...CLI_BUNDLE.slice(0, -1)), { recursive: true });
     copyFileSync(LAUNCHER, join(copy, 'bin', 'mcp-warden.cjs'));
-    writeFileSync(join(copy, 'dist', 'host', 'cli.js'), 'export {};\n');
+    writeFileSync(join(copy, ...CLI_BUNDLE), 'export {};\n');
     const r = spawnSync(node, [join(copy, 'bin', 'mcp-warden.cjs'), 'serve'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

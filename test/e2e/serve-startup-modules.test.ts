@@ -5,9 +5,10 @@
  * warm-up, an unsealed or npm-provenance entry), never before the list is answered.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startHost, tempDir } from '../helpers/host.ts';
+import { CLI, startHost, tempDir } from '../helpers/host.ts';
 import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 
 const NAME = 'startup-tools';
@@ -26,6 +27,24 @@ process.stdout.write = (chunk, ...rest) => {
   return write(chunk, ...rest);
 };
 `;
+
+/**
+ * The modules a run loaded, by their source: a file of the bundle (test/helpers/host.ts's CLI is the bundled
+ * host, scripts/bundle-host.ts) stands for every module it holds (its meta.json: `host/…` for ours,
+ * `node_modules/…` for a dependency); any other file as its path (`…/node_modules/…` for a dependency).
+ */
+function modulesOf(urls: readonly string[]): string[] {
+  const bundleDir = dirname(CLI);
+  const meta = JSON.parse(readFileSync(join(bundleDir, 'meta.json'), 'utf8')) as Record<string, string[]>;
+  return urls.flatMap((url) => {
+    if (!url.startsWith('file:')) return [url];
+    const file = fileURLToPath(url);
+    if (dirname(file) !== bundleDir) return [file];
+    const inputs = meta[file.slice(bundleDir.length + 1)];
+    if (inputs === undefined) throw new Error(`${file} is not in the bundle's meta.json`);
+    return inputs;
+  });
+}
 
 function writeInstalled(home: string): void {
   const dir = join(home, DIR);
@@ -52,10 +71,13 @@ describe('serve start-up with installed, sealed packages', () => {
       const lines = readFileSync(modules, 'utf8').split('\n');
       const answered = lines.indexOf('=== tools/list answered');
       expect(answered).toBeGreaterThan(0);
-      const before = lines.slice(0, answered);
-      // It did load the host (the check is not vacuous).
-      expect(before.some((u) => u.endsWith('/host/commands/serve.js'))).toBe(true);
-      const heavy = before.filter((u) => /node_modules\/(@sigstore\/|ajv\/dist\/(2020|core)\.js|ajv-formats\/dist\/|semver\/index\.js)/.test(u));
+      const urls = lines.slice(0, answered);
+      // It ran the bundle, and loaded the host through it (the check is not vacuous).
+      expect(urls).toContain(pathToFileURL(CLI).href);
+      const before = modulesOf(urls);
+      expect(before).toContain('host/commands/serve.js');
+      expect(before.some((m) => m.startsWith('node_modules/@modelcontextprotocol/server/'))).toBe(true);
+      const heavy = before.filter((m) => /node_modules\/(@sigstore\/|ajv\/dist\/(2020|core)\.js|ajv-formats\/dist\/|semver\/index\.js)/.test(m));
       expect(heavy).toEqual([]);
       // The schema is still enforced: the lazily compiled validator refuses what it must.
       const bad = await h.client.callTool({ name: `${NAME}__echo`, arguments: { text: 'NOT lower' } });

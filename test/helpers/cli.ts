@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (`node dist/host/cli.js …`) as a child process, as a user or a script would.
+ * Runs the built CLI (`node dist/host/bundle/cli.js …`, what the bin loads) as a child process, as a user or a script would.
  * Asynchronous: a test may serve (a Sigstore stack, an HTTP API) from its own event loop meanwhile.
  */
 import { spawn } from 'node:child_process';

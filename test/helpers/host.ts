@@ -1,5 +1,5 @@
 /**
- * Starts the built CLI (`node dist/host/cli.js serve …`) as a subprocess and connects the SDK's Client to
+ * Starts the built CLI (`node dist/host/bundle/cli.js serve …`, what bin/mcp-warden.cjs loads) as a subprocess and connects the SDK's Client to
  * it over real stdio. Builds dist/ first when it is missing or older than the sources.
  */
 import { execFileSync } from 'node:child_process';
@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI_BUNDLE } from '../../scripts/cli-entry.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'host', 'cli.js');
+/** The shipped CLI: the bundle of the compiled host (scripts/bundle-host.ts), what the bin loads. */
+export const CLI = join(ROOT, ...CLI_BUNDLE);
 export const EXAMPLES = join(ROOT, 'tool-packages');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'packages');
 
@@ -33,11 +35,11 @@ function filesUnder(dir: string): string[] {
  * Builds dist/ if it is missing or older than the sources. The suite's globalSetup calls it once before
  * any test file starts (and `npm test` builds first), so test files normally find dist/ fresh. When a
  * source changes during a run, files may build at once: each builds into its own directory and moves
- * every file into dist/ with an atomic rename (cli.js, the freshness mark, last), so nobody waits on a
+ * every file into dist/ with an atomic rename (the bundle's entry, the freshness mark, last), so nobody waits on a
  * lock and a CLI started meanwhile never reads a half-written file.
  */
 export function ensureBuilt(): void {
-  const fresh = () => existsSync(CLI) && existsSync(join(ROOT, 'dist', 'runtime', 'worker', 'bootstrap')) && existsSync(join(ROOT, 'dist', 'host', 'home', 'lock.validate.cjs')) && statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, 'host')), newestMtime(join(ROOT, 'runtime')));
+  const fresh = () => existsSync(CLI) && existsSync(join(ROOT, 'dist', 'host', 'cli.js')) && existsSync(join(ROOT, 'dist', 'runtime', 'worker', 'bootstrap')) && existsSync(join(ROOT, 'dist', 'host', 'home', 'lock.validate.cjs')) && statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, 'host')), newestMtime(join(ROOT, 'runtime')));
   if (fresh()) return;
   const dist = join(ROOT, 'dist');
   mkdirSync(dist, { recursive: true });
@@ -48,7 +50,11 @@ export function ensureBuilt(): void {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'copy-bootstrap.ts'), out], { stdio: 'inherit' });
     // And the third: our own schemas' validators, precompiled (host/home/precompiled.ts).
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out], { stdio: 'inherit' });
-    const files = filesUnder(out).sort((a, b) => Number(a.endsWith(join('host', 'cli.js'))) - Number(b.endsWith(join('host', 'cli.js'))));
+    // And the fourth: the host bundled into one module and its lazy chunks (what the bin loads).
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle-host.ts'), out], { stdio: 'inherit' });
+    // The bundle's chunks before its entry, the entry last (the freshness mark).
+    const entry = join(out, ...CLI_BUNDLE.slice(1));
+    const files = filesUnder(out).sort((a, b) => Number(a === entry) - Number(b === entry));
     for (const file of files) {
       const target = join(dist, relative(out, file));
       mkdirSync(dirname(target), { recursive: true });
