@@ -6,7 +6,8 @@
  * signature, and lock.json, which says what they should be and what they may reach, is a file too.
  * In order:
  *   1. the package directory and every directory up to the home belong to the user and nobody else can
- *      write them (host/home/modes.ts, HOME_UNSAFE);
+ *      write them (host/home/modes.ts, HOME_UNSAFE; in one load of many packages, the directories above
+ *      the packages' own are checked once for the load);
  *   2. the lock entry carries a seal made with the home's lock.key (host/home/seal.ts): install's
  *      verification result, cached by the tarball's digest. Without it the kept signed copy
  *      (host/home/store.ts) is re-verified against trust.json to say precisely why the entry is refused:
@@ -28,7 +29,7 @@
  * never from the disk again, so nothing can change between the check and the use.
  */
 import { lstat, realpath } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
 import { readTarball } from '../pack/extract.ts';
@@ -36,7 +37,7 @@ import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import type { Home, InstalledPackage, LockEntry } from './home.ts';
 import { digestFiles, readVerifiedTree } from './file-digests.ts';
-import { assertSafeUpToHome } from './modes.ts';
+import { assertSafe, assertSafeUpToHome } from './modes.ts';
 import { readSealKey, sealMatches } from './seal.ts';
 import { readKeptNpmPackage, readKeptPackage } from './store.ts';
 // The signature and provenance verifiers (and the Sigstore libraries under them) are imported when an
@@ -123,13 +124,45 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   return new HostError('INTEGRITY_MISMATCH', `${what}: its lock.json record was changed outside mcp-warden (its seal does not match, e.g. an edited grant); install it again to consent afresh`);
 }
 
-/** Verifies one installed package against the trust.json `policyOf` gives. */
-async function verify(pkg: InstalledPackage, home: Home, policyOf: () => Promise<TrustPolicy>): Promise<VerifiedInstall> {
+/**
+ * What every package of one load shares, each read (and checked) once for the load: trust.json, lock.key,
+ * and the ownership and modes of the directories above the packages' own (packages/ and the home).
+ */
+interface LoadReadings {
+  policy(): Promise<TrustPolicy>;
+  sealKey(): Promise<Buffer | undefined>;
+  /** Checks `dir` itself and, once for the load, every directory above it up to the home. */
+  assertSafeDir(dir: string): Promise<void>;
+}
+
+/** Readings for one load of `home`: each made at its first use, then shared by the load. */
+function readingsOf(home: Home): LoadReadings {
+  let policy: Promise<TrustPolicy> | undefined;
+  let key: Promise<Buffer | undefined> | undefined;
+  const checked = new Map<string, Promise<void>>();
+  return {
+    policy: () => (policy ??= loadTrustPolicy(home.trustFile)),
+    sealKey: () => (key ??= readSealKey(home)),
+    assertSafeDir: async (dir) => {
+      const above = dirname(dir);
+      let parents = checked.get(above);
+      if (parents === undefined) {
+        parents = assertSafeUpToHome(home, above);
+        checked.set(above, parents);
+      }
+      await parents;
+      await assertSafe(dir);
+    },
+  };
+}
+
+/** Verifies one installed package against the readings of its load. */
+async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Promise<VerifiedInstall> {
   const what = `installed package ${pkg.name}@${pkg.version}`;
   const dir = join(home.dir, pkg.dir);
-  await assertSafeUpToHome(home, dir);
-  const policy = await policyOf();
-  const key = await readSealKey(home);
+  await load.assertSafeDir(dir);
+  const policy = await load.policy();
+  const key = await load.sealKey();
   const { name, ...entry } = pkg;
   if (key === undefined || !sealMatches(key, name, entry as LockEntry)) throw await unsealedReason(pkg, home, policy, what);
   // The signer install verified must still be trusted for this name: trust.json may have changed since.
@@ -162,23 +195,24 @@ async function verify(pkg: InstalledPackage, home: Home, policyOf: () => Promise
   return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, signer: pkg.signer, dir: real, files };
 }
 
-/** Verifies one installed package; trust.json is read for it. */
-export const verifyInstalled: VerifyInstalled = (pkg, home) => verify(pkg, home, () => loadTrustPolicy(home.trustFile));
+/** Verifies one installed package; trust.json and lock.key are read for it. */
+export const verifyInstalled: VerifyInstalled = (pkg, home) => verify(pkg, home, readingsOf(home));
 
 /**
  * A verifier for one load of many packages (serve's start-up, a reload): trust.json is read and parsed
  * once, at the first verification, and every package of the load is judged against that one reading
- * (it was read and parsed once per package: ~27 ms of a 50-package start-up).
+ * (it was read and parsed once per package: ~27 ms of a 50-package start-up). So are lock.key and the
+ * ownership and modes of packages/ and the home (six file-system calls per package before); each
+ * package's own directory is still checked for that package.
  */
 export function verifierForOneLoad(): VerifyInstalled {
-  const policies = new Map<string, Promise<TrustPolicy>>();
-  return (pkg, home) =>
-    verify(pkg, home, () => {
-      let policy = policies.get(home.trustFile);
-      if (policy === undefined) {
-        policy = loadTrustPolicy(home.trustFile);
-        policies.set(home.trustFile, policy);
-      }
-      return policy;
-    });
+  const loads = new Map<string, LoadReadings>();
+  return (pkg, home) => {
+    let load = loads.get(home.dir);
+    if (load === undefined) {
+      load = readingsOf(home);
+      loads.set(home.dir, load);
+    }
+    return verify(pkg, home, load);
+  };
 }

@@ -2,7 +2,7 @@
  * serve's integrity re-check of installed packages: the directory must hold exactly the files recorded
  * at install, each with its sha512; the verified bytes are what the loader gets.
  */
-import { appendFileSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { homeLayout } from '../../../host/home/home.ts';
@@ -43,6 +43,24 @@ describe('verifyInstalled', () => {
     await expect(verifier(pkg, home)).resolves.toMatchObject({ name: 'echo' });
     expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).toBe('UNTRUSTED_SIGNER');
     expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).toBe('UNTRUSTED_SIGNER');
+  });
+
+  it('for one load, reads lock.key once and checks the directories above the packages once; each package directory every time', async () => {
+    const { home, pkg, dir } = installed();
+    const verifier = verifierForOneLoad();
+    await expect(verifier(pkg, home)).resolves.toMatchObject({ name: 'echo' });
+    // Another key (the seal no longer matches) and a group-writable packages/: the same load keeps its
+    // readings; a new load and a single check see both.
+    writeFileSync(home.sealKey, Buffer.alloc(32, 7), { mode: 0o600 });
+    chmodSync(home.packagesDir, 0o770);
+    await expect(verifier(pkg, home)).resolves.toMatchObject({ name: 'echo' });
+    expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).toBe('HOME_UNSAFE');
+    chmodSync(home.packagesDir, 0o700);
+    expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).not.toBe('HOME_UNSAFE');
+    expect(await asyncCodeOf(() => verifyInstalled(pkg, home))).not.toBe('HOME_UNSAFE');
+    // The package's own directory is checked for every package of the load.
+    chmodSync(dir, 0o770);
+    expect(await asyncCodeOf(() => verifier(pkg, home))).toBe('HOME_UNSAFE');
   });
 
   it('returns the verified files of an intact package', async () => {
