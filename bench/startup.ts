@@ -3,12 +3,14 @@
  * for one or more builds of mcp-warden (each its CLI entry: dist/host/bundle/cli.js, what the bin loads;
  * dist/host/cli.js for a build from before the bundle) and the plain baseline (same SDK, plain
  * JavaScript), alternating inside each round (the order rotates from round to round). Prints min/median/max
- * per server and each build's median ratio against the plain server's median.
+ * per server and each build's median ratio against the plain server's median; on Linux also the server's
+ * CPU time to the answer (all its threads), steadier than the wall clock on a shared machine.
  *
  *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/bundle/cli.js]
  *
  * Without --cli it measures this checkout's dist. The homes are built with this checkout's CLI.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_BUNDLE } from '../scripts/cli-entry.ts';
@@ -33,6 +35,17 @@ const specs: ServerSpec[] = [
   { label: 'plain', command: process.execPath, args: [join(here, 'baselines', 'mcp-server-v2.mjs'), '--packages', String(count)] },
 ];
 const times = specs.map((): number[] => []);
+// The server's CPU time (all its threads) to the answer, where Linux's /proc tells it: steadier than the
+// wall clock on a machine shared with other work.
+const cpuOf = (pid: number | null | undefined): number | undefined => {
+  if (!pid || !existsSync(`/proc/${pid}/task`)) return undefined;
+  try {
+    return readdirSync(`/proc/${pid}/task`).reduce((ms, t) => ms + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6, 0);
+  } catch {
+    return undefined;
+  }
+};
+const cpus = specs.map((): number[] => []);
 for (let r = 0; r < rounds; r++) {
   for (let j = 0; j < specs.length; j++) {
     const i = (j + r) % specs.length;
@@ -40,6 +53,8 @@ for (let r = 0; r < rounds; r++) {
     const c = await connect(spec);
     if (spec.label !== 'plain' && c.toolNames.length !== 4 * count) throw new Error(`${spec.label} served ${c.toolNames.length} tools`);
     (times[i] as number[]).push(c.startupMs);
+    const cpu = cpuOf(c.transport.pid);
+    if (cpu !== undefined) (cpus[i] as number[]).push(cpu);
     await disconnect(c);
   }
 }
@@ -48,8 +63,11 @@ const median = (a: number[]): number => {
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 const plain = median(times.at(-1) as number[]);
+const plainCpu = (cpus.at(-1) as number[]).length === rounds ? median(cpus.at(-1) as number[]) : undefined;
 for (const [i, spec] of specs.entries()) {
   const t = times[i] as number[];
   const m = median(t);
-  console.log(`${spec.label}: median ${m.toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}), ${(m / plain).toFixed(2)}× plain`);
+  const c = cpus[i] as number[];
+  const cpu = plainCpu !== undefined && c.length === rounds ? `; CPU median ${median(c).toFixed(0)} ms, ${(median(c) / plainCpu).toFixed(2)}× plain` : '';
+  console.log(`${spec.label}: median ${m.toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}), ${(m / plain).toFixed(2)}× plain${cpu}`);
 }
