@@ -9,6 +9,7 @@
  * (lookaround, backreferences) is refused when the manifest loads.
  */
 import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv/dist/2020.js';
 import type { Ajv2020, ErrorObject, KeywordCxt, KeywordDefinition, ValidateFunction } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
@@ -16,19 +17,18 @@ import { RE2JS } from 're2js';
 // ajv and ajv-formats (CommonJS, ~90 modules) are required on first use: a serve's start-up runs the
 // precompiled validators (host/home/precompiled.ts) and compiles tool schemas only after tools/list.
 const require = createRequire(import.meta.url);
-type Codegen = typeof import('ajv/dist/2020.js')._;
 interface AjvModules {
   Ajv: typeof Ajv2020;
   addFormats: (ajv: Ajv2020) => Ajv2020;
-  _: Codegen;
-  str: typeof import('ajv/dist/2020.js').str;
+  _: typeof AjvModule._;
+  str: typeof AjvModule.str;
 }
 type CodePointCount = (s: string) => number;
 let ajvModules: AjvModules | undefined;
 function ajvLibrary(): AjvModules {
   if (ajvModules === undefined) {
     const formats = require('ajv-formats') as { default?: unknown };
-    const ajv = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const ajv = require('ajv/dist/2020.js') as typeof AjvModule;
     ajvModules = {
       Ajv: ajv.Ajv2020,
       addFormats: (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020,

@@ -4,6 +4,7 @@
  * engine on its crafted input; the assertions are on the validation result, never on elapsed time.
  */
 import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv/dist/2020.js';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_ARGUMENT_DEPTH, createToolAjv, findUnsafePattern, nestsDeeperThan, unsafeRegexReason } from '../../../host/serve/validation.ts';
@@ -71,7 +72,7 @@ describe('maxLength and minLength', () => {
   const require = createRequire(import.meta.url);
   /** ajv with createToolAjv's options and its own length keywords. */
   const stock = (): Ajv2020 => {
-    const ajv = new (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false });
+    const ajv = new (require('ajv/dist/2020.js') as typeof AjvModule).Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false });
     const formats = require('ajv-formats') as { default?: unknown };
     ((formats.default ?? formats) as (a: Ajv2020) => Ajv2020)(ajv);
     return ajv;
