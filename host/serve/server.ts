@@ -14,7 +14,7 @@
  * hang) ends only its own call.
  */
 import { LOG_LEVEL_META_KEY, ProtocolError, Server, isSpecType } from '@modelcontextprotocol/server';
-import type { CallToolResult, InputRequiredResult, Implementation, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, Implementation, JSONRPCMessage, ProtocolEra, RequestId, ServerCapabilities, ServerContext, ServerOptions, Transport } from '@modelcontextprotocol/server';
 import { boundedMessage } from '../../runtime/index.ts';
 import type { LogEvent, RunOptions, Sandbox } from '../../runtime/index.ts';
 import type { Audit } from './audit.ts';
@@ -142,9 +142,42 @@ class WardenServer extends Server {
   }
 
   override async connect(transport: Transport): Promise<void> {
+    const before = transport.onmessage;
     await super.connect(transport);
+    if (before === undefined) dispatchRequestsDirectly(this, transport);
     if (this.#era === 'legacy') guardLifecycle(transport);
   }
+}
+
+/**
+ * A request in the plain JSON-RPC envelope: jsonrpc "2.0", a string or safe-integer id, a string method,
+ * params absent or an object, nothing else. The stdio transport delivers no other request (transport.ts
+ * checks each against the spec's strict schemas, or the envelope and its method's params schema).
+ */
+function isPlainRequest(m: JSONRPCMessage): boolean {
+  const r = m as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !(typeof r.id === 'string' || Number.isSafeInteger(r.id))) return false;
+  if (r.params !== undefined && (r.params === null || typeof r.params !== 'object' || Array.isArray(r.params))) return false;
+  for (const k in r) if (k !== 'jsonrpc' && k !== 'id' && k !== 'method' && k !== 'params') return false;
+  return true;
+}
+
+/**
+ * The SDK's Protocol.connect classifies each inbound message with three zod parses (a result response?
+ * an error response? a request?) before it dispatches a request; the two that fail build zod issue lists
+ * (~12 µs per request, hot). A request in the plain envelope is handed to the SDK's request dispatch
+ * (`_onrequest`, which then does all it did: era and method checks, the method's schema, the handler)
+ * directly; every other message takes the SDK's own path. Where the SDK has no `_onrequest` (another
+ * version), nothing changes.
+ */
+export function dispatchRequestsDirectly(server: Server, transport: Transport): void {
+  const sdk = transport.onmessage;
+  const onrequest = (server as unknown as { _onrequest?: unknown })._onrequest;
+  if (sdk === undefined || typeof onrequest !== 'function') return;
+  transport.onmessage = (message, extra) => {
+    if (isPlainRequest(message)) (onrequest as (m: JSONRPCMessage, e: unknown) => void).call(server, message, extra);
+    else sdk(message, extra);
+  };
 }
 
 export function createWardenServer(options: WardenServerOptions, era: ProtocolEra = 'legacy'): Server {

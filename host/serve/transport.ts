@@ -10,6 +10,7 @@
  * and written to stdout); at that bound the transport stops reading stdin (the unread rest waits in the
  * pipe, where the client's own writes block) and resumes when half of them have drained.
  */
+import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isSpecType } from '@modelcontextprotocol/server';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
@@ -57,6 +58,17 @@ function isPlainRequestEnvelope(data: unknown): data is { id: string | number; m
   return true;
 }
 
+/**
+ * The descriptor under a stream's open handle (a pipe, socket or TTY: `_handle.fd`; a file stream: `fd`);
+ * null when there is none (an in-memory stream) or the handle is closed.
+ */
+function descriptorOf(stream: Writable): number | null {
+  const s = stream as unknown as { destroyed?: boolean; _handle?: { fd?: unknown } | null; fd?: unknown };
+  if (s.destroyed === true) return null;
+  const fd = s._handle !== undefined ? s._handle?.fd : s.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
+}
+
 /** A map key for a request id that keeps 1 and "1" apart. */
 export function idKey(id: string | number): string {
   return `${typeof id}:${id}`;
@@ -84,6 +96,10 @@ export class BoundedStdioTransport implements Transport {
   /** Input read but not yet processed while reading is paused. */
   #held: Buffer | null = null;
   #feeding = false;
+  /** Lines go to stdout's descriptor directly (false after a write error other than EAGAIN). */
+  #direct = true;
+  /** The stream holds lines not yet written: the next ones queue behind them. */
+  #queued = false;
 
   constructor(stdin: Readable, stdout: Writable, options: BoundedStdioOptions = {}) {
     this.#stdin = stdin;
@@ -265,16 +281,41 @@ export class BoundedStdioTransport implements Transport {
     this.#write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`, true).catch(() => {});
   }
 
-  /** Writes one line; `settles`: it ends something counted in #outstanding once flushed to stdout. */
+  /**
+   * Writes one line; `settles`: it ends something counted in #outstanding once flushed to stdout. The line
+   * goes to stdout's descriptor with one `write(2)` (no write request, callback or stream bookkeeping), as
+   * the frames to the workers do (runtime/protocol.ts); the stream takes what the pipe did not (a full
+   * pipe: EAGAIN or a partial write) and every line after it until it has drained, so lines never reorder.
+   */
   #write(text: string, settles: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    let rest: string | Buffer = text;
+    const fd = this.#direct && !this.#queued ? descriptorOf(this.#stdout) : null;
+    if (fd !== null) {
+      try {
+        // Written as the string (no Buffer made for it); a partial write's rest continues on the stream.
+        const n = writeSync(fd, text);
+        if (n === Buffer.byteLength(text)) {
+          if (settles) this.#settle();
+          return Promise.resolve();
+        }
+        rest = Buffer.from(text).subarray(n);
+      } catch (e) {
+        // EAGAIN: the pipe is full; anything else (EPIPE…): the stream reports it as it always did.
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.#direct = false;
+      }
+    }
     return new Promise((resolve, reject) => {
       try {
-        const ok = this.#stdout.write(text, () => {
+        this.#queued = true;
+        let ok = true;
+        // Not flushed at once: settled when this line is (its callback), with no 'drain' listener per line.
+        ok = this.#stdout.write(rest, () => {
+          if (this.#stdout.writableLength === 0) this.#queued = false;
           if (settles) this.#settle();
+          if (!ok) resolve();
         });
         if (ok) resolve();
-        else this.#stdout.once('drain', resolve);
       } catch (e) {
         if (settles) this.#settle();
         reject(e instanceof Error ? e : new Error(String(e)));

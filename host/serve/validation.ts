@@ -9,23 +9,66 @@
  * (lookaround, backreferences) is refused when the manifest loads.
  */
 import { createRequire } from 'node:module';
-import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type * as AjvModule from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, KeywordCxt, KeywordDefinition, ValidateFunction } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
 
 // ajv and ajv-formats (CommonJS, ~90 modules) are required on first use: a serve's start-up runs the
 // precompiled validators (host/home/precompiled.ts) and compiles tool schemas only after tools/list.
 const require = createRequire(import.meta.url);
-let ajvModules: { Ajv: typeof Ajv2020; addFormats: (ajv: Ajv2020) => Ajv2020 } | undefined;
-function ajvLibrary(): NonNullable<typeof ajvModules> {
+interface AjvModules {
+  Ajv: typeof Ajv2020;
+  addFormats: (ajv: Ajv2020) => Ajv2020;
+  _: typeof AjvModule._;
+  str: typeof AjvModule.str;
+}
+type CodePointCount = (s: string) => number;
+let ajvModules: AjvModules | undefined;
+function ajvLibrary(): AjvModules {
   if (ajvModules === undefined) {
     const formats = require('ajv-formats') as { default?: unknown };
+    const ajv = require('ajv/dist/2020.js') as typeof AjvModule;
     ajvModules = {
-      Ajv: (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020,
+      Ajv: ajv.Ajv2020,
       addFormats: (formats.default ?? formats) as (ajv: Ajv2020) => Ajv2020,
+      _: ajv._,
+      str: ajv.str,
     };
   }
   return ajvModules;
+}
+
+/**
+ * maxLength and minLength as ajv defines them (the same length in code points, the same errors), with the
+ * code points counted only when the UTF-16 length leaves the answer open: a string has at most `length`
+ * and at least `length / 2` code points, so a 100 KB argument under a 1 MB maxLength is not walked
+ * character by character in JavaScript (ajv's `ucs2length`, ~200 µs per 100 KB).
+ */
+function lengthKeywords({ _, str }: AjvModules): KeywordDefinition {
+  return {
+    keyword: ['maxLength', 'minLength'],
+    type: 'string',
+    schemaType: 'number',
+    $data: true,
+    // Where ajv evaluates them (before pattern and format): a string failing two keywords reports the same one.
+    before: 'pattern',
+    error: {
+      message: ({ keyword, schemaCode }) => str`must NOT have ${keyword === 'maxLength' ? 'more' : 'fewer'} than ${schemaCode} characters`,
+      params: ({ schemaCode }) => _`{limit: ${schemaCode}}`,
+    },
+    code(cxt: KeywordCxt) {
+      const { keyword, data, schemaCode, gen } = cxt;
+      // ajv's own code-point count, read when a schema compiles, as ajv's keyword does.
+      const ucs2length = (require('ajv/dist/runtime/ucs2length') as { default: CodePointCount }).default;
+      const count = gen.scopeValue('func', { ref: ucs2length, code: _`require("ajv/dist/runtime/ucs2length").default` });
+      cxt.fail$data(
+        keyword === 'maxLength'
+          ? _`${data}.length > ${schemaCode} && ${count}(${data}) > ${schemaCode}`
+          : _`${data}.length < ${schemaCode} || (${data}.length < 2 * ${schemaCode} && ${count}(${data}) < ${schemaCode})`,
+      );
+    },
+  };
 }
 
 /** Largest serialized tool schema accepted, bytes. */
@@ -53,9 +96,10 @@ export const re2Engine: RegExpEngine = Object.assign(
 
 /** A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras), patterns in RE2. */
 export function createToolAjv(): Ajv2020 {
-  const { Ajv, addFormats } = ajvLibrary();
-  const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
-  addFormats(ajv);
+  const lib = ajvLibrary();
+  const ajv = new lib.Ajv({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
+  lib.addFormats(ajv);
+  ajv.removeKeyword('maxLength').removeKeyword('minLength').addKeyword(lengthKeywords(lib));
   return ajv;
 }
 

@@ -14,18 +14,28 @@ import { digestTree, writeSealedLock } from '../helpers/installed.ts';
 const NAME = 'startup-tools';
 const DIR = `packages/${NAME}@1.0.0`;
 
-// Preloaded into serve: records every module it loads, and a marker when it writes the tools/list answer.
+// Preloaded into serve: records every module it loads, and a marker when it writes the tools/list answer
+// (through the stream, or with a write(2) on stdout's descriptor, as the transport does).
 const HOOK = `
-import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
+import { registerHooks, syncBuiltinESMExports } from 'node:module';
+import fs, { appendFileSync } from 'node:fs';
 const out = process.env.MODULES_FILE;
 registerHooks({ load(url, context, next) { appendFileSync(out, url + '\\n'); return next(url, context); } });
-const write = process.stdout.write.bind(process.stdout);
 let marked = false;
-process.stdout.write = (chunk, ...rest) => {
+const mark = (chunk) => {
   if (!marked && String(chunk).includes('"tools":[')) { marked = true; appendFileSync(out, '=== tools/list answered\\n'); }
+};
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  mark(chunk);
   return write(chunk, ...rest);
 };
+const writeSync = fs.writeSync;
+fs.writeSync = (fd, chunk, ...rest) => {
+  if (fd === 1) mark(chunk);
+  return writeSync(fd, chunk, ...rest);
+};
+syncBuiltinESMExports();
 `;
 
 /**

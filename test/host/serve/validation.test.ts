@@ -3,6 +3,9 @@
  * host with a catastrophic pattern (issue 8, item 10). Each case would backtrack for hours in V8's
  * engine on its crafted input; the assertions are on the validation result, never on elapsed time.
  */
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_ARGUMENT_DEPTH, createToolAjv, findUnsafePattern, nestsDeeperThan, unsafeRegexReason } from '../../../host/serve/validation.ts';
 
@@ -62,5 +65,64 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan(nested(MAX_ARGUMENT_DEPTH), MAX_ARGUMENT_DEPTH)).toBe(false);
     expect(nestsDeeperThan(nested(MAX_ARGUMENT_DEPTH + 1), MAX_ARGUMENT_DEPTH)).toBe(true);
     expect(nestsDeeperThan('text', 1)).toBe(false);
+  });
+});
+
+describe('maxLength and minLength', () => {
+  const require = createRequire(import.meta.url);
+  /** ajv with createToolAjv's options and its own length keywords. */
+  const stock = (): Ajv2020 => {
+    const ajv = new (require('ajv/dist/2020.js') as typeof AjvModule).Ajv2020({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false });
+    const formats = require('ajv-formats') as { default?: unknown };
+    ((formats.default ?? formats) as (a: Ajv2020) => Ajv2020)(ajv);
+    return ajv;
+  };
+  const pair = '\u{1F600}'; // one code point, two UTF-16 units
+  const strings = ['', 'a', 'ab', 'abc', 'abcd', pair, `${pair}${pair}`, `a${pair}`, `${pair}${pair}a`, '\uD800', '\uD800a', '\uDC00\uD800', `${'x'.repeat(9)}${pair}`, 'é', 'x'.repeat(20), pair.repeat(10)];
+  const schemas: object[] = [
+    { type: 'string', maxLength: 2 },
+    { type: 'string', minLength: 2 },
+    { type: 'string', minLength: 3, maxLength: 3 },
+    { type: 'string', maxLength: 10 },
+    { type: 'string', minLength: 10 },
+    { type: 'string', maxLength: 0 },
+    { type: 'string', minLength: 0 },
+    { type: 'string', maxLength: 2, pattern: '^b' },
+    { type: 'string', minLength: 2, format: 'email' },
+    { type: 'object', properties: { s: { type: 'string', maxLength: 3 } } },
+  ];
+
+  it('count code points, with the same answers and errors as ajv', () => {
+    for (const schema of schemas) {
+      const ours = createToolAjv().compile(schema);
+      const theirs = stock().compile(schema);
+      for (const s of strings) {
+        const data = (schema as { type: string }).type === 'object' ? { s } : s;
+        expect([ours(data), ours.errors]).toEqual([theirs(data), theirs.errors]);
+      }
+    }
+  });
+
+  it('count the code points of a long string only when its UTF-16 length leaves the answer open', () => {
+    const module = require('ajv/dist/runtime/ucs2length') as { default: ((s: string) => number) & { code?: string } };
+    const original = module.default;
+    let counted = 0;
+    module.default = Object.assign((s: string) => {
+      counted++;
+      return original(s);
+    }, { code: original.code });
+    try {
+      const max = createToolAjv().compile({ type: 'string', maxLength: 1_000_000 });
+      const min = createToolAjv().compile({ type: 'string', minLength: 10 });
+      expect(max('x'.repeat(100_000))).toBe(true);
+      expect(min('x'.repeat(100_000))).toBe(true);
+      expect(counted).toBe(0);
+      // 1 000 002 UTF-16 units, 500 001 code points: over the limit by length, within it by code points.
+      expect(max(pair.repeat(500_001))).toBe(true);
+      expect(min(pair.repeat(9))).toBe(false);
+      expect(counted).toBe(2);
+    } finally {
+      module.default = original;
+    }
   });
 });
