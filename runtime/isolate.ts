@@ -34,6 +34,22 @@ const COPY = Object.freeze({ copy: true });
 const WARM_UP_CALL = 0;
 
 /**
+ * V8's code cache of the bootstrap, made by the first isolate this process prepares and used by the next
+ * ones (evaluating the bootstrap from its source is most of a spare's preparation after the isolate
+ * itself). V8 checks it against the source and its own version and flags, and compiles from the source
+ * when it does not match; a rejected cache is dropped and made again.
+ */
+let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | null = null;
+
+let factorySource: string | null = null;
+
+/** The bootstrap as a function of its two Callbacks ($0, $1), opening on the bootstrap's first line. */
+function bootstrapFactorySource(): string {
+  factorySource ??= `(function ($0, $1) {${bootstrapSource()}\n})`;
+  return factorySource;
+}
+
+/**
  * Why an entry into the isolate failed, as reported by what fired (never guessed from elapsed time):
  * - 'timeout': isolated-vm's own timeout of the entry stopped it ("Script execution timed out."); the
  *   worker sets it to what is left of the call's wall-clock budget;
@@ -142,11 +158,18 @@ export class PackageIsolate {
         { sync: true },
       );
       const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b), { sync: true });
-      const entries = (await context.evalClosure(bootstrapSource(), [post, syncOp], {
-        result: { reference: true },
-        timeout: 1000,
-        filename: 'warden:bootstrap',
-      } as ivm.RunOptions & ivm.TransferOptions)) as unknown as ivm.Reference;
+      const cache = bootstrapCache;
+      // isolated-vm sets cachedData (produced) or cachedDataRejected (consumed) on the script it returns.
+      const script = (await isolate.compileScript(bootstrapFactorySource(), { filename: 'warden:bootstrap', ...(cache === null ? { produceCachedData: true } : { cachedData: cache }) })) as ivm.Script &
+        ivm.CachedDataResult & { cachedDataRejected?: boolean };
+      if (cache === null && script.cachedData !== undefined) bootstrapCache = script.cachedData;
+      if (cache !== null && script.cachedDataRejected === true && bootstrapCache === cache) bootstrapCache = null;
+      const bootstrapCached = cache !== null && script.cachedDataRejected !== true;
+      // The factory function is reachable only through this Reference (nothing in the context names it).
+      const factory = (await script.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+      script.release();
+      const entries = (await factory.apply(undefined, [post, syncOp], { result: { reference: true }, timeout: 1000 })) as ivm.Reference;
+      factory.release();
       const warmUp = entries.getSync('warmUp', { reference: true }) as ivm.Reference;
       try {
         await warmUp.apply(undefined, [WARM_UP_CALL], { timeout: 1000 });
@@ -154,7 +177,7 @@ export class PackageIsolate {
         warmUp.release();
         warming = false;
       }
-      return new PreparedIsolate(isolate, context, entries, memoryMb, warmedUp);
+      return new PreparedIsolate(isolate, context, entries, memoryMb, warmedUp, bootstrapCached);
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
       throw e;
@@ -392,14 +415,17 @@ export class PreparedIsolate {
   readonly memoryMb: number;
   /** Its warm-up call ran to its outcome (see PackageIsolate.prepare). */
   readonly warmedUp: boolean;
+  /** Its bootstrap was compiled from the process's code cache (see bootstrapCache). */
+  readonly bootstrapCached: boolean;
   #used = false;
 
-  constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number, warmedUp: boolean) {
+  constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number, warmedUp: boolean, bootstrapCached: boolean) {
     this.#isolate = isolate;
     this.#context = context;
     this.#entries = entries;
     this.memoryMb = memoryMb;
     this.warmedUp = warmedUp;
+    this.bootstrapCached = bootstrapCached;
   }
 
   /** Evaluates the package's bundle in it, once; it is then that package's isolate. */

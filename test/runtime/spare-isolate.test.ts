@@ -61,4 +61,20 @@ describe('the isolate prepared ahead for a first call', () => {
     expect(r.value).toEqual({ atLoad: ['undefined', 0], during: 'object' });
     expect(await codeOf(sandbox.run(pkg, 'warmUp', {}, NO_GRANT, limits()))).toBe('TOOL_NOT_FOUND');
   });
+
+  it('compiles its bootstrap from the code cache the process made, and runs it the same', async () => {
+    const hooks = { onPost: () => undefined, onCatastrophic: () => undefined };
+    // The first isolate of the process may have made the cache; the next one uses it.
+    (await PackageIsolate.prepare(16, hooks)).dispose();
+    const prepared = await PackageIsolate.prepare(16, hooks);
+    try {
+      expect(prepared.bootstrapCached).toBe(true);
+      expect(prepared.warmedUp).toBe(true);
+    } finally {
+      prepared.dispose();
+    }
+    // And a package in an isolate made so sees the bootstrap's globals as ever.
+    const pkg = inlinePackage('export default { kinds: () => [typeof fetch, typeof TextEncoder, typeof setTimeout, typeof URL] }');
+    expect((await sandbox.run(pkg, 'kinds', {}, NO_GRANT, limits())).value).toEqual(['function', 'function', 'function', 'function']);
+  });
 });
