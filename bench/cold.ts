@@ -5,7 +5,10 @@
  * home of `--packages` + 1 copies of the bench package, waits for its workers, warms the first package and
  * then takes the first and second call of each of the others, as bench/run.ts does.
  *
- *   node bench/cold.ts [--rounds 6] [--packages 10] [--workers N] [--other path/to/dist/host/cli.js]
+ *   node bench/cold.ts [--rounds 6] [--packages 10] [--workers N] [--other path/to/dist/host/cli.js] [--gap MS]
+ *
+ * --gap MS waits that long before each call (0, back to back, as bench/run.ts does, by default): what a
+ * cold call costs when the worker had time to prepare its next spare isolate.
  */
 import { parseArgs } from 'node:util';
 import { call, connect, disconnect, median } from './harness.ts';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     packages: { type: 'string', default: '10' },
     workers: { type: 'string' },
     other: { type: 'string' },
+    gap: { type: 'string', default: '0' },
   },
 });
 const packages = Number(values.packages);
@@ -42,10 +46,13 @@ for (let r = 0; r < Number(values.rounds); r++) {
     const names = w.toolNames.filter((n) => n.endsWith('__echo')).sort();
     for (let j = 0; j < 50; j++) await call(w, names[0] as string, { text: 'warm' });
     const round: number[] = [];
+    const gap = () => (Number(values.gap) > 0 ? new Promise((res) => setTimeout(res, Number(values.gap))) : Promise.resolve());
     for (const name of names.slice(1)) {
+      await gap();
       let t = performance.now();
       await call(w, name, { text: 'cold' });
       const first = (performance.now() - t) * 1000;
+      await gap();
       t = performance.now();
       await call(w, name, { text: 'warm' });
       const second = (performance.now() - t) * 1000;
