@@ -4,9 +4,14 @@
  * plain McpServer and optionally a second mcp-warden build (`--other DIST_CLI`, e.g. the previous commit's
  * dist/host/bundle/cli.js, or dist/host/cli.js before the bundle), taking turns block by block so that a loaded machine weighs on all of them alike.
  *
- *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/bundle/cli.js] [--tool echo|transform|rows]
+ *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/bundle/cli.js] [--tool echo|transform|rows|fetchJson]
  *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
+ *
+ * --tool fetchJson is bench/run.ts's gated fetch figure: a fetch through the tool's `ctx.fetch` (mcp-warden:
+ * with its grant, which names exactly a 127.0.0.1 server this script starts) against the plain server's fetch.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
@@ -26,14 +31,21 @@ const { values } = parseArgs({
   },
 });
 const n = Number(values.n);
-const home = await prepareHome(1, ['127.0.0.1']);
+// The same local server as bench/run.ts's gated fetch figure; the package's grant names exactly it.
+const api = createServer((_req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
+});
+await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+const apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+const home = await prepareHome(1, [apiOrigin]);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const specs: Record<string, ServerSpec> = {
   warden: ((w: ServerSpec) => (values.prof === undefined ? w : { ...w, args: ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, ...w.args] }))(wardenSpec(home, extra)),
   plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server-v2.mjs')] },
 };
 if (values.other !== undefined) {
-  const w = wardenSpec(await prepareHome(1, ['127.0.0.1']), extra);
+  const w = wardenSpec(await prepareHome(1, [apiOrigin]), extra);
   specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
 }
 const kinds = Object.keys(specs);
@@ -46,7 +58,9 @@ const args =
     ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) }
     : values.tool === 'rows'
       ? { n: 25_000 }
-      : { text: 'hello' };
+      : values.tool === 'fetchJson'
+        ? { url: `${apiOrigin}/items` }
+        : { text: 'hello' };
 const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.endsWith(values.tool as string)) as string;
 const out: Record<string, Record<string, number[]>> = {};
 for (const k of kinds) {
@@ -70,6 +84,7 @@ for (let b = 0; b < Number(values.blocks); b++) {
   }
 }
 for (const k of kinds) await disconnect(conns[k] as Connected);
+api.close();
 for (const k of kinds) {
   const o = out[k] as Record<string, number[]>;
   process.stdout.write(`${k.padEnd(7)} ${Object.entries(o).map(([f, v]) => `${f} ${median(v)} [${v.join(' ')}]`).join('  ')}\n`);

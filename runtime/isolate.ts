@@ -30,6 +30,24 @@ export interface CallQuota {
 }
 
 const COPY = Object.freeze({ copy: true });
+/** The call id of the warm-up entry (see PackageIsolate.prepare): the worker numbers calls from 1. */
+const WARM_UP_CALL = 0;
+
+/**
+ * V8's code cache of the bootstrap, made by the first isolate this process prepares and used by the next
+ * ones (evaluating the bootstrap from its source is most of a spare's preparation after the isolate
+ * itself). V8 checks it against the source and its own version and flags, and compiles from the source
+ * when it does not match; a rejected cache is dropped and made again.
+ */
+let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | null = null;
+
+let factorySource: string | null = null;
+
+/** The bootstrap as a function of its two Callbacks ($0, $1), opening on the bootstrap's first line. */
+function bootstrapFactorySource(): string {
+  factorySource ??= `(function ($0, $1) {${bootstrapSource()}\n})`;
+  return factorySource;
+}
 
 /**
  * Why an entry into the isolate failed, as reported by what fired (never guessed from elapsed time):
@@ -110,6 +128,11 @@ export class PackageIsolate {
    * The package-independent part of an isolate (most of a cold call's cost): the isolate, its context and
    * the bootstrap, before any tool code. A worker keeps one prepared ahead so that a package's first call
    * only evaluates its bundle. Nothing of another package ever ran in it: it is as fresh as a new one.
+   *
+   * It has also run one call of the bootstrap's built-in no-op tool (its `warmUp` entry): the first entry
+   * into an isolate costs more than the next ones (V8 compiles the bootstrap's functions lazily, on their
+   * first run), and that cost is paid here rather than by a package's first call. What the warm-up posts
+   * goes nowhere: the hooks see only what is posted after it.
    */
   static async prepare(memoryMb: number, hooks: IsolateHooks): Promise<PreparedIsolate> {
     const isolate = new ivm.Isolate({
@@ -118,23 +141,43 @@ export class PackageIsolate {
     });
     try {
       const context = await isolate.createContext();
+      let warming = true;
+      let warmedUp = false;
       // `sync`: called on the isolate's thread, run on the worker's main thread while the isolate waits.
       const post = new ivm.Callback(
         (kind: unknown, callId: unknown, reqId: unknown, a: unknown, b: unknown, c: unknown) => {
           // Only primitives are accepted: anything else is dropped.
           if (typeof kind !== 'string' || typeof callId !== 'number' || typeof reqId !== 'number') return;
+          if (warming) {
+            warmedUp ||= kind === 'ok' && callId === WARM_UP_CALL;
+            return;
+          }
           const str = (v: unknown) => (typeof v === 'string' ? v : '');
           hooks.onPost(kind, callId, reqId, str(a), str(b), isArrayBuffer(c) ? c : str(c));
         },
         { sync: true },
       );
       const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b), { sync: true });
-      const entries = (await context.evalClosure(bootstrapSource(), [post, syncOp], {
-        result: { reference: true },
-        timeout: 1000,
-        filename: 'warden:bootstrap',
-      } as ivm.RunOptions & ivm.TransferOptions)) as unknown as ivm.Reference;
-      return new PreparedIsolate(isolate, context, entries, memoryMb);
+      const cache = bootstrapCache;
+      // isolated-vm sets cachedData (produced) or cachedDataRejected (consumed) on the script it returns.
+      const script = (await isolate.compileScript(bootstrapFactorySource(), { filename: 'warden:bootstrap', ...(cache === null ? { produceCachedData: true } : { cachedData: cache }) })) as ivm.Script &
+        ivm.CachedDataResult & { cachedDataRejected?: boolean };
+      if (cache === null && script.cachedData !== undefined) bootstrapCache = script.cachedData;
+      if (cache !== null && script.cachedDataRejected === true && bootstrapCache === cache) bootstrapCache = null;
+      const bootstrapCached = cache !== null && script.cachedDataRejected !== true;
+      // The factory function is reachable only through this Reference (nothing in the context names it).
+      const factory = (await script.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+      script.release();
+      const entries = (await factory.apply(undefined, [post, syncOp], { result: { reference: true }, timeout: 1000 })) as ivm.Reference;
+      factory.release();
+      const warmUp = entries.getSync('warmUp', { reference: true }) as ivm.Reference;
+      try {
+        await warmUp.apply(undefined, [WARM_UP_CALL], { timeout: 1000 });
+      } finally {
+        warmUp.release();
+        warming = false;
+      }
+      return new PreparedIsolate(isolate, context, entries, memoryMb, warmedUp, bootstrapCached);
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
       throw e;
@@ -370,13 +413,19 @@ export class PreparedIsolate {
   readonly #entries: ivm.Reference;
   /** The heap limit it was made with, MiB: it serves only a package with the same limit. */
   readonly memoryMb: number;
+  /** Its warm-up call ran to its outcome (see PackageIsolate.prepare). */
+  readonly warmedUp: boolean;
+  /** Its bootstrap was compiled from the process's code cache (see bootstrapCache). */
+  readonly bootstrapCached: boolean;
   #used = false;
 
-  constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number) {
+  constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number, warmedUp: boolean, bootstrapCached: boolean) {
     this.#isolate = isolate;
     this.#context = context;
     this.#entries = entries;
     this.memoryMb = memoryMb;
+    this.warmedUp = warmedUp;
+    this.bootstrapCached = bootstrapCached;
   }
 
   /** Evaluates the package's bundle in it, once; it is then that package's isolate. */

@@ -106,7 +106,10 @@ export function onRequest(rec: CallRecord, reqId: number, op: string, argsJson: 
     } catch {
       ms = 0;
     }
-    const delay = Math.max(0, Math.min(Math.max(0, ms), rec.limits.wallMs) - (Date.now() - at));
+    // When the timer is due, from now, as the tool asked: not capped at the wall limit first (with the cap,
+    // a timer due long after the limit, set within a millisecond of the call's start, could come out due
+    // just before it and fire early, and the call succeed instead of ending with its limit).
+    const delay = Math.max(0, Math.max(0, ms) - (Date.now() - at));
     // A timer that cannot fire before the call's wall-clock limit is that limit: it ends the call with it.
     const wall = remainingWall(rec);
     const t = setTimeout(

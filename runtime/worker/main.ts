@@ -24,6 +24,7 @@ import type { HostToWorker, WorkerCallLimits } from '../protocol.ts';
 import { fail, remainingWall, resetPackage } from './calls.ts';
 import { onHostResult, onPost, runEntry } from './entries.ts';
 import { ensureSampler } from './limits.ts';
+import { SPARE_REFILL_MS, spareRefillWait } from './spare.ts';
 import { calls, packages, send, socket, sources } from './state.ts';
 import type { CallRecord, PackageSource } from './state.ts';
 
@@ -32,6 +33,10 @@ const CANCEL_GRACE_MS = 200;
 const DEFAULT_SPARE_MB = 64;
 /** An isolate prepared ahead for the next package's first call (see fromSpare). */
 let spare: { readonly memoryMb: number; readonly owner: { pkg: string | null }; readonly prepared: Promise<PreparedIsolate> } | null = null;
+/** A spare was taken and its successor is not being prepared yet; `by`: performance.now() at the latest. */
+let owed: { readonly memoryMb: number; readonly by: number; timer: NodeJS.Timeout | null } | null = null;
+/** performance.now() when a call was last seen running (started, first entry done, or still running). */
+let lastCallAt = 0;
 let closing = false;
 
 process.on('unhandledRejection', () => {
@@ -63,22 +68,43 @@ function hooksFor(owner: { pkg: string | null }): IsolateHooks {
 /**
  * A package's warm isolate made from the spare (an isolate with its bootstrap, prepared ahead: a first
  * call then only evaluates the bundle), when the spare has the package's heap limit; null otherwise.
- * Nothing ran in a spare before: it is as fresh as a new isolate. The next spare is prepared once this one
- * is loaded, so the preparation does not compete with the call.
+ * Nothing of a package ran in a spare before (only the bootstrap's own warm-up call): it is as fresh as a
+ * new isolate. The next spare is owed from now on (see oweSpare).
  */
 function fromSpare(pkg: string, src: PackageSource, filename: string, timeoutMs: number): Promise<PackageIsolate> | null {
   const taken = spare;
   if (taken === null || taken.memoryMb !== src.memoryMb) return null;
   spare = null;
+  oweSpare(src.memoryMb);
   const loaded = taken.prepared.then((p) => {
     taken.owner.pkg = pkg;
     return p.load(src.source, filename, timeoutMs);
   });
-  void loaded.then(
-    () => refillSpare(src.memoryMb),
-    () => refillSpare(src.memoryMb),
-  );
+  loaded.catch(() => undefined);
   return loaded;
+}
+
+/** The spare was taken: the next one is prepared when spare.ts says (once the worker is idle). */
+function oweSpare(memoryMb: number): void {
+  if (owed?.timer) clearTimeout(owed.timer);
+  owed = { memoryMb, by: performance.now() + SPARE_REFILL_MS, timer: null };
+  checkOwedSpare();
+}
+
+function checkOwedSpare(): void {
+  if (owed === null) return;
+  if (owed.timer !== null) clearTimeout(owed.timer);
+  const now = performance.now();
+  if (calls.size > 0) lastCallAt = now;
+  const wait = spareRefillWait(now, lastCallAt, calls.size, owed.by);
+  if (wait > 0) {
+    owed.timer = setTimeout(checkOwedSpare, wait);
+    owed.timer.unref();
+    return;
+  }
+  const { memoryMb } = owed;
+  owed = null;
+  refillSpare(memoryMb);
 }
 
 function refillSpare(memoryMb: number): void {
@@ -176,6 +202,7 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
     deadline: performance.now() + limits.wallMs,
   };
   calls.set(id, rec);
+  lastCallAt = performance.now();
   ensureSampler();
   let acquired: { iso: PackageIsolate; fresh: boolean };
   const cancelling = packages.get(pkg)?.cancelling;
@@ -200,6 +227,7 @@ async function startCall(id: number, pkg: string, tool: string, args: string, pa
   const iso = acquired.iso;
   const quota: CallQuota = { hostCalls: limits.hostCalls, logBytes: limits.logBytes, outputBytes: limits.outputBytes };
   await runEntry(rec, iso, iso.dispatch(id, tool, args, paths, quota, remainingWall(rec)));
+  lastCallAt = performance.now();
 }
 
 
@@ -231,6 +259,8 @@ function cancelCall(callId: number): void {
 
 function shutdown(): void {
   closing = true;
+  if (owed?.timer) clearTimeout(owed.timer);
+  owed = null;
   const left = spare;
   spare = null;
   if (left !== null) void left.prepared.then((p) => p.dispose(), () => undefined);

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { PackageIsolate } from '../../runtime/isolate.ts';
 import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/sandbox.ts';
 
 // A worker keeps an isolate prepared ahead (its bootstrap evaluated, no package): a package's first call
@@ -34,5 +35,46 @@ describe('the isolate prepared ahead for a first call', () => {
     expect(await codeOf(sandbox.run(broken, 'x', {}, NO_GRANT, limits()))).toBe('PACKAGE_LOAD_FAILED');
     const next = inlinePackage('export default { ok: () => typeof globalThis.leak }');
     expect((await sandbox.run(next, 'ok', {}, NO_GRANT, limits())).value).toBe('undefined');
+  });
+
+  it('has run a call through the bootstrap before a package takes it, and posted nothing of it to the worker', async () => {
+    const posts: string[] = [];
+    const prepared = await PackageIsolate.prepare(16, { onPost: (kind) => posts.push(kind), onCatastrophic: () => undefined });
+    try {
+      expect(prepared.warmedUp).toBe(true);
+      expect(posts).toEqual([]);
+      // What a package's call posts still reaches the worker.
+      const iso = await prepared.load('export default { hi: () => "hi" }', 'tool:///warm-test/index.js', 1000);
+      await iso.dispatch(7, 'tool:hi', '{}', '{}', { hostCalls: 10, logBytes: 1000, outputBytes: 1000 }, 1000);
+      expect(posts).toEqual(['ok']);
+      iso.dispose();
+    } finally {
+      prepared.dispose();
+    }
+  });
+
+  it('leaves nothing of its warm-up call a package can see or call', async () => {
+    const pkg = inlinePackage(`const atLoad = [typeof globalThis.warden, Object.keys(globalThis).length];
+      export default { probe: () => ({ atLoad, during: typeof globalThis.warden }) }`);
+    const r = await sandbox.run(pkg, 'probe', {}, NO_GRANT, limits());
+    // No call in flight at load (the warm-up's is over); during a call, only that call's.
+    expect(r.value).toEqual({ atLoad: ['undefined', 0], during: 'object' });
+    expect(await codeOf(sandbox.run(pkg, 'warmUp', {}, NO_GRANT, limits()))).toBe('TOOL_NOT_FOUND');
+  });
+
+  it('compiles its bootstrap from the code cache the process made, and runs it the same', async () => {
+    const hooks = { onPost: () => undefined, onCatastrophic: () => undefined };
+    // The first isolate of the process may have made the cache; the next one uses it.
+    (await PackageIsolate.prepare(16, hooks)).dispose();
+    const prepared = await PackageIsolate.prepare(16, hooks);
+    try {
+      expect(prepared.bootstrapCached).toBe(true);
+      expect(prepared.warmedUp).toBe(true);
+    } finally {
+      prepared.dispose();
+    }
+    // And a package in an isolate made so sees the bootstrap's globals as ever.
+    const pkg = inlinePackage('export default { kinds: () => [typeof fetch, typeof TextEncoder, typeof setTimeout, typeof URL] }');
+    expect((await sandbox.run(pkg, 'kinds', {}, NO_GRANT, limits())).value).toEqual(['function', 'function', 'function', 'function']);
   });
 });

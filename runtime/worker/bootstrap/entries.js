@@ -148,4 +148,23 @@ function register(ns) {
   handlerMaps.rpc = handlerMap(ns.mcpServer);
 }
 
-export const ENTRIES = { dispatch, deliver, abort, register };
+/**
+ * Entry point, once per isolate, before any package (runtime/isolate.ts, PackageIsolate.prepare): one call of
+ * a built-in no-op tool through the path a package's calls take (register, dispatch, the call's context and
+ * the outcome's post), so that V8 has compiled those functions and isolated-vm has entered the isolate
+ * before a package's first call has to wait for both. It leaves nothing behind: its handlers are unregistered
+ * and its call is finished (its outcome posted under `callId`, which the worker never gives a call) before
+ * the entry returns.
+ * @param {number} callId
+ */
+function warmUp(callId) {
+  register({ default: { warmUp: (/** @type {unknown} */ input) => input } });
+  try {
+    dispatch(callId, 'tool:warmUp', '{"warm":true}', '{}', 1, 1, 64);
+  } finally {
+    register({});
+    entry.call = 0;
+  }
+}
+
+export const ENTRIES = { dispatch, deliver, abort, register, warmUp };

@@ -1,7 +1,8 @@
 /**
  * What the bootstrap's files see besides the ES2023 library (type-checking only; see tsconfig.json here).
  * The worker evaluates the files, concatenated, as the body of a closure over two isolated-vm Callbacks,
- * which arrive in the isolate as plain functions named $0 and $1 (isolated-vm's evalClosure).
+ * which arrive in the isolate as plain functions named $0 and $1 (the parameters of the function the
+ * bootstrap is compiled as, runtime/isolate.ts).
  */
 declare const $0: unknown;
 declare const $1: unknown;
