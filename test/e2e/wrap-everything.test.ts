@@ -13,6 +13,14 @@ import type { NativeServer, Wrapped } from '../host/wrap/e2e-harness.ts';
 
 const NS = 'wrapped-server-everything__';
 
+
+/**
+ * The server's dynamic resources say when they were made ("created at 4:05:34 PM", the local clock to the
+ * second); the two servers answer a moment apart, so the clock reading is masked on both sides and
+ * everything else must match.
+ */
+const CLOCK = /\b\d{1,2}:\d{2}:\d{2}(?:\s?[AP]M)?/g;
+const untimed = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replace(CLOCK, '<clock>'));
 describe('wrapped @modelcontextprotocol/server-everything', () => {
   let w: Wrapped;
   let host: HostHandle;
@@ -65,7 +73,7 @@ describe('wrapped @modelcontextprotocol/server-everything', () => {
   ] as Array<[string, Record<string, string>]>)('prompts/get %s %j answers as the native server', async (name, args) => {
     const ours = await host.client.getPrompt({ name: NS + name, arguments: args });
     const theirs = await native.client.getPrompt({ name, arguments: args });
-    expect(ours.messages).toEqual(theirs.messages);
+    expect(untimed(ours.messages)).toEqual(untimed(theirs.messages));
   });
 
   it.each(['demo://resource/dynamic/text/1', 'demo://resource/dynamic/blob/2'])('resources/read %s (a template of the server, read by it in the sandbox) answers as the native server', async (uri) => {
@@ -75,7 +83,7 @@ describe('wrapped @modelcontextprotocol/server-everything', () => {
     const ours = await host.client.readResource({ uri: (served as string).replace('{resourceId}', uri.slice(uri.lastIndexOf('/') + 1)) });
     const theirs = await native.client.readResource({ uri });
     const strip = (cs: Array<Record<string, unknown>>) => cs.map(({ uri: _u, ...rest }) => rest);
-    expect(strip(ours.contents)).toEqual(strip(theirs.contents));
+    expect(untimed(strip(ours.contents))).toEqual(untimed(strip(theirs.contents)));
   });
 
   it('shows the server only the environment the wrap configuration gives', async () => {
