@@ -33,6 +33,7 @@ export type { NetGrant, NetRule } from './capabilities/net.ts';
 export { fsGrantToStrings, intersectFsGrants, parseFsGrant, parseFsRule } from './capabilities/fs.ts';
 export type { FsGrant, FsRule } from './capabilities/fs.ts';
 export { resolveFsGrant } from './io/files.ts';
+export { DescriptorWriter } from './io/descriptor-writer.ts';
 export { DEFAULT_BREAKER_CONFIG, parseBreakerConfig } from './io/breaker.ts';
 export type { BreakerConfig } from './io/breaker.ts';
 export { denyFsPaths, isWithin } from './capabilities/fs.ts';

@@ -13,8 +13,8 @@
  * Frames larger than MAX_FRAME_BYTES are a protocol fault (the peer is killed), so a flooding worker
  * cannot make the host buffer without bound.
  */
-import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { DescriptorWriter } from './io/descriptor-writer.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
@@ -126,42 +126,12 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
 }
 
 /**
- * A writer of frames to a socket. A direct write(2) on the socket's descriptor is several times cheaper
- * than a stream write (no write request, no callbacks) for the small frames of a call's hot path; when the
- * socket buffer is full (EAGAIN), or earlier frames still wait in the stream, the frame goes through the
- * stream, which keeps the order and applies backpressure. Any other write error is left to the stream,
- * which reports it on the socket's 'error' event.
- *
- * The descriptor is read from the socket's live handle at every write, never kept: once the socket is
- * closed its number may be reused by another file or another worker's socket, and a frame must never
- * reach that.
+ * A writer of frames to a socket: one direct write(2) on its descriptor while the socket takes the frames,
+ * the stream when its buffer is full or earlier frames still wait (runtime/io/descriptor-writer.ts).
  */
 export function createFrameWriter(socket: Socket): (frame: Buffer) => void {
-  let queued = false;
-  let direct = true;
-  const drained = (): void => {
-    if (socket.writableLength === 0) queued = false;
-  };
-  return (frame) => {
-    const fd = direct && !queued && !socket.destroyed ? descriptorOf(socket) : null;
-    if (fd !== null) {
-      try {
-        const n = writeSync(fd, frame);
-        if (n === frame.length) return;
-        frame = frame.subarray(n);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') direct = false;
-      }
-    }
-    queued = true;
-    socket.write(frame, drained);
-  };
-}
-
-/** The descriptor under a socket's open handle (a pipe or a Unix socket on Linux); null when there is none. */
-function descriptorOf(socket: Socket): number | null {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : null;
+  const writer = new DescriptorWriter(socket);
+  return (frame) => void writer.write(frame);
 }
 
 /** Messages from the host to a worker. */

@@ -10,10 +10,10 @@
  * and written to stdout); at that bound the transport stops reading stdin (the unread rest waits in the
  * pipe, where the client's own writes block) and resumes when half of them have drained.
  */
-import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isSpecType } from '@modelcontextprotocol/server';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { DescriptorWriter } from '../../runtime/index.ts';
 
 /** Default bound on one JSON-RPC line, bytes. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -58,17 +58,6 @@ function isPlainRequestEnvelope(data: unknown): data is { id: string | number; m
   return true;
 }
 
-/**
- * The descriptor under a stream's open handle (a pipe, socket or TTY: `_handle.fd`; a file stream: `fd`);
- * null when there is none (an in-memory stream) or the handle is closed.
- */
-function descriptorOf(stream: Writable): number | null {
-  const s = stream as unknown as { destroyed?: boolean; _handle?: { fd?: unknown } | null; fd?: unknown };
-  if (s.destroyed === true) return null;
-  const fd = s._handle !== undefined ? s._handle?.fd : s.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : null;
-}
-
 /** A map key for a request id that keeps 1 and "1" apart. */
 export function idKey(id: string | number): string {
   return `${typeof id}:${id}`;
@@ -96,14 +85,13 @@ export class BoundedStdioTransport implements Transport {
   /** Input read but not yet processed while reading is paused. */
   #held: Buffer | null = null;
   #feeding = false;
-  /** Lines go to stdout's descriptor directly (false after a write error other than EAGAIN). */
-  #direct = true;
-  /** The stream holds lines not yet written: the next ones queue behind them. */
-  #queued = false;
+  /** Lines go to stdout's descriptor directly while the pipe takes them (runtime/io/descriptor-writer.ts). */
+  readonly #out: DescriptorWriter;
 
   constructor(stdin: Readable, stdout: Writable, options: BoundedStdioOptions = {}) {
     this.#stdin = stdin;
     this.#stdout = stdout;
+    this.#out = new DescriptorWriter(stdout);
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#schemas = options.requestSchemas ?? {};
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
@@ -283,39 +271,21 @@ export class BoundedStdioTransport implements Transport {
 
   /**
    * Writes one line; `settles`: it ends something counted in #outstanding once flushed to stdout. The line
-   * goes to stdout's descriptor with one `write(2)` (no write request, callback or stream bookkeeping), as
-   * the frames to the workers do (runtime/protocol.ts); the stream takes what the pipe did not (a full
-   * pipe: EAGAIN or a partial write) and every line after it until it has drained, so lines never reorder.
+   * goes to stdout's descriptor with one `write(2)`, as the frames to the workers do; the stream takes what
+   * the pipe did not (a full pipe) and every line after it until it has drained, so lines never reorder
+   * (runtime/io/descriptor-writer.ts).
    */
   #write(text: string, settles: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    let rest: string | Buffer = text;
-    const fd = this.#direct && !this.#queued ? descriptorOf(this.#stdout) : null;
-    if (fd !== null) {
-      try {
-        // Written as the string (no Buffer made for it); a partial write's rest continues on the stream.
-        const n = writeSync(fd, text);
-        if (n === Buffer.byteLength(text)) {
-          if (settles) this.#settle();
-          return Promise.resolve();
-        }
-        rest = Buffer.from(text).subarray(n);
-      } catch (e) {
-        // EAGAIN: the pipe is full; anything else (EPIPE…): the stream reports it as it always did.
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.#direct = false;
-      }
-    }
     return new Promise((resolve, reject) => {
       try {
-        this.#queued = true;
-        let ok = true;
-        // Not flushed at once: settled when this line is (its callback), with no 'drain' listener per line.
-        ok = this.#stdout.write(rest, () => {
-          if (this.#stdout.writableLength === 0) this.#queued = false;
+        // Not flushed at once: settled when this line is (the callback), with no 'drain' listener per line.
+        const how = this.#out.write(text, () => {
           if (settles) this.#settle();
-          if (!ok) resolve();
+          if (how === 'full') resolve();
         });
-        if (ok) resolve();
+        if (how === 'written' && settles) this.#settle();
+        if (how !== 'full') resolve();
       } catch (e) {
         if (settles) this.#settle();
         reject(e instanceof Error ? e : new Error(String(e)));
