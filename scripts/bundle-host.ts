@@ -32,6 +32,8 @@ const root = join(import.meta.dirname, '..');
 const out = resolve(process.argv[2] ?? join(root, 'dist'));
 const bundleDir = join(out, ...CLI_BUNDLE.slice(1, -1));
 
+const NODE_MODULES = `${sep}node_modules${sep}`;
+
 /** Packages kept external (see above). */
 const EXTERNAL = ['isolated-vm', '@napi-rs/keyring', 'esbuild', 'pacote', 'npm-registry-fetch', 'ajv', 'ajv-formats', '@sigstore/*', 'ajv/*', 'ajv-formats/*'];
 
@@ -45,7 +47,7 @@ const importMetaOfOrigin: Plugin = {
   name: 'import-meta-of-origin',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, (args) => {
-      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      if (args.path.includes(NODE_MODULES)) return undefined;
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta')) return { contents: text, loader: 'js' };
       const file = JSON.stringify(relative(bundleDir, args.path).split(sep).join('/'));
@@ -91,7 +93,6 @@ const result = await build({
 
 // Which inputs each output holds: our compiled files relative to outDir (host/x.js), dependencies from their
 // node_modules (node_modules/p/x.js).
-const NODE_MODULES = `${sep}node_modules${sep}`;
 const inputName = (input: string): string => {
   const file = resolve(input);
   const at = file.lastIndexOf(NODE_MODULES);
