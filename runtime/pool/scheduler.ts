@@ -28,7 +28,8 @@ import type { WorkerToHost } from '../protocol.ts';
 import type { CapabilityEvent, Limits } from '../types.ts';
 import { residentBytes } from '../worker-process.ts';
 import { failureOf, logEventOf, progressEventOf, resultOf } from './messages.ts';
-import type { Supervisor, Verdict, Worker } from './supervisor.ts';
+import type { Supervisor } from './supervisor.ts';
+import type { Verdict, Worker } from './worker.ts';
 
 /**
  * The reason a settled call's host I/O still in flight is aborted with. Made once: `abort()` without a
