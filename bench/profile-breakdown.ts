@@ -32,7 +32,7 @@ const HOST: readonly Category[] = [
   ['idle', (f) => f.functionName === '(idle)'],
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
   ['audit: the record written (JSON line, write(2))', (f) => f.url.endsWith('serve/audit.js') && f.functionName === 'write'],
-  ['audit: argument digest (canonical JSON + HMAC)', (f) => f.url.endsWith('serve/audit.js') && (f.functionName === 'digest' || f.functionName === 'argsDigest')],
+  ['audit: argument digest (canonical JSON + HMAC)', (f) => (f.url.endsWith('serve/audit.js') && f.functionName === 'digest') || (f.url.endsWith('serve/audit-records.js') && f.functionName === 'argsDigest')],
   ['hop: frame to the worker (encode + write(2))', (f) => f.url.endsWith('pool/supervisor.js') && f.functionName === 'send'],
   ['MCP response: serialize + stdout write(2)', (f) => f.url.endsWith('serve/transport.js') && (f.functionName === 'send' || f.functionName === '#write')],
   ['start-up (module loading; once)', startUp],

@@ -11,23 +11,21 @@
  * - Every entry into the isolate carries a timeout; isolated-vm does not stop everything with it
  *   (measured: some built-ins), so the worker also samples CPU time, disposes the isolate at the wall limit,
  *   and the host kills the whole worker past that.
+ *
+ * Only what uses isolated-vm is here. Beside it, without isolated-vm: isolate-entry.ts (the hooks, quotas,
+ * heap and timeout arithmetic, and how an entry's failure is classified), isolate-bootstrap.ts (the
+ * bootstrap's factory source and its code cache), sync-ops.ts (the synchronous helpers the bootstrap calls).
  */
 import ivm from 'isolated-vm';
-import { createHash, randomFillSync } from 'node:crypto';
-import { bootstrapSource } from './worker/bootstrap-source.ts';
+import { CodeCache, bootstrapFactorySource } from './isolate-bootstrap.ts';
+import { EntryError, describeFailure as describe, entryFailureOf, entryTimeoutMs, heapInUse, isolateMemoryLimitMb } from './isolate-entry.ts';
+import type { CallQuota, EntryFailure, IsolateHooks } from './isolate-entry.ts';
+import { isArrayBuffer, runSyncOp } from './sync-ops.ts';
 
-export interface IsolateHooks {
-  /** A message posted by the bootstrap: only primitives reach here. */
-  onPost(kind: string, callId: number, reqId: number, a: string, b: string, c: string | ArrayBuffer): void;
-  /** isolated-vm lost control of the isolate: the process must end. */
-  onCatastrophic(message: string): void;
-}
-
-export interface CallQuota {
-  hostCalls: number;
-  logBytes: number;
-  outputBytes: number;
-}
+// The worker's modules (runtime/worker/) take these from here, with the isolate they belong to.
+export { EntryError } from './isolate-entry.ts';
+export type { CallQuota, EntryFailure, IsolateHooks } from './isolate-entry.ts';
+export { freshArrayBuffer } from './sync-ops.ts';
 
 const COPY = Object.freeze({ copy: true });
 /** The call id of the warm-up entry (see PackageIsolate.prepare): the worker numbers calls from 1. */
@@ -39,40 +37,7 @@ const WARM_UP_CALL = 0;
  * itself). V8 checks it against the source and its own version and flags, and compiles from the source
  * when it does not match; a rejected cache is dropped and made again.
  */
-let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | null = null;
-
-let factorySource: string | null = null;
-
-/** The bootstrap as a function of its two Callbacks ($0, $1), opening on the bootstrap's first line. */
-function bootstrapFactorySource(): string {
-  factorySource ??= `(function ($0, $1) {${bootstrapSource()}\n})`;
-  return factorySource;
-}
-
-/**
- * Why an entry into the isolate failed, as reported by what fired (never guessed from elapsed time):
- * - 'timeout': isolated-vm's own timeout of the entry stopped it ("Script execution timed out."); the
- *   worker sets it to what is left of the call's wall-clock budget;
- * - 'memory': isolated-vm disposed the isolate because it passed its heap limit;
- * - 'disposed': the worker disposed the isolate (one of its own limits fired, or a reset);
- * - 'rejection': the code returned but left a rejected promise nobody handled (isolated-vm reports it as
- *   the entry's error). The entry itself completed; this is not a failure of the call.
- */
-export type EntryFailure = 'timeout' | 'memory' | 'disposed' | 'rejection';
-
-export class EntryError extends Error {
-  readonly failure: EntryFailure;
-  /** CPU time the failed entry used, ms. */
-  readonly cpuMs: number;
-  constructor(failure: EntryFailure, message: string, cpuMs = 0) {
-    super(message);
-    this.failure = failure;
-    this.cpuMs = cpuMs;
-  }
-}
-
-/** isolated-vm's message for an entry stopped by its `timeout` (src/isolate/run_with_timeout.h). */
-const TIMED_OUT = 'Script execution timed out.';
+const bootstrapCache = new CodeCache<ivm.ExternalCopy<ArrayBuffer>>();
 
 interface Entry {
   readonly callId: number;
@@ -136,7 +101,7 @@ export class PackageIsolate {
    */
   static async prepare(memoryMb: number, hooks: IsolateHooks): Promise<PreparedIsolate> {
     const isolate = new ivm.Isolate({
-      memoryLimit: Math.max(8, memoryMb),
+      memoryLimit: isolateMemoryLimitMb(memoryMb),
       onCatastrophicError: (message: string) => hooks.onCatastrophic(String(message)),
     });
     try {
@@ -158,13 +123,11 @@ export class PackageIsolate {
         { sync: true },
       );
       const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b), { sync: true });
-      const cache = bootstrapCache;
+      const cache = bootstrapCache.current();
       // isolated-vm sets cachedData (produced) or cachedDataRejected (consumed) on the script it returns.
       const script = (await isolate.compileScript(bootstrapFactorySource(), { filename: 'warden:bootstrap', ...(cache === null ? { produceCachedData: true } : { cachedData: cache }) })) as ivm.Script &
         ivm.CachedDataResult & { cachedDataRejected?: boolean };
-      if (cache === null && script.cachedData !== undefined) bootstrapCache = script.cachedData;
-      if (cache !== null && script.cachedDataRejected === true && bootstrapCache === cache) bootstrapCache = null;
-      const bootstrapCached = cache !== null && script.cachedDataRejected !== true;
+      const bootstrapCached = bootstrapCache.settle(cache, script.cachedData, script.cachedDataRejected === true);
       // The factory function is reachable only through this Reference (nothing in the context names it).
       const factory = (await script.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
       script.release();
@@ -248,8 +211,7 @@ export class PackageIsolate {
     if (this.#isolate.isDisposed) return 0;
     if (this.#entries.length > 0) return null;
     try {
-      const s = this.#isolate.getHeapStatisticsSync();
-      return s.used_heap_size + s.externally_allocated_size;
+      return heapInUse(this.#isolate.getHeapStatisticsSync());
     } catch {
       return 0;
     }
@@ -274,7 +236,7 @@ export class PackageIsolate {
     this.#entries.push(entry);
     let error: unknown = null;
     try {
-      await ref.apply(undefined, args, { arguments: COPY, timeout: Math.max(1, Math.ceil(timeoutMs)) });
+      await ref.apply(undefined, args, { arguments: COPY, timeout: entryTimeoutMs(timeoutMs) });
     } catch (e) {
       error = e;
     }
@@ -294,11 +256,7 @@ export class PackageIsolate {
   }
 
   #failureOf(e: unknown): EntryFailure {
-    if (this.#disposedByUs) return 'disposed';
-    // isolated-vm disposes an isolate by itself only when it passes its memory limit.
-    if (this.#isolate.isDisposed) return 'memory';
-    if (e instanceof Error && e.message === TIMED_OUT) return 'timeout';
-    return 'rejection';
+    return entryFailureOf(e, this.#disposedByUs, this.#isolate.isDisposed);
   }
 
   #cpuNow(): number {
@@ -332,80 +290,6 @@ export class PackageIsolate {
   }
 }
 
-function describe(e: unknown): string {
-  // Host-side error text (it may carry host paths) is for the worker's diagnostics only.
-  return e instanceof Error ? e.message.slice(0, 300) : 'unknown failure';
-}
-
-/**
- * True only for a plain ArrayBuffer (which arguments of a Callback receive as a copy). A SharedArrayBuffer
- * would stay live, shared with the isolate, so a check on its contents could be raced: refused.
- */
-function isArrayBuffer(v: unknown): v is ArrayBuffer {
-  return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
-}
-
-/** A fresh, exactly-sized ArrayBuffer: never a view on Node's shared Buffer pool. */
-export function freshArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  const out = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(out).set(bytes);
-  return out;
-}
-
-const URL_FIELDS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
-
-function urlFields(u: URL): string {
-  const out: Record<string, string> = {};
-  for (const f of URL_FIELDS) out[f] = u[f];
-  return JSON.stringify(out);
-}
-
-const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-
-/** The synchronous helpers the bootstrap may call. Arguments are untrusted: primitives only. */
-function runSyncOp(op: unknown, a: unknown, b: unknown): string | ArrayBuffer {
-  switch (op) {
-    case 'url': {
-      if (typeof a !== 'string' || typeof b !== 'string' || a.length > 65536 || b.length > 65536) return 'null';
-      try {
-        return urlFields(b === '' ? new URL(a) : new URL(a, b));
-      } catch {
-        return 'null';
-      }
-    }
-    case 'urlSet': {
-      if (typeof a !== 'string' || typeof b !== 'string' || a.length > 65536 || b.length > 65536) return 'null';
-      try {
-        const [field, value] = JSON.parse(b) as [string, string];
-        const u = new URL(a);
-        if (!(URL_FIELDS as readonly string[]).includes(field) || field === 'origin' || typeof value !== 'string') return 'null';
-        (u as unknown as Record<string, string>)[field] = value;
-        return urlFields(u);
-      } catch {
-        return 'null';
-      }
-    }
-    case 'random': {
-      const n = typeof a === 'number' && Number.isInteger(a) && a >= 0 && a <= 65536 ? a : 0;
-      const out = new Uint8Array(n);
-      randomFillSync(out);
-      return out.buffer;
-    }
-    case 'digest': {
-      const alg = typeof a === 'string' ? DIGESTS[a.toUpperCase()] : undefined;
-      // Never throw into the isolate: a host Error carries a host stack.
-      if (alg === undefined || !isArrayBuffer(b)) return '';
-      return freshArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest());
-    }
-    case 'utf8encode':
-      return typeof a === 'string' ? freshArrayBuffer(Buffer.from(a, 'utf8')) : new ArrayBuffer(0);
-    case 'utf8decode':
-      return isArrayBuffer(a) ? Buffer.from(a).toString('utf8') : '';
-    default:
-      return '';
-  }
-}
-
 /** An isolate with its context and bootstrap, and no package yet (PackageIsolate.prepare). */
 export class PreparedIsolate {
   readonly #isolate: ivm.Isolate;
@@ -415,7 +299,7 @@ export class PreparedIsolate {
   readonly memoryMb: number;
   /** Its warm-up call ran to its outcome (see PackageIsolate.prepare). */
   readonly warmedUp: boolean;
-  /** Its bootstrap was compiled from the process's code cache (see bootstrapCache). */
+  /** Its bootstrap was compiled from the process's code cache (runtime/isolate-bootstrap.ts). */
   readonly bootstrapCached: boolean;
   #used = false;
 

@@ -17,7 +17,7 @@ import { assertSafe } from '../home/modes.ts';
 import { printable } from '../install/consent.ts';
 import { recordKey, verifyChain } from '../serve/audit-chain.ts';
 import type { LogFile } from '../serve/audit-chain.ts';
-import { readAuditKey } from '../serve/audit.ts';
+import { readAuditKey } from '../serve/audit-key.ts';
 import { HOME_OPTION, defineCommand, writeJson } from './cli-support.ts';
 import type { CommandIO } from './io.ts';
 

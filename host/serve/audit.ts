@@ -1,63 +1,25 @@
 /**
- * The audit trail: JSON lines in <home>/audit.log, one per tool call and one per capability use (and one
- * per refused package). What was called, when, by which package, how it ended — never with what.
- *
- * Threat: arguments carry user data and secrets (tokens, file contents, prompts). They are recorded only as
- * an HMAC-SHA256 of their canonical JSON under a per-home random key (<home>/audit.key, 0600): equal
- * arguments give equal digests, so calls can be correlated, but a reader of the log alone cannot confirm
- * a guessed value (a plain hash of "yes" or of a short PIN would be trivially reversed).
+ * The audit trail's writer: JSON lines in <home>/audit.log, one per tool call and one per capability use
+ * (and one per refused package). What was called, when, by which package, how it ended — never with what:
+ * arguments only as a keyed digest (the records and the digest: host/serve/audit-records.ts; the key:
+ * host/serve/audit-key.ts; the file below the writer: host/serve/audit-file.ts).
  *
  * Tamper evidence (host/serve/audit-chain.ts): every record carries the hash of its writer's previous
  * record and an HMAC under a key derived from audit.key; `mcp-warden audit verify` checks both. The log
  * rotates at `maxBytes` (audit.log → audit.log.1 …, `keep` files kept), the chain running on into the
  * new file.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, renameSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapabilityEvent } from '../../runtime/index.ts';
-import { canonicalJson } from '../canonical-json.ts';
 import { HostError, errnoOf } from '../errors.ts';
-import { atomicWrite } from '../home/files.ts';
-import { GENESIS, lineHash, recordKey, sealRecord } from './audit-chain.ts';
-
-/** Bytes of the audit key; a shorter key is never used. */
-export const AUDIT_KEY_BYTES = 32;
-
-export interface CallRecord {
-  readonly package: string;
-  readonly version: string;
-  readonly tool: string;
-  /** What ran, when not a tool: a resource template's, prompt's or completion's handler (its name is `tool`). */
-  readonly kind?: 'resource' | 'prompt' | 'completion';
-  readonly argsDigest: string;
-  readonly durationMs: number;
-  /** "ok", or the stable error code of the failure. */
-  readonly outcome: string;
-}
-
-export interface PackageRecord {
-  readonly package: string;
-  /** `quarantined`: taken out of service by the quarantine (host/serve/quarantine.ts), `code` PACKAGE_QUARANTINED. */
-  readonly event: 'loaded' | 'refused' | 'quarantined';
-  readonly origin?: 'dev' | 'installed';
-  readonly code?: string;
-  /** Why it was quarantined (quarantine.ts's reason line). */
-  readonly reason?: string;
-  readonly grant?: { readonly net: readonly string[]; readonly fs: readonly string[] };
-}
-
-/** DLP: a detector fired on what a call returned, logged, raised or sent (never the data itself). */
-export interface DlpRecord {
-  readonly package: string;
-  readonly tool: string;
-  readonly detector: string;
-  readonly action: 'redact' | 'block' | 'log';
-  readonly where: 'result' | 'log' | 'error' | 'fetch-url' | 'fetch-body';
-  readonly count: number;
-}
+import { lineHash, recordKey, sealRecord } from './audit-chain.ts';
+import { anchorOf, appendAll, openPrivateAppendSync } from './audit-file.ts';
+import { loadOrCreateAuditKey } from './audit-key.ts';
+import { argsDigest, capabilityEntries } from './audit-records.ts';
+import type { CallRecord, DlpRecord, PackageRecord } from './audit-records.ts';
 
 export interface Audit {
   call(record: CallRecord): void;
@@ -73,46 +35,6 @@ export interface Audit {
   /** Resolves once every line recorded so far is written (or counted as lost): at once, since each is written when recorded. */
   drain(): Promise<void>;
   close(): Promise<void>;
-}
-
-/**
- * The digest of a call's arguments under `key`: "hmac-sha256:<hex>" of their canonical JSON. `json`, when
- * given, must be `JSON.stringify(args)`; it is the canonical text itself when every object's keys are in
- * canonical order (then the same digest, one serialization fewer: a 100 KB argument costs ~200 µs each).
- */
-export function argsDigest(key: Buffer | KeyObject, args: unknown, json?: string): string {
-  const text = json !== undefined && inCanonicalOrder(args) ? json : canonicalJson(args);
-  return `hmac-sha256:${createHmac('sha256', key).update(text).digest('hex')}`;
-}
-
-/**
- * Whether JSON.stringify(value) is canonicalJson(value): every object (arrays' elements included) is a plain
- * object, without toJSON, whose keys (Object.keys: integer keys first, ascending, then the others in
- * insertion order) are already sorted as canonicalJson sorts them. A key sorted out of place, a class
- * instance or anything unusual answers false (the caller then serializes canonically). Iterative: the
- * depth of what it walks is bounded by the caller's nesting check, but no recursion is needed.
- */
-export function inCanonicalOrder(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object') {
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') return false;
-      continue;
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
-      continue;
-    }
-    const proto = Object.getPrototypeOf(v) as unknown;
-    if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-    const keys = Object.keys(v);
-    for (let i = 0; i < keys.length; i++) {
-      if (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) return false;
-      stack.push((v as Record<string, unknown>)[keys[i] as string]);
-    }
-  }
-  return true;
 }
 
 /** The `audit` section of the home's config.json (host/home/config.ts). */
@@ -140,125 +62,6 @@ export interface AuditOptions {
   readonly warn?: (message: string) => void;
 }
 
-type KeyState = { readonly key: Buffer } | { readonly problem: 'missing' | 'empty' | 'short' | 'malformed' };
-
-async function readKey(path: string): Promise<KeyState> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return { problem: 'missing' };
-    throw e;
-  }
-  if (text === '') return { problem: 'empty' };
-  if (!/^(?:[0-9a-f]{2})+$/.test(text)) return { problem: 'malformed' };
-  if (text.length < AUDIT_KEY_BYTES * 2) return { problem: 'short' };
-  return { key: Buffer.from(text, 'hex') };
-}
-
-/** The audit key of a home, for `audit verify`: never made here. Null when it is missing, empty, short or malformed. */
-export async function readAuditKey(path: string): Promise<Buffer | null> {
-  const state = await readKey(path);
-  return 'key' in state ? state.key : null;
-}
-
-/**
- * The audit key: read when it is a full key; otherwise made with the home's atomicWrite, so a key is only
- * ever seen complete: a missing key is created exactly once (if another serve made one meanwhile, that one
- * is used), a damaged one is replaced whole. A missing, empty, short or malformed key (a disk that filled
- * at first start left a 0-byte file) is never used as an HMAC key.
- */
-async function loadOrCreateKey(path: string, warn: (message: string) => void): Promise<Buffer> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const state = await readKey(path);
-    if ('key' in state) return state.key;
-    const key = randomBytes(AUDIT_KEY_BYTES);
-    try {
-      await atomicWrite(path, key.toString('hex'), { mode: 0o600, exclusive: state.problem === 'missing' });
-    } catch (e) {
-      if ((e as { code?: string }).code === 'EEXIST') continue; // another serve made it first: read theirs
-      throw e;
-    }
-    if (state.problem !== 'missing') {
-      warn(`the audit key (audit.key) was ${state.problem}; a new ${AUDIT_KEY_BYTES}-byte key replaces it (argument digests before and after it do not compare)`);
-    }
-    return key;
-  }
-  throw new HostError('HOME_UNUSABLE', 'the audit key keeps changing under us; is another program rewriting audit.key?');
-}
-
-/** Opens a log file for appending (O_APPEND), private to the user (0600), tightening an existing one. */
-function openPrivateAppendSync(path: string): number {
-  const fd = openSync(path, 'a', 0o600);
-  try {
-    const info = fstatSync(fd);
-    if (info.isFile() && (info.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return fd;
-}
-
-/**
- * Writes all of `text` at the end of the file (O_APPEND) and returns its byte length: the string is handed
- * to write(2) as it is (no Buffer made for it: ~4 µs of a record's ~15); a loop only for a partial write.
- */
-function appendAll(fd: number, text: string): number {
-  const length = Buffer.byteLength(text);
-  const written = writeSync(fd, text);
-  if (written === length) return length;
-  const bytes = Buffer.from(text, 'utf8');
-  let done = written;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-  return length;
-}
-
-const TAIL_BYTES = 64 * 1024;
-
-/**
- * The end of a log file: the hash of its last complete line (null when it has none) and whether it ends
- * with a newline. Reads at most its last 64 KiB; a record is far shorter.
- */
-function tailOf(path: string): { last: string | null; endsWithNewline: boolean } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return { last: null, endsWithNewline: true };
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size === 0) return { last: null, endsWithNewline: true };
-    const length = Math.min(info.size, TAIL_BYTES);
-    const buf = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, info.size - length + got);
-      if (n === 0) break;
-      got += n;
-    }
-    const text = buf.subarray(0, got).toString('utf8');
-    const lines = text.split('\n');
-    const endsWithNewline = lines.pop() === '';
-    const complete = lines.filter((l) => l !== '');
-    // The first piece of a window that does not start the file may be the cut end of a line.
-    if (info.size > length) complete.shift();
-    const last = complete.at(-1);
-    return { last: last === undefined ? null : lineHash(last), endsWithNewline };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The hash the first record of a serve links to: the last line of the log, or of its newest rotated file, or GENESIS. */
-function anchorOf(logPath: string): { prev: string; endsWithNewline: boolean } {
-  const current = tailOf(logPath);
-  if (current.last !== null) return { prev: current.last, endsWithNewline: current.endsWithNewline };
-  const rotated = tailOf(`${logPath}.1`);
-  return { prev: rotated.last ?? GENESIS, endsWithNewline: current.endsWithNewline };
-}
-
 // How many bytes this serve writes between two looks at the file's real size and identity (another
 // serve of the same home may have written to it, or rotated it).
 const CHECK_EVERY_BYTES = 64 * 1024;
@@ -277,7 +80,7 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
   let anchor: { prev: string; endsWithNewline: boolean };
   try {
     // A KeyObject made once: HMAC with a raw Buffer key re-imports the key on every call (~10 µs).
-    const raw = await loadOrCreateKey(keyPath, warn);
+    const raw = await loadOrCreateAuditKey(keyPath, warn);
     secret = createSecretKey(raw);
     sealKey = recordKey(raw);
     anchor = anchorOf(logPath);
@@ -400,8 +203,7 @@ export async function openAudit(logPath: string, keyPath: string, options: Audit
     dlp: (r) => write('dlp', r),
     capability: (pkg, tool, e) => {
       // A fetch's DLP findings (runtime/dlp) arrive on a capability event: each is a `dlp` record.
-      if (e.dlp !== undefined) for (const f of e.dlp) write('dlp', { package: pkg, tool, ...f });
-      else write('capability', { package: pkg, tool, kind: e.kind, op: e.op, target: e.target, allowed: e.allowed, ...(e.code ? { code: e.code } : {}) });
+      for (const [type, fields] of capabilityEntries(pkg, tool, e)) write(type, fields);
     },
     pkg: (r) => write('package', r),
     digest: (args, json) => argsDigest(secret, args, json),

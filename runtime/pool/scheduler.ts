@@ -15,20 +15,25 @@
  * culprit call gets its limit code and its package's other calls ISOLATE_RESET; on an unresponsive
  * worker every call fails with WORKER_UNRESPONSIVE; after a crash, calls that had made no capability
  * request are re-run once (nothing left the sandbox, so it is safe), others fail with WORKER_CRASHED.
+ *
+ * The call record and those outcomes, as pure functions, are in runtime/pool/call.ts; a call's capability
+ * requests are served by runtime/pool/host-requests.ts.
  */
 import type { Grant, PackageCode, RunOptions, RunResult } from '../api.ts';
 import { SandboxError, boundedMessage } from '../errors.ts';
-import type { SandboxErrorCode } from '../errors.ts';
-import { fileAccessFor, runHostCall } from '../host-calls.ts';
 import type { HostCallContext } from '../host-calls.ts';
-import type { createFileAccess } from '../io/files.ts';
 import { createBreakerRegistry } from '../io/breaker.ts';
 import type { BreakerConfig } from '../io/breaker.ts';
 import type { WorkerToHost } from '../protocol.ts';
-import type { CapabilityEvent, Limits } from '../types.ts';
+import type { Limits } from '../types.ts';
 import { residentBytes } from '../worker-process.ts';
+import { afterLimitOf, exitOutcome, newCall } from './call.ts';
+import type { Call } from './call.ts';
+import { createRequestServer } from './host-requests.ts';
 import { failureOf, logEventOf, progressEventOf, resultOf } from './messages.ts';
-import type { Supervisor, Verdict, Worker } from './supervisor.ts';
+import type { Supervisor } from './supervisor.ts';
+import type { Verdict, Worker } from './worker.ts';
+import { inMiB, overHalfCeiling } from './worker-memory.ts';
 
 /**
  * The reason a settled call's host I/O still in flight is aborted with. Made once: `abort()` without a
@@ -39,45 +44,10 @@ const CALL_ENDED = new SandboxError('CANCELLED', 'the call has ended');
 /** Calls that may wait per package beyond its running ones, by default. */
 export const DEFAULT_QUEUE_DEPTH = 256;
 
-interface Call {
-  readonly id: number;
-  readonly pkg: PackageCode;
-  readonly tool: string;
-  readonly argsJson: string;
-  readonly grant: Grant;
-  readonly limits: Limits;
-  readonly options: RunOptions;
-  readonly started: number;
-  state: 'queued' | 'running' | 'settled';
-  /** Aborts the call's host I/O; created on its first capability request (creating one per call is costly). */
-  io: AbortController | null;
-  readonly resolve: (r: RunResult) => void;
-  readonly reject: (e: SandboxError) => void;
-  worker: Worker | null;
-  /** performance.now() past which the host's watchdog judges the call (wallMs + the grace, from dispatch). */
-  deadline: number;
-  /** A capability request reached the host: re-running the call could repeat a side effect. */
-  sideEffects: boolean;
-  /** A capability was denied during the call: its failure is reported as CAPABILITY_DENIED. */
-  denied: boolean;
-  /** A fetch was refused by an open circuit breaker: a failure it ends in is reported as CIRCUIT_OPEN. */
-  circuitOpen: boolean;
-  retried: boolean;
-  /** Bytes of log and progress text the call sent. */
-  logBytes: number;
-  files: Promise<ReturnType<typeof createFileAccess>> | null;
-  removeAbortListener: (() => void) | null;
-}
-
 interface PackageQueue {
   readonly waiting: Call[];
   running: number;
 }
-
-/** Limits after which the worker may keep the memory its isolate grew: it is replaced once idle. */
-const RECYCLE_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_MEMORY_LIMIT', 'OUTPUT_TOO_LARGE', 'QUOTA_EXCEEDED']);
-/** Other limits: the worker is replaced only if it stays above half its ceiling. */
-const LIMIT_CODES: ReadonlySet<SandboxErrorCode> = new Set(['SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT', 'OUTPUT_INVALID', 'TOOL_THREW']);
 
 export interface SchedulerOptions {
   readonly queueDepth?: number;
@@ -102,6 +72,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
   const recheckMs = Math.max(10, options.heartbeatIntervalMs ?? 1000);
   // Per package and remote origin, shared by the package's calls (runtime/io/breaker.ts).
   const breakers = createBreakerRegistry(options.circuitBreaker, options.breakerClock);
+  const serveRequest = createRequestServer({ resolve: options.resolve, breakers, supervisor });
   const queues = new Map<string, PackageQueue>();
   const running = new Map<number, Call>();
   let nextCall = 1;
@@ -262,47 +233,6 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     }
   }
 
-  async function serveRequest(worker: Worker, call: Call, req: number, op: string, argsJson: string, body: Uint8Array | undefined): Promise<void> {
-    call.sideEffects = true;
-    const onEvent = (e: CapabilityEvent) => {
-      // A breaker's fail-fast is not a policy refusal: a tool that rethrows it did not hit its grant.
-      if (!e.allowed && e.code !== 'CIRCUIT_OPEN') call.denied = true;
-      if (e.kind === 'net' && e.code === 'CIRCUIT_OPEN') call.circuitOpen = true;
-      call.options.onCapability?.(e);
-    };
-    call.io ??= new AbortController();
-    const ctx: HostCallContext = {
-      grant: call.grant,
-      limits: call.limits,
-      signal: call.io.signal,
-      resolve: options.resolve,
-      onEvent,
-      breaker: breakers.forPackage(call.pkg.id, onEvent),
-      ...(call.options.consent === undefined ? {} : { consent: call.options.consent, extendDeadline: (ms: number) => extendDeadline(worker, call, ms) }),
-    };
-    const files = () => {
-      call.files ??= fileAccessFor(ctx);
-      return call.files;
-    };
-    try {
-      const result = await runHostCall(ctx, files, op, argsJson, body);
-      if (call.state !== 'running' || call.worker !== worker) return;
-      supervisor.send(worker, { t: 'res', call: call.id, req, ok: true, json: result.json, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) });
-    } catch (e) {
-      if (call.state !== 'running' || call.worker !== worker) return;
-      const err = e instanceof SandboxError ? e : new SandboxError('CAPABILITY_FAILED', 'the host call failed');
-      if (err.code === 'CAPABILITY_DENIED') call.denied = true;
-      supervisor.send(worker, { t: 'res', call: call.id, req, ok: false, json: JSON.stringify({ code: err.code, message: err.message }) });
-    }
-  }
-
-  /** The host asked the user (docs/consent.md): the call's wall clock, here and in its worker, moves by the wait. */
-  function extendDeadline(worker: Worker, call: Call, ms: number): void {
-    if (call.state !== 'running' || call.worker !== worker) return;
-    call.deadline += ms;
-    supervisor.send(worker, { t: 'extend', call: call.id, ms });
-  }
-
   function settle(call: Call, outcome: RunResult | SandboxError): void {
     if (call.state === 'settled') return;
     const wasRunning = call.state === 'running';
@@ -329,14 +259,13 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
 
   /** V8 does not give back what an isolate grew: a worker where a limit was hit is replaced once idle. */
   function afterLimit(worker: Worker, call: Call, outcome: RunResult | SandboxError): void {
-    const code = outcome instanceof SandboxError ? outcome.code : null;
-    // The bootstrap stops a call's logs at its quota: a call that came within two lines of it flooded.
-    const flooded = call.logBytes >= Math.max(call.limits.logBytes / 2, call.limits.logBytes - 8192);
-    if ((code !== null && RECYCLE_CODES.has(code)) || flooded) {
-      supervisor.recycle(worker, `${code ?? 'log flood'} in ${boundedMessage(call.pkg.name, 100)}`);
-    } else if (code !== null && LIMIT_CODES.has(code) && worker.pid !== undefined) {
+    const next = afterLimitOf(call, outcome);
+    if (next === null) return;
+    if ('recycle' in next) {
+      supervisor.recycle(worker, next.recycle);
+    } else if (worker.pid !== undefined) {
       void residentBytes(worker.pid).then((rss) => {
-        if (rss !== null && rss > (worker.ceilingMb * 1024 * 1024) / 2) supervisor.recycle(worker, `resident ${Math.round(rss / 1048576)} MiB after ${code}`);
+        if (rss !== null && overHalfCeiling(rss, worker.ceilingMb)) supervisor.recycle(worker, `resident ${inMiB(rss)} MiB after ${next.checkResident}`);
       });
     }
   }
@@ -345,20 +274,13 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     for (const id of calls.keys()) {
       const call = running.get(id);
       if (call === undefined || call.state !== 'running') continue;
-      if (verdict.kind === 'closed') {
-        settle(call, new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down'));
-      } else if (verdict.kind === 'unresponsive') {
-        settle(call, new SandboxError('WORKER_UNRESPONSIVE', 'the sandbox worker serving this call stopped responding and was replaced; retry the call'));
-      } else if (verdict.kind === 'culprit' && verdict.pkg === call.pkg.id && (verdict.call === null || verdict.call === call.id)) {
-        settle(call, new SandboxError(verdict.code, verdict.message));
-      } else if (verdict.kind === 'culprit' && verdict.pkg === call.pkg.id) {
-        settle(call, new SandboxError('ISOLATE_RESET', 'the isolate was reset because another call of the same package hit a limit'));
-      } else if (!call.sideEffects && !call.retried && !closed) {
+      const outcome = exitOutcome(verdict, call, closed);
+      if (outcome === 'rerun') {
         // Nothing has left the sandbox for this call: running it again on a fresh worker is safe.
         call.retried = true;
         dispatch(call);
       } else {
-        settle(call, new SandboxError('WORKER_CRASHED', 'the sandbox worker serving this call was restarted; retry the call'));
+        settle(call, outcome);
       }
     }
   }
@@ -371,29 +293,7 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       if (Buffer.byteLength(argsJson) > limits.inputBytes) {
         throw new SandboxError('INPUT_TOO_LARGE', 'the arguments are larger than the input limit');
       }
-      const call: Call = {
-        id: nextCall++,
-        pkg,
-        tool,
-        argsJson,
-        grant,
-        limits,
-        options: runOptions,
-        started: performance.now(),
-        state: 'queued',
-        io: null,
-        resolve,
-        reject,
-        worker: null,
-        deadline: Number.POSITIVE_INFINITY,
-        sideEffects: false,
-        denied: false,
-        circuitOpen: false,
-        retried: false,
-        logBytes: 0,
-        files: null,
-        removeAbortListener: null,
-      };
+      const call = newCall({ id: nextCall++, pkg, tool, argsJson, grant, limits, options: runOptions, resolve, reject });
       admit(call);
       const signal = runOptions.signal;
       if (signal !== undefined) {

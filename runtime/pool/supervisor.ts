@@ -12,74 +12,17 @@
  *   each, capped), passed at spawn; the worker trims itself at it, the host kills it at 1.5×. A worker
  *   whose ceiling no longer covers its packages, or whose isolate hit a memory-related limit, is recycled:
  *   it takes no new calls and exits once idle, so memory returns to a fresh process's baseline.
+ *
+ * One worker's record and its spawn are in runtime/pool/worker.ts; the ceiling arithmetic and whom a kill
+ * for memory blames in runtime/pool/worker-memory.ts.
  */
 import { availableParallelism } from 'node:os';
-import { boundedMessage } from '../errors.ts';
-import type { SandboxErrorCode } from '../errors.ts';
-import { createFrameWriter, encodeFrame, readFrames } from '../protocol.ts';
+import { encodeFrame } from '../protocol.ts';
 import type { HostToWorker, WorkerToHost } from '../protocol.ts';
-import { processState, residentBytes, spawnWorker } from '../worker-process.ts';
-import type { WorkerProcess } from '../worker-process.ts';
-
-/** Resident memory of a worker hosting nothing yet: node, isolated-vm and the worker's own heap, MiB. */
-export const WORKER_BASE_MB = 128;
-/** How far an isolate's resident memory may pass its heap limit (isolated-vm: an attacker can reach 2–3×). */
-export const MEMORY_FACTOR = 3;
-/** A worker started before it hosts anything (prewarmed) is sized for one package of the default limit. */
-const DEFAULT_PACKAGE_MB = 64;
-/** Ceilings are rounded up to this step, so that placing another package rarely needs a new process. */
-const CEILING_STEP_MB = 128;
-
-/**
- * The resident-memory ceiling of a worker hosting packages with these heap limits (MiB): every heap full
- * at once, plus the overshoot of the largest, rounded up to a step; at most `capMb`.
- */
-export function workerCeilingMb(memoryMbs: Iterable<number>, capMb: number): number {
-  let sum = 0;
-  let max = 0;
-  for (const mb of memoryMbs) {
-    sum += mb;
-    max = Math.max(max, mb);
-  }
-  if (sum === 0) sum = max = DEFAULT_PACKAGE_MB;
-  const need = WORKER_BASE_MB + sum + (MEMORY_FACTOR - 1) * max;
-  return Math.min(capMb, Math.ceil(need / CEILING_STEP_MB) * CEILING_STEP_MB);
-}
-
-/** Why a worker ended, as the scheduler needs it to settle the calls it held. */
-export type Verdict =
-  /** Closed with the sandbox. */
-  | { readonly kind: 'closed' }
-  /** Exited or was killed without a known cause: its calls may be re-run. */
-  | { readonly kind: 'crashed' }
-  /** Missed its heartbeat: nobody can be blamed, and re-running a call could freeze the next worker. */
-  | { readonly kind: 'unresponsive' }
-  /** Killed because of one package (and, when known, one call of it). */
-  | { readonly kind: 'culprit'; readonly pkg: string; readonly call: number | null; readonly code: SandboxErrorCode; readonly message: string };
-
-export interface Worker {
-  readonly index: number;
-  readonly pid: number | undefined;
-  readonly process: WorkerProcess;
-  /** Writes a frame to it (directly on its socket while that takes it: see createFrameWriter). */
-  readonly writeFrame: (frame: Buffer) => void;
-  /** Resident-memory ceiling it was started with, MiB. */
-  readonly ceilingMb: number;
-  /** Packages whose source it has been sent. */
-  readonly loaded: Set<string>;
-  /** Calls in flight on it, by call id, with the package of each. */
-  readonly calls: Map<number, string>;
-  alive: boolean;
-  /** Takes no new calls; exits once its calls are done. */
-  retiring: boolean;
-  /** Should be replaced as soon as that is possible (a limit was hit in it, or its ceiling is too low). */
-  recycle: string | null;
-  /** When the host last read a frame from it (performance.now()). */
-  lastSeen: number;
-  /** Whether it has sent anything yet (its start-up gets a longer allowance). */
-  started: boolean;
-  verdict: Verdict | null;
-}
+import { processState, residentBytes } from '../worker-process.ts';
+import { describeWorker as describe, spawnPoolWorker } from './worker.ts';
+import type { Verdict, Worker } from './worker.ts';
+import { DEFAULT_PACKAGE_MB, inMiB, memoryVerdict, overKillLine, workerCeilingMb } from './worker-memory.ts';
 
 export interface SupervisorOptions {
   readonly workers?: number;
@@ -154,39 +97,15 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
     // Room for as much again as it hosts now: a worker is replaced to grow its ceiling at most a few times.
     const mbs = hosted(index);
     const ceilingMb = workerCeilingMb([...mbs, ...mbs], capMb);
-    const proc = spawnWorker({ rssMb: ceilingMb });
-    const worker: Worker = {
-      index,
-      pid: proc.child.pid,
-      process: proc,
-      writeFrame: createFrameWriter(proc.channel),
-      ceilingMb,
-      loaded: new Set(),
-      calls: new Map(),
-      alive: true,
-      retiring: false,
-      recycle: null,
-      lastSeen: performance.now(),
-      started: false,
-      verdict: null,
-    };
+    const worker = spawnPoolWorker(index, ceilingMb, {
+      onFrame,
+      onProtocolFault: (w, reason) => kill(w, `protocol fault: ${reason}`, { kind: 'crashed' }),
+      onDiagnostic: diag,
+      onExit,
+    });
     current[index] = worker;
     live.add(worker);
-    readFrames(
-      proc.channel,
-      (m) => onFrame(worker, m as WorkerToHost),
-      (reason) => kill(worker, `protocol fault: ${reason}`, { kind: 'crashed' }),
-    );
-    proc.channel.on('error', () => undefined);
-    proc.child.stderr?.setEncoding('utf8');
-    proc.child.stderr?.on('data', (chunk: string) => diag({ kind: 'worker-stderr', detail: boundedMessage(chunk, 500) }));
-    proc.child.on('exit', (code, signal) => onExit(worker, code, signal));
-    proc.child.on('error', () => undefined);
     return worker;
-  }
-
-  function describe(worker: Worker): string {
-    return `worker ${worker.index} (pid ${worker.pid ?? '?'})`;
   }
 
   function onFrame(worker: Worker, m: WorkerToHost): void {
@@ -319,8 +238,8 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
         busy = true;
         void residentBytes(worker.pid).then((rss) => {
           // The worker trims its own largest isolate at its ceiling; half again above it, it is killed.
-          if (rss === null || !worker.alive || rss <= worker.ceilingMb * 1.5 * 1024 * 1024) return;
-          kill(worker, `resident memory ${Math.round(rss / 1048576)} MiB over its ceiling of ${worker.ceilingMb} MiB`, memoryVerdict(worker));
+          if (rss === null || !worker.alive || !overKillLine(rss, worker.ceilingMb)) return;
+          kill(worker, `resident memory ${inMiB(rss)} MiB over its ceiling of ${worker.ceilingMb} MiB`, memoryVerdict(worker));
         });
       }
       if (!busy && memoryPoll !== null) {
@@ -390,15 +309,4 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
       if (memoryPoll !== null) clearInterval(memoryPoll);
     },
   };
-}
-
-/**
- * A worker over its memory ceiling is blamed on a package only when that package alone has calls in it:
- * idle isolates do not grow, so the memory came from the one running. Otherwise nobody is blamed.
- */
-function memoryVerdict(worker: Worker): Verdict {
-  const pkgs = new Set(worker.calls.values());
-  if (pkgs.size !== 1) return { kind: 'crashed' };
-  const [pkg] = pkgs;
-  return { kind: 'culprit', pkg: pkg as string, call: null, code: 'SANDBOX_MEMORY_LIMIT', message: 'the call exceeded the worker memory limit' };
 }

@@ -20,9 +20,9 @@ describe('docs/errors.md', () => {
     for (const code of codes) expect([code, documented.has(code as string)]).toEqual([code, true]);
   });
 
-  it('documents every audit outcome host/serve/server.ts and features/run.ts (outcomeOf) write that is not a code above', () => {
+  it('documents every audit outcome host/serve/server.ts, tool-call.ts and features/run.ts (outcomeOf) write that is not a code above', () => {
     const serve = join(import.meta.dirname, '..', '..', 'host', 'serve');
-    const server = ['server.ts', join('features', 'run.ts')].map((f) => readFileSync(join(serve, f), 'utf8')).join('\n');
+    const server = ['server.ts', 'tool-call.ts', join('features', 'run.ts')].map((f) => readFileSync(join(serve, f), 'utf8')).join('\n');
     const outcomes = new Set([...server.matchAll(/'([A-Z][A-Z_]+_ERROR)'|`(JSONRPC)_\$\{/g)].map((m) => (m[1] ?? `${m[2]}_<n>`) as string));
     expect([...outcomes].sort()).toEqual(['INTERNAL_ERROR', 'JSONRPC_<n>', 'TOOL_REPORTED_ERROR']);
     const table = new Set([...doc.matchAll(/^\| `([A-Z_]+(?:<n>)?)` \|/gm)].map((m) => m[1]));

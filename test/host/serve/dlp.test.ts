@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DLP_POLICY, parseDlpConfig } from '../../../runtime/index.ts';
 import type { Grant } from '../../../runtime/index.ts';
-import type { DlpRecord } from '../../../host/serve/audit.ts';
+import type { DlpRecord } from '../../../host/serve/audit-records.ts';
 import { dlpScope, withDlpPolicies } from '../../../host/serve/dlp.ts';
 import { asyncCodeOf } from '../../helpers/codes.ts';
 import { NO_GRANT } from '../../helpers/sandbox.ts';

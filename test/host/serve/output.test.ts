@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dlpScope } from '../../../host/serve/dlp.ts';
-import type { DlpRecord } from '../../../host/serve/audit.ts';
+import type { DlpRecord } from '../../../host/serve/audit-records.ts';
 import type { LoadedTool } from '../../../host/serve/loader.ts';
 import { isPlainResultJson, toCallToolResult } from '../../../host/serve/output.ts';
 import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { isSpecType } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
-import { REQUEST_SCHEMAS } from '../../../host/serve/server.ts';
+import { REQUEST_SCHEMAS } from '../../../host/serve/request-dispatch.ts';
 import { BoundedStdioTransport, INVALID_PARAMS, INVALID_REQUEST } from '../../../host/serve/transport.ts';
 
 /** What the transport must do with a parsed line: the spec's full checks, in their order. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WORKER_BASE_MB, workerCeilingMb } from '../../../runtime/pool/supervisor.ts';
+import { WORKER_BASE_MB, workerCeilingMb } from '../../../runtime/pool/worker-memory.ts';
 import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';
 
 const sandbox = newSandbox({ workers: 1 });
@@ -44,26 +44,6 @@ describe('a sandbox worker process', () => {
     expect(ceilingOf(grown!)).toBeGreaterThanOrEqual(workerCeilingMb([64, 256], 1024));
     // Both packages answer from the new worker.
     await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
-  });
-});
-
-describe('workerCeilingMb', () => {
-  it.each([
-    [[64], 1024],
-    [[64, 64], 1024],
-    [[512], 1024],
-    [[16, 256, 64], 2048],
-    [[64], 256],
-  ])('covers every heap at its limit plus the overshoot of the largest, within the cap (%j, cap %i)', (mbs, cap) => {
-    const ceiling = workerCeilingMb(mbs, cap);
-    const sum = mbs.reduce((a, b) => a + b, 0);
-    const need = WORKER_BASE_MB + sum + 2 * Math.max(...mbs);
-    expect(ceiling).toBe(Math.min(cap, Math.ceil(need / 128) * 128));
-  });
-
-  it('grows with what a worker hosts', () => {
-    expect(workerCeilingMb([64, 64, 64], 4096)).toBeGreaterThan(workerCeilingMb([64], 4096));
-    expect(workerCeilingMb([256], 4096)).toBeGreaterThan(workerCeilingMb([64], 4096));
   });
 });
 

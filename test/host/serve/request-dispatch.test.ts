@@ -1,13 +1,13 @@
 /**
  * A request in the plain JSON-RPC envelope goes to the SDK's request dispatch without the SDK's three
- * classifying zod parses (server.ts, dispatchRequestsDirectly): every message must be answered exactly as
+ * classifying zod parses (request-dispatch.ts, dispatchRequestsDirectly): every message must be answered exactly as
  * the SDK's own path answers it. Two SDK servers, one with the direct dispatch and one without, get the
  * same raw messages over in-memory transports; their replies are compared.
  */
 import { describe, expect, it } from 'vitest';
 import { InMemoryTransport, LATEST_PROTOCOL_VERSION, Server } from '@modelcontextprotocol/server';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { dispatchRequestsDirectly } from '../../../host/serve/server.ts';
+import { dispatchRequestsDirectly } from '../../../host/serve/request-dispatch.ts';
 
 const MESSAGES: unknown[] = [
   { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 't', version: '1' } } },

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { EntryError, describeFailure, entryFailureOf, entryTimeoutMs, heapInUse, isolateMemoryLimitMb } from '../../runtime/isolate-entry.ts';
+
+describe('entryFailureOf', () => {
+  const timedOut = new Error('Script execution timed out.');
+  it.each([
+    ['the worker disposed the isolate', timedOut, true, true, 'disposed'],
+    ['isolated-vm disposed it by itself (its heap limit)', new Error('Isolate was disposed'), false, true, 'memory'],
+    ['the entry timeout fired', timedOut, false, false, 'timeout'],
+    ['anything else (an unhandled rejection)', new Error('boom'), false, false, 'rejection'],
+    ['a thrown non-Error', 'nope', false, false, 'rejection'],
+  ])('when %s, reports what fired', (_what, e, disposedByUs, disposed, expected) => {
+    expect(entryFailureOf(e, disposedByUs, disposed)).toBe(expected);
+  });
+});
+
+describe('describeFailure', () => {
+  it('bounds an error message to 300 characters', () => {
+    expect(describeFailure(new Error('x'.repeat(1000)))).toHaveLength(300);
+  });
+  it('says nothing of what a non-Error carries', () => {
+    expect(describeFailure({ path: '/home/me' })).toBe('unknown failure');
+  });
+});
+
+describe('the isolate arithmetic', () => {
+  it('never makes an isolate with a heap limit under 8 MiB', () => {
+    expect(isolateMemoryLimitMb(1)).toBe(8);
+    expect(isolateMemoryLimitMb(64)).toBe(64);
+  });
+  it('gives every entry a whole timeout of at least 1 ms (0 would mean none)', () => {
+    expect(entryTimeoutMs(0)).toBe(1);
+    expect(entryTimeoutMs(-5)).toBe(1);
+    expect(entryTimeoutMs(12.1)).toBe(13);
+  });
+  it('counts external memory in the heap in use', () => {
+    expect(heapInUse({ used_heap_size: 100, externally_allocated_size: 23 })).toBe(123);
+  });
+});
+
+describe('EntryError', () => {
+  it('carries the failure and the CPU time the entry used', () => {
+    const e = new EntryError('timeout', 'stopped', 42);
+    expect([e.failure, e.cpuMs, e.message, e instanceof Error]).toEqual(['timeout', 42, 'stopped', true]);
+  });
+});
