@@ -13,7 +13,7 @@
  *   and the host kills the whole worker past that.
  */
 import ivm from 'isolated-vm';
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { bootstrapSource } from './worker/bootstrap-source.ts';
 
 export interface IsolateHooks {
@@ -360,6 +360,8 @@ function urlFields(u: URL): string {
   return JSON.stringify(out);
 }
 
+const UTF8 = new TextEncoder();
+
 const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
 /** The synchronous helpers the bootstrap may call. Arguments are untrusted: primitives only. */
@@ -395,10 +397,14 @@ function runSyncOp(op: unknown, a: unknown, b: unknown): string | ArrayBuffer {
       const alg = typeof a === 'string' ? DIGESTS[a.toUpperCase()] : undefined;
       // Never throw into the isolate: a host Error carries a host stack.
       if (alg === undefined || !isArrayBuffer(b)) return '';
-      return freshArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest());
+      return freshArrayBuffer(hash(alg, new Uint8Array(b), 'buffer'));
     }
-    case 'utf8encode':
-      return typeof a === 'string' ? freshArrayBuffer(Buffer.from(a, 'utf8')) : new ArrayBuffer(0);
+    case 'utf8encode': {
+      if (typeof a !== 'string') return new ArrayBuffer(0);
+      // Node's encoder gives a Uint8Array over an ArrayBuffer of its own, exactly its size: no second copy.
+      const bytes = UTF8.encode(a);
+      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : freshArrayBuffer(bytes);
+    }
     case 'utf8decode':
       return isArrayBuffer(a) ? Buffer.from(a).toString('utf8') : '';
     default:

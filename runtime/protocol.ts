@@ -38,24 +38,29 @@ export function encodeFrame(message: { t: string } & Record<string, unknown>): B
     payload = message.json;
   }
   let head: Record<string, unknown> = message;
-  let body: Buffer | null = null;
+  let text: string | null = null;
+  let bytes: Uint8Array | null = null;
   let kind = 0;
   let index = 0;
   if (field !== undefined && (typeof payload === 'string' || payload instanceof Uint8Array)) {
     head = { ...message, [field]: undefined };
     kind = typeof payload === 'string' ? 1 : 2;
     index = PAYLOAD_FIELDS.indexOf(field);
-    body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (typeof payload === 'string') text = payload;
+    else bytes = payload;
   }
-  const header = Buffer.from(JSON.stringify(head), 'utf8');
-  const bodyLength = body === null ? 0 : body.length;
-  const frame = Buffer.allocUnsafe(10 + header.length + bodyLength);
-  frame.writeUInt32BE(6 + header.length + bodyLength, 0);
-  frame.writeUInt32BE(header.length, 4);
+  const header = JSON.stringify(head);
+  const headerLength = Buffer.byteLength(header, 'utf8');
+  // The payload is encoded (or copied) straight into the frame: no intermediate Buffer of its size.
+  const bodyLength = text !== null ? Buffer.byteLength(text, 'utf8') : bytes !== null ? bytes.byteLength : 0;
+  const frame = Buffer.allocUnsafe(10 + headerLength + bodyLength);
+  frame.writeUInt32BE(6 + headerLength + bodyLength, 0);
+  frame.writeUInt32BE(headerLength, 4);
   frame[8] = kind;
   frame[9] = index;
-  header.copy(frame, 10);
-  if (body !== null) body.copy(frame, 10 + header.length);
+  frame.write(header, 10, 'utf8');
+  if (text !== null) frame.write(text, 10 + headerLength, 'utf8');
+  else if (bytes !== null) frame.set(bytes, 10 + headerLength);
   return frame;
 }
 
