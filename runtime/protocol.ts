@@ -18,6 +18,8 @@ import { DescriptorWriter } from './io/descriptor-writer.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+const UTF8 = new TextEncoder();
+
 /** The fields that travel as raw payload, per message type. */
 const PAYLOAD_FIELD: Readonly<Record<string, string>> = {
   load: 'source',
@@ -49,18 +51,33 @@ export function encodeFrame(message: { t: string } & Record<string, unknown>): B
     if (typeof payload === 'string') text = payload;
     else bytes = payload;
   }
-  const header = JSON.stringify(head);
-  const headerLength = Buffer.byteLength(header, 'utf8');
-  // The payload is encoded (or copied) straight into the frame: no intermediate Buffer of its size.
-  const bodyLength = text !== null ? Buffer.byteLength(text, 'utf8') : bytes !== null ? bytes.byteLength : 0;
-  const frame = Buffer.allocUnsafe(10 + headerLength + bodyLength);
-  frame.writeUInt32BE(6 + headerLength + bodyLength, 0);
-  frame.writeUInt32BE(headerLength, 4);
+  const header = Buffer.from(JSON.stringify(head), 'utf8');
+  const at = 10 + header.length;
+  let frame: Buffer;
+  if (text !== null) {
+    // The text is encoded straight into the frame (no intermediate Buffer of its size). UTF-8 takes at least
+    // one byte per UTF-16 unit, so a frame sized for an ASCII text is tried first: it fits when the encoder
+    // read all of the text (measuring the UTF-8 length first would cost several times the encoding).
+    // Otherwise what was encoded is kept, and only the rest is measured (the encoder stops between code
+    // points, so the rest starts on one).
+    frame = Buffer.allocUnsafe(at + text.length);
+    const { read, written } = UTF8.encodeInto(text, frame.subarray(at));
+    if (read !== text.length) {
+      const rest = text.slice(read);
+      const whole = Buffer.allocUnsafe(at + written + Buffer.byteLength(rest, 'utf8'));
+      frame.copy(whole, at, at, at + written);
+      whole.write(rest, at + written, 'utf8');
+      frame = whole;
+    }
+  } else {
+    frame = Buffer.allocUnsafe(at + (bytes === null ? 0 : bytes.byteLength));
+    if (bytes !== null) frame.set(bytes, at);
+  }
+  frame.writeUInt32BE(frame.length - 4, 0);
+  frame.writeUInt32BE(header.length, 4);
   frame[8] = kind;
   frame[9] = index;
-  frame.write(header, 10, 'utf8');
-  if (text !== null) frame.write(text, 10 + headerLength, 'utf8');
-  else if (bytes !== null) frame.set(bytes, 10 + headerLength);
+  header.copy(frame, 10);
   return frame;
 }
 

@@ -43,9 +43,13 @@ describe('the worker protocol', () => {
       payload.copy(out, 10 + header.length);
       return out;
     };
-    // Multi-byte characters and a lone surrogate (UTF-8 gives it as U+FFFD) in the text, and in the header.
-    const args = `{"t":"é✓ \ud800 ${'x'.repeat(100_000)} \udc00 😀"}`;
-    expect(encodeFrame({ t: 'call', call: 3, pkg: 'pé', tool: 'x', args, paths: '{}' }).equals(layout({ t: 'call', call: 3, pkg: 'pé', tool: 'x', paths: '{}' }, 1, 1, Buffer.from(args, 'utf8')))).toBe(true);
+    // ASCII text; multi-byte characters and lone surrogates (UTF-8 gives them as U+FFFD) at either end, in the
+    // middle, and a surrogate pair where an ASCII-sized frame would end; and in the header.
+    const x = 'x'.repeat(100_000);
+    const texts = ['', x, `é✓ \ud800 ${x} \udc00 😀`, `${x}é`, `${x}😀`, `${x}\ud800`, `é${x}`, `${x.slice(0, 50_000)}✓${x.slice(50_000)}`];
+    for (const args of texts) {
+      expect(encodeFrame({ t: 'call', call: 3, pkg: 'pé', tool: 'x', args, paths: '{}' }).equals(layout({ t: 'call', call: 3, pkg: 'pé', tool: 'x', paths: '{}' }, 1, 1, Buffer.from(args, 'utf8')))).toBe(true);
+    }
     // Bytes given as a view in the middle of a larger buffer: only the viewed bytes travel.
     const big = new Uint8Array(300).map((_, i) => i & 0xff);
     const view = big.subarray(17, 217);
