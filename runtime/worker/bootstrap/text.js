@@ -1,5 +1,5 @@
 // @ts-check
-/** Bytes and UTF-8: bytes leave the isolate as freshly copied ArrayBuffers (never a view, never shared). */
+/** Bytes and UTF-8: bytes leave the isolate as ArrayBuffers that isolated-vm copies when the call is made (never a view, never shared). */
 import {
   ArrayBufferByteLength, ArrayBufferC, ArrayBufferDetached, ArrayBufferIsView, ArrayBufferResizable, ArrayBufferSlice, ArrayJoin, ArrayPush, RangeErrorC, ReflectApply, StringC,
   StringCharCodeAt, StringFromCharCode, TypeErrorC, TypedArrayBuffer, TypedArrayByteLength, TypedArrayByteOffset,
