@@ -18,6 +18,8 @@ import { DescriptorWriter } from './io/descriptor-writer.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+const UTF8 = new TextEncoder();
+
 /** The fields that travel as raw payload, per message type. */
 const PAYLOAD_FIELD: Readonly<Record<string, string>> = {
   load: 'source',
@@ -38,24 +40,44 @@ export function encodeFrame(message: { t: string } & Record<string, unknown>): B
     payload = message.json;
   }
   let head: Record<string, unknown> = message;
-  let body: Buffer | null = null;
+  let text: string | null = null;
+  let bytes: Uint8Array | null = null;
   let kind = 0;
   let index = 0;
   if (field !== undefined && (typeof payload === 'string' || payload instanceof Uint8Array)) {
     head = { ...message, [field]: undefined };
     kind = typeof payload === 'string' ? 1 : 2;
     index = PAYLOAD_FIELDS.indexOf(field);
-    body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (typeof payload === 'string') text = payload;
+    else bytes = payload;
   }
   const header = Buffer.from(JSON.stringify(head), 'utf8');
-  const bodyLength = body === null ? 0 : body.length;
-  const frame = Buffer.allocUnsafe(10 + header.length + bodyLength);
-  frame.writeUInt32BE(6 + header.length + bodyLength, 0);
+  const at = 10 + header.length;
+  let frame: Buffer;
+  if (text !== null) {
+    // The text is encoded straight into the frame (no intermediate Buffer of its size). UTF-8 takes at least
+    // one byte per UTF-16 unit, so a frame sized for an ASCII text is tried first: it fits when the encoder
+    // read all of the text (measuring the UTF-8 length first would cost several times the encoding).
+    // Otherwise what was encoded is kept, and only the rest is measured (the encoder stops between code
+    // points, so the rest starts on one).
+    frame = Buffer.allocUnsafe(at + text.length);
+    const { read, written } = UTF8.encodeInto(text, frame.subarray(at));
+    if (read !== text.length) {
+      const rest = text.slice(read);
+      const whole = Buffer.allocUnsafe(at + written + Buffer.byteLength(rest, 'utf8'));
+      frame.copy(whole, at, at, at + written);
+      whole.write(rest, at + written, 'utf8');
+      frame = whole;
+    }
+  } else {
+    frame = Buffer.allocUnsafe(at + (bytes === null ? 0 : bytes.byteLength));
+    if (bytes !== null) frame.set(bytes, at);
+  }
+  frame.writeUInt32BE(frame.length - 4, 0);
   frame.writeUInt32BE(header.length, 4);
   frame[8] = kind;
   frame[9] = index;
   header.copy(frame, 10);
-  if (body !== null) body.copy(frame, 10 + header.length);
   return frame;
 }
 

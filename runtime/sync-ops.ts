@@ -4,7 +4,7 @@
  * primitives and plain ArrayBuffers only; they never throw into the isolate (a host Error carries a host
  * stack), and what they return is a fresh copy.
  */
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 
 /**
  * True only for a plain ArrayBuffer (which arguments of a Callback receive as a copy). A SharedArrayBuffer
@@ -28,6 +28,8 @@ function urlFields(u: URL): string {
   for (const f of URL_FIELDS) out[f] = u[f];
   return JSON.stringify(out);
 }
+
+const UTF8 = new TextEncoder();
 
 const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -64,10 +66,14 @@ export function runSyncOp(op: unknown, a: unknown, b: unknown): string | ArrayBu
       const alg = typeof a === 'string' ? DIGESTS[a.toUpperCase()] : undefined;
       // Never throw into the isolate: a host Error carries a host stack.
       if (alg === undefined || !isArrayBuffer(b)) return '';
-      return freshArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest());
+      return freshArrayBuffer(hash(alg, new Uint8Array(b), 'buffer'));
     }
-    case 'utf8encode':
-      return typeof a === 'string' ? freshArrayBuffer(Buffer.from(a, 'utf8')) : new ArrayBuffer(0);
+    case 'utf8encode': {
+      if (typeof a !== 'string') return new ArrayBuffer(0);
+      // Node's encoder gives a Uint8Array over an ArrayBuffer of its own, exactly its size: no second copy.
+      const bytes = UTF8.encode(a);
+      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : freshArrayBuffer(bytes);
+    }
     case 'utf8decode':
       return isArrayBuffer(a) ? Buffer.from(a).toString('utf8') : '';
     default:

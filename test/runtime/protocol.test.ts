@@ -30,6 +30,33 @@ describe('the worker protocol', () => {
     expect(m.json).toBe('{"status":200}');
   });
 
+  it('lays a frame out as documented: lengths, payload kind and field, header JSON, raw payload (issue 14: encoded straight into the frame)', () => {
+    // The layout of runtime/protocol.ts's header comment, built here the long way round.
+    const layout = (head: object, kind: number, field: number, payload: Buffer) => {
+      const header = Buffer.from(JSON.stringify(head), 'utf8');
+      const out = Buffer.alloc(10 + header.length + payload.length);
+      out.writeUInt32BE(6 + header.length + payload.length, 0);
+      out.writeUInt32BE(header.length, 4);
+      out[8] = kind;
+      out[9] = field;
+      header.copy(out, 10);
+      payload.copy(out, 10 + header.length);
+      return out;
+    };
+    // ASCII text; multi-byte characters and lone surrogates (UTF-8 gives them as U+FFFD) at either end, in the
+    // middle, and a surrogate pair where an ASCII-sized frame would end; and in the header.
+    const x = 'x'.repeat(100_000);
+    const texts = ['', x, `é✓ \ud800 ${x} \udc00 😀`, `${x}é`, `${x}😀`, `${x}\ud800`, `é${x}`, `${x.slice(0, 50_000)}✓${x.slice(50_000)}`];
+    for (const args of texts) {
+      expect(encodeFrame({ t: 'call', call: 3, pkg: 'pé', tool: 'x', args, paths: '{}' }).equals(layout({ t: 'call', call: 3, pkg: 'pé', tool: 'x', paths: '{}' }, 1, 1, Buffer.from(args, 'utf8')))).toBe(true);
+    }
+    // Bytes given as a view in the middle of a larger buffer: only the viewed bytes travel.
+    const big = new Uint8Array(300).map((_, i) => i & 0xff);
+    const view = big.subarray(17, 217);
+    expect(encodeFrame({ t: 'res', call: 1, req: 2, ok: true, json: '{}', bytes: view }).equals(layout({ t: 'res', call: 1, req: 2, ok: true, json: '{}' }, 2, 4, Buffer.from(view)))).toBe(true);
+    expect(encodeFrame({ t: 'ping', seq: 1 }).equals(layout({ t: 'ping', seq: 1 }, 0, 0, Buffer.alloc(0)))).toBe(true);
+  });
+
   it('carries the heartbeat frames', () => {
     const { socket, messages } = pipe();
     (socket as unknown as PassThrough).write(Buffer.concat([encodeFrame({ t: 'ping', seq: 41 }), encodeFrame({ t: 'pong', seq: 41 })]));

@@ -4,7 +4,7 @@ import {
   ArrayBufferC, ArrayBufferIsView, ObjectFreeze, PromiseReject, PromiseResolve, RangeErrorC, ReflectApply, StringC,
   TypeErrorC, TypedArrayBuffer, TypedArrayByteLength, TypedArrayByteOffset, Uint8ArrayC, syncOp,
 } from './intrinsics.js';
-import { bufOf, toBytes } from './text.js';
+import { bytesForWorker } from './text.js';
 
 export const crypto = ObjectFreeze({
   /**
@@ -38,7 +38,7 @@ export const crypto = ObjectFreeze({
     digest(algorithm, data) {
       try {
         const name = typeof algorithm === 'string' ? algorithm : algorithm && algorithm.name;
-        const out = syncOp('digest', StringC(name), bufOf(toBytes(data)));
+        const out = syncOp('digest', StringC(name), bytesForWorker(data));
         if (!(out instanceof ArrayBufferC)) throw new TypeErrorC('unsupported digest algorithm');
         return PromiseResolve(out);
       } catch (e) {

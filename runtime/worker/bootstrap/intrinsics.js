@@ -65,6 +65,12 @@ export const Uint8ArrayC = Uint8Array;
 export const ArrayBufferC = ArrayBuffer;
 export const ArrayBufferIsView = ArrayBuffer.isView;
 export const ArrayBufferSlice = ArrayBuffer.prototype.slice;
+/** @param {string} name */
+const arrayBufferGetter = (name) => /** @type {() => any} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, name)).get);
+/** Throws on anything but an ArrayBuffer (a brand check, unlike instanceof). */
+export const ArrayBufferByteLength = arrayBufferGetter('byteLength');
+export const ArrayBufferResizable = arrayBufferGetter('resizable');
+export const ArrayBufferDetached = arrayBufferGetter('detached');
 export const StringFromCharCode = String.fromCharCode;
 export const StringCharCodeAt = String.prototype.charCodeAt;
 export const StringSlice = String.prototype.slice;

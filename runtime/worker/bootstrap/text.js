@@ -1,7 +1,7 @@
 // @ts-check
-/** Bytes and UTF-8: bytes leave the isolate as freshly copied ArrayBuffers (never a view, never shared). */
+/** Bytes and UTF-8: bytes leave the isolate as ArrayBuffers that isolated-vm copies when the call is made (never a view, never shared). */
 import {
-  ArrayBufferC, ArrayBufferIsView, ArrayBufferSlice, ArrayJoin, ArrayPush, RangeErrorC, ReflectApply, StringC,
+  ArrayBufferByteLength, ArrayBufferC, ArrayBufferDetached, ArrayBufferIsView, ArrayBufferResizable, ArrayBufferSlice, ArrayJoin, ArrayPush, RangeErrorC, ReflectApply, StringC,
   StringCharCodeAt, StringFromCharCode, TypeErrorC, TypedArrayBuffer, TypedArrayByteLength, TypedArrayByteOffset,
   Uint8ArrayC, lower, syncOp,
 } from './intrinsics.js';
@@ -24,6 +24,32 @@ export function toBytes(data) {
   }
   throw new TypeErrorC('expected an ArrayBuffer or a typed array');
 }
+
+/**
+ * The bytes of an ArrayBuffer or a view as an ArrayBuffer for the worker, which receives a copy of it (a
+ * Callback's ArrayBuffer argument is copied by isolated-vm when the call is made): the buffer itself when
+ * it is a fixed-length ArrayBuffer, or a view of the whole of one (no second copy of a large input here);
+ * otherwise a copy of the viewed bytes (toBytes).
+ * @param {unknown} data
+ * @returns {ArrayBuffer}
+ */
+export function bytesForWorker(data) {
+  try {
+    // Brand checks: the getters throw on anything that is not what they belong to (instanceof can be faked).
+    if (ArrayBufferIsView(data)) {
+      const buf = ReflectApply(TypedArrayBuffer, data, []);
+      if (ReflectApply(TypedArrayByteOffset, data, []) === 0 && fixedLength(buf) && ReflectApply(TypedArrayByteLength, data, []) === ReflectApply(ArrayBufferByteLength, buf, [])) return buf;
+    } else if (fixedLength(data)) {
+      return /** @type {ArrayBuffer} */ (data);
+    }
+  } catch {
+    // Not one of those (a DataView, a fake): toBytes below copies it or says why not.
+  }
+  return bufOf(toBytes(data));
+}
+
+/** @param {unknown} buf an ArrayBuffer (the getters throw otherwise) @returns {boolean} */
+const fixedLength = (buf) => !ReflectApply(ArrayBufferResizable, buf, []) && !ReflectApply(ArrayBufferDetached, buf, []);
 
 // Long strings are converted by the worker (native code, one copy each way); shorter ones here. A call to
 // the worker is a synchronous round trip to its main thread, ~80–120 µs whatever the length; converting
@@ -58,7 +84,7 @@ export function utf8Encode(input) {
  * @param {Uint8Array} bytes @returns {string}
  */
 export function utf8Decode(bytes) {
-  if (bytes.length > NATIVE_THRESHOLD) return syncOp('utf8decode', bufOf(toBytes(bytes)), '');
+  if (bytes.length > NATIVE_THRESHOLD) return syncOp('utf8decode', bytesForWorker(bytes), '');
   /** @type {string[]} */
   const parts = [];
   let s = '';
