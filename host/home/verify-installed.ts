@@ -28,7 +28,8 @@
  * The result is the verified bytes themselves: the loader reads package.json and the entry from them,
  * never from the disk again, so nothing can change between the check and the use.
  */
-import { lstat, realpath } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
@@ -37,7 +38,7 @@ import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import type { Home, InstalledPackage, LockEntry } from './home.ts';
 import { digestFiles, readVerifiedTree } from './file-digests.ts';
-import { assertSafe, assertSafeUpToHome } from './modes.ts';
+import { assertSafeSync, assertSafeUpToHome } from './modes.ts';
 import { readSealKey, sealMatches } from './seal.ts';
 import { readKeptNpmPackage, readKeptPackage } from './store.ts';
 // The signature and provenance verifiers (and the Sigstore libraries under them) are imported when an
@@ -133,6 +134,8 @@ interface LoadReadings {
   sealKey(): Promise<Buffer | undefined>;
   /** Checks `dir` itself and, once for the load, every directory above it up to the home. */
   assertSafeDir(dir: string): Promise<void>;
+  /** The real path of the home's packages/ directory. */
+  packagesRoot(): Promise<string>;
 }
 
 /** Readings for one load of `home`: each made at its first use, then shared by the load. */
@@ -140,7 +143,9 @@ function readingsOf(home: Home): LoadReadings {
   let policy: Promise<TrustPolicy> | undefined;
   let key: Promise<Buffer | undefined> | undefined;
   const checked = new Map<string, Promise<void>>();
+  let root: Promise<string> | undefined;
   return {
+    packagesRoot: () => (root ??= realpath(home.packagesDir)),
     policy: () => (policy ??= loadTrustPolicy(home.trustFile)),
     sealKey: () => (key ??= readSealKey(home)),
     assertSafeDir: async (dir) => {
@@ -151,7 +156,7 @@ function readingsOf(home: Home): LoadReadings {
         checked.set(above, parents);
       }
       await parents;
-      await assertSafe(dir);
+      assertSafeSync(dir);
     },
   };
 }
@@ -175,14 +180,17 @@ async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Pr
     const decision = findTrustedSigner(policy, signer, pkg.name);
     if (!decision.trusted) throw new HostError(decision.code, `${what}: ${decision.detail} (trust.json changed since install); trust its publisher again or remove the package`);
   }
+  // The package's own checks are synchronous (a few calls on one directory; a promise for each was a
+  // measurable part of serve's start-up with many packages); what the load shares is read once.
   let info;
   try {
-    info = await lstat(dir);
+    info = lstatSync(dir);
   } catch {
     throw new HostError('PACKAGE_INVALID', `${what} is missing from the home directory`);
   }
   if (!info.isDirectory()) throw new HostError('PACKAGE_INVALID', `${what} is not a directory`);
-  const [root, real] = await Promise.all([realpath(home.packagesDir), realpath(dir)]);
+  const root = await load.packagesRoot();
+  const real = realpathSync.native(dir);
   const rel = relative(root, real);
   if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..') {
     throw new HostError('PACKAGE_INVALID', `${what} resolves outside the packages directory`);
