@@ -243,16 +243,17 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const ready = (async () => {
     // Installed packages first: a --dev package cannot shadow an installed one.
     const initial = await load([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources]);
-    reportLoad(initial.packages, initial.refused, io, audit, logger);
+    const logLoaded = reportLoad(initial.packages, initial.refused, io, audit, logger);
     // What was loaded and refused is on record before tools/list can answer.
     await audit.drain();
     if (initial.packages.length === 0) io.stderr.write(`mcp-warden: no packages to serve in the home ${home.dir} (install one there, point --home or MCP_WARDEN_HOME at another home, or use --dev PKG_DIR)\n`);
     devPackages = initial.packages.filter((p) => p.origin === 'dev');
     await guard.refresh();
     registry.replace(splitServed(initial.packages));
-    // After the first answer (a turn later): the log line, then the validators compile in the background
-    // once serving has started (each also compiles on first use).
+    // After the first answer (a turn later: tools/list waits for `ready` in microtasks): the log lines,
+    // then the validators compile in the background (each also compiles on first use).
     setImmediate(() => {
+      logLoaded();
       logger.info({ tools: registry.size() }, 'packages loaded');
       setTimeout(() => void warmValidators(registry.packages()), 50).unref();
     });
@@ -288,7 +289,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       // Installed packages win: a --dev package that now clashes with one is dropped.
       const taken = new Set(next.packages.flatMap((p) => [p.name, ...servedClaims(p).map((c) => c.key)]));
       const keptDev = devPackages.filter((d) => !taken.has(d.name) && !servedClaims(d).some((c) => taken.has(c.key)));
-      reportLoad(next.packages, next.refused, io, audit, logger);
+      reportLoad(next.packages, next.refused, io, audit, logger)();
       await audit.drain();
       const packages = [...next.packages, ...keptDev];
       if (noPrefix && packages.length > 1) {

@@ -3,9 +3,9 @@
  * reads the installed packages of lock.json as load sources, and reports what a load loaded and refused.
  *
  * A refusal is reported at once (stderr and the audit trail), and a loaded package's audit record too:
- * what was loaded and refused is on record before tools/list can answer. The diagnostic log lines of a
- * load ("package loaded", one per package) are written a turn later, after the first answer has left
- * (they were ~5–9 ms of a 50-package start-up: pino's serialization and redaction, issue 14).
+ * what was loaded and refused is on record before tools/list can answer. The diagnostic log lines of the
+ * first load ("package loaded", one per package) are written after the first answer has left (they were
+ * ~5–9 ms of a 50-package start-up: pino's serialization and redaction, issue 14).
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
@@ -57,16 +57,17 @@ export async function prepareHome(home: Home): Promise<void> {
 
 /**
  * Reports a load: each refusal on stderr ("REFUSED …", loud and specific: the user must learn why a tool
- * they installed is missing) and in the audit trail, each loaded package in the audit trail, now; the
- * "package loaded" log lines on the next turn of the event loop.
+ * they installed is missing) and in the audit trail, and each loaded package in the audit trail, now.
+ * Returns what writes the "package loaded" log lines: serve's start-up calls it once the first answer
+ * is out, a reload at once.
  */
-export function reportLoad(packages: readonly LoadedPackage[], refused: readonly RefusedPackage[], io: Diagnostics, audit: Pick<Audit, 'pkg'>, logger: Logger): void {
+export function reportLoad(packages: readonly LoadedPackage[], refused: readonly RefusedPackage[], io: Diagnostics, audit: Pick<Audit, 'pkg'>, logger: Logger): () => void {
   for (const r of refused) {
     io.stderr.write(`mcp-warden: REFUSED ${r.label}: ${r.code}: ${r.message}\n`);
     audit.pkg({ package: r.label, event: 'refused', code: r.code });
   }
   for (const p of packages) audit.pkg({ package: p.name, event: 'loaded', origin: p.origin, grant: p.grantRules });
-  setImmediate(() => {
+  return () => {
     for (const p of packages) logger.info({ package: p.name, version: p.version, origin: p.origin, tools: p.tools.length, grant: p.grantRules }, 'package loaded');
-  });
+  };
 }
