@@ -165,9 +165,14 @@ function readingsOf(home: Home): LoadReadings {
 async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Promise<VerifiedInstall> {
   const what = `installed package ${pkg.name}@${pkg.version}`;
   const dir = join(home.dir, pkg.dir);
-  await load.assertSafeDir(dir);
-  const policy = await load.policy();
-  const key = await load.sealKey();
+  // The readings shared by the load are made at once (not one after the other: the first package of a
+  // load waited for each in turn); a refusal still comes in this order: unsafe directory, trust.json, lock.key.
+  const [safe, trusted, sealKey] = await Promise.allSettled([load.assertSafeDir(dir), load.policy(), load.sealKey()]);
+  if (safe.status === 'rejected') throw safe.reason;
+  if (trusted.status === 'rejected') throw trusted.reason;
+  if (sealKey.status === 'rejected') throw sealKey.reason;
+  const policy = trusted.value;
+  const key = sealKey.value;
   const { name, ...entry } = pkg;
   if (key === undefined || !sealMatches(key, name, entry as LockEntry)) throw await unsealedReason(pkg, home, policy, what);
   // The signer install verified must still be trusted for this name: trust.json may have changed since.
