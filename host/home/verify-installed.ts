@@ -33,7 +33,6 @@ import { realpath } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
-import { readTarball } from '../pack/extract.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import type { Home, InstalledPackage, LockEntry } from './home.ts';
@@ -43,7 +42,9 @@ import { readSealKey, sealMatches } from './seal.ts';
 import { readKeptNpmPackage, readKeptPackage } from './store.ts';
 // The signature and provenance verifiers (and the Sigstore libraries under them) are imported when an
 // entry needs them (a provenance package, or a seal that does not match), not at every serve's start-up.
+// So is the tarball reader (and zlib under it), for comparing a kept copy's files with the lock.
 const verifiers = async () => ({
+  ...(await import('../pack/extract.ts')),
   ...(await import('../trust/verify-trusted.ts')),
   ...(await import('../install/npm-verify.ts')),
   ...(await import('../signing/trust-root.ts')),
@@ -78,7 +79,7 @@ function sameDigests(a: Readonly<Record<string, string>>, b: Readonly<Record<str
 async function reverifyNpm(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<void> {
   const kept = await readKeptNpmPackage(home, pkg.integrity);
   if (!kept) throw new HostError('SIGNATURE_INVALID', `${what}: installed from npm, but its kept attestations are missing or unreadable; install it again`);
-  const { verifyNpmPackage, loadHomeTrustMaterial } = await verifiers();
+  const { verifyNpmPackage, loadHomeTrustMaterial, readTarball } = await verifiers();
   let verified;
   try {
     verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, await loadHomeTrustMaterial(home));
@@ -110,7 +111,7 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   let integrity: string;
   let name: string;
   let version: string;
-  const { verifyTrustedPackage, loadHomeTrustMaterial } = await verifiers();
+  const { verifyTrustedPackage, loadHomeTrustMaterial, readTarball } = await verifiers();
   try {
     const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: await loadHomeTrustMaterial(home) });
     ({ name, version, integrity } = trusted.package);
