@@ -4,7 +4,8 @@
  * dist/host/cli.js for a build from before the bundle) and the plain baseline (same SDK, plain
  * JavaScript), alternating inside each round (the order rotates from round to round). Prints min/median/max
  * per server and each build's median ratio against the plain server's median; on Linux also the server's
- * CPU time to the answer (all its threads), steadier than the wall clock on a shared machine.
+ * CPU time to the answer (all its threads) and its main thread's alone (the thread the answer waits for),
+ * steadier than the wall clock on a shared machine.
  *
  *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/bundle/cli.js]
  *
@@ -45,7 +46,17 @@ const cpuOf = (pid: number | null | undefined): number | undefined => {
     return undefined;
   }
 };
+// The main thread's alone: Node's main thread has the process's id as its thread id.
+const mainCpuOf = (pid: number | null | undefined): number | undefined => {
+  if (!pid || !existsSync(`/proc/${pid}/task/${pid}/schedstat`)) return undefined;
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+};
 const cpus = specs.map((): number[] => []);
+const mainCpus = specs.map((): number[] => []);
 for (let r = 0; r < rounds; r++) {
   for (let j = 0; j < specs.length; j++) {
     const i = (j + r) % specs.length;
@@ -55,6 +66,8 @@ for (let r = 0; r < rounds; r++) {
     (times[i] as number[]).push(c.startupMs);
     const cpu = cpuOf(c.transport.pid);
     if (cpu !== undefined) (cpus[i] as number[]).push(cpu);
+    const main = mainCpuOf(c.transport.pid);
+    if (main !== undefined) (mainCpus[i] as number[]).push(main);
     await disconnect(c);
   }
 }
@@ -64,10 +77,13 @@ const median = (a: number[]): number => {
 };
 const plain = median(times.at(-1) as number[]);
 const plainCpu = (cpus.at(-1) as number[]).length === rounds ? median(cpus.at(-1) as number[]) : undefined;
+const plainMain = (mainCpus.at(-1) as number[]).length === rounds ? median(mainCpus.at(-1) as number[]) : undefined;
 for (const [i, spec] of specs.entries()) {
   const t = times[i] as number[];
   const m = median(t);
   const c = cpus[i] as number[];
-  const cpu = plainCpu !== undefined && c.length === rounds ? `; CPU median ${median(c).toFixed(0)} ms, ${(median(c) / plainCpu).toFixed(2)}× plain` : '';
+  const mc = mainCpus[i] as number[];
+  const main = plainMain !== undefined && mc.length === rounds ? `; main thread ${median(mc).toFixed(0)} ms, ${(median(mc) / plainMain).toFixed(2)}×` : '';
+  const cpu = plainCpu !== undefined && c.length === rounds ? `; CPU median ${median(c).toFixed(0)} ms, ${(median(c) / plainCpu).toFixed(2)}× plain${main}` : '';
   console.log(`${spec.label}: median ${m.toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}), ${(m / plain).toFixed(2)}× plain${cpu}`);
 }
