@@ -303,8 +303,9 @@ export function servedClaims(pkg: LoadedPackage): ServedClaim[] {
  * installed packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
-  // Verification (hashing every file) runs for several packages at once: with thousands of installed
-  // packages a sequential load kept serve busy for many seconds. Conflicts are then settled in source order.
+  // Several packages are in flight at once (their waits overlap: with thousands of installed packages a
+  // sequential load kept serve busy for many seconds); each one's files are read and hashed synchronously,
+  // one package per event-loop turn (host/home/file-digests.ts). Conflicts are then settled in source order.
   const outcomes: (PromiseSettledResult<LoadedPackage> | undefined)[] = new Array(sources.length);
   let next = 0;
   // The home's protected real paths, resolved once for the load (every package is checked against them).
