@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/host.ts';
-import { META_SCHEMA, PRECOMPILED, codeCachePath, loadedFromCodeCache, precompiledMetaSchema, strictValidator } from '../../host/home/precompiled.ts';
+import { META_SCHEMA, PRECOMPILED, codeCachePath, loadedFromCodeCache, precompiledMetaSchema, strictValidator, ucs2length } from '../../host/home/precompiled.ts';
+import ajvUcs2length from 'ajv/dist/runtime/ucs2length.js';
 import { createToolAjv } from '../../host/serve/validation.ts';
 
 // Start-up compiled the lock.json and trust.json schemas with ajv at import (~100 ms of a serve's start);
@@ -77,6 +78,13 @@ describe('the precompiled validators of our own schemas (issue 14)', () => {
     expect(loadedFromCodeCache(file)).toBe(false);
     expect((validate as unknown as { precompiled?: boolean }).precompiled).toBeUndefined();
     expect(validate({})).toBe(false);
+  });
+
+  it('count string lengths with the host\'s ucs2length exactly as ajv\'s helper does (surrogate pairs, lone surrogates)', () => {
+    const ajvCount = ((ajvUcs2length as unknown as { default?: (s: string) => number }).default ?? ajvUcs2length) as (s: string) => number;
+    for (const text of ['', 'abc', '😀', 'a😀b', '\ud800', '\ud800a', '\udc00', 'a\ud83d', '\ud83d\ud83d\ude00', '\udc00\ud800', 'é✓𝄞'.repeat(50)]) {
+      expect(ucs2length(text), JSON.stringify(text)).toBe(ajvCount(text));
+    }
   });
 
   it('are in dist/ as the suite built it, current with the schemas', () => {
