@@ -39,7 +39,8 @@ export async function installedSources(home: Home, io: Diagnostics, logger: Logg
  */
 export async function prepareHome(home: Home): Promise<void> {
   try {
-    await ensureHome(home);
+    // An existing home needs no mkdir (which fails with EEXIST, an error built and thrown at every start).
+    if (!(await stat(home.dir).catch(() => null))?.isDirectory()) await ensureHome(home);
   } catch (e) {
     const code = errnoOf(e);
     const why = code === 'EEXIST' || code === 'ENOTDIR' || code === 'PATH_INVALID' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
