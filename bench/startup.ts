@@ -4,7 +4,9 @@
  * dist/host/cli.js for a build from before the bundle) and the plain baseline (same SDK, plain
  * JavaScript), alternating inside each round (the order rotates from round to round). Prints min/median/max
  * per server and each build's median ratio against the plain server's median; on Linux also the server's
- * CPU time to the answer (all its threads), steadier than the wall clock on a shared machine.
+ * CPU time to the answer (all its threads) and its main thread's alone (the thread the answer waits for),
+ * steadier than the wall clock on a shared machine. Both are read when the first answer arrives, before the
+ * rest of a paginated list is asked for (what the server does after its first answer is not counted).
  *
  *   node bench/startup.ts [--packages 50] [--rounds 9] [--cli A/dist/host/cli.js --cli B/dist/host/bundle/cli.js]
  *
@@ -14,7 +16,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_BUNDLE } from '../scripts/cli-entry.ts';
-import { connect, disconnect } from './harness.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ServerSpec } from './harness.ts';
 import { installedHomes } from './installed.ts';
 
@@ -45,17 +48,48 @@ const cpuOf = (pid: number | null | undefined): number | undefined => {
     return undefined;
   }
 };
+// The main thread's alone: Node's main thread has the process's id as its thread id.
+const mainCpuOf = (pid: number | null | undefined): number | undefined => {
+  if (!pid || !existsSync(`/proc/${pid}/task/${pid}/schedstat`)) return undefined;
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+};
 const cpus = specs.map((): number[] => []);
+const mainCpus = specs.map((): number[] => []);
+/** Spawn to the first tools/list answer (its first page); the CPU figures read at that moment. */
+async function start(spec: ServerSpec): Promise<{ startupMs: number; cpu?: number; main?: number; tools: number; close: () => Promise<unknown> }> {
+  const started = performance.now();
+  const transport = new StdioClientTransport({ command: spec.command, args: [...spec.args], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env }, stderr: 'pipe' });
+  transport.stderr?.on('data', () => undefined);
+  const client = new Client({ name: 'warden-bench', version: '1.0.0' });
+  await client.connect(transport);
+  const list = await client.listTools();
+  const startupMs = performance.now() - started;
+  const cpu = cpuOf(transport.pid);
+  const main = mainCpuOf(transport.pid);
+  // The rest of the list (mcp-warden pages by 100), to check every package was served.
+  let tools = list.tools.length;
+  for (let cursor = list.nextCursor; cursor !== undefined; ) {
+    const page = await client.listTools({ cursor });
+    tools += page.tools.length;
+    cursor = page.nextCursor;
+  }
+  return { startupMs, ...(cpu === undefined ? {} : { cpu }), ...(main === undefined ? {} : { main }), tools, close: () => client.close().catch(() => undefined) };
+}
+
 for (let r = 0; r < rounds; r++) {
   for (let j = 0; j < specs.length; j++) {
     const i = (j + r) % specs.length;
     const spec = specs[i] as ServerSpec;
-    const c = await connect(spec);
-    if (spec.label !== 'plain' && c.toolNames.length !== 4 * count) throw new Error(`${spec.label} served ${c.toolNames.length} tools`);
+    const c = await start(spec);
+    if (spec.label !== 'plain' && c.tools !== 4 * count) throw new Error(`${spec.label} served ${c.tools} tools`);
     (times[i] as number[]).push(c.startupMs);
-    const cpu = cpuOf(c.transport.pid);
-    if (cpu !== undefined) (cpus[i] as number[]).push(cpu);
-    await disconnect(c);
+    if (c.cpu !== undefined) (cpus[i] as number[]).push(c.cpu);
+    if (c.main !== undefined) (mainCpus[i] as number[]).push(c.main);
+    await c.close();
   }
 }
 const median = (a: number[]): number => {
@@ -64,10 +98,13 @@ const median = (a: number[]): number => {
 };
 const plain = median(times.at(-1) as number[]);
 const plainCpu = (cpus.at(-1) as number[]).length === rounds ? median(cpus.at(-1) as number[]) : undefined;
+const plainMain = (mainCpus.at(-1) as number[]).length === rounds ? median(mainCpus.at(-1) as number[]) : undefined;
 for (const [i, spec] of specs.entries()) {
   const t = times[i] as number[];
   const m = median(t);
   const c = cpus[i] as number[];
-  const cpu = plainCpu !== undefined && c.length === rounds ? `; CPU median ${median(c).toFixed(0)} ms, ${(median(c) / plainCpu).toFixed(2)}× plain` : '';
+  const mc = mainCpus[i] as number[];
+  const main = plainMain !== undefined && mc.length === rounds ? `; main thread ${median(mc).toFixed(0)} ms, ${(median(mc) / plainMain).toFixed(2)}×` : '';
+  const cpu = plainCpu !== undefined && c.length === rounds ? `; CPU median ${median(c).toFixed(0)} ms, ${(median(c) / plainCpu).toFixed(2)}× plain${main}` : '';
   console.log(`${spec.label}: median ${m.toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}), ${(m / plain).toFixed(2)}× plain${cpu}`);
 }

@@ -3,13 +3,18 @@
  * standalone code generation, beside the compiled host (host/home/precompiled.ts loads them instead of
  * compiling the schemas at start-up). Each file records the digest of the schema it was made from. The
  * output directory is dist/ unless one is given (the test suite's build compiles into one of its own first).
+ * Beside each file, its V8 code cache (host/home/precompiled.ts): made after the validator has run on
+ * sample data (the manifests of tool-packages/ and bench/package, their tool schemas), so that the
+ * functions those runs compiled are in it.
  *
  *   node scripts/compile-validators.ts [outDir]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { Script } from 'node:vm';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { META_SCHEMA, PRECOMPILED, metaSchemaStamp, schemaDigest } from '../host/home/precompiled.ts';
+import { META_SCHEMA, PRECOMPILED, codeCacheFile, codeCachePath, metaSchemaStamp, schemaDigest, wrapCommonJs } from '../host/home/precompiled.ts';
 import { createStrictAjv, createToolAjv } from '../host/serve/validation.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -17,7 +22,47 @@ const out = resolve(process.argv[2] ?? join(root, 'dist'));
 // ajv/dist/standalone is CommonJS: its function is the default export (or that default's own default).
 const generate = ((standaloneCode as unknown as { default?: unknown }).default ?? standaloneCode) as (ajv: unknown, validate: unknown) => string;
 
-for (const entry of Object.values(PRECOMPILED)) {
+/** Runs the generated validator at `target` on `samples`, then writes its code cache (what V8 compiled). */
+function writeCodeCache(target: string, samples: readonly unknown[]): void {
+  const wrapped = wrapCommonJs(readFileSync(target, 'utf8'));
+  const script = new Script(wrapped, { filename: target });
+  const module = { exports: {} as { default?: (data: unknown) => boolean } };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(target), module, target, dirname(target));
+  for (const sample of samples) module.exports.default?.(sample);
+  writeFileSync(codeCachePath(target), codeCacheFile(wrapped, script.createCachedData()));
+}
+
+// Sample data the validators run on before their code caches are made: the repository's own manifests.
+const manifests = [
+  ...readdirSync(join(root, 'tool-packages')).map((d) => join(root, 'tool-packages', d, 'package.json')),
+  join(root, 'bench', 'package', 'package.json'),
+]
+  .filter((f) => existsSync(f))
+  .map((f) => (JSON.parse(readFileSync(f, 'utf8')) as { mcpWarden?: { tools?: { inputSchema?: unknown; outputSchema?: unknown }[] } }).mcpWarden)
+  .filter((m) => m !== undefined);
+const toolSchemas = manifests.flatMap((m) => (m.tools ?? []).flatMap((t) => [t.inputSchema, t.outputSchema].filter((s) => s !== undefined)));
+// A lock entry and a trust.json of the shape install and `trust add-key` write (the values are placeholders).
+const digest = `sha512-${'A'.repeat(86)}==`;
+const lockSample = {
+  version: 1,
+  packages: {
+    'sample-tools': {
+      version: '1.0.0',
+      integrity: digest,
+      signer: `key:${'0'.repeat(64)}`,
+      grant: { net: ['https://api.example.com'], fs: ['read:/tmp'], slots: { data: '/tmp' } },
+      installedAt: '2026-01-01T00:00:00.000Z',
+      files: { 'index.js': digest, 'package.json': digest },
+      definitions: digest,
+      dir: 'packages/sample-tools@1.0.0',
+      seal: `hmac-sha256-${'A'.repeat(43)}`,
+    },
+  },
+};
+const trustSample = { publishers: [{ name: 'sample', kind: 'key', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', keyId: '0'.repeat(64) }] };
+const SAMPLES: Readonly<Record<keyof typeof PRECOMPILED, readonly unknown[]>> = { manifest: manifests, lock: [{}, lockSample], trust: [{}, trustSample], config: [{}], policy: [{}] };
+
+for (const [name, entry] of Object.entries(PRECOMPILED) as [keyof typeof PRECOMPILED, (typeof PRECOMPILED)[keyof typeof PRECOMPILED]][]) {
   const schema = JSON.parse(readFileSync(join(root, entry.schema), 'utf8')) as object;
   // The same options as createStrictAjv, plus the source kept for generation.
   const ajv = createStrictAjv();
@@ -33,6 +78,7 @@ for (const entry of Object.values(PRECOMPILED)) {
   const target = join(out, entry.output);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, code);
+  writeCodeCache(target, SAMPLES[name]);
 }
 
 // The 2020-12 meta-schema, as the tool ajv (its options, its formats) checks tool schemas against it. Its
@@ -52,4 +98,5 @@ for (const entry of Object.values(PRECOMPILED)) {
   const target = join(out, META_SCHEMA.output);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, code);
+  writeCodeCache(target, toolSchemas);
 }

@@ -4,13 +4,11 @@
  *
  * stdout carries the protocol and nothing else; diagnostics go to stderr (or --log-file).
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createSandbox } from '../../runtime/index.ts';
 import { parseFlags } from './cli-support.ts';
 import { openAudit } from '../serve/audit.ts';
-import { HostError, errnoOf, isHostError } from '../errors.ts';
+import { HostError, isHostError } from '../errors.ts';
 import { readConfig } from '../home/config.ts';
 import { withDlpPolicies } from '../serve/dlp.ts';
 import { withSecrets } from '../secrets/grant.ts';
@@ -19,8 +17,8 @@ import { loadSecretValues } from '../secrets/sources.ts';
 import type { SecretValues } from '../secrets/sources.ts';
 import { storeKeyKind } from '../secrets/store.ts';
 import type { WardenConfig } from '../home/config.ts';
-import { ensureHome, homeLayout, installedPackages, readLock, resolveHomeDir } from '../home/home.ts';
-import type { Home } from '../home/home.ts';
+import { homeLayout, resolveHomeDir } from '../home/home.ts';
+import { installedSources, prepareHome, reportLoad } from '../serve/startup.ts';
 import { loadAll, servedClaims } from '../serve/loader.ts';
 import { warmValidators } from '../serve/tool-validators.ts';
 import type { DevAllowance, LoadedPackage, PackageSource } from '../serve/loader.ts';
@@ -108,51 +106,6 @@ function devWarning(dirs: readonly string[]): string {
     bar,
     '',
   ].join('\n');
-}
-
-async function installedSources(home: Home, io: CommandIO, logger: Logger): Promise<PackageSource[]> {
-  try {
-    return installedPackages(await readLock(home)).map((entry) => ({ kind: 'installed' as const, entry }));
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    io.stderr.write(`mcp-warden: not serving installed packages: ${isHostError(e) ? `${e.code}: ` : ''}${msg}\n`);
-    logger.error({ code: isHostError(e) ? e.code : 'LOCK_INVALID' }, 'lock.json unusable');
-    return [];
-  }
-}
-
-/**
- * Creates the home if missing and checks it is a writable directory.
- * @throws HostError HOME_UNUSABLE, with what to do
- */
-async function prepareHome(home: Home): Promise<void> {
-  try {
-    await ensureHome(home);
-  } catch (e) {
-    const code = errnoOf(e);
-    const why = code === 'EEXIST' || code === 'ENOTDIR' || code === 'PATH_INVALID' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
-    throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why}; choose a writable directory with --home or MCP_WARDEN_HOME`);
-  }
-  const info = await stat(home.dir).catch(() => null);
-  if (!info?.isDirectory()) throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: it is not a directory; choose a directory with --home or MCP_WARDEN_HOME`);
-  try {
-    await access(home.dir, constants.W_OK);
-  } catch (e) {
-    const why = errnoOf(e) === 'EROFS' ? 'the file system is read-only' : 'it is not writable';
-    throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why} (the audit log is written there); choose a writable directory with --home or MCP_WARDEN_HOME`);
-  }
-}
-
-function report(packages: readonly LoadedPackage[], refused: Awaited<ReturnType<typeof loadAll>>['refused'], io: CommandIO, audit: Audit, logger: Logger): void {
-  for (const r of refused) {
-    // Loud and specific: the user must learn why a tool they installed is missing.
-    io.stderr.write(`mcp-warden: REFUSED ${r.label}: ${r.code}: ${r.message}\n`);
-    audit.pkg({ package: r.label, event: 'refused', code: r.code });
-  }
-  for (const p of packages) {
-    audit.pkg({ package: p.name, event: 'loaded', origin: p.origin, grant: p.grantRules });
-    logger.info({ package: p.name, version: p.version, origin: p.origin, tools: p.tools.length, grant: p.grantRules }, 'package loaded');
-  }
 }
 
 /** Prints a start-up failure as one line with its code and exits non-zero (2 for usage). */
@@ -290,16 +243,20 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const ready = (async () => {
     // Installed packages first: a --dev package cannot shadow an installed one.
     const initial = await load([...(installedEarly ?? (await installedSources(home, io, logger))), ...devSources]);
-    report(initial.packages, initial.refused, io, audit, logger);
+    const logLoaded = reportLoad(initial.packages, initial.refused, io, audit, logger);
     // What was loaded and refused is on record before tools/list can answer.
     await audit.drain();
     if (initial.packages.length === 0) io.stderr.write(`mcp-warden: no packages to serve in the home ${home.dir} (install one there, point --home or MCP_WARDEN_HOME at another home, or use --dev PKG_DIR)\n`);
     devPackages = initial.packages.filter((p) => p.origin === 'dev');
     await guard.refresh();
     registry.replace(splitServed(initial.packages));
-    logger.info({ tools: registry.list().length }, 'packages loaded');
-    // Validators compile in the background once serving has started (each also compiles on first use).
-    setTimeout(() => void warmValidators(registry.packages()), 50).unref();
+    // After the first answer (a turn later: tools/list waits for `ready` in microtasks): the log lines,
+    // then the validators compile in the background (each also compiles on first use).
+    setImmediate(() => {
+      logLoaded();
+      logger.info({ tools: registry.size() }, 'packages loaded');
+      setTimeout(() => void warmValidators(registry.packages()), 50).unref();
+    });
   })();
   void ready.finally(() => setImmediate(startedUp));
   const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
@@ -332,7 +289,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       // Installed packages win: a --dev package that now clashes with one is dropped.
       const taken = new Set(next.packages.flatMap((p) => [p.name, ...servedClaims(p).map((c) => c.key)]));
       const keptDev = devPackages.filter((d) => !taken.has(d.name) && !servedClaims(d).some((c) => taken.has(c.key)));
-      report(next.packages, next.refused, io, audit, logger);
+      reportLoad(next.packages, next.refused, io, audit, logger)();
       await audit.drain();
       const packages = [...next.packages, ...keptDev];
       if (noPrefix && packages.length > 1) {
@@ -364,7 +321,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       packages: changed,
       uris: resourcesBefore.filter((r) => r.pkg !== undefined && changed.has(r.pkg)).map((r) => r.uri),
     });
-    if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.list().length, packagesChanged: changed.size }, 'served lists changed');
+    if (toolsChanged || resourcesChanged || promptsChanged || changed.size > 0) logger.info({ tools: registry.size(), packagesChanged: changed.size }, 'served lists changed');
   };
   // A trip: once on disk, out of the lists, and the clients are told (a warning, and list_changed).
   onTrip = (pkg, reason, written) => {

@@ -60,8 +60,11 @@ function invalid(message: string): HostError {
  */
 export function parseConfig(data: unknown): WardenConfig {
   const raw = data ?? {};
-  const validate = configValidator();
-  if (!validate(raw)) throw invalid(describeAjvError(validate.errors, 'config'));
+  // No file: nothing to check (every key is optional), and the validator is not even loaded.
+  if (data !== undefined) {
+    const validate = configValidator();
+    if (!validate(raw)) throw invalid(describeAjvError(validate.errors, 'config'));
+  }
   const sections = raw as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [name, parse] of Object.entries(SECTIONS)) out[name] = parse(sections[name] as never);

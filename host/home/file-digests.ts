@@ -10,8 +10,7 @@
  * not a regular file or directory (a symlink planted to redirect a read), refuses the package.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 
@@ -37,19 +36,19 @@ function mismatch(what: string, detail: string): HostError {
 }
 
 /** Every regular file under `root`, package-relative with "/" separators; refuses links and special files. */
-async function listTree(root: string, what: string, limit: number): Promise<string[]> {
+function listTree(root: string, what: string, limit: number): string[] {
   const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });
+  const walk = (rel: string): void => {
+    const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
     for (const e of entries) {
       const p = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) await walk(p);
+      if (e.isDirectory()) walk(p);
       else if (e.isFile()) out.push(p);
       else throw mismatch(what, `${JSON.stringify(p.slice(0, 120))} is not a regular file`);
       if (out.length > limit) throw mismatch(what, 'more files than were installed');
     }
   };
-  await walk('');
+  walk('');
   return out.sort();
 }
 
@@ -57,11 +56,19 @@ async function listTree(root: string, what: string, limit: number): Promise<stri
  * Reads the package directory and checks it against the recorded digests: the same set of files, each
  * with the same sha512. Returns the verified bytes, so the loader uses exactly what was checked (no
  * window between check and read).
+ *
+ * The reads are synchronous: a package is a few small files in the user's home (capped at
+ * MAX_VERIFIED_BYTES), and a promise per open, stat, read and close of each file was most of the
+ * verification's cost at serve's start-up (issue 14). Callers verify one package per event-loop turn.
  * @throws HostError INTEGRITY_MISMATCH
  */
 export async function readVerifiedTree(root: string, expected: FileDigests, what: string): Promise<Map<string, Buffer>> {
+  return readVerifiedTreeSync(root, expected, what);
+}
+
+function readVerifiedTreeSync(root: string, expected: FileDigests, what: string): Map<string, Buffer> {
   const wanted = Object.keys(expected).sort();
-  const present = await listTree(root, what, wanted.length);
+  const present = listTree(root, what, wanted.length);
   const extra = present.find((p) => !Object.hasOwn(expected, p));
   if (extra !== undefined) throw mismatch(what, `unexpected file ${JSON.stringify(extra.slice(0, 120))}`);
   const missing = wanted.find((p) => !present.includes(p));
@@ -74,14 +81,14 @@ export async function readVerifiedTree(root: string, expected: FileDigests, what
     // digest must match, so a swap can only make the check fail.
     let data: Buffer;
     try {
-      const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
-        const info = await fh.stat();
+        const info = fstatSync(fd);
         total += info.size;
         if (!info.isFile() || total > MAX_VERIFIED_BYTES) throw mismatch(what, `${JSON.stringify(p.slice(0, 120))} is not a regular file of an installable size`);
-        data = await fh.readFile();
+        data = readFileSync(fd);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     } catch (e) {
       if (e instanceof HostError) throw e;

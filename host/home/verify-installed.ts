@@ -28,21 +28,23 @@
  * The result is the verified bytes themselves: the loader reads package.json and the entry from them,
  * never from the disk again, so nothing can change between the check and the use.
  */
-import { lstat, realpath } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { HostError, isHostError } from '../errors.ts';
 import { parseSignerId, signerId } from '../install/signer.ts';
-import { readTarball } from '../pack/extract.ts';
 import { findTrustedSigner, loadTrustPolicy } from '../trust/policy.ts';
 import type { TrustPolicy } from '../trust/policy.ts';
 import type { Home, InstalledPackage, LockEntry } from './home.ts';
 import { digestFiles, readVerifiedTree } from './file-digests.ts';
-import { assertSafe, assertSafeUpToHome } from './modes.ts';
+import { assertSafeSync, assertSafeUpToHome } from './modes.ts';
 import { readSealKey, sealMatches } from './seal.ts';
 import { readKeptNpmPackage, readKeptPackage } from './store.ts';
 // The signature and provenance verifiers (and the Sigstore libraries under them) are imported when an
 // entry needs them (a provenance package, or a seal that does not match), not at every serve's start-up.
+// So is the tarball reader (and zlib under it), for comparing a kept copy's files with the lock.
 const verifiers = async () => ({
+  ...(await import('../pack/extract.ts')),
   ...(await import('../trust/verify-trusted.ts')),
   ...(await import('../install/npm-verify.ts')),
   ...(await import('../signing/trust-root.ts')),
@@ -77,7 +79,7 @@ function sameDigests(a: Readonly<Record<string, string>>, b: Readonly<Record<str
 async function reverifyNpm(pkg: InstalledPackage, home: Home, policy: TrustPolicy, what: string): Promise<void> {
   const kept = await readKeptNpmPackage(home, pkg.integrity);
   if (!kept) throw new HostError('SIGNATURE_INVALID', `${what}: installed from npm, but its kept attestations are missing or unreadable; install it again`);
-  const { verifyNpmPackage, loadHomeTrustMaterial } = await verifiers();
+  const { verifyNpmPackage, loadHomeTrustMaterial, readTarball } = await verifiers();
   let verified;
   try {
     verified = verifyNpmPackage(kept.tarball, { name: pkg.name, version: pkg.version, attestations: kept.attestations, keys: kept.keys }, policy, await loadHomeTrustMaterial(home));
@@ -109,7 +111,7 @@ async function unsealedReason(pkg: InstalledPackage, home: Home, policy: TrustPo
   let integrity: string;
   let name: string;
   let version: string;
-  const { verifyTrustedPackage, loadHomeTrustMaterial } = await verifiers();
+  const { verifyTrustedPackage, loadHomeTrustMaterial, readTarball } = await verifiers();
   try {
     const trusted = verifyTrustedPackage(kept.tarball, kept.bundleJson, policy, { trustMaterial: await loadHomeTrustMaterial(home) });
     ({ name, version, integrity } = trusted.package);
@@ -133,6 +135,8 @@ interface LoadReadings {
   sealKey(): Promise<Buffer | undefined>;
   /** Checks `dir` itself and, once for the load, every directory above it up to the home. */
   assertSafeDir(dir: string): Promise<void>;
+  /** The real path of the home's packages/ directory. */
+  packagesRoot(): Promise<string>;
 }
 
 /** Readings for one load of `home`: each made at its first use, then shared by the load. */
@@ -140,7 +144,9 @@ function readingsOf(home: Home): LoadReadings {
   let policy: Promise<TrustPolicy> | undefined;
   let key: Promise<Buffer | undefined> | undefined;
   const checked = new Map<string, Promise<void>>();
+  let root: Promise<string> | undefined;
   return {
+    packagesRoot: () => (root ??= realpath(home.packagesDir)),
     policy: () => (policy ??= loadTrustPolicy(home.trustFile)),
     sealKey: () => (key ??= readSealKey(home)),
     assertSafeDir: async (dir) => {
@@ -151,7 +157,7 @@ function readingsOf(home: Home): LoadReadings {
         checked.set(above, parents);
       }
       await parents;
-      await assertSafe(dir);
+      assertSafeSync(dir);
     },
   };
 }
@@ -160,9 +166,14 @@ function readingsOf(home: Home): LoadReadings {
 async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Promise<VerifiedInstall> {
   const what = `installed package ${pkg.name}@${pkg.version}`;
   const dir = join(home.dir, pkg.dir);
-  await load.assertSafeDir(dir);
-  const policy = await load.policy();
-  const key = await load.sealKey();
+  // The readings shared by the load are made at once (not one after the other: the first package of a
+  // load waited for each in turn); a refusal still comes in this order: unsafe directory, trust.json, lock.key.
+  const [safe, trusted, sealKey] = await Promise.allSettled([load.assertSafeDir(dir), load.policy(), load.sealKey()]);
+  if (safe.status === 'rejected') throw safe.reason;
+  if (trusted.status === 'rejected') throw trusted.reason;
+  if (sealKey.status === 'rejected') throw sealKey.reason;
+  const policy = trusted.value;
+  const key = sealKey.value;
   const { name, ...entry } = pkg;
   if (key === undefined || !sealMatches(key, name, entry as LockEntry)) throw await unsealedReason(pkg, home, policy, what);
   // The signer install verified must still be trusted for this name: trust.json may have changed since.
@@ -175,14 +186,17 @@ async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Pr
     const decision = findTrustedSigner(policy, signer, pkg.name);
     if (!decision.trusted) throw new HostError(decision.code, `${what}: ${decision.detail} (trust.json changed since install); trust its publisher again or remove the package`);
   }
+  // The package's own checks are synchronous (a few calls on one directory; a promise for each was a
+  // measurable part of serve's start-up with many packages); what the load shares is read once.
   let info;
   try {
-    info = await lstat(dir);
+    info = lstatSync(dir);
   } catch {
     throw new HostError('PACKAGE_INVALID', `${what} is missing from the home directory`);
   }
   if (!info.isDirectory()) throw new HostError('PACKAGE_INVALID', `${what} is not a directory`);
-  const [root, real] = await Promise.all([realpath(home.packagesDir), realpath(dir)]);
+  const root = await load.packagesRoot();
+  const real = realpathSync.native(dir);
   const rel = relative(root, real);
   if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..') {
     throw new HostError('PACKAGE_INVALID', `${what} resolves outside the packages directory`);

@@ -241,13 +241,18 @@ async function loadFrom(dir: string, source: PackageSource, prefix: boolean, pol
  * @throws HostError (or the hook's error) when the package must not be served.
  */
 export async function loadPackage(source: PackageSource, options: LoadOptions): Promise<LoadedPackage> {
+  return loadProtected(source, options, protectedPaths(options.home));
+}
+
+/** loadPackage with the protected paths of its load (loadAll resolves them once for all its packages). */
+async function loadProtected(source: PackageSource, options: LoadOptions, protectedOfLoad: Promise<string[]>): Promise<LoadedPackage> {
   const pkg = await loadUnchecked(source, options);
   // No grant reaches the home or the trust root: checked on the effective grant's real paths at every
   // load, whoever made the grant (lock, --grant, --allow-fs, a manifest's fixed path); and denied again
   // by the runtime at every file operation, after realpath, so a symlink or a rename made after load
   // cannot lead into it either. denyFsPaths is applied once per grant: the grant's write quota is counted
   // per grant object.
-  const protect = await protectedPaths(options.home);
+  const protect = await protectedOfLoad;
   for (const rule of pkg.grant.fs.rules) assertOutsideProtected(rule.path, protect, sourceLabel(source));
   return { ...pkg, grant: { ...pkg.grant, fs: denyFsPaths(pkg.grant.fs, protect) } };
 }
@@ -298,14 +303,21 @@ export function servedClaims(pkg: LoadedPackage): ServedClaim[] {
  * installed packages come first in `sources` by convention, so a --dev package cannot shadow an installed one.
  */
 export async function loadAll(sources: readonly PackageSource[], options: LoadOptions): Promise<{ packages: LoadedPackage[]; refused: RefusedPackage[] }> {
-  // Verification (hashing every file) runs for several packages at once: with thousands of installed
-  // packages a sequential load kept serve busy for many seconds. Conflicts are then settled in source order.
+  // Several packages are in flight at once (their waits overlap: with thousands of installed packages a
+  // sequential load kept serve busy for many seconds); each one's files are read and hashed synchronously,
+  // one package per event-loop turn (host/home/file-digests.ts). Conflicts are then settled in source order.
   const outcomes: (PromiseSettledResult<LoadedPackage> | undefined)[] = new Array(sources.length);
   let next = 0;
+  // The home's protected real paths, resolved once for the load (every package is checked against them).
+  let protect: Promise<string[]> | undefined;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < sources.length; i = next++) {
+      // One package per event-loop turn: its verification reads its files synchronously, and the host
+      // keeps answering (initialize, ping) between packages.
+      if (i >= LOAD_CONCURRENCY) await new Promise((r) => setImmediate(r));
       try {
-        outcomes[i] = { status: 'fulfilled', value: await loadPackage(sources[i] as PackageSource, options) };
+        protect ??= protectedPaths(options.home);
+        outcomes[i] = { status: 'fulfilled', value: await loadProtected(sources[i] as PackageSource, options, protect) };
       } catch (reason) {
         outcomes[i] = { status: 'rejected', reason };
       }

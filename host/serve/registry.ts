@@ -38,6 +38,8 @@ export interface ListChanges {
 export interface Registry {
   lookup(name: string): ToolEntry | undefined;
   list(): Tool[];
+  /** How many tools are served (list().length, without copying the list). */
+  size(): number;
   lookupPrompt(name: string): PromptEntry | undefined;
   listPrompts(): Prompt[];
   listResources(): Resource[];
@@ -135,6 +137,11 @@ function matchIn(pkg: LoadedPackage, ownUri: string): UriEntry | undefined {
   return undefined;
 }
 
+/** Whether two list answers differ (as the client would see them). */
+function differs(before: readonly unknown[], after: readonly unknown[]): boolean {
+  return before.length !== after.length || JSON.stringify(before) !== JSON.stringify(after);
+}
+
 export function createRegistry(initial: readonly LoadedPackage[] = []): Registry {
   let byName = new Map<string, ToolEntry>();
   let prompts = new Map<string, PromptEntry>();
@@ -144,7 +151,6 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
   let promptList: Prompt[] = [];
   let resourceList: Resource[] = [];
   let templateList: ResourceTemplate[] = [];
-  let texts = { tools: '', prompts: '', resources: '' };
   let changes: ListChanges = { tools: false, resources: false, prompts: false };
   let current: readonly LoadedPackage[] = [];
 
@@ -174,8 +180,12 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
     });
     const nextResources = owners.flatMap((pkg) => pkg.resources.map((r) => describeResource(pkg, r))).sort(byKey((r) => r.uri));
     const nextTemplates = owners.flatMap((pkg) => pkg.resourceTemplates.map((t) => describeTemplate(pkg, t))).sort(byKey((t) => t.uriTemplate));
-    const nextTexts = { tools: JSON.stringify(nextList), prompts: JSON.stringify(nextPromptList), resources: JSON.stringify([nextResources, nextTemplates]) };
-    changes = { tools: nextTexts.tools !== texts.tools, prompts: nextTexts.prompts !== texts.prompts, resources: nextTexts.resources !== texts.resources };
+    // Compared as JSON text, only when the lengths are equal (a first load, from nothing, needs no text).
+    changes = {
+      tools: differs(listed, nextList),
+      prompts: differs(promptList, nextPromptList),
+      resources: differs(resourceList, nextResources) || differs(templateList, nextTemplates),
+    };
     byName = nextTools;
     prompts = nextPrompts;
     uriOwners = owners;
@@ -183,7 +193,6 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
     promptList = nextPromptList;
     resourceList = nextResources;
     templateList = nextTemplates;
-    texts = nextTexts;
     current = packages;
     return changes.tools || changes.prompts || changes.resources;
   };
@@ -192,6 +201,7 @@ export function createRegistry(initial: readonly LoadedPackage[] = []): Registry
   return {
     lookup: (name) => byName.get(name),
     list: () => structuredClone(listed),
+    size: () => listed.length,
     lookupPrompt: (name) => prompts.get(name),
     listPrompts: () => structuredClone(promptList),
     listResources: () => structuredClone(resourceList),

@@ -151,31 +151,45 @@ export function unsafeRegexReason(source: string): string | null {
   return null;
 }
 
-/** Walks a schema and returns the first unsafe `pattern` / `patternProperties` key found, as a message. */
+/**
+ * Walks a schema and returns the first unsafe `pattern` / `patternProperties` key found, as a message.
+ * The path in the message is built only for that one (every installed tool schema is walked at start-up).
+ */
 export function findUnsafePattern(schema: unknown, path = ''): string | null {
-  if (Array.isArray(schema)) {
-    for (let i = 0; i < schema.length; i++) {
-      const r = findUnsafePattern(schema[i], `${path}/${i}`);
+  const keys: string[] = [];
+  const at = (): string => path + keys.map((k) => `/${k}`).join('');
+  const walk = (node: unknown): string | null => {
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        keys.push(String(i));
+        const r = walk(node[i]);
+        keys.pop();
+        if (r) return r;
+      }
+      return null;
+    }
+    if (node === null || typeof node !== 'object') return null;
+    for (const key of Object.keys(node)) {
+      const value = (node as Record<string, unknown>)[key];
+      if (key === 'pattern' && typeof value === 'string') {
+        const why = unsafeRegexReason(value);
+        if (why) return `${at()}/pattern: ${why}`;
+      }
+      if (key === 'patternProperties' && value && typeof value === 'object') {
+        for (const p of Object.keys(value)) {
+          const why = unsafeRegexReason(p);
+          if (why) return `${at()}/patternProperties: ${why}`;
+        }
+      }
+      if (value === null || typeof value !== 'object') continue;
+      keys.push(key);
+      const r = walk(value);
+      keys.pop();
       if (r) return r;
     }
     return null;
-  }
-  if (schema === null || typeof schema !== 'object') return null;
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === 'pattern' && typeof value === 'string') {
-      const why = unsafeRegexReason(value);
-      if (why) return `${path}/pattern: ${why}`;
-    }
-    if (key === 'patternProperties' && value && typeof value === 'object') {
-      for (const p of Object.keys(value)) {
-        const why = unsafeRegexReason(p);
-        if (why) return `${path}/patternProperties: ${why}`;
-      }
-    }
-    const r = findUnsafePattern(value, `${path}/${key}`);
-    if (r) return r;
-  }
-  return null;
+  };
+  return walk(schema);
 }
 
 /** Deepest nesting of arguments accepted: the audit digest, ajv and the sandbox's copy all recurse. */

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/host.ts';
-import { META_SCHEMA, PRECOMPILED, precompiledMetaSchema, strictValidator } from '../../host/home/precompiled.ts';
+import { META_SCHEMA, PRECOMPILED, codeCachePath, loadedFromCodeCache, precompiledMetaSchema, strictValidator, ucs2length } from '../../host/home/precompiled.ts';
+import ajvUcs2length from 'ajv/dist/runtime/ucs2length.js';
 import { createToolAjv } from '../../host/serve/validation.ts';
 
 // Start-up compiled the lock.json and trust.json schemas with ajv at import (~100 ms of a serve's start);
@@ -49,6 +50,41 @@ describe('the precompiled validators of our own schemas (issue 14)', () => {
     const validate = strictValidator(schemaOf('lock'), pathToFileURL(file))();
     expect((validate as unknown as { precompiled?: boolean }).precompiled).toBeUndefined();
     expect(validate({})).toBe(false);
+  });
+
+  it('are loaded from the V8 code cache the build writes beside each of them (fifth pass: no parse or compile of the generated code at start-up)', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    for (const name of Object.keys(PRECOMPILED)) {
+      const file = join(out, PRECOMPILED[name as keyof typeof PRECOMPILED].output);
+      expect(existsSync(codeCachePath(file)), name).toBe(true);
+      const validate = strictValidator(schemaOf(name), pathToFileURL(file))();
+      expect((validate as unknown as { precompiled?: boolean }).precompiled, name).toBe(true);
+      expect(loadedFromCodeCache(file), name).toBe(true);
+      expect(validate({ unknownKey: 1 }), name).toBe(false);
+    }
+    const meta = join(out, META_SCHEMA.output);
+    expect(precompiledMetaSchema(pathToFileURL(meta))).not.toBeNull();
+    expect(loadedFromCodeCache(meta)).toBe(true);
+  });
+
+  it('ignore a code cache made from other code, even code of the same length: the file\'s own code runs', () => {
+    const out = outDir();
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'compile-validators.ts'), out]);
+    const file = join(out, PRECOMPILED.lock.output);
+    // Same length, other digest: V8 alone would take the cache (it checks the length of the source).
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/schemaDigest = "([0-9a-f]+)"/, (_m, hex: string) => `schemaDigest = "${'0'.repeat(hex.length)}"`));
+    const validate = strictValidator(schemaOf('lock'), pathToFileURL(file))();
+    expect(loadedFromCodeCache(file)).toBe(false);
+    expect((validate as unknown as { precompiled?: boolean }).precompiled).toBeUndefined();
+    expect(validate({})).toBe(false);
+  });
+
+  it('count string lengths with the host\'s ucs2length exactly as ajv\'s helper does (surrogate pairs, lone surrogates)', () => {
+    const ajvCount = ((ajvUcs2length as unknown as { default?: (s: string) => number }).default ?? ajvUcs2length) as (s: string) => number;
+    for (const text of ['', 'abc', '😀', 'a😀b', '\ud800', '\ud800a', '\udc00', 'a\ud83d', '\ud83d\ud83d\ude00', '\udc00\ud800', 'é✓𝄞'.repeat(50)]) {
+      expect(ucs2length(text), JSON.stringify(text)).toBe(ajvCount(text));
+    }
   });
 
   it('are in dist/ as the suite built it, current with the schemas', () => {

@@ -83,6 +83,11 @@ describe('the published schema', () => {
     expect(parseConfigCode({ circuitBreaker: { cooldown: 1 } })).toBe('CONFIG_INVALID');
   });
 
+  it('an absent config.json is exactly an empty one the schema accepts (so no file needs no schema check)', () => {
+    expect(parseConfig({})).toEqual(defaultConfig());
+    expect(parseConfig(undefined)).toEqual(defaultConfig());
+  });
+
   it('accepts its own $schema reference (for editors)', () => {
     expect(parseConfig({ $schema: 'https://mcp-warden.dev/schemas/config.schema.json' })).toEqual(defaultConfig());
   });

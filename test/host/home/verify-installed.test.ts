@@ -63,6 +63,20 @@ describe('verifyInstalled', () => {
     expect(await asyncCodeOf(() => verifier(pkg, home))).toBe('HOME_UNSAFE');
   });
 
+  it('refuses in the same order when the load\'s readings fail together: an unsafe directory, then trust.json, then lock.key', async () => {
+    const { home, pkg, dir } = installed();
+    writeFileSync(home.trustFile, '{ not json', { mode: 0o600 });
+    writeFileSync(home.sealKey, Buffer.alloc(3), { mode: 0o600 });
+    chmodSync(dir, 0o770);
+    expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).toBe('HOME_UNSAFE');
+    chmodSync(dir, 0o700);
+    const trustCode = await asyncCodeOf(() => verifierForOneLoad()(pkg, home));
+    expect(trustCode).not.toBe('KEY_INVALID');
+    expect(trustCode).toBeDefined();
+    writeFileSync(home.trustFile, JSON.stringify({ publishers: [] }), { mode: 0o600 });
+    expect(await asyncCodeOf(() => verifierForOneLoad()(pkg, home))).toBe('KEY_INVALID');
+  });
+
   it('returns the verified files of an intact package', async () => {
     const { home, pkg } = installed();
     const v = await verifyInstalled(pkg, home);

@@ -45,6 +45,8 @@ describe('tool schema patterns', () => {
     expect(unsafeRegexReason('(a)\\1')).toMatch(/linear-time/);
     expect(unsafeRegexReason('(?<x>a)\\k<x>')).toMatch(/linear-time/);
     expect(findUnsafePattern({ properties: { s: { pattern: '(?<!a)b' } } })).toMatch(/^\/properties\/s\/pattern: .*linear-time/);
+    // The path of the one found, through arrays and patternProperties, after safe siblings.
+    expect(findUnsafePattern({ anyOf: [{ pattern: '^a$' }, { items: [{ patternProperties: { '(?<!a)b': {} } }] }] }, '/in')).toMatch(/^\/in\/anyOf\/1\/items\/0\/patternProperties: /);
     // Nested quantifiers are fine now: RE2 runs them in linear time.
     expect(unsafeRegexReason('^(a+)+$')).toBeNull();
   });
