@@ -6,6 +6,12 @@
  *
  *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/bundle/cli.js] [--tool echo|transform|rows|fetchJson]
  *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
+ *                       [--node-options='--max-semi-space-size=32 --import=/path/probe.mjs']
+ *
+ * --node-options is NODE_OPTIONS for every server process (mcp-warden's host, the other build's, the plain
+ * server; not mcp-warden's workers, which get an environment of their own), with BENCH_LABEL set to the
+ * server's label (warden, other, plain): for V8 flags or a preload that records the host's garbage
+ * collection.
  *
  * --tool fetchJson is bench/run.ts's gated fetch figure: a fetch through the tool's `ctx.fetch` (mcp-warden:
  * with its grant, which names exactly a 127.0.0.1 server this script starts) against the plain server's fetch.
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     prof: { type: 'string' },
     // Warm-up calls per server before the blocks (fewer for the ~1 MB rows tool).
     warm: { type: 'string', default: '300' },
+    'node-options': { type: 'string' },
   },
 });
 const n = Number(values.n);
@@ -49,6 +56,13 @@ if (values.other !== undefined) {
   specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
 }
 const kinds = Object.keys(specs);
+const nodeOptions = values['node-options'];
+if (nodeOptions !== undefined) {
+  for (const k of kinds) {
+    const s = specs[k] as ServerSpec;
+    specs[k] = { ...s, env: { ...s.env, NODE_OPTIONS: nodeOptions, BENCH_LABEL: k } };
+  }
+}
 const conns: Record<string, Connected> = {};
 for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);
 // The same ~100 KB rows as bench/run.ts's transform figure.

@@ -62,7 +62,10 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
   const { registry, sandbox, audit, logger, redact, limiter, requestStates, ready, era, server, callLog } = options;
   /**
    * The arguments as received, by request (its signal): the SDK's 2025-11-25 shim calls the handler again
-   * for the same request, with a fresh parse of it but the same signal.
+   * for the same request, with a fresh parse of it but the same signal, after an input-required result.
+   * An entry goes as soon as the handler has settled any other way: a WeakMap's values survive every
+   * young-generation GC (V8's scavenger keeps them whatever their key), so one left for the full GC made
+   * each call's arguments outlive it and be copied and promoted (docs/performance.md, *garbage per call*).
    */
   const receivedOf = new WeakMap<AbortSignal, unknown>();
 
@@ -75,12 +78,8 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
     return asking;
   };
 
-  return async (request, ctx) => {
+  const handle = async (request: CallToolRequest, ctx: ServerContext, received: unknown): Promise<CallToolResult | InputRequiredResult> => {
     const name = request.params.name;
-    // Taken first, whatever happens next: the session keeps each request's arguments until then.
-    const signal = ctx.mcpReq.signal;
-    const received = receivedOf.has(signal) ? receivedOf.get(signal) : options.argumentsOf?.(ctx.mcpReq.id);
-    receivedOf.set(signal, received);
     // A call after an input-required result (protocol/input-required.ts): untrusted until verified below.
     const echoedState = ctx.mcpReq.requestState();
     const echoedResponses = ctx.mcpReq.inputResponses;
@@ -178,6 +177,21 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
         if (!(e instanceof WireError) && !(e instanceof ProtocolError)) logger.error({ package: pkg.name, tool: tool.spec.name, err: { type: (e as Error)?.name, message: redact(boundedMessage((e as Error)?.message)) } }, 'host fault in tools/call');
         throw fault;
       }
+    }
+  };
+
+  return async (request, ctx) => {
+    // Taken first, whatever happens next: the session keeps each request's arguments until then.
+    const signal = ctx.mcpReq.signal;
+    const received = receivedOf.has(signal) ? receivedOf.get(signal) : options.argumentsOf?.(ctx.mcpReq.id);
+    receivedOf.set(signal, received);
+    let result: CallToolResult | InputRequiredResult | undefined;
+    try {
+      result = await handle(request, ctx, received);
+      return result;
+    } finally {
+      // Kept only for the shim's next round of this request.
+      if (result?.resultType !== 'input_required') receivedOf.delete(signal);
     }
   };
 }

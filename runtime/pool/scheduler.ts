@@ -41,6 +41,26 @@ import { inMiB, overHalfCeiling } from './worker-memory.ts';
  */
 const CALL_ENDED = new SandboxError('CANCELLED', 'the call has ended');
 
+/**
+ * Calls `onAbort(call)` when `signal` aborts, until the returned function is called (at the call's end).
+ * The listener reaches the call only through a variable that release clears, and is made here, outside
+ * the scope of `run` (a closure there would keep its arguments, their JSON and the call's promise): V8's
+ * young-generation GC may still find a removed listener (from dead objects promoted earlier, it treats as
+ * live until the next full GC), and each call it reached then survived, and was copied and promoted, with
+ * everything it held (docs/performance.md, *Fifth pass of issue 14: garbage per call*).
+ */
+function cancelOnAbort(signal: AbortSignal, call: Call, onAbort: (call: Call) => void): () => void {
+  let held: Call | null = call;
+  const listener = (): void => {
+    if (held !== null) onAbort(held);
+  };
+  signal.addEventListener('abort', listener, { once: true });
+  return () => {
+    held = null;
+    signal.removeEventListener('abort', listener);
+  };
+}
+
 /** Calls that may wait per package beyond its running ones, by default. */
 export const DEFAULT_QUEUE_DEPTH = 256;
 
@@ -295,17 +315,15 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       }
       const call = newCall({ id: nextCall++, pkg, tool, argsJson, grant, limits, options: runOptions, resolve, reject });
       admit(call);
-      const signal = runOptions.signal;
-      if (signal !== undefined) {
-        const onAbort = () => {
-          const worker = call.state === 'running' ? call.worker : null;
-          settle(call, new SandboxError('CANCELLED', 'the call was cancelled'));
-          if (worker !== null) supervisor.send(worker, { t: 'cancel', call: call.id });
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        call.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
-      }
+      if (runOptions.signal !== undefined) call.removeAbortListener = cancelOnAbort(runOptions.signal, call, cancel);
     });
+  }
+
+  /** A call's signal was aborted: it ends with CANCELLED, and its worker is told to stop it. */
+  function cancel(call: Call): void {
+    const worker = call.state === 'running' ? call.worker : null;
+    settle(call, new SandboxError('CANCELLED', 'the call was cancelled'));
+    if (worker !== null) supervisor.send(worker, { t: 'cancel', call: call.id });
   }
 
   return {
