@@ -57,7 +57,9 @@ const N = smoke
   ? { warm: 3, work: 1, large: 1, seq: 3, par: 32, startup: 1, packages: 2, installed: [2], fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20 }
   : quick
     ? { warm: 20, work: 5, large: 3, seq: 20, par: 64, startup: 1, packages: 3, installed: [1, 3], fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200 }
-    : { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 5, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
+    : // Start-ups are cheap (~0.2–0.3 s) and vary ±15 % from one to the next on a shared machine: 15 per server
+      // and row (taking turns), so a ratio of medians is not read from 5 noisy starts.
+      { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 15, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
 
 // In smoke mode each server kind is started once (with one sandbox worker) and shared by every figure:
 // starting servers is what costs. Its "1 package" and "--dev" figures are then taken on the server of the
