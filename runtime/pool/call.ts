@@ -11,7 +11,8 @@ import type { createFileAccess } from '../io/files.ts';
 import type { Limits } from '../types.ts';
 import type { Verdict, Worker } from './worker.ts';
 
-export interface Call {
+/** What a new call is made of; the rest starts empty. */
+export interface CallSpec {
   readonly id: number;
   readonly pkg: PackageCode;
   readonly tool: string;
@@ -19,12 +20,16 @@ export interface Call {
   readonly grant: Grant;
   readonly limits: Limits;
   readonly options: RunOptions;
+  readonly resolve: (r: RunResult) => void;
+  readonly reject: (e: SandboxError) => void;
+}
+
+/** One call as the scheduler tracks it: what it was made of, and its state since. */
+export interface Call extends CallSpec {
   readonly started: number;
   state: 'queued' | 'running' | 'settled';
   /** Aborts the call's host I/O; created on its first capability request (creating one per call is costly). */
   io: AbortController | null;
-  readonly resolve: (r: RunResult) => void;
-  readonly reject: (e: SandboxError) => void;
   worker: Worker | null;
   /** performance.now() past which the host's watchdog judges the call (wallMs + the grace, from dispatch). */
   deadline: number;
@@ -39,19 +44,6 @@ export interface Call {
   logBytes: number;
   files: Promise<ReturnType<typeof createFileAccess>> | null;
   removeAbortListener: (() => void) | null;
-}
-
-/** What a new call is made of; the rest starts empty. */
-export interface CallSpec {
-  readonly id: number;
-  readonly pkg: PackageCode;
-  readonly tool: string;
-  readonly argsJson: string;
-  readonly grant: Grant;
-  readonly limits: Limits;
-  readonly options: RunOptions;
-  readonly resolve: (r: RunResult) => void;
-  readonly reject: (e: SandboxError) => void;
 }
 
 /** A queued call, its clock started now. */
