@@ -98,9 +98,23 @@ function wordEnd(s: string, i: number, n: number): number {
   let j = i;
   while (j < n) {
     const c = s.charCodeAt(j);
-    if (c >= 128 || (CLASS[c] as number) === 0) break;
+    if ((CLASS[c] as number) === 0) break;
     j++;
   }
+  return j;
+}
+
+// What may stop the skip over the text between words, as bits: letters and digits (1), '-' (2: a PEM
+// block's "-----BEGIN ") and '@' (4: an e-mail address); a scan stops at the kinds it wants.
+const STOP = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) if ((CLASS[c] as number) !== 0) STOP[c] = 1;
+STOP[45] = 2;
+STOP[64] = 4;
+
+/** The first character from `i` whose STOP bits meet `mask`, or `n`. */
+function gapEnd(s: string, i: number, n: number, mask: number): number {
+  let j = i;
+  while (j < n && ((STOP[s.charCodeAt(j)] as number) & mask) === 0) j++;
   return j;
 }
 
@@ -131,13 +145,16 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
   const tokensA = tokens & (AWS | GOOGLE);
   const noEnd = { value: false };
   let lastEnd = 0;
+  const stop = 1 | (wantPem ? 2 : 0) | (wantEmail ? 4 : 0);
   let i = 0;
-  while (i < n) {
+  for (;;) {
+    i = gapEnd(s, i, n, stop);
+    if (i >= n) break;
     const c = s.charCodeAt(i);
-    const cls = c < 128 ? (CLASS[c] as number) : 0;
+    const cls = CLASS[c] as number;
     if (cls === 0) {
       if (c === 45) {
-        if (wantPem && s.charCodeAt(i + 1) === 45 && s.startsWith(PEM_BEGIN, i)) {
+        if (s.charCodeAt(i + 1) === 45 && s.startsWith(PEM_BEGIN, i)) {
           const end = pemAt(s, i, noEnd);
           if (end > 0) {
             out.push({ detector: 'private-key', start: i, end });
@@ -145,7 +162,8 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
             continue;
           }
         }
-      } else if (c === 64 && wantEmail) {
+      } else {
+        // '@'
         const m = emailAt(s, i, lastEnd);
         if (m !== null) {
           out.push({ detector: 'email', start: m[0], end: m[1] });
@@ -159,7 +177,7 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
     // A word starts here only after a non-alphanumeric character, and matters only with a START character.
     if (i > 0) {
       const p = s.charCodeAt(i - 1);
-      if (p < 128 && (CLASS[p] as number) !== 0) {
+      if ((CLASS[p] as number) !== 0) {
         i = wordEnd(s, i + 1, n);
         continue;
       }
