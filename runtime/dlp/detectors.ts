@@ -104,17 +104,32 @@ function wordEnd(s: string, i: number, n: number): number {
   return j;
 }
 
-// What may stop the skip over the text between words, as bits: letters and digits (1), '-' (2: a PEM
-// block's "-----BEGIN ") and '@' (4: an e-mail address); a scan stops at the kinds it wants.
-const STOP = new Uint8Array(65536);
-for (let c = 0; c < 128; c++) if ((CLASS[c] as number) !== 0) STOP[c] = 1;
-STOP[45] = 2;
-STOP[64] = 4;
+// The skip to the next candidate, one table lookup and one branch per character: bit 1 a letter or digit,
+// 2 one that may start a match (START), 4 '-' (a PEM block's "-----BEGIN "), 8 '@' (an e-mail address).
+const SCAN = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) {
+  const k = CLASS[c] as number;
+  if (k !== 0) SCAN[c] = 1 | ((k & START) !== 0 ? 2 : 0);
+}
+SCAN[45] = 4;
+SCAN[64] = 8;
 
-/** The first character from `i` whose STOP bits meet `mask`, or `n`. */
-function gapEnd(s: string, i: number, n: number, mask: number): number {
+/**
+ * The next candidate from `i`: a START character that begins a word (no letter or digit before it), or a
+ * character whose SCAN bits meet `stop` ('-', '@'); `n` if none. Other words are skipped whole, as the
+ * text between them.
+ */
+function nextCandidate(s: string, i: number, n: number, stop: number): number {
+  const mask = stop | 2;
+  // 2 while the previous character is a letter or digit: a START character then is inside a word.
+  let inWord = i > 0 ? ((SCAN[s.charCodeAt(i - 1)] as number) & 1) << 1 : 0;
   let j = i;
-  while (j < n && ((STOP[s.charCodeAt(j)] as number) & mask) === 0) j++;
+  while (j < n) {
+    const t = SCAN[s.charCodeAt(j)] as number;
+    if ((t & mask & ~inWord) !== 0) break;
+    inWord = (t & 1) << 1;
+    j++;
+  }
   return j;
 }
 
@@ -145,10 +160,10 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
   const tokensA = tokens & (AWS | GOOGLE);
   const noEnd = { value: false };
   let lastEnd = 0;
-  const stop = 1 | (wantPem ? 2 : 0) | (wantEmail ? 4 : 0);
+  const stop = (wantPem ? 4 : 0) | (wantEmail ? 8 : 0);
   let i = 0;
   for (;;) {
-    i = gapEnd(s, i, n, stop);
+    i = nextCandidate(s, i, n, stop);
     if (i >= n) break;
     const c = s.charCodeAt(i);
     const cls = CLASS[c] as number;
@@ -174,18 +189,7 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
       i++;
       continue;
     }
-    // A word starts here only after a non-alphanumeric character, and matters only with a START character.
-    if (i > 0) {
-      const p = s.charCodeAt(i - 1);
-      if ((CLASS[p] as number) !== 0) {
-        i = wordEnd(s, i + 1, n);
-        continue;
-      }
-    }
-    if ((cls & START) === 0) {
-      i = wordEnd(s, i + 1, n);
-      continue;
-    }
+    // Here a word starts (after no letter or digit) with a START character.
     if ((cls & DIGIT) !== 0) {
       const e = wordEnd(s, i + 1, n);
       if (!wantDigits) {
@@ -251,9 +255,13 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
         i = wordEnd(s, i + 1, n);
         continue;
       }
-    } else if (tokens === 0) {
-      i = wordEnd(s, i + 1, n);
-      continue;
+    } else {
+      // g, x, s or r: a token only if the next letter is that of a prefix (gh/gi/gl, xo, sk/rk).
+      const d = s.charCodeAt(i + 1);
+      if (tokens === 0 || !(c === 103 ? d === 104 || d === 105 || d === 108 : c === 120 ? d === 111 : d === 107)) {
+        i = wordEnd(s, i + 1, n);
+        continue;
+      }
     }
     const token = tokenAt(s, i, tokens);
     if (token !== null && !isWordish(at(s, token[1]))) {
