@@ -24,15 +24,10 @@ export const isAlnum = (c: number): boolean => (classOf(c) & ALNUM) !== 0;
 export const isWordish = (c: number): boolean => isAlnum(c) || c === 95 || c === 45;
 export const at = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
 
-/** The end of the run of ASCII letters and digits from `i`. */
-export function alnumEnd(s: string, i: number): number {
-  const n = s.length;
+/** The end of the run of ASCII letters and digits from `i` (`n` is `s.length`). */
+export function alnumEnd(s: string, i: number, n: number): number {
   let j = i;
-  while (j < n) {
-    const c = s.charCodeAt(j);
-    if (c >= 128 || (CLASS[c] as number) === 0) break;
-    j++;
-  }
+  while (j < n && (CLASS[s.charCodeAt(j)] as number) !== 0) j++;
   return j;
 }
 

@@ -8,7 +8,7 @@
  * one: every position is visited a bounded number of times (each look-ahead is capped, or what it read is
  * consumed), so a scan is linear in the length of the text.
  */
-import { CLASS, DIGIT, START, UPPER, at, isAlnum, isDigit, isLower, isUpper, isWordish, runEnd } from './chars.ts';
+import { CLASS, DIGIT, START, UPPER, alnumEnd, at, isAlnum, isDigit, isLower, isUpper, isWordish, runEnd } from './chars.ts';
 import { checksumIban, ibanLength } from './iban.ts';
 import { GROUP_END, digitGroups, scanDigitRun } from './numbers.ts';
 import { AWS, GITHUB, GITLAB, GOOGLE, PEM_BEGIN, SLACK, STRIPE, jwtAt, pemAt, tokenAt } from './tokens.ts';
@@ -92,17 +92,6 @@ function emailAt(s: string, i: number, floor: number): [number, number] | null {
 }
 
 // ---- the scan ----------------------------------------------------------------------------------------
-
-/** The end of the ASCII letters and digits from `i` (inlined by V8: the hot loop's word skip). */
-function wordEnd(s: string, i: number, n: number): number {
-  let j = i;
-  while (j < n) {
-    const c = s.charCodeAt(j);
-    if ((CLASS[c] as number) === 0) break;
-    j++;
-  }
-  return j;
-}
 
 // The skip to the next candidate, one table lookup and one branch per character: bit 1 a letter or digit,
 // 2 one that may start a match (START), 4 '-' (a PEM block's "-----BEGIN "), 8 '@' (an e-mail address).
@@ -191,7 +180,7 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
     }
     // Here a word starts (after no letter or digit) with a START character.
     if ((cls & DIGIT) !== 0) {
-      const e = wordEnd(s, i + 1, n);
+      const e = alnumEnd(s, i + 1, n);
       if (!wantDigits) {
         i = e;
         continue;
@@ -215,14 +204,14 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
         }
       }
       const count = digitGroups(s, i);
-      const runEnd = GROUP_END[count - 1] as number;
+      const groupsEnd = GROUP_END[count - 1] as number;
       // A run glued to letters (an identifier, a hash) is no number.
-      if ((count > 1 || runEnd - i >= 8) && !isAlnum(at(s, runEnd))) {
+      if ((count > 1 || groupsEnd - i >= 8) && !isAlnum(at(s, groupsEnd))) {
         const before = out.length;
         scanDigitRun(s, count, wantCard, wantSsn, wantPhone, out);
         if (out.length > before) lastEnd = (out[out.length - 1] as Match).end;
       }
-      i = runEnd;
+      i = groupsEnd;
       continue;
     }
     if (c === 101) {
@@ -238,7 +227,7 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
         i = Math.max(j.read, i + 1);
         continue;
       }
-      i = wordEnd(s, i + 1, n);
+      i = alnumEnd(s, i + 1, n);
       continue;
     }
     if ((cls & UPPER) !== 0) {
@@ -252,14 +241,14 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
       }
       // 'A': AWS key ids and Google API keys.
       if (c !== 65 || tokensA === 0) {
-        i = wordEnd(s, i + 1, n);
+        i = alnumEnd(s, i + 1, n);
         continue;
       }
     } else {
       // g, x, s or r: a token only if the next letter is that of a prefix (gh/gi/gl, xo, sk/rk).
       const d = s.charCodeAt(i + 1);
       if (tokens === 0 || !(c === 103 ? d === 104 || d === 105 || d === 108 : c === 120 ? d === 111 : d === 107)) {
-        i = wordEnd(s, i + 1, n);
+        i = alnumEnd(s, i + 1, n);
         continue;
       }
     }
@@ -269,7 +258,7 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
       i = lastEnd = token[1];
       continue;
     }
-    i = wordEnd(s, i + 1, n);
+    i = alnumEnd(s, i + 1, n);
   }
   return out;
 }
