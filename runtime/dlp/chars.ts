@@ -1,11 +1,12 @@
 /** ASCII character classes and bounded run readers shared by the DLP scanners. Pure. */
 
-// Character classes of ASCII, one table lookup per character (the scan's hot loop).
+// Character classes of ASCII, one table lookup per character (the scan's hot loop). The table covers
+// every UTF-16 code unit (0 above ASCII), so the hot loop indexes it without a range check first.
 export const DIGIT = 1;
 export const UPPER = 2;
 export const LOWER = 4;
 export const ALNUM = DIGIT | UPPER | LOWER;
-export const CLASS = new Uint8Array(128);
+export const CLASS = new Uint8Array(65536);
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
 for (let c = 65; c <= 90; c++) CLASS[c] = UPPER;
 for (let c = 97; c <= 122; c++) CLASS[c] = LOWER;
@@ -23,15 +24,10 @@ export const isAlnum = (c: number): boolean => (classOf(c) & ALNUM) !== 0;
 export const isWordish = (c: number): boolean => isAlnum(c) || c === 95 || c === 45;
 export const at = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
 
-/** The end of the run of ASCII letters and digits from `i`. */
-export function alnumEnd(s: string, i: number): number {
-  const n = s.length;
+/** The end of the run of ASCII letters and digits from `i` (`n` is `s.length`). */
+export function alnumEnd(s: string, i: number, n: number): number {
   let j = i;
-  while (j < n) {
-    const c = s.charCodeAt(j);
-    if (c >= 128 || (CLASS[c] as number) === 0) break;
-    j++;
-  }
+  while (j < n && (CLASS[s.charCodeAt(j)] as number) !== 0) j++;
   return j;
 }
 

@@ -8,11 +8,10 @@
  * one: every position is visited a bounded number of times (each look-ahead is capped, or what it read is
  * consumed), so a scan is linear in the length of the text.
  */
-import { ALNUM, CLASS, DIGIT, START, UPPER, alnumEnd, at, isAlnum, isDigit, isLower, isUpper, isWordish, runEnd } from './chars.ts';
+import { CLASS, DIGIT, START, UPPER, alnumEnd, at, isAlnum, isDigit, isLower, isUpper, isWordish, runEnd } from './chars.ts';
 import { checksumIban, ibanLength } from './iban.ts';
-import { digitGroups, scanDigitRun } from './numbers.ts';
-import type { Group } from './numbers.ts';
-import { PEM_BEGIN, jwtAt, pemAt, tokenAt } from './tokens.ts';
+import { GROUP_END, digitGroups, scanDigitRun } from './numbers.ts';
+import { AWS, GITHUB, GITLAB, GOOGLE, PEM_BEGIN, SLACK, STRIPE, jwtAt, pemAt, tokenAt } from './tokens.ts';
 
 export { isCardNumber, isSsn, luhnValid, plausibleIin } from './numbers.ts';
 
@@ -94,9 +93,39 @@ function emailAt(s: string, i: number, floor: number): [number, number] | null {
 
 // ---- the scan ----------------------------------------------------------------------------------------
 
+// The skip to the next candidate, one table lookup and one branch per character: bit 1 a letter or digit,
+// 2 one that may start a match (START), 4 '-' (a PEM block's "-----BEGIN "), 8 '@' (an e-mail address).
+const SCAN = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) {
+  const k = CLASS[c] as number;
+  if (k !== 0) SCAN[c] = 1 | ((k & START) !== 0 ? 2 : 0);
+}
+SCAN[45] = 4;
+SCAN[64] = 8;
+
+/**
+ * The next candidate from `i`: a START character that begins a word (no letter or digit before it), or a
+ * character whose SCAN bits meet `stop` ('-', '@'); `n` if none. Other words are skipped whole, as the
+ * text between them.
+ */
+function nextCandidate(s: string, i: number, n: number, stop: number): number {
+  const mask = stop | 2;
+  // 2 while the previous character is a letter or digit: a START character then is inside a word.
+  let inWord = i > 0 ? ((SCAN[s.charCodeAt(i - 1)] as number) & 1) << 1 : 0;
+  let j = i;
+  while (j < n) {
+    const t = SCAN[s.charCodeAt(j)] as number;
+    if ((t & mask & ~inWord) !== 0) break;
+    inWord = (t & 1) << 1;
+    j++;
+  }
+  return j;
+}
+
 /**
  * Every match of the detectors `want` accepts, in order of position, not overlapping. Linear in
- * `text.length`.
+ * `text.length`. `want` is asked once per detector, up front; the loop allocates nothing until a
+ * candidate needs a closer look (a run of digits long enough, a token prefix, an '@', "-----BEGIN ").
  */
 export function scanText(text: string, want: (d: DetectorId) => boolean): Match[] {
   const out: Match[] = [];
@@ -104,24 +133,41 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
   const n = s.length;
   const wantPem = want('private-key');
   const wantEmail = want('email');
-  const wantDigits = want('card') || want('ssn') || want('phone');
+  const wantCard = want('card');
+  const wantSsn = want('ssn');
+  const wantPhone = want('phone');
+  const wantDigits = wantCard || wantSsn || wantPhone;
   const wantIban = want('iban');
   const wantJwt = want('jwt');
-  const wantTokens = want('aws-access-key') || want('google-api-key') || want('github-token') || want('gitlab-token') || want('slack-token') || want('stripe-key');
+  const tokens =
+    (want('aws-access-key') ? AWS : 0) |
+    (want('google-api-key') ? GOOGLE : 0) |
+    (want('github-token') ? GITHUB : 0) |
+    (want('gitlab-token') ? GITLAB : 0) |
+    (want('slack-token') ? SLACK : 0) |
+    (want('stripe-key') ? STRIPE : 0);
+  const tokensA = tokens & (AWS | GOOGLE);
   const noEnd = { value: false };
   let lastEnd = 0;
+  const stop = (wantPem ? 4 : 0) | (wantEmail ? 8 : 0);
   let i = 0;
-  while (i < n) {
+  for (;;) {
+    i = nextCandidate(s, i, n, stop);
+    if (i >= n) break;
     const c = s.charCodeAt(i);
-    if (c >= 128 || (CLASS[c] as number) === 0) {
-      if (c === 45 && wantPem && s.startsWith(PEM_BEGIN, i)) {
-        const end = pemAt(s, i, noEnd);
-        if (end > 0) {
-          out.push({ detector: 'private-key', start: i, end });
-          i = lastEnd = end;
-          continue;
+    const cls = CLASS[c] as number;
+    if (cls === 0) {
+      if (c === 45) {
+        if (s.charCodeAt(i + 1) === 45 && s.startsWith(PEM_BEGIN, i)) {
+          const end = pemAt(s, i, noEnd);
+          if (end > 0) {
+            out.push({ detector: 'private-key', start: i, end });
+            i = lastEnd = end;
+            continue;
+          }
         }
-      } else if (c === 64 && wantEmail) {
+      } else {
+        // '@'
         const m = emailAt(s, i, lastEnd);
         if (m !== null) {
           out.push({ detector: 'email', start: m[0], end: m[1] });
@@ -132,63 +178,87 @@ export function scanText(text: string, want: (d: DetectorId) => boolean): Match[
       i++;
       continue;
     }
-    const k = (CLASS[c] as number) & ALNUM;
-    // A word starts here only after a non-alphanumeric character, and matters only with a START character.
-    if ((i > 0 && isAlnum(s.charCodeAt(i - 1))) || ((CLASS[c] as number) & START) === 0) {
-      i = alnumEnd(s, i);
-      continue;
-    }
-    if (k === DIGIT) {
-      if (wantDigits) {
-        // Fast path, no allocation: a lone group too short to be a card or a phone number.
-        const e = alnumEnd(s, i);
-        const next = at(s, e);
-        if (e - i < 8 && !((next === 32 || next === 45) && isDigit(at(s, e + 1)))) {
+    // Here a word starts (after no letter or digit) with a START character.
+    if ((cls & DIGIT) !== 0) {
+      const e = alnumEnd(s, i + 1, n);
+      if (!wantDigits) {
+        i = e;
+        continue;
+      }
+      // Fast paths, no allocation. Unless a space or dash and a digit follow, the word is one group at
+      // most (or digits glued to letters, no number): too short for any match, or a card's or '+' phone
+      // number's length only.
+      let joined = false;
+      if (e + 1 < n) {
+        const next = s.charCodeAt(e);
+        if (next === 32 || next === 45) {
+          const d = s.charCodeAt(e + 1);
+          joined = d >= 48 && d <= 57;
+        }
+      }
+      if (!joined) {
+        const len = e - i;
+        if (len < 8 || !((wantCard && len >= 13 && len <= 19) || (wantPhone && len <= 15 && i > 0 && s.charCodeAt(i - 1) === 43))) {
           i = e;
           continue;
         }
-        const groups = digitGroups(s, i);
-        const last = groups[groups.length - 1] as Group;
-        // A run glued to letters (an identifier, a hash) is no number.
-        if ((groups.length > 1 || last.end - last.start >= 8) && !isAlnum(at(s, last.end))) {
-          const before = out.length;
-          scanDigitRun(s, groups, want, out);
-          if (out.length > before) lastEnd = (out[out.length - 1] as Match).end;
+      }
+      const count = digitGroups(s, i);
+      const groupsEnd = GROUP_END[count - 1] as number;
+      // A run glued to letters (an identifier, a hash) is no number.
+      if ((count > 1 || groupsEnd - i >= 8) && !isAlnum(at(s, groupsEnd))) {
+        const before = out.length;
+        scanDigitRun(s, count, wantCard, wantSsn, wantPhone, out);
+        if (out.length > before) lastEnd = (out[out.length - 1] as Match).end;
+      }
+      i = groupsEnd;
+      continue;
+    }
+    if (c === 101) {
+      // 'e': only a JWT ("eyJ") starts with it.
+      if (wantJwt && s.charCodeAt(i + 1) === 121 && s.charCodeAt(i + 2) === 74) {
+        const j = jwtAt(s, i);
+        if (j.end > 0) {
+          out.push({ detector: 'jwt', start: i, end: j.end });
+          i = lastEnd = j.end;
+          continue;
         }
-        i = last.end;
+        // Not a JWT: its header run holds none either.
+        i = Math.max(j.read, i + 1);
         continue;
       }
-      i = alnumEnd(s, i);
+      i = alnumEnd(s, i + 1, n);
       continue;
     }
-    if (c === 101 && wantJwt && s.startsWith('eyJ', i)) {
-      const j = jwtAt(s, i);
-      if (j.end > 0) {
-        out.push({ detector: 'jwt', start: i, end: j.end });
-        i = lastEnd = j.end;
+    if ((cls & UPPER) !== 0) {
+      if (wantIban) {
+        const end = ibanAt(s, i);
+        if (end > 0) {
+          out.push({ detector: 'iban', start: i, end });
+          i = lastEnd = end;
+          continue;
+        }
+      }
+      // 'A': AWS key ids and Google API keys.
+      if (c !== 65 || tokensA === 0) {
+        i = alnumEnd(s, i + 1, n);
         continue;
       }
-      // Not a JWT: its header run holds none either.
-      i = Math.max(j.read, i + 1);
+    } else {
+      // g, x, s or r: a token only if the next letter is that of a prefix (gh/gi/gl, xo, sk/rk).
+      const d = s.charCodeAt(i + 1);
+      if (tokens === 0 || !(c === 103 ? d === 104 || d === 105 || d === 108 : c === 120 ? d === 111 : d === 107)) {
+        i = alnumEnd(s, i + 1, n);
+        continue;
+      }
+    }
+    const token = tokenAt(s, i, tokens);
+    if (token !== null && !isWordish(at(s, token[1]))) {
+      out.push({ detector: token[0], start: i, end: token[1] });
+      i = lastEnd = token[1];
       continue;
     }
-    if (k === UPPER && wantIban) {
-      const end = ibanAt(s, i);
-      if (end > 0) {
-        out.push({ detector: 'iban', start: i, end });
-        i = lastEnd = end;
-        continue;
-      }
-    }
-    if (wantTokens) {
-      const token = tokenAt(s, i, want);
-      if (token !== null && !isWordish(at(s, token[1]))) {
-        out.push({ detector: token[0], start: i, end: token[1] });
-        i = lastEnd = token[1];
-        continue;
-      }
-    }
-    i = alnumEnd(s, i);
+    i = alnumEnd(s, i + 1, n);
   }
   return out;
 }

@@ -3,8 +3,8 @@
  * excluded) and phone numbers, found in runs of digit groups. Pure; each run is read once, and each
  * start group extends over at most 19 digits, so a scan stays linear.
  */
-import { at, isDigit, runEnd } from './chars.ts';
-import type { DetectorId, Match } from './detectors.ts';
+import { at } from './chars.ts';
+import type { Match } from './detectors.ts';
 
 // ---- payment cards ---------------------------------------------------------------------------------
 
@@ -72,83 +72,101 @@ export function isSsn(area: string, group: string, serial: string): boolean {
 
 // ---- runs of digits ---------------------------------------------------------------------------------
 
-export interface Group {
-  readonly start: number;
-  readonly end: number;
-  /** The separator before it (' ' or '-'), or 0 for the first group. */
-  readonly sep: number;
-}
-
 const MAX_GROUPS = 24;
+
+// The groups of the run `digitGroups` read last: start, end and the separator before each (' ' or '-',
+// 0 for the first). Typed arrays reused by every scan rather than an object per group: the scan's hot
+// path allocates nothing (a scan is synchronous and never re-entered, so one set is enough).
+export const GROUP_START = new Int32Array(MAX_GROUPS);
+export const GROUP_END = new Int32Array(MAX_GROUPS);
+const GROUP_SEP = new Int32Array(MAX_GROUPS);
 
 /**
  * Digit groups from `i` joined by single spaces or dashes (at most MAX_GROUPS; a longer run is cut and
- * the rest scanned afresh). Returns the groups and where the run ends.
+ * the rest scanned afresh), each of at most 64 digits, into GROUP_START/GROUP_END. Returns how many.
  */
-export function digitGroups(s: string, i: number): Group[] {
-  const groups: Group[] = [];
+export function digitGroups(s: string, i: number): number {
+  const n = s.length;
+  let count = 0;
   let j = i;
   let sep = 0;
-  while (groups.length < MAX_GROUPS) {
-    const end = runEnd(s, j, isDigit, 64);
-    groups.push({ start: j, end, sep });
-    const c = at(s, end);
-    if ((c === 32 || c === 45) && isDigit(at(s, end + 1))) {
-      sep = c;
-      j = end + 1;
-      continue;
+  while (count < MAX_GROUPS) {
+    let end = j;
+    const cap = j + 64;
+    while (end < n && end < cap) {
+      const c = s.charCodeAt(end);
+      if (c < 48 || c > 57) break;
+      end++;
+    }
+    GROUP_START[count] = j;
+    GROUP_END[count] = end;
+    GROUP_SEP[count] = sep;
+    count++;
+    if (end + 1 >= n) break;
+    const c = s.charCodeAt(end);
+    if (c === 32 || c === 45) {
+      const d = s.charCodeAt(end + 1);
+      if (d >= 48 && d <= 57) {
+        sep = c;
+        j = end + 1;
+        continue;
+      }
     }
     break;
   }
-  return groups;
+  return count;
 }
 
-/** Matches inside one run of digit groups, in order, not overlapping. */
-export function scanDigitRun(s: string, groups: readonly Group[], want: (d: DetectorId) => boolean, out: Match[]): void {
-  const plus = want('phone') && at(s, (groups[0] as Group).start - 1) === 43; // '+'
-  if (plus) {
-    let total = 0;
-    for (const g of groups) total += g.end - g.start;
-    if (total >= 8 && total <= 15) {
-      out.push({ detector: 'phone', start: (groups[0] as Group).start - 1, end: (groups[groups.length - 1] as Group).end });
+const len = (g: number): number => (GROUP_END[g] as number) - (GROUP_START[g] as number);
+const slice = (s: string, g: number): string => s.slice(GROUP_START[g], GROUP_END[g]);
+
+/** The digits of groups g..h. */
+function digitsOf(s: string, g: number, h: number): string {
+  let d = '';
+  for (let k = g; k <= h; k++) d += slice(s, k);
+  return d;
+}
+
+/** Matches inside the run of `count` digit groups `digitGroups` read last, in order, not overlapping. */
+export function scanDigitRun(s: string, count: number, card: boolean, ssn: boolean, phone: boolean, out: Match[]): void {
+  let total = 0;
+  for (let g = 0; g < count; g++) total += len(g);
+  // The shortest match is a phone number of 8 digits.
+  if (total < 8) return;
+  const runStart = GROUP_START[0] as number;
+  if (phone && at(s, runStart - 1) === 43 && total <= 15) {
+    // '+'
+    out.push({ detector: 'phone', start: runStart - 1, end: GROUP_END[count - 1] as number });
+    return;
+  }
+  if (count === 3 && GROUP_SEP[1] === GROUP_SEP[2] && len(0) === 3) {
+    // SSN: exactly ddd-dd-dddd (or spaces), the whole run.
+    if (ssn && len(1) === 2 && len(2) === 4 && isSsn(slice(s, 0), slice(s, 1), slice(s, 2))) {
+      out.push({ detector: 'ssn', start: runStart, end: GROUP_END[2] as number });
+      return;
+    }
+    // Phone (NANP): ddd-ddd-dddd, the whole run.
+    if (phone && len(1) === 3 && len(2) === 4 && s.charCodeAt(runStart) !== 48 && s.charCodeAt(runStart) !== 49) {
+      out.push({ detector: 'phone', start: runStart, end: GROUP_END[2] as number });
       return;
     }
   }
+  if (!card || total < 13) return;
+  // Card: groups g..h with one separator kind, 13–19 digits in all. At most 19 groups are tried from g.
   let g = 0;
-  while (g < groups.length) {
-    const first = groups[g] as Group;
-    // SSN: exactly ddd-dd-dddd (or spaces), the whole run.
-    if (want('ssn') && groups.length === 3 && g === 0) {
-      const [a, b, c] = groups as [Group, Group, Group];
-      if (a.end - a.start === 3 && b.end - b.start === 2 && c.end - c.start === 4 && b.sep === c.sep && isSsn(s.slice(a.start, a.end), s.slice(b.start, b.end), s.slice(c.start, c.end))) {
-        out.push({ detector: 'ssn', start: a.start, end: c.end });
-        return;
-      }
+  while (g < count) {
+    let digits = 0;
+    let found = -1;
+    for (let h = g; h < count; h++) {
+      if (h > g && GROUP_SEP[h] !== GROUP_SEP[g + 1]) break;
+      digits += len(h);
+      if (digits > 19) break;
+      if (digits >= 13 && isCardNumber(digitsOf(s, g, h))) found = h;
     }
-    // Phone (NANP): ddd-ddd-dddd, the whole run.
-    if (want('phone') && groups.length === 3 && g === 0) {
-      const [a, b, c] = groups as [Group, Group, Group];
-      if (a.end - a.start === 3 && b.end - b.start === 3 && c.end - c.start === 4 && b.sep === c.sep && at(s, a.start) !== 48 && at(s, a.start) !== 49) {
-        out.push({ detector: 'phone', start: a.start, end: c.end });
-        return;
-      }
-    }
-    // Card: groups g..h with one separator kind, 13–19 digits in all. At most 19 groups are tried from g.
-    if (want('card')) {
-      let digits = '';
-      let found = -1;
-      for (let h = g; h < groups.length; h++) {
-        const grp = groups[h] as Group;
-        if (h > g && grp.sep !== (groups[g + 1] as Group).sep) break;
-        digits += s.slice(grp.start, grp.end);
-        if (digits.length > 19) break;
-        if (digits.length >= 13 && isCardNumber(digits)) found = h;
-      }
-      if (found >= 0) {
-        out.push({ detector: 'card', start: first.start, end: (groups[found] as Group).end });
-        g = found + 1;
-        continue;
-      }
+    if (found >= 0) {
+      out.push({ detector: 'card', start: GROUP_START[g] as number, end: GROUP_END[found] as number });
+      g = found + 1;
+      continue;
     }
     g++;
   }

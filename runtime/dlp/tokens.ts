@@ -6,6 +6,14 @@
 import { at, isAlnum, isUpper, isDigit, isWordish, runEnd } from './chars.ts';
 import type { DetectorId } from './detectors.ts';
 
+/** Which token detectors a scan wants, as bits (resolved once per scan, not asked per word). */
+export const AWS = 1;
+export const GOOGLE = 2;
+export const GITHUB = 4;
+export const GITLAB = 8;
+export const SLACK = 16;
+export const STRIPE = 32;
+
 // ---- tokens ------------------------------------------------------------------------------------------
 
 const AWS_PREFIXES = new Set(['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA']);
@@ -52,26 +60,26 @@ export function jwtAt(s: string, i: number): { end: number; read: number } {
   return { end: runEnd(s, p + 1, isB64url), read: h };
 }
 
-/** A token starting at word start `i` (its first char a letter): [detector, end] or null. */
-export function tokenAt(s: string, i: number, want: (d: DetectorId) => boolean): [DetectorId, number] | null {
+/** A token starting at word start `i` (its first char a letter) of a detector in `want`: [detector, end] or null. */
+export function tokenAt(s: string, i: number, want: number): [DetectorId, number] | null {
   const c = s.charCodeAt(i);
   let end: number;
   switch (c) {
     case 65: // A
-      if (want('aws-access-key') && AWS_PREFIXES.has(s.slice(i, i + 4)) && (end = prefixed(s, i + 4, '', isAwsChar, 16, 16)) > 0) return ['aws-access-key', end];
-      if (want('google-api-key') && (end = prefixed(s, i, 'AIza', isWordish, 35, 35)) > 0) return ['google-api-key', end];
+      if ((want & AWS) !== 0 && AWS_PREFIXES.has(s.slice(i, i + 4)) && (end = prefixed(s, i + 4, '', isAwsChar, 16, 16)) > 0) return ['aws-access-key', end];
+      if ((want & GOOGLE) !== 0 && (end = prefixed(s, i, 'AIza', isWordish, 35, 35)) > 0) return ['google-api-key', end];
       return null;
     case 103: // g
-      if (want('github-token') && s.charCodeAt(i + 1) === 104 && s.charCodeAt(i + 3) === 95 && 'pousr'.includes(s.charAt(i + 2)) && (end = prefixed(s, i + 4, '', isAlnum, 36, 36)) > 0) return ['github-token', end];
-      if (want('github-token') && (end = prefixed(s, i, 'github_pat_', (x) => isAlnum(x) || x === 95, 50, Infinity)) > 0) return ['github-token', end];
-      if (want('gitlab-token') && (end = prefixed(s, i, 'glpat-', isWordish, 20, Infinity)) > 0) return ['gitlab-token', end];
+      if ((want & GITHUB) !== 0 && s.charCodeAt(i + 1) === 104 && s.charCodeAt(i + 3) === 95 && 'pousr'.includes(s.charAt(i + 2)) && (end = prefixed(s, i + 4, '', isAlnum, 36, 36)) > 0) return ['github-token', end];
+      if ((want & GITHUB) !== 0 && (end = prefixed(s, i, 'github_pat_', (x) => isAlnum(x) || x === 95, 50, Infinity)) > 0) return ['github-token', end];
+      if ((want & GITLAB) !== 0 && (end = prefixed(s, i, 'glpat-', isWordish, 20, Infinity)) > 0) return ['gitlab-token', end];
       return null;
     case 120: // x
-      if (want('slack-token') && s.startsWith('xox', i) && 'abpors'.includes(s.charAt(i + 3)) && s.charCodeAt(i + 4) === 45 && (end = prefixed(s, i + 5, '', (x) => isAlnum(x) || x === 45, 10, Infinity)) > 0) return ['slack-token', end];
+      if ((want & SLACK) !== 0 && s.startsWith('xox', i) && 'abpors'.includes(s.charAt(i + 3)) && s.charCodeAt(i + 4) === 45 && (end = prefixed(s, i + 5, '', (x) => isAlnum(x) || x === 45, 10, Infinity)) > 0) return ['slack-token', end];
       return null;
     case 115: // s
     case 114: // r
-      if (want('stripe-key') && s.startsWith('k_live_', i + 1) && (end = prefixed(s, i + 8, '', isAlnum, 24, Infinity)) > 0) return ['stripe-key', end];
+      if ((want & STRIPE) !== 0 && s.startsWith('k_live_', i + 1) && (end = prefixed(s, i + 8, '', isAlnum, 24, Infinity)) > 0) return ['stripe-key', end];
       return null;
     default:
       return null;
