@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_DLP_POLICY, DETECTORS, scanText } from '../../../runtime/dlp/index.ts';
 import type { DetectorId } from '../../../runtime/dlp/index.ts';
 import { scanText as referenceScan } from './fixtures/reference-scanner/detectors.ts';
+import { prng } from '../../helpers/prng.ts';
 
 // The scanner was rewritten for speed (docs/performance.md, "Fifth pass of issue 14: DLP scan"); the
 // matches must stay exactly those of the scanner before it (the fixture), on every text and detector set.
@@ -9,18 +10,6 @@ import { scanText as referenceScan } from './fixtures/reference-scanner/detector
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
 const JWT = `${b64('{"alg":"HS256","typ":"JWT"}')}.${b64('{"sub":"1234567890"}')}.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U`;
 const A36 = 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A';
-
-/** A seeded PRNG (mulberry32): the same strings on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Luhn-valid card number of `len` digits starting with `prefix`. */
 function card(prefix: string, len: number, rnd: () => number): string {
