@@ -38,15 +38,19 @@ export async function installedSources(home: Home, io: Diagnostics, logger: Logg
  * @throws HostError HOME_UNUSABLE, with what to do
  */
 export async function prepareHome(home: Home): Promise<void> {
+  let info = await stat(home.dir).catch(() => null);
   try {
-    // An existing home needs no mkdir (which fails with EEXIST, an error built and thrown at every start).
-    if (!(await stat(home.dir).catch(() => null))?.isDirectory()) await ensureHome(home);
+    // An existing home needs no mkdir (which fails with EEXIST, an error built and thrown at every start),
+    // nor a second stat.
+    if (!info?.isDirectory()) {
+      await ensureHome(home);
+      info = await stat(home.dir).catch(() => null);
+    }
   } catch (e) {
     const code = errnoOf(e);
     const why = code === 'EEXIST' || code === 'ENOTDIR' || code === 'PATH_INVALID' ? 'it is not a directory' : code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code;
     throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: ${why}; choose a writable directory with --home or MCP_WARDEN_HOME`);
   }
-  const info = await stat(home.dir).catch(() => null);
   if (!info?.isDirectory()) throw new HostError('HOME_UNUSABLE', `cannot use the home ${home.dir}: it is not a directory; choose a directory with --home or MCP_WARDEN_HOME`);
   try {
     await access(home.dir, constants.W_OK);
