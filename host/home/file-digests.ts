@@ -62,11 +62,7 @@ function listTree(root: string, what: string, limit: number): string[] {
  * verification's cost at serve's start-up (issue 14). Callers verify one package per event-loop turn.
  * @throws HostError INTEGRITY_MISMATCH
  */
-export async function readVerifiedTree(root: string, expected: FileDigests, what: string): Promise<Map<string, Buffer>> {
-  return readVerifiedTreeSync(root, expected, what);
-}
-
-function readVerifiedTreeSync(root: string, expected: FileDigests, what: string): Map<string, Buffer> {
+export function readVerifiedTree(root: string, expected: FileDigests, what: string): Map<string, Buffer> {
   const wanted = Object.keys(expected).sort();
   const present = listTree(root, what, wanted.length);
   const extra = present.find((p) => !Object.hasOwn(expected, p));

@@ -205,7 +205,7 @@ async function verify(pkg: InstalledPackage, home: Home, load: LoadReadings): Pr
   if (!pkg.files || Object.keys(pkg.files).length === 0) {
     throw new HostError('INTEGRITY_MISMATCH', `${what}: lock.json records no file digests for it; reinstall it with "mcp-warden install"`);
   }
-  const files = await readVerifiedTree(real, pkg.files, what);
+  const files = readVerifiedTree(real, pkg.files, what);
   return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, signer: pkg.signer, dir: real, files };
 }
 
