@@ -15,7 +15,7 @@
  * never different.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,10 +66,9 @@ export function codeCacheFile(wrapped: string, data: Buffer): Buffer {
 
 /** V8's data of `path`'s cache when it was made from exactly `wrapped`, else undefined. */
 function cachedDataFor(path: string, wrapped: string): Buffer | undefined {
-  const cache = codeCachePath(path);
-  if (!existsSync(cache)) return undefined;
   try {
-    const bytes = readFileSync(cache);
+    // No cache (the source tree, an older build): the read fails and the text is compiled.
+    const bytes = readFileSync(codeCachePath(path));
     if (bytes.length <= HASH_BYTES || !createHash('sha256').update(wrapped).digest().equals(bytes.subarray(0, HASH_BYTES))) return undefined;
     return bytes.subarray(HASH_BYTES);
   } catch {
