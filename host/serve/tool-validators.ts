@@ -21,13 +21,21 @@ export interface LazyValidator {
 // Compiled validators, shared by schema text: the same schema always compiles to the same function, and
 // addUsedSchema is off, so no $id of one package is visible to another.
 const compiled = new Map<string, Validator>();
-let sharedAjv: ReturnType<typeof createToolAjv> | null = null;
+// The ajv that compiles tool schemas. It does not check them against the meta-schema again: compileTools
+// checked each one before making its validator (so a bad schema is refused when the package loads), and
+// ajv's own check would first compile the 2020-12 meta-schema in the host (tens of ms of the first call
+// or of the background warm-up, for an answer already known).
+let compileAjv: ReturnType<typeof createToolAjv> | null = null;
+// The ajv that checks a schema naming another $schema (or any schema, in a build without the precompiled
+// meta-schema) against its meta-schema.
+let checkAjv: ReturnType<typeof createToolAjv> | null = null;
 
 /**
  * A validator compiled on first use (once), so a host with many packages starts without compiling
- * hundreds of schemas: ajv code generation is ~5 ms per schema and was most of startup. The schema was
- * already checked against the JSON Schema meta-schema when the manifest loaded, so a bad schema is still
- * refused at load; `warmValidators` compiles the rest in the background right after startup.
+ * hundreds of schemas: ajv code generation is ~5 ms per schema and was most of startup. `schema` must
+ * already have passed `metaCheck` (compileTools makes a validator only after it): a bad schema is refused
+ * at load, and the compile does not check it again. `warmValidators` compiles the rest in the background
+ * right after startup.
  */
 function lazyValidator(schema: object, what: string): LazyValidator {
   let fn: Validator | null = null;
@@ -36,9 +44,9 @@ function lazyValidator(schema: object, what: string): LazyValidator {
     const key = JSON.stringify(schema);
     let v = compiled.get(key);
     if (v === undefined) {
-      sharedAjv ??= createToolAjv();
+      compileAjv ??= createToolAjv({ validateSchema: false });
       try {
-        v = sharedAjv.compile(schema);
+        v = compileAjv.compile(schema);
       } catch (e) {
         const why = e instanceof Error ? e.message.slice(0, 300) : 'does not compile';
         throw new HostError('MANIFEST_INVALID', `${what} is not a valid JSON Schema: ${why}`);
@@ -88,9 +96,9 @@ export function compileTools(pm: PackageManifest, prefix = true): LoadedTool[] {
       if (meta(schema)) return void metaChecked.add(key);
       errors = meta.errors;
     } else {
-      sharedAjv ??= createToolAjv();
-      if (sharedAjv.validateSchema(schema)) return void metaChecked.add(key);
-      errors = sharedAjv.errors;
+      checkAjv ??= createToolAjv();
+      if (checkAjv.validateSchema(schema)) return void metaChecked.add(key);
+      errors = checkAjv.errors;
     }
     throw new HostError('MANIFEST_INVALID', `${pm.name}: ${at} is not a valid JSON Schema: ${describeAjvError(errors, at)}`);
   };

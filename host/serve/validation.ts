@@ -94,10 +94,14 @@ export const re2Engine: RegExpEngine = Object.assign(
   { code: 're2js' },
 );
 
-/** A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras), patterns in RE2. */
-export function createToolAjv(): Ajv2020 {
+/**
+ * A fresh ajv for tool schemas: lenient about unknown keywords (schemas in the wild carry extras), patterns
+ * in RE2. `validateSchema: false` only for schemas already checked against their meta-schema (ajv would
+ * check each again as it compiles it, and compile the 2020-12 meta-schema itself first: tens of ms).
+ */
+export function createToolAjv(options: { validateSchema?: boolean } = {}): Ajv2020 {
   const lib = ajvLibrary();
-  const ajv = new lib.Ajv({ strict: false, allErrors: false, validateSchema: true, addUsedSchema: false, code: { regExp: re2Engine } });
+  const ajv = new lib.Ajv({ strict: false, allErrors: false, validateSchema: options.validateSchema ?? true, addUsedSchema: false, code: { regExp: re2Engine } });
   lib.addFormats(ajv);
   ajv.removeKeyword('maxLength').removeKeyword('minLength').addKeyword(lengthKeywords(lib));
   return ajv;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { homeLayout } from '../../../host/home/home.ts';
 import { loadPackage } from '../../../host/serve/loader.ts';
 import { warmValidators } from '../../../host/serve/tool-validators.ts';
@@ -21,6 +22,8 @@ const options = () => ({
   },
 });
 const source = (dir: string) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } });
+// The ajv the host's validators come from (host/serve/validation.ts requires the same module).
+const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
 
 describe('loadPackage validators', () => {
   it('refuses at load a schema that is not a JSON Schema', async () => {
@@ -36,6 +39,20 @@ describe('loadPackage validators', () => {
       expect(validate({ n: 1 })).toBe(true);
       expect(validate({ n: 'x' })).toBe(false);
       expect(validate.errors?.[0]?.instancePath).toBe('/n');
+    });
+
+    it('compiles it without checking it against the meta-schema again (the load did)', async () => {
+      const dir = devPackage([{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { once: { type: 'string', maxLength: 7 } } } }]);
+      const pkg = await loadPackage(source(dir), options());
+      const check = vi.spyOn(Ajv2020.prototype, 'validateSchema');
+      try {
+        const validate = pkg.tools[0]!.validateInput;
+        expect(validate({ once: 'x'.repeat(8) })).toBe(false);
+        expect(validate({ once: 'x' })).toBe(true);
+        expect(check).not.toHaveBeenCalled();
+      } finally {
+        check.mockRestore();
+      }
     });
 
     it('reports a schema that fails to compile (a dangling $ref) as MANIFEST_INVALID when used', async () => {
