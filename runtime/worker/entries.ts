@@ -4,6 +4,7 @@
  * answers enter the isolate again.
  */
 import { EntryError, freshArrayBuffer } from '../isolate.ts';
+import { utf8LongerThan } from '../utf8-length.ts';
 import type { PackageIsolate } from '../isolate.ts';
 import { fail, failAndReset, remainingWall, resetPackage, settle } from './calls.ts';
 import { LOG_LEVELS, TOOL_ERROR_CODES, calls, send } from './state.ts';
@@ -52,7 +53,7 @@ export function releaseHeld(iso: PackageIsolate): void {
     rec.held = null;
     if (!outcome.ok) {
       fail(rec, outcome.code, outcome.message);
-    } else if (Buffer.byteLength(outcome.json, 'utf8') > rec.limits.outputBytes) {
+    } else if (utf8LongerThan(outcome.json, rec.limits.outputBytes)) {
       fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
     } else {
       settle(rec);

@@ -11,6 +11,10 @@ const hostile = inlinePackage(`export default {
   awaitLoop: async () => { while (true) { await null; } },
   memoryBomb: () => { const a = []; for (let i = 0; ; i++) a.push(new Array(1e6).fill(i)); },
   hugeResult: () => 'x'.repeat(3e6),
+  // Under a 1 MiB output limit in UTF-16 units (what the isolate checks), over it in UTF-8 bytes (the worker).
+  hugeInBytes: () => '€'.repeat(500000),
+  // 1 000 002 bytes in 600 002 units: under 1 MiB, where three bytes a unit would not be.
+  mixedUnderLimit: () => 'x'.repeat(400000) + '€'.repeat(200000),
   deepRecursion: () => { const f = (n) => f(n + 1) + 1; return f(0); },
   neverResolves: () => new Promise(() => {}),
   slow: async (_x, ctx) => { await new Promise((r) => setTimeout(r, 10000)); return 'late'; },
@@ -50,10 +54,16 @@ describe('call limits', () => {
     ['an await loop started before the result', 'awaitLoopAfterResult', cpu, 'SANDBOX_CPU_LIMIT'],
     ['a memory bomb', 'memoryBomb', memory, 'SANDBOX_MEMORY_LIMIT'],
     ['a result over the output limit', 'hugeResult', L, 'OUTPUT_TOO_LARGE'],
+    ['a result over the output limit in UTF-8 bytes only', 'hugeInBytes', L, 'OUTPUT_TOO_LARGE'],
     ['a call that never resolves', 'neverResolves', wall, 'SANDBOX_TIMEOUT'],
   ])('stops %s with its code, and the next call succeeds', async (_name, tool, limitsOfCase, code) => {
     expect(await codeOf(sandbox.run(hostile, tool, {}, NO_GRANT, limitsOfCase))).toBe(code);
     await expect(sandbox.run(hostile, 'ok', { n: 1 }, NO_GRANT, L)).resolves.toMatchObject({ value: { ok: true, x: { n: 1 } } });
+  });
+
+  it('passes a result under the output limit in UTF-8 bytes that its length alone does not settle', async () => {
+    const out = await sandbox.run(hostile, 'mixedUnderLimit', {}, NO_GRANT, L);
+    expect(Buffer.byteLength(JSON.stringify(out.value))).toBe(1_000_002);
   });
 
   it('runs nothing of a call after a loop that follows its result: the isolate is disposed', async () => {
