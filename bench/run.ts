@@ -142,12 +142,17 @@ async function main(): Promise<void> {
   const one = smoke ? many : await prepareHome(1, [apiOrigin]);
   // The same package asking for a fresh context per call (what `grant NAME --fresh` forces).
   const freshHome = await prepareHome(1, [apiOrigin], { fresh: true, prefix: 'bench-fresh' });
+  // The same package with every DLP detector off (config.json): the ~1 MB result's figure without the
+  // scan of its text, which came after issue 14 measured the per-MB overhead (issue 10).
+  const noDlpHome = await prepareHome(1, [apiOrigin], { dlpOff: true, prefix: 'bench-nodlp' });
 
   if (runs('calls')) {
   const warm = { p50: bags(), p99: bags() };
   const freshP50: number[] = [];
   const work = { p50: bags(), p99: bags() };
   const large = bags();
+  const largeNoDlp: number[] = [];
+  const overPlain = { large: [] as number[], largeNoDlp: [] as number[] };
   const seq = bags();
   const par = bags();
   const fetchLat = bags();
@@ -160,7 +165,9 @@ async function main(): Promise<void> {
     const order = inTurn(r);
     const c = {} as Record<Kind, Connected>;
     for (const k of order) c[k] = await open(specOf(k, one, 1));
+    const noDlp = await open(wardenSpec(noDlpHome));
     for (let i = 0; i < N.warmUp; i++) for (const k of order) await call(c[k], toolName(c[k], 'echo'), { text: 'warm' });
+    for (let i = 0; i < N.warmUp; i++) await call(noDlp, toolName(noDlp, 'echo'), { text: 'warm' });
     // The bare round trip of this round, next to the call figures it bounds.
     floor.push(await pipeRoundTripUs(N.floor));
     for (const k of order) {
@@ -187,7 +194,15 @@ async function main(): Promise<void> {
       const name = toolName(c[k], 'rows');
       await call(c[k], name, largeArgs);
       large[k].push((await latency(c[k], name, largeArgs, N.large)).p50);
+      if (k !== 'warden') continue;
+      // Right after the default policy's, in the same turn.
+      const noDlpName = toolName(noDlp, 'rows');
+      await call(noDlp, noDlpName, largeArgs);
+      largeNoDlp.push((await latency(noDlp, noDlpName, largeArgs, N.large)).p50);
     }
+    overPlain.large.push(((large.warden.at(-1) as number) - (large.plain.at(-1) as number)) / 1000);
+    overPlain.largeNoDlp.push(((largeNoDlp.at(-1) as number) - (large.plain.at(-1) as number)) / 1000);
+    await close(noDlp);
     for (const k of order) seq[k].push(await throughput(c[k], toolName(c[k], 'echo'), { text: 'x' }, N.seq, 1));
     for (const k of order) par[k].push(await throughput(c[k], toolName(c[k], 'echo'), { text: 'x' }, N.par, 32));
     for (const k of order) {
@@ -216,6 +231,9 @@ async function main(): Promise<void> {
   record('Warm call p50, 100 KB JSON transform + hash', 'µs', 'lower', work.p50, { target: '≤ 1.5' });
   record('Warm call p99, 100 KB JSON transform + hash', 'µs', 'lower', work.p99);
   record('Warm call p50, ~1 MB result (25 000 rows)', 'µs', 'lower', large);
+  record('  ~1 MB result − McpServer p50', 'ms', 'lower', { warden: overPlain.large }, { target: '≤ 16.5 (half of issue 14\'s +33)' });
+  record('Warm call p50, ~1 MB result, DLP off (config.json)', 'µs', 'lower', { warden: largeNoDlp, plain: large.plain, lowLevel: large.lowLevel });
+  record('  ~1 MB result, DLP off − McpServer p50', 'ms', 'lower', { warden: overPlain.largeNoDlp }, { target: '≤ 16.5 (half of issue 14\'s +33)' });
   record('Throughput, sequential', 'calls/s', 'higher', seq, { target: '≥ 0.5' });
   record('Throughput, 32 in flight', 'calls/s', 'higher', par, { target: '≥ 0.8' });
   record('Gated fetch to 127.0.0.1, p50', 'µs', 'lower', fetchLat, { target: '≤ 1.3' });

@@ -5,6 +5,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DETECTORS } from '../runtime/index.ts';
 import { CLI_BUNDLE } from '../scripts/cli-entry.ts';
 import type { ServerSpec } from './harness.ts';
 
@@ -25,13 +26,15 @@ export interface BenchHome {
 
 /**
  * Creates a home with `count` copies of bench/package, named `<prefix>-0` … `<prefix>-(count-1)`
- * (bench-tools by default); `fresh` makes them ask for a fresh context per call.
+ * (bench-tools by default); `fresh` makes them ask for a fresh context per call; `dlpOff` turns every DLP
+ * detector off in the home's config.json (docs/dlp.md), for the figures that set DLP's share apart.
  */
-export async function prepareHome(count: number, netRules: readonly string[], options: { fresh?: boolean; prefix?: string } = {}): Promise<BenchHome> {
+export async function prepareHome(count: number, netRules: readonly string[], options: { fresh?: boolean; prefix?: string; dlpOff?: boolean } = {}): Promise<BenchHome> {
   const prefix = options.prefix ?? 'bench-tools';
   const root = mkdtempSync(join(tmpdir(), `warden-bench-${count}-`));
   const home = join(root, 'home');
   mkdirSync(home);
+  if (options.dlpOff) writeFileSync(join(home, 'config.json'), JSON.stringify({ dlp: { detectors: Object.fromEntries(DETECTORS.map((d) => [d, 'off'])) } }));
   const manifest = JSON.parse(readFileSync(join(here, 'package', 'package.json'), 'utf8')) as {
     name: string;
     mcpWarden: { capabilities: { net: string[] }; freshContextPerCall?: boolean };

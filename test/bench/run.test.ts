@@ -22,6 +22,9 @@ const FIGURES = [
   'Warm call p50, 100 KB JSON transform + hash',
   'Warm call p99, 100 KB JSON transform + hash',
   'Warm call p50, ~1 MB result (25 000 rows)',
+  '  ~1 MB result − McpServer p50',
+  'Warm call p50, ~1 MB result, DLP off (config.json)',
+  '  ~1 MB result, DLP off − McpServer p50',
   'Throughput, sequential',
   'Throughput, 32 in flight',
   'Gated fetch to 127.0.0.1, p50',
@@ -43,9 +46,9 @@ const FIGURES = [
   'DLP on a 100 KB result (default policy), extra host time',
 ];
 // Figures measured on both plain baselines too (McpServer and low-level Server), set against them by ratio…
-const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[4], FIGURES[5], ...FIGURES.slice(7, 14), ...FIGURES.slice(17, 23)];
+const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[4], FIGURES[5], ...FIGURES.slice(7, 11), FIGURES[12], ...FIGURES.slice(14, 17), ...FIGURES.slice(20, 26)];
 // …or, where a baseline's figure is near zero (per-package memory slopes), by difference.
-const BY_DIFFERENCE = FIGURES.slice(23, 25);
+const BY_DIFFERENCE = FIGURES.slice(26, 28);
 
 interface Stat {
   median: number;

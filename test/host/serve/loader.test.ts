@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type * as AjvModule from 'ajv/dist/2020.js';
 import { describe, expect, it, vi } from 'vitest';
 import { homeLayout } from '../../../host/home/home.ts';
 import { loadPackage } from '../../../host/serve/loader.ts';
@@ -23,7 +24,7 @@ const options = () => ({
 });
 const source = (dir: string) => ({ kind: 'dev' as const, dir, grantOverrides: { slots: {} } });
 // The ajv the host's validators come from (host/serve/validation.ts requires the same module).
-const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof AjvModule;
 
 describe('loadPackage validators', () => {
   it('refuses at load a schema that is not a JSON Schema', async () => {
