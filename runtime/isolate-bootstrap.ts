@@ -10,9 +10,9 @@ import { bootstrapSource } from './worker/bootstrap-source.ts';
 
 let factorySource: string | null = null;
 
-/** The bootstrap as a function of its two Callbacks ($0, $1), opening on the bootstrap's first line. */
+/** The bootstrap as a function of its three Callbacks ($0, $1, $2), opening on the bootstrap's first line. */
 export function bootstrapFactorySource(): string {
-  factorySource ??= `(function ($0, $1) {${bootstrapSource()}\n})`;
+  factorySource ??= `(function ($0, $1, $2) {${bootstrapSource()}\n})`;
   return factorySource;
 }
 

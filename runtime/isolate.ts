@@ -4,8 +4,9 @@
  * What crosses, and how:
  * - Into the isolate: primitive strings and numbers, and freshly allocated ArrayBuffers (never a slice of
  *   Node's pooled Buffer slab, which would expose other requests' bytes), always by copy.
- * - Out of the isolate: only through two Callbacks that the bootstrap keeps in a closure. Their arguments
- *   are checked to be primitives before use; nothing else of the isolate is read.
+ * - Out of the isolate: only through three Callbacks that the bootstrap keeps in a closure (a message, a
+ *   synchronous helper, a call's outcome). Their arguments are checked to be primitives before use; nothing
+ *   else of the isolate is read.
  * - No Reference, ExternalCopy or Callback object is ever placed where tool code can reach it: the entry
  *   points are References held here, on the worker side (isolated-vm README, section SECURITY).
  * - Every entry into the isolate carries a timeout; isolated-vm does not stop everything with it
@@ -108,21 +109,26 @@ export class PackageIsolate {
       const context = await isolate.createContext();
       let warming = true;
       let warmedUp = false;
+      const onPost = (kind: unknown, callId: unknown, reqId: unknown, a: unknown, b: unknown, c: unknown): void => {
+        // Only primitives are accepted: anything else is dropped.
+        if (typeof kind !== 'string' || typeof callId !== 'number' || typeof reqId !== 'number') return;
+        // The warm-up's outcome (call 0: the worker numbers calls from 1) goes nowhere.
+        if (callId === WARM_UP_CALL) {
+          warmedUp ||= warming && kind === 'ok';
+          return;
+        }
+        if (warming) return;
+        const str = (v: unknown) => (typeof v === 'string' ? v : '');
+        hooks.onPost(kind, callId, reqId, str(a), str(b), isArrayBuffer(c) ? c : str(c));
+      };
       // `sync`: called on the isolate's thread, run on the worker's main thread while the isolate waits.
-      const post = new ivm.Callback(
-        (kind: unknown, callId: unknown, reqId: unknown, a: unknown, b: unknown, c: unknown) => {
-          // Only primitives are accepted: anything else is dropped.
-          if (typeof kind !== 'string' || typeof callId !== 'number' || typeof reqId !== 'number') return;
-          if (warming) {
-            warmedUp ||= kind === 'ok' && callId === WARM_UP_CALL;
-            return;
-          }
-          const str = (v: unknown) => (typeof v === 'string' ? v : '');
-          hooks.onPost(kind, callId, reqId, str(a), str(b), isArrayBuffer(c) ? c : str(c));
-        },
-        { sync: true },
-      );
+      const post = new ivm.Callback(onPost, { sync: true });
       const syncOp = new ivm.Callback((op: unknown, a: unknown, b: unknown) => runSyncOp(op, a, b), { sync: true });
+      // A call's outcome, once per call: `ignored`, so the isolate does not wait for the worker's main thread
+      // (a sync callback is a round trip between the two threads, ~80 µs here). isolated-vm queues it on the
+      // main thread's task queue, in which the return of the entry that posted it comes after it (both are
+      // tasks of that queue, run in order): the worker has the outcome when it learns the entry returned.
+      const postOutcome = new ivm.Callback(onPost, { ignored: true });
       const cache = bootstrapCache.current();
       // isolated-vm sets cachedData (produced) or cachedDataRejected (consumed) on the script it returns.
       const script = (await isolate.compileScript(bootstrapFactorySource(), { filename: 'warden:bootstrap', ...(cache === null ? { produceCachedData: true } : { cachedData: cache }) })) as ivm.Script &
@@ -131,7 +137,7 @@ export class PackageIsolate {
       // The factory function is reachable only through this Reference (nothing in the context names it).
       const factory = (await script.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
       script.release();
-      const entries = (await factory.apply(undefined, [post, syncOp], { result: { reference: true }, timeout: 1000 })) as ivm.Reference;
+      const entries = (await factory.apply(undefined, [post, syncOp, postOutcome], { result: { reference: true }, timeout: 1000 })) as ivm.Reference;
       factory.release();
       const warmUp = entries.getSync('warmUp', { reference: true }) as ivm.Reference;
       try {

@@ -1,7 +1,7 @@
 /**
  * The JavaScript that runs first in every tool context, before any tool code: the files of
  * runtime/worker/bootstrap/ (plain JavaScript, type-checked against types/tool-api.d.ts and linted), joined
- * in the order below and evaluated as the body of a closure over two isolated-vm Callbacks ($0, $1).
+ * in the order below and evaluated as the body of a closure over three isolated-vm Callbacks ($0, $1, $2).
  *
  * The files are ES modules for the type-checker and the linter only: here their `import … from './x.js'`
  * statements are removed and their `export` keywords dropped, so that they share one closure scope. The

@@ -62,6 +62,15 @@ export function releaseHeld(iso: PackageIsolate): void {
   }
 }
 
+/**
+ * An outcome reaches the worker without the isolate waiting (runtime/isolate.ts, postOutcome), ahead of the
+ * return of the entry that posted it. Should it ever come after that return, with no entry of its call left
+ * to return, it is final now rather than held for good.
+ */
+function releaseIfReturned(rec: CallRecord): void {
+  if (rec.iso !== null && !rec.iso.hasEntries(rec.id)) releaseHeld(rec.iso);
+}
+
 export function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string | ArrayBuffer): void {
   const rec = calls.get(callId);
   if (rec === undefined || rec.settled) return;
@@ -69,9 +78,11 @@ export function onPost(callId: number, kind: string, reqId: number, a: string, b
     // The outcome is held until the entry running now returns (see releaseHeld).
     case 'ok':
       rec.held ??= { ok: true, json: a };
+      releaseIfReturned(rec);
       return;
     case 'err':
       rec.held ??= { ok: false, code: TOOL_ERROR_CODES.has(a) ? a : 'TOOL_THREW', message: b.slice(0, 2000) };
+      releaseIfReturned(rec);
       return;
     case 'req':
       onRequest(rec, reqId, a, b, c);

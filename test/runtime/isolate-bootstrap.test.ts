@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CodeCache, bootstrapFactorySource } from '../../runtime/isolate-bootstrap.ts';
 
 describe('bootstrapFactorySource', () => {
-  it('is a function of the two Callbacks, the same text every time', () => {
+  it('is a function of the three Callbacks, the same text every time', () => {
     const src = bootstrapFactorySource();
-    expect(src.startsWith('(function ($0, $1) {')).toBe(true);
+    expect(src.startsWith('(function ($0, $1, $2) {')).toBe(true);
     expect(src.endsWith('\n})')).toBe(true);
     expect(bootstrapFactorySource()).toBe(src);
   });

@@ -5,7 +5,7 @@
  */
 import {
   JSONparse, JSONstringify, MapForEach, ObjectPrototypeHasOwn, PromiseResolve, PromiseThen, ReflectApply, errorMessage,
-  StringIndexOf, StringSlice, mdel, mget, mset, post, safeString, wardenError,
+  StringIndexOf, StringSlice, mdel, mget, mset, postOutcome, safeString, wardenError,
 } from './intrinsics.js';
 import { WardenAbortSignal, calls, deliver, entry, pending } from './calls.js';
 import { makeCtx } from './context.js';
@@ -54,24 +54,24 @@ function finish(callId, ok, value) {
   mdel(calls, callId);
   // Stray work of a finished call (unawaited fetches, timers) is dropped.
   ReflectApply(MapForEach, pending, [(/** @type {{ callId: number }} */ p, /** @type {number} */ id) => { if (p.callId === callId) mdel(pending, id); }]);
-  if (!ok) { post('err', callId, 0, 'TOOL_THREW', errorMessage(value)); return; }
+  if (!ok) { postOutcome('err', callId, 0, 'TOOL_THREW', errorMessage(value)); return; }
   // The value ctx.inputRequired returned (by identity, so no data a tool passes through can pose as one).
-  if (call.inputMarker !== null && value === call.inputMarker) { post('ok', callId, 0, INPUT_REQUIRED_PREFIX + call.inputJson, ''); return; }
+  if (call.inputMarker !== null && value === call.inputMarker) { postOutcome('ok', callId, 0, INPUT_REQUIRED_PREFIX + call.inputJson, ''); return; }
   // A server entry answers with JSON text already (the host parses it, and refuses what is not JSON).
   if (call.rpc) {
-    if (typeof value !== 'string') { post('err', callId, 0, 'OUTPUT_INVALID', 'the server entry did not answer with JSON text'); return; }
-    if (value.length > call.quota.outputBytes) { post('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
-    post('ok', callId, 0, value, '');
+    if (typeof value !== 'string') { postOutcome('err', callId, 0, 'OUTPUT_INVALID', 'the server entry did not answer with JSON text'); return; }
+    if (value.length > call.quota.outputBytes) { postOutcome('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
+    postOutcome('ok', callId, 0, value, '');
     return;
   }
   let json;
   try { json = JSONstringify(value === undefined ? null : value); } catch (e) {
-    post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable: ' + errorMessage(e));
+    postOutcome('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable: ' + errorMessage(e));
     return;
   }
-  if (typeof json !== 'string') { post('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable'); return; }
-  if (json.length > call.quota.outputBytes) { post('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
-  post('ok', callId, 0, json, '');
+  if (typeof json !== 'string') { postOutcome('err', callId, 0, 'OUTPUT_INVALID', 'the result is not JSON-serializable'); return; }
+  if (json.length > call.quota.outputBytes) { postOutcome('err', callId, 0, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit'); return; }
+  postOutcome('ok', callId, 0, json, '');
 }
 
 /**
@@ -88,7 +88,7 @@ function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outp
   entry.call = callId;
   const quota = { hostCalls, logBytes, outputBytes };
   const { handlers, handler, kind, name } = lookup(target);
-  if (typeof handler !== 'function') { post('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no ' + (KIND_NOUN[kind] ?? 'tool') + ' named ' + safeString(name)); return; }
+  if (typeof handler !== 'function') { postOutcome('err', callId, 0, 'TOOL_NOT_FOUND', 'the package has no ' + (KIND_NOUN[kind] ?? 'tool') + ' named ' + safeString(name)); return; }
   /** @type {Call} */
   const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null, inputMarker: null, inputJson: '', rpc: kind === 'rpc' };
   // A round carries { arguments, inputResponses, requestState } (runtime/pool/index.ts).

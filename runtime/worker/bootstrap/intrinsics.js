@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The first file of the isolate bootstrap: the two Callbacks, and every intrinsic the trusted path uses,
+ * The first file of the isolate bootstrap: the three Callbacks, and every intrinsic the trusted path uses,
  * captured before any tool code runs.
  *
  * The bootstrap is these files, concatenated in the order runtime/worker/bootstrap-source.ts gives, and
@@ -27,11 +27,17 @@
  * @typedef {(op: string, a: unknown, b: unknown) => any} SyncOp
  */
 
-/* global $0, $1 -- the closure's two parameters: the Callbacks */
+/* global $0, $1, $2 -- the closure's three parameters: the Callbacks */
 /** @type {Post} */
 export const post = /** @type {Post} */ ($0);
 /** @type {SyncOp} */
 export const syncOp = /** @type {SyncOp} */ ($1);
+/**
+ * A call's outcome ('ok' or 'err', once per call): posted like `post`, but the isolate does not wait for
+ * the worker to take it (the worker takes it before the entry's return, which it queues behind it).
+ * @type {Post}
+ */
+export const postOutcome = /** @type {Post} */ ($2);
 
 /** @type {Record<string, any>} */
 export const g = globalThis;
