@@ -15,6 +15,8 @@ const FIGURES = [
   'Warm call p50, trivial tool',
   'Floor: bare round trip to a child process (socketpair, no work), same rounds',
   '  warm p50 − McpServer p50, in bare round trips',
+  'Floor of this design: the round trip answered through an isolate entry (a trivial tool call), same rounds',
+  '  that floor, in bare round trips',
   'Warm call p99, trivial tool',
   'CPU per warm call, server process (mcp-warden: host)',
   'CPU per warm call, sandbox worker processes',
@@ -46,9 +48,9 @@ const FIGURES = [
   'DLP on a 100 KB result (default policy), extra host time',
 ];
 // Figures measured on both plain baselines too (McpServer and low-level Server), set against them by ratio…
-const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[4], FIGURES[5], ...FIGURES.slice(7, 11), FIGURES[12], ...FIGURES.slice(14, 17), ...FIGURES.slice(20, 26)];
+const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[6], FIGURES[7], ...FIGURES.slice(9, 13), FIGURES[14], ...FIGURES.slice(16, 19), ...FIGURES.slice(22, 28)];
 // …or, where a baseline's figure is near zero (per-package memory slopes), by difference.
-const BY_DIFFERENCE = FIGURES.slice(26, 28);
+const BY_DIFFERENCE = FIGURES.slice(28, 30);
 
 interface Stat {
   median: number;
