@@ -48,17 +48,22 @@ export function onEntryFailure(rec: CallRecord, iso: PackageIsolate, failure: 't
 /** The entry that was running has returned: the outcomes posted during it are final now. */
 export function releaseHeld(iso: PackageIsolate): void {
   for (const rec of calls.values()) {
-    if (rec.iso !== iso || rec.held === null || rec.settled) continue;
-    const outcome = rec.held;
-    rec.held = null;
-    if (!outcome.ok) {
-      fail(rec, outcome.code, outcome.message);
-    } else if (utf8LongerThan(outcome.json, rec.limits.outputBytes)) {
-      fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
-    } else {
-      settle(rec);
-      send({ t: 'ok', call: rec.id, json: outcome.json, cpuMs: rec.cpuUsed });
-    }
+    if (rec.iso === iso) release(rec);
+  }
+}
+
+/** Sends (or fails) the call with its held outcome, if it has one. */
+function release(rec: CallRecord): void {
+  if (rec.held === null || rec.settled) return;
+  const outcome = rec.held;
+  rec.held = null;
+  if (!outcome.ok) {
+    fail(rec, outcome.code, outcome.message);
+  } else if (utf8LongerThan(outcome.json, rec.limits.outputBytes)) {
+    fail(rec, 'OUTPUT_TOO_LARGE', 'the result is larger than the output limit');
+  } else {
+    settle(rec);
+    send({ t: 'ok', call: rec.id, json: outcome.json, cpuMs: rec.cpuUsed });
   }
 }
 
@@ -68,7 +73,7 @@ export function releaseHeld(iso: PackageIsolate): void {
  * to return, it is final now rather than held for good.
  */
 function releaseIfReturned(rec: CallRecord): void {
-  if (rec.iso !== null && !rec.iso.hasEntries(rec.id)) releaseHeld(rec.iso);
+  if (rec.iso !== null && !rec.iso.hasEntries(rec.id)) release(rec);
 }
 
 export function onPost(callId: number, kind: string, reqId: number, a: string, b: string, c: string | ArrayBuffer): void {
