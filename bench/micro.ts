@@ -6,7 +6,7 @@
  *
  *   node bench/micro.ts [--n 2000] [--blocks 4] [--workers N] [--other path/to/dist/host/bundle/cli.js] [--tool echo|transform|rows|fetchJson]
  *                       [--warm 300] [--prof DIR]   (a CPU profile of mcp-warden's host process, written to DIR)
- *                       [--node-options='--max-semi-space-size=32 --import=/path/probe.mjs']
+ *                       [--node-options='--max-semi-space-size=32 --import=/path/probe.mjs'] [--cli dist/host/cli.js]
  *
  * --node-options is NODE_OPTIONS for every server process (mcp-warden's host, the other build's, the plain
  * server; not mcp-warden's workers, which get an environment of their own), with BENCH_LABEL set to the
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
-import { prepareHome, wardenSpec } from './setup.ts';
+import { prepareHome, useCli, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,8 +35,12 @@ const { values } = parseArgs({
     // Warm-up calls per server before the blocks (fewer for the ~1 MB rows tool).
     warm: { type: 'string', default: '300' },
     'node-options': { type: 'string' },
+    // This checkout's host as another entry than the bundle: dist/host/cli.js (tsc's output), whose files
+    // bench/profile-breakdown.ts sorts a profile by.
+    cli: { type: 'string' },
   },
 });
+if (values.cli !== undefined) useCli(values.cli);
 const n = Number(values.n);
 // The same local server as bench/run.ts's gated fetch figure; the package's grant names exactly it.
 const api = createServer((_req, res) => {
