@@ -6,25 +6,12 @@
  *
  *   node bench/floor-cpu.ts [N] [--isolate]
  */
-import { spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
-import { encodeFrame, readFrames } from '../runtime/protocol.ts';
 import { cpuUs } from './harness.ts';
+import { floorChild } from './pipe-floor.ts';
 
 const isolate = process.argv.includes('--isolate');
 const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 20000);
-// isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
-const childArgs = isolate ? ['--no-node-snapshot', `${import.meta.dirname}/pipe-floor.ts`, 'child-isolate'] : [`${import.meta.dirname}/pipe-floor.ts`, 'child'];
-const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
-const channel = child.stdio[3] as Socket;
-let resolveOne: (() => void) | null = null;
-readFrames(channel, () => resolveOne?.(), () => undefined);
-const message = { t: 'ok', call: 1, json: '{"echo":"hello"}', cpuMs: 0 };
-const trip = () =>
-  new Promise<void>((r) => {
-    resolveOne = r;
-    channel.write(encodeFrame(message));
-  });
+const { child, trip } = floorChild({ isolate });
 for (let i = 0; i < 500; i++) await trip();
 const selfBefore = cpuUs(process.pid);
 const childBefore = cpuUs(child.pid as number);

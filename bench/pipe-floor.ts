@@ -9,6 +9,7 @@
  *   node bench/pipe-floor.ts            prints both medians in µs
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { encodeFrame, readFrames } from '../runtime/protocol.ts';
 import { median } from './harness.ts';
@@ -59,10 +60,10 @@ if (process.argv[2] === 'child') {
 }
 
 /**
- * Median round trip of a small framed message to a child process and back, µs; `isolate`: the child
- * answers each through a trivial tool call in an isolate (see the header).
+ * A child process of this file, and one round trip to it: a small framed message there and back.
+ * `isolate`: the child answers each through a trivial tool call in an isolate (see the header).
  */
-export async function pipeRoundTripUs(n: number, options: { isolate?: boolean } = {}): Promise<number> {
+export function floorChild(options: { isolate?: boolean } = {}): { child: ChildProcess; trip: () => Promise<void> } {
   // isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
   const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate'] : [import.meta.filename, 'child'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
@@ -74,13 +75,21 @@ export async function pipeRoundTripUs(n: number, options: { isolate?: boolean } 
     () => undefined,
   );
   const message = { t: 'ok', call: 1, json: '{"echo":"hello"}', cpuMs: 0 };
-  const samples: number[] = [];
-  for (let i = 0; i < n + 200; i++) {
-    const t = performance.now();
-    await new Promise<void>((r) => {
+  const trip = () =>
+    new Promise<void>((r) => {
       resolveOne = r;
       channel.write(encodeFrame(message));
     });
+  return { child, trip };
+}
+
+/** Median round trip to a child process and back (floorChild), µs. */
+export async function pipeRoundTripUs(n: number, options: { isolate?: boolean } = {}): Promise<number> {
+  const { child, trip } = floorChild(options);
+  const samples: number[] = [];
+  for (let i = 0; i < n + 200; i++) {
+    const t = performance.now();
+    await trip();
     if (i >= 200) samples.push((performance.now() - t) * 1000);
   }
   child.kill();
