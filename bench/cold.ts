@@ -28,10 +28,7 @@ const packages = Number(values.packages);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const home = await prepareHome(packages + 1, ['127.0.0.1']);
 const specs: Record<string, ServerSpec> = { warden: wardenSpec(home, extra) };
-if (values.other !== undefined) {
-  const w = wardenSpec(home, extra);
-  specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
-}
+if (values.other !== undefined) specs.other = wardenSpec(home, extra, values.other);
 const kinds = Object.keys(specs);
 const out: Record<string, { first: number[]; second: number[]; extra: number[]; roundExtra: number[] }> = {};
 for (const k of kinds) out[k] = { first: [], second: [], extra: [], roundExtra: [] };

@@ -18,11 +18,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
-import { prepareHome, useCli, wardenSpec } from './setup.ts';
+import { plainSpec, prepareHome, useCli, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,12 +52,9 @@ const home = await prepareHome(1, [apiOrigin]);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const specs: Record<string, ServerSpec> = {
   warden: ((w: ServerSpec) => (values.prof === undefined ? w : { ...w, args: ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, ...w.args] }))(wardenSpec(home, extra)),
-  plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server-v2.mjs')] },
+  plain: plainSpec(),
 };
-if (values.other !== undefined) {
-  const w = wardenSpec(await prepareHome(1, [apiOrigin]), extra);
-  specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
-}
+if (values.other !== undefined) specs.other = wardenSpec(await prepareHome(1, [apiOrigin]), extra, values.other);
 const kinds = Object.keys(specs);
 const nodeOptions = values['node-options'];
 if (nodeOptions !== undefined) {

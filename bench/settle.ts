@@ -9,11 +9,10 @@
  *
  * CPU comes from /proc in clock ticks (10 ms): with 250 calls a block it reads in steps of 40 µs.
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
-import { prepareHome, wardenSpec } from './setup.ts';
+import { plainSpec, prepareHome, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,12 +24,9 @@ const { values } = parseArgs({
 const n = Number(values.n);
 const specs: Record<string, ServerSpec> = {
   warden: wardenSpec(await prepareHome(1, []), []),
-  plain: { label: 'plain', command: process.execPath, args: [join(import.meta.dirname, 'baselines', 'mcp-server-v2.mjs')] },
+  plain: plainSpec(),
 };
-if (values.other !== undefined) {
-  const w = wardenSpec(await prepareHome(1, []), []);
-  specs.other = { ...w, args: [values.other, ...w.args.slice(1)] };
-}
+if (values.other !== undefined) specs.other = wardenSpec(await prepareHome(1, []), [], values.other);
 const kinds = Object.keys(specs);
 const conns: Record<string, Connected> = {};
 for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);

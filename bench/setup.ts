@@ -18,6 +18,11 @@ export function useCli(path: string): void {
   cli = path;
 }
 
+/** The plain McpServer baseline (SDK v2), serving the bench package's tools once. */
+export function plainSpec(): ServerSpec {
+  return { label: 'plain', command: process.execPath, args: [join(here, 'baselines', 'mcp-server-v2.mjs')] };
+}
+
 export interface BenchHome {
   readonly home: string;
   readonly packageDirs: readonly string[];
@@ -51,8 +56,9 @@ export async function prepareHome(count: number, netRules: readonly string[], op
   return { home, packageDirs, count };
 }
 
-export function wardenSpec(h: BenchHome, extraArgs: readonly string[] = []): ServerSpec {
-  const args = [cli, 'serve', '--home', h.home, '--rate-limit', '1000000/s:1000000', ...extraArgs];
+/** mcp-warden serving `h`; `build`: another build's CLI (an A/B's other side), this checkout's (or useCli's) by default. */
+export function wardenSpec(h: BenchHome, extraArgs: readonly string[] = [], build: string = cli): ServerSpec {
+  const args = [build, 'serve', '--home', h.home, '--rate-limit', '1000000/s:1000000', ...extraArgs];
   for (const dir of h.packageDirs) args.push('--dev', dir);
   return { label: 'mcp-warden', command: process.execPath, args };
 }
