@@ -17,9 +17,10 @@
  * heap and timeout arithmetic, and how an entry's failure is classified), isolate-bootstrap.ts (the
  * bootstrap's factory source and its code cache), sync-ops.ts (the synchronous helpers the bootstrap calls).
  */
+import { setFlagsFromString } from 'node:v8';
 import ivm from 'isolated-vm';
 import { CodeCache, bootstrapFactorySource } from './isolate-bootstrap.ts';
-import { EntryError, describeFailure as describe, entryFailureOf, entryTimeoutMs, heapInUse, isolateMemoryLimitMb } from './isolate-entry.ts';
+import { EntryError, describeFailure as describe, entryFailureOf, entryTimeoutMs, heapInUse, isolateHeapMb } from './isolate-entry.ts';
 import type { CallQuota, EntryFailure, IsolateHooks } from './isolate-entry.ts';
 import { isArrayBuffer, runSyncOp } from './sync-ops.ts';
 
@@ -101,8 +102,12 @@ export class PackageIsolate {
    * goes nowhere: the hooks see only what is posted after it.
    */
   static async prepare(memoryMb: number, hooks: IsolateHooks): Promise<PreparedIsolate> {
+    // V8 reads the flag when it makes an isolate's heap (isolated-vm itself resets it to 0 when it loads, so
+    // that Node's own does not apply); isolates are made on this thread only, one at a time.
+    const heap = isolateHeapMb(memoryMb);
+    setFlagsFromString(`--max-semi-space-size=${heap.semiSpaceMb}`);
     const isolate = new ivm.Isolate({
-      memoryLimit: isolateMemoryLimitMb(memoryMb),
+      memoryLimit: heap.limitMb,
       onCatastrophicError: (message: string) => hooks.onCatastrophic(String(message)),
     });
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EntryError, describeFailure, entryFailureOf, entryTimeoutMs, heapInUse, isolateMemoryLimitMb } from '../../runtime/isolate-entry.ts';
+import { EntryError, describeFailure, entryFailureOf, entryTimeoutMs, heapInUse, isolateHeapMb } from '../../runtime/isolate-entry.ts';
 
 describe('entryFailureOf', () => {
   const timedOut = new Error('Script execution timed out.');
@@ -25,8 +25,17 @@ describe('describeFailure', () => {
 
 describe('the isolate arithmetic', () => {
   it('never makes an isolate with a heap limit under 8 MiB', () => {
-    expect(isolateMemoryLimitMb(1)).toBe(8);
-    expect(isolateMemoryLimitMb(64)).toBe(64);
+    expect(isolateHeapMb(1).limitMb).toBe(8);
+    expect(isolateHeapMb(16).limitMb).toBe(10);
+  });
+  it("sizes the young generation at an eighth of the limit (1 to 16 MiB a semi-space), taken out of the old generation's share", () => {
+    expect(isolateHeapMb(64)).toEqual({ limitMb: 40, semiSpaceMb: 8 });
+    expect(isolateHeapMb(8)).toEqual({ limitMb: 8, semiSpaceMb: 1 });
+    expect(isolateHeapMb(1024)).toEqual({ limitMb: 976, semiSpaceMb: 16 });
+    for (const mb of [16, 32, 64, 100, 128, 256, 4096]) {
+      const { limitMb, semiSpaceMb } = isolateHeapMb(mb);
+      expect(limitMb + 3 * semiSpaceMb).toBe(mb);
+    }
   });
   it('gives every entry a whole timeout of at least 1 ms (0 would mean none)', () => {
     expect(entryTimeoutMs(0)).toBe(1);
