@@ -45,7 +45,7 @@ if (process.argv[2] === 'child') {
     socket,
     (m) => {
       const message = m as { t: string; call: number; json: string; cpuMs: number };
-      iso.dispatch(++id, 'tool:echo', message.json, '{}', quota, 5000).then(
+      iso.dispatch(++id, 'tool:echo', { text: message.json }, '{}', quota, 5000).then(
         () => socket.write(encodeFrame({ ...message, json: answer })),
         () => process.exit(1),
       );

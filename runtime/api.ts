@@ -9,6 +9,7 @@ import type { BreakerConfig } from './io/breaker.ts';
 import type { DlpPolicy } from './dlp/policy.ts';
 import type { SecretGrant } from './capabilities/secrets.ts';
 import type { AskGrant } from './capabilities/ask.ts';
+import type { ArgsFrame } from './call-args.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -108,10 +109,11 @@ export interface RunOptions {
   /** Asks the user about the grant's ask rules (docs/consent.md); absent: an ask rule is refused with CONSENT_REQUIRED. */
   readonly consent?: ConsentHook;
   /**
-   * `JSON.stringify(args)`, when the caller has already made it (the host MACs the same text for the audit
-   * trail): sent as it is instead of serializing the arguments again. It must be exactly that text.
+   * `frameArgs(args, limits.inputBytes)` (runtime/call-args.ts), when the caller has made it (the host MACs
+   * its text, when that is the arguments' JSON, for the audit trail): sent as it is instead of serializing
+   * the arguments again. It must be made from exactly these arguments. Absent: their JSON.
    */
-  readonly argsJson?: string;
+  readonly argsFrame?: ArgsFrame;
   /**
    * A result whose JSON text this accepts is not parsed in the host: RunResult.value is then undefined and
    * RunResult.json carries the text (parsing a 1 MB result costs ~20 ms). For a caller that only forwards

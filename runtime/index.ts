@@ -25,6 +25,8 @@ export type { AskGrant, AskMatch, AskRule, AskRuleTexts } from './capabilities/a
 export type { EntryKind } from './entry-name.ts';
 export { SERVER_ENTRY_HANDLER } from './entry-name.ts';
 export { DEFAULT_LIMITS } from './types.ts';
+export { frameArgs } from './call-args.ts';
+export type { ArgsFrame } from './call-args.ts';
 export type { CapabilityEvent, Decision, DenyCode, Limits } from './types.ts';
 export { BaseError, RETRYABLE_CODES, SANDBOX_ERROR_CODES, SandboxError, boundedMessage, isSandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';

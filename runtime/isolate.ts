@@ -20,6 +20,7 @@
 import { setFlagsFromString } from 'node:v8';
 import ivm from 'isolated-vm';
 import { CodeCache, bootstrapFactorySource } from './isolate-bootstrap.ts';
+import type { ArgsFrame } from './call-args.ts';
 import { EntryError, describeFailure as describe, entryFailureOf, entryTimeoutMs, heapInUse, isolateHeapMb } from './isolate-entry.ts';
 import type { CallQuota, EntryFailure, IsolateHooks } from './isolate-entry.ts';
 import { isArrayBuffer, runSyncOp } from './sync-ops.ts';
@@ -229,8 +230,9 @@ export class PackageIsolate {
   }
 
   /** Starts a call. Resolves with the CPU time (ms) its entry used; rejects with an EntryError. */
-  dispatch(callId: number, tool: string, argsJson: string, pathsJson: string, quota: CallQuota, timeoutMs: number): Promise<number> {
-    return this.#enter(callId, this.#refs.dispatch, [callId, tool, argsJson, pathsJson, quota.hostCalls, quota.logBytes, quota.outputBytes], timeoutMs);
+  dispatch(callId: number, tool: string, args: ArgsFrame, pathsJson: string, quota: CallQuota, timeoutMs: number): Promise<number> {
+    const raw = args.raw === undefined ? '' : JSON.stringify(args.raw);
+    return this.#enter(callId, this.#refs.dispatch, [callId, tool, args.text, raw, pathsJson, quota.hostCalls, quota.logBytes, quota.outputBytes], timeoutMs);
   }
 
   deliver(callId: number, reqId: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): Promise<number> {

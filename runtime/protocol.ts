@@ -15,6 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import { DescriptorWriter } from './io/descriptor-writer.ts';
+import type { RawStrings } from './call-args.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
@@ -165,7 +166,10 @@ export type HostToWorker =
       call: number;
       pkg: string;
       tool: string;
+      /** The arguments' frame text (runtime/call-args.ts). */
       args: string;
+      /** The raw strings after the JSON in `args`, when there are any. */
+      raw?: RawStrings;
       paths: string;
       limits: WorkerCallLimits;
     }

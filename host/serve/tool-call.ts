@@ -11,7 +11,7 @@
  */
 import { ProtocolError } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult, InputRequiredResult, ProtocolEra, RequestId, Server, ServerContext } from '@modelcontextprotocol/server';
-import { boundedMessage } from '../../runtime/index.ts';
+import { boundedMessage, frameArgs } from '../../runtime/index.ts';
 import type { RunOptions, Sandbox } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import type { Audit } from './audit.ts';
@@ -94,7 +94,21 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
     const { pkg, tool } = entry;
     const args = (options.argumentsOf ? received : request.params.arguments) ?? {};
     const started = performance.now();
-    let digest = 'unavailable';
+    // The audit digest of the arguments, made once when first needed: before the call only to check an
+    // echoed requestState; otherwise once the call is on its way, so its HMAC overlaps the worker's run.
+    let argsJson: string | undefined;
+    let digest: string | undefined;
+    let binding: StateBinding | undefined;
+    let argsDepthOk = false;
+    const bindingOf = (): StateBinding => (binding ??= { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: (digest ??= audit.digest(args, argsJson)) });
+    const recordedDigest = (): string => {
+      if (!argsDepthOk) return 'unavailable';
+      try {
+        return bindingOf().argsDigest;
+      } catch {
+        return 'unavailable';
+      }
+    };
     const log = callLog(ctx, { package: pkg.name, handler: tool.spec.name });
     const dlp = dlpScope(audit, pkg, tool.spec.name); // DLP (host/serve/dlp.ts): result, log lines, error message
     let progress: ProgressForwarder | undefined;
@@ -102,20 +116,17 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
       progress?.flush();
       log.finish();
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest, durationMs, outcome });
+      audit.call({ package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: recordedDigest(), durationMs, outcome });
       if (logger.isLevelEnabled('debug')) logger.debug({ package: pkg.name, tool: tool.spec.name, durationMs, outcome }, 'call');
     };
     let consent: CallConsent | undefined;
-    let binding: StateBinding | undefined;
     let round: RoundState | undefined;
     try {
       // Before anything recursive (the digest, ajv, the sandbox's copy): 100k levels would overflow the stack.
       if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) throw new HostError('INVALID_ARGUMENTS', `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`);
-      const argsJson = JSON.stringify(args); // serialized once: the audit digest and the sandbox's frame
-      digest = audit.digest(args, argsJson);
-      binding = { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: digest };
+      argsDepthOk = true;
       // A state this process signed for this package, version, tool and these arguments, or -32602.
-      if (echoedState !== undefined) round = requestStates.verify(echoedState, binding);
+      if (echoedState !== undefined) round = requestStates.verify(echoedState, bindingOf());
       else if (echoedResponses !== undefined && Object.keys(echoedResponses).length > 0) throw invalidState();
       const responses = round ? checkInputResponses(echoedResponses, round) : undefined;
       if (limiter && !limiter.take(pkg.name)) throw new HostError('RATE_LIMITED', `too many calls to ${pkg.name}; try again shortly`);
@@ -136,10 +147,17 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
         ...(consent ? { consent: consent.hook } : {}),
       };
       // A wrapped MCP server gets the call as a JSON-RPC request (features/server-forward.ts); a tool package
-      // its arguments as the JSON the host already made, and a plain result's JSON back unparsed (output.ts).
-      const run = isWrappedServer(pkg)
-        ? await forwardToolCall(sandbox, pkg, tool.spec.name, args, runOptions)
-        : await sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, { ...runOptions, argsJson, ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }) });
+      // its arguments' frame (runtime/call-args.ts: their JSON, which the audit digest then MACs too, unless
+      // long strings travel raw), and a plain result's JSON back unparsed (output.ts). A round's arguments
+      // travel in its envelope (runtime/pool/index.ts).
+      const argsFrame = isWrappedServer(pkg) || input !== undefined ? undefined : frameArgs(args, pkg.limits.inputBytes);
+      if (argsFrame?.raw === undefined) argsJson = argsFrame?.text;
+      const running = isWrappedServer(pkg)
+        ? forwardToolCall(sandbox, pkg, tool.spec.name, args, runOptions)
+        : sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, { ...runOptions, ...(argsFrame ? { argsFrame } : {}), ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }) });
+      // The call's frame is written by now (when a worker is free): the digest is made while it runs.
+      const binding = whileRunning(running, bindingOf);
+      const run = await running;
       const asking = consentRound(consent, binding, round);
       if (asking) {
         finish('CONSENT_ASKED');
@@ -161,7 +179,7 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
       let e: unknown = caught;
       try {
         // A call ended to ask the user (2026-07-28) gets the question; a consent refusal its own code.
-        const asking = binding ? consentRound(consent, binding, round) : undefined;
+        const asking = consent ? consentRound(consent, bindingOf(), round) : undefined;
         if (asking) {
           finish('CONSENT_ASKED');
           return asking;
@@ -194,4 +212,17 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
       if (result?.resultType !== 'input_required') receivedOf.delete(signal);
     }
   };
+}
+
+/**
+ * `make()`, while the call `running` is under way. Should it throw, the call is left to settle unobserved
+ * (its outcome no longer matters), so that its rejection is not reported as unhandled.
+ */
+function whileRunning<T>(running: Promise<unknown>, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    running.catch(() => undefined);
+    throw e;
+  }
 }

@@ -7,6 +7,7 @@
 import type { Grant, PackageCode, RunOptions, RunResult } from '../api.ts';
 import { SandboxError, boundedMessage } from '../errors.ts';
 import type { SandboxErrorCode } from '../errors.ts';
+import type { ArgsFrame } from '../call-args.ts';
 import type { createFileAccess } from '../io/files.ts';
 import type { Limits } from '../types.ts';
 import type { Verdict, Worker } from './worker.ts';
@@ -16,7 +17,8 @@ export interface CallSpec {
   readonly id: number;
   readonly pkg: PackageCode;
   readonly tool: string;
-  readonly argsJson: string;
+  /** The arguments as the call's frame carries them (runtime/call-args.ts). */
+  readonly args: ArgsFrame;
   readonly grant: Grant;
   readonly limits: Limits;
   readonly options: RunOptions;
@@ -52,7 +54,7 @@ export function newCall(spec: CallSpec): Call {
     id: spec.id,
     pkg: spec.pkg,
     tool: spec.tool,
-    argsJson: spec.argsJson,
+    args: spec.args,
     grant: spec.grant,
     limits: spec.limits,
     options: spec.options,

@@ -23,7 +23,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       const input = runOptions.input;
       if (input !== undefined && (runOptions.kind ?? 'tool') === 'tool') {
         // The arguments travel inside the round's envelope: the caller's JSON of them alone is not what is sent.
-        const { argsJson: _argsJson, ...rest } = runOptions;
+        const { argsFrame: _argsFrame, ...rest } = runOptions;
         return calls.run(pkg, roundEntryName(tool), { arguments: args, inputResponses: input.responses, requestState: input.state }, grant, limits, rest);
       }
       return calls.run(pkg, entryName(runOptions.kind ?? 'tool', tool), args, grant, limits, runOptions);

@@ -26,6 +26,7 @@ import { createBreakerRegistry } from '../io/breaker.ts';
 import type { BreakerConfig } from '../io/breaker.ts';
 import type { WorkerToHost } from '../protocol.ts';
 import type { Limits } from '../types.ts';
+import { utf8LongerThan } from '../utf8-length.ts';
 import { residentBytes } from '../worker-process.ts';
 import { afterLimitOf, exitOutcome, newCall } from './call.ts';
 import type { Call } from './call.ts';
@@ -173,7 +174,8 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
       call: call.id,
       pkg: call.pkg.id,
       tool: call.tool,
-      args: call.argsJson,
+      args: call.args.text,
+      ...(call.args.raw !== undefined ? { raw: call.args.raw } : {}),
       paths: JSON.stringify(call.pkg.paths ?? {}),
       limits: { cpuMs: l.cpuMs, wallMs: l.wallMs, outputBytes: l.outputBytes, hostCalls: l.hostCalls, logBytes: l.logBytes, memoryMb: l.memoryMb },
     });
@@ -309,11 +311,12 @@ export function createScheduler(options: SchedulerOptions, supervisor: Superviso
     return new Promise<RunResult>((resolve, reject) => {
       if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox was shut down');
       if (runOptions.signal?.aborted) throw new SandboxError('CANCELLED', 'the call was cancelled');
-      const argsJson = runOptions.argsJson ?? JSON.stringify(args === undefined ? null : args);
-      if (Buffer.byteLength(argsJson) > limits.inputBytes) {
+      const frame = runOptions.argsFrame ?? { text: JSON.stringify(args === undefined ? null : args) };
+      // A frame with raw strings is shorter than the arguments' JSON, and made only when that is within the limit.
+      if (utf8LongerThan(frame.text, limits.inputBytes)) {
         throw new SandboxError('INPUT_TOO_LARGE', 'the arguments are larger than the input limit');
       }
-      const call = newCall({ id: nextCall++, pkg, tool, argsJson, grant, limits, options: runOptions, resolve, reject });
+      const call = newCall({ id: nextCall++, pkg, tool, args: frame, grant, limits, options: runOptions, resolve, reject });
       admit(call);
       if (runOptions.signal !== undefined) call.removeAbortListener = cancelOnAbort(runOptions.signal, call, cancel);
     });

@@ -17,6 +17,7 @@
  * posted by code that keeps running afterwards (a microtask loop) is held, and the call fails with the
  * limit that stops that code.
  */
+import type { ArgsFrame } from '../call-args.ts';
 import { EntryError, PackageIsolate } from '../isolate.ts';
 import type { CallQuota, IsolateHooks, PreparedIsolate } from '../isolate.ts';
 import { readFrames } from '../protocol.ts';
@@ -128,7 +129,7 @@ function onMessage(m: HostToWorker): void {
       packages.delete(m.pkg);
       return;
     case 'call':
-      void startCall(m.call, m.pkg, m.tool, m.args, m.paths, m.limits);
+      void startCall(m.call, m.pkg, m.tool, m.raw === undefined ? { text: m.args } : { text: m.args, raw: m.raw }, m.paths, m.limits);
       return;
     case 'res':
       void onHostResult(m.call, m.req, m.ok, m.json, m.bytes);
@@ -187,7 +188,7 @@ async function acquireIsolate(pkg: string, limits: WorkerCallLimits): Promise<{ 
   }
 }
 
-async function startCall(id: number, pkg: string, tool: string, args: string, paths: string, limits: WorkerCallLimits): Promise<void> {
+async function startCall(id: number, pkg: string, tool: string, args: ArgsFrame, paths: string, limits: WorkerCallLimits): Promise<void> {
   const rec: CallRecord = {
     id,
     pkg,

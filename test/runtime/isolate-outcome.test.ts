@@ -17,7 +17,7 @@ describe("a call's outcome", () => {
     });
     const quota = { hostCalls: 10, logBytes: 1000, outputBytes: 1000 };
     const tools = ['tool:now', 'tool:later', 'tool:bad', 'tool:missing'];
-    const run = (id: number) => iso.dispatch(id, tools[id % tools.length] as string, '{"n":1}', '{}', quota, 5000).then(() => events.push(`returned ${id}`));
+    const run = (id: number) => iso.dispatch(id, tools[id % tools.length] as string, { text: '{"n":1}' }, '{}', quota, 5000).then(() => events.push(`returned ${id}`));
     try {
       for (let id = 1; id <= 200; id++) await run(id);
       // Entries queued behind each other: each outcome still comes before its own entry's return.

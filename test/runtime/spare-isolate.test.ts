@@ -45,7 +45,7 @@ describe('the isolate prepared ahead for a first call', () => {
       expect(posts).toEqual([]);
       // What a package's call posts still reaches the worker.
       const iso = await prepared.load('export default { hi: () => "hi" }', 'tool:///warm-test/index.js', 1000);
-      await iso.dispatch(7, 'tool:hi', '{}', '{}', { hostCalls: 10, logBytes: 1000, outputBytes: 1000 }, 1000);
+      await iso.dispatch(7, 'tool:hi', { text: '{}' }, '{}', { hostCalls: 10, logBytes: 1000, outputBytes: 1000 }, 1000);
       expect(posts).toEqual(['ok']);
       iso.dispose();
     } finally {

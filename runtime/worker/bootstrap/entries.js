@@ -4,8 +4,8 @@
  * whose closure returns them. Tool code never reaches them.
  */
 import {
-  JSONparse, JSONstringify, MapForEach, ObjectPrototypeHasOwn, PromiseResolve, PromiseThen, ReflectApply, errorMessage,
-  StringIndexOf, StringSlice, mdel, mget, mset, postOutcome, safeString, wardenError,
+  JSONparse, JSONstringify, MapForEach, ObjectDefineProperty, ObjectPrototypeHasOwn, PromiseResolve, PromiseThen, ReflectApply,
+  errorMessage, StringIndexOf, StringSlice, mdel, mget, mset, postOutcome, safeString, wardenError,
 } from './intrinsics.js';
 import { WardenAbortSignal, calls, deliver, entry, pending } from './calls.js';
 import { makeCtx } from './context.js';
@@ -75,16 +75,38 @@ function finish(callId, ok, value) {
 }
 
 /**
+ * A tool call's arguments from their frame (runtime/call-args.ts): the JSON at the start of `text`, then
+ * each long string that followed it raw, put back under its key (where the JSON holds a placeholder, so
+ * the keys keep their order).
+ * @param {string} text
+ * @param {string} rawJson "[[key, length], …]"
+ * @returns {unknown}
+ */
+function argsFromFrame(text, rawJson) {
+  const raw = /** @type {[string, number][]} */ (JSONparse(rawJson));
+  let at = text.length;
+  for (let i = 0; i < raw.length; i++) at -= /** @type {[string, number]} */ (raw[i])[1];
+  const args = /** @type {Record<string, unknown>} */ (JSONparse(ReflectApply(StringSlice, text, [0, at])));
+  for (let i = 0; i < raw.length; i++) {
+    const [key, length] = /** @type {[string, number]} */ (raw[i]);
+    ObjectDefineProperty(args, key, { value: ReflectApply(StringSlice, text, [at, at + length]), writable: true, enumerable: true, configurable: true });
+    at += length;
+  }
+  return args;
+}
+
+/**
  * Entry point: starts call `callId` of `target` ("<kind>:<name>").
  * @param {number} callId
  * @param {string} target
- * @param {string} argsJson
+ * @param {string} argsJson the arguments' JSON, or their frame's text when `rawJson` is not ''
+ * @param {string} rawJson
  * @param {string} pathsJson
  * @param {number} hostCalls
  * @param {number} logBytes
  * @param {number} outputBytes
  */
-function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outputBytes) {
+function dispatch(callId, target, argsJson, rawJson, pathsJson, hostCalls, logBytes, outputBytes) {
   entry.call = callId;
   const quota = { hostCalls, logBytes, outputBytes };
   const { handlers, handler, kind, name } = lookup(target);
@@ -93,7 +115,7 @@ function dispatch(callId, target, argsJson, pathsJson, hostCalls, logBytes, outp
   const call = { signal: new WardenAbortSignal(), hostCalls: 0, inflight: 0, timers: 0, logBytes: 0, logCapped: false, quota, ctx: null, inputMarker: null, inputJson: '', rpc: kind === 'rpc' };
   // A round carries { arguments, inputResponses, requestState } (runtime/pool/index.ts).
   // A server entry gets the message as the JSON text that crossed (it parses it itself).
-  const parsed = kind === 'rpc' ? argsJson : JSONparse(argsJson);
+  const parsed = kind === 'rpc' ? argsJson : rawJson === '' ? JSONparse(argsJson) : argsFromFrame(argsJson, rawJson);
   const round = kind === 'round' && parsed !== null && typeof parsed === 'object' ? /** @type {{ arguments?: unknown, inputResponses?: unknown, requestState?: unknown }} */ (parsed) : null;
   const ctx = makeCtx(callId, call, JSONparse(pathsJson), kind === 'tool' || kind === 'round', round);
   call.ctx = ctx;
@@ -160,7 +182,7 @@ function register(ns) {
 function warmUp(callId) {
   register({ default: { warmUp: (/** @type {unknown} */ input) => input } });
   try {
-    dispatch(callId, 'tool:warmUp', '{"warm":true}', '{}', 1, 1, 64);
+    dispatch(callId, 'tool:warmUp', '{"warm":true}', '', '{}', 1, 1, 64);
   } finally {
     register({});
     entry.call = 0;

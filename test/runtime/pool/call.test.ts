@@ -59,7 +59,7 @@ describe('afterLimitOf: whether a call\'s end should recycle its worker', () => 
 
 describe('newCall', () => {
   it('starts queued, with nothing done yet and no deadline', () => {
-    const c = newCall({ id: 3, pkg, tool: 't', argsJson: '{}', grant: {} as never, limits: limits(), options: {}, resolve: () => undefined, reject: () => undefined });
+    const c = newCall({ id: 3, pkg, tool: 't', args: { text: '{}' }, grant: {} as never, limits: limits(), options: {}, resolve: () => undefined, reject: () => undefined });
     expect([c.state, c.worker, c.deadline, c.sideEffects, c.denied, c.circuitOpen, c.retried, c.logBytes, c.io]).toEqual(['queued', null, Number.POSITIVE_INFINITY, false, false, false, false, 0, null]);
   });
 });
