@@ -4,17 +4,29 @@
  * measured with the same framing the sandbox uses but no work at all on either side; and the same round
  * trip when the child answers each frame with a trivial tool call through a real isolate entry
  * (runtime/isolate.ts: PackageIsolate.dispatch, asynchronous on isolated-vm's thread as the worker runs
- * every entry since issue 8), without the worker's bookkeeping, the host, MCP or the audit trail.
+ * every entry since issue 8), without the worker's bookkeeping, the host, MCP or the audit trail. With
+ * `tool: 'transform'`, the child runs bench/package's 100 KB transform in that entry instead, its arguments
+ * framed as the host frames them (runtime/call-args.ts): the least that call costs through this design.
  *
- *   node bench/pipe-floor.ts            prints both medians in µs
+ *   node bench/pipe-floor.ts            prints the medians in µs
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { frameArgs } from '../runtime/call-args.ts';
+import type { RawStrings } from '../runtime/call-args.ts';
+import { DEFAULT_LIMITS } from '../runtime/types.ts';
 import { encodeFrame, readFrames } from '../runtime/protocol.ts';
 import { median } from './harness.ts';
 
 const FLOOR_TOOL = 'export default { echo: (input) => input };';
+const BENCH_PACKAGE = new URL('./package/index.js', import.meta.url);
+
+/** bench/run.ts's 100 KB transform arguments: ~92 KB of JSON rows in one string. */
+export function transformArgs(): { json: string } {
+  return { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) };
+}
 
 if (process.argv[2] === 'child') {
   const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -26,9 +38,10 @@ if (process.argv[2] === 'child') {
 } else if (process.argv[2] === 'child-isolate') {
   const { PackageIsolate } = await import('../runtime/isolate.ts');
   const socket = new Socket({ fd: 3, readable: true, writable: true });
+  const tool = process.argv[3] === 'transform' ? 'tool:transform' : 'tool:echo';
   let answer = '';
   const iso = await PackageIsolate.create({
-    source: FLOOR_TOOL,
+    source: tool === 'tool:transform' ? readFileSync(BENCH_PACKAGE, 'utf8') : FLOOR_TOOL,
     filename: 'floor.js',
     memoryMb: 128,
     timeoutMs: 5000,
@@ -44,9 +57,9 @@ if (process.argv[2] === 'child') {
   readFrames(
     socket,
     (m) => {
-      const message = m as { t: string; call: number; json: string; cpuMs: number };
-      iso.dispatch(++id, 'tool:echo', { text: message.json }, '{}', quota, 5000).then(
-        () => socket.write(encodeFrame({ ...message, json: answer })),
+      const message = m as { t: string; call: number; json: string; raw?: RawStrings; cpuMs: number };
+      iso.dispatch(++id, tool, message.raw === undefined ? { text: message.json } : { text: message.json, raw: message.raw }, '{}', quota, 5000).then(
+        () => socket.write(encodeFrame({ t: message.t, call: message.call, json: answer, cpuMs: 0 })),
         () => process.exit(1),
       );
     },
@@ -57,15 +70,21 @@ if (process.argv[2] === 'child') {
   process.stdout.write(`socketpair round trip between two Node processes: median ${us.toFixed(1)} µs\n`);
   const iso = await pipeRoundTripUs(3000, { isolate: true });
   process.stdout.write(`the same, answered through an isolate entry (a trivial tool call): median ${iso.toFixed(1)} µs\n`);
+  const transform = await pipeRoundTripUs(500, { isolate: true, tool: 'transform' });
+  process.stdout.write(`the same, the entry running the 100 KB transform: median ${transform.toFixed(1)} µs; the tool alone in this process: ${(await transformInNodeUs(500)).toFixed(1)} µs\n`);
 }
 
-/**
- * A child process of this file, and one round trip to it: a small framed message there and back.
- * `isolate`: the child answers each through a trivial tool call in an isolate (see the header).
- */
-export function floorChild(options: { isolate?: boolean } = {}): { child: ChildProcess; trip: () => Promise<void> } {
+export interface FloorOptions {
+  /** The child answers each trip through a tool call in an isolate (see the header). */
+  readonly isolate?: boolean;
+  /** That call: a trivial tool (default), or bench/package's transform with its 100 KB arguments. */
+  readonly tool?: 'echo' | 'transform';
+}
+
+/** A child process of this file, and one round trip to it: a framed message there and back. */
+export function floorChild(options: FloorOptions = {}): { child: ChildProcess; trip: () => Promise<void> } {
   // isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
-  const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate'] : [import.meta.filename, 'child'];
+  const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate', options.tool ?? 'echo'] : [import.meta.filename, 'child'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   const channel = child.stdio[3] as Socket;
   let resolveOne: (() => void) | null = null;
@@ -74,17 +93,37 @@ export function floorChild(options: { isolate?: boolean } = {}): { child: ChildP
     () => resolveOne?.(),
     () => undefined,
   );
-  const message = { t: 'ok', call: 1, json: '{"echo":"hello"}', cpuMs: 0 };
+  const small = { t: 'ok', call: 1, json: '{"echo":"hello"}', cpuMs: 0 };
+  const work = options.tool === 'transform' ? transformArgs() : null;
+  // The transform's arguments are framed on every trip, as the host frames a call's.
+  const message = () => {
+    if (work === null) return small;
+    const f = frameArgs(work, DEFAULT_LIMITS.inputBytes);
+    return { t: 'ok', call: 1, json: f.text, ...(f.raw !== undefined ? { raw: f.raw } : {}), cpuMs: 0 };
+  };
   const trip = () =>
     new Promise<void>((r) => {
       resolveOne = r;
-      channel.write(encodeFrame(message));
+      channel.write(encodeFrame(message()));
     });
   return { child, trip };
 }
 
+/** The transform tool of bench/package run in this process on its (parsed) arguments, as the plain server runs it: median µs. */
+export async function transformInNodeUs(n: number): Promise<number> {
+  const tools = (await import(BENCH_PACKAGE.href)) as { default: { transform: (input: unknown) => Promise<unknown> } };
+  const input = transformArgs();
+  const samples: number[] = [];
+  for (let i = 0; i < n + 100; i++) {
+    const t = performance.now();
+    await tools.default.transform(input);
+    if (i >= 100) samples.push((performance.now() - t) * 1000);
+  }
+  return median(samples);
+}
+
 /** Median round trip to a child process and back (floorChild), µs. */
-export async function pipeRoundTripUs(n: number, options: { isolate?: boolean } = {}): Promise<number> {
+export async function pipeRoundTripUs(n: number, options: FloorOptions = {}): Promise<number> {
   const { child, trip } = floorChild(options);
   const samples: number[] = [];
   for (let i = 0; i < n + 200; i++) {

@@ -23,7 +23,7 @@ import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts'
 import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
-import { pipeRoundTripUs } from './pipe-floor.ts';
+import { pipeRoundTripUs, transformInNodeUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
@@ -54,12 +54,12 @@ const quick = values.quick === true || smoke;
 const mode = smoke ? 'smoke' : quick ? 'quick' : 'full';
 const rounds = Number(values.rounds ?? (quick ? 1 : 5));
 const N = smoke
-  ? { warm: 3, work: 1, large: 1, seq: 3, par: 32, startup: 1, packages: 2, installed: [2], fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20 }
+  ? { warm: 3, work: 1, large: 1, seq: 3, par: 32, startup: 1, packages: 2, installed: [2], fetch: 1, verify: 1, warmUp: 1, coldWarm: 1, floor: 20, floorWork: 3 }
   : quick
-    ? { warm: 20, work: 5, large: 3, seq: 20, par: 64, startup: 1, packages: 3, installed: [1, 3], fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200 }
+    ? { warm: 20, work: 5, large: 3, seq: 20, par: 64, startup: 1, packages: 3, installed: [1, 3], fetch: 5, verify: 2, warmUp: 5, coldWarm: 50, floor: 200, floorWork: 30 }
     : // Start-ups are cheap (~0.2–0.3 s) and vary ±15 % from one to the next on a shared machine: 15 per server
       // and row (taking turns), so a ratio of medians is not read from 5 noisy starts.
-      { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 15, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000 };
+      { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 15, packages: 50, installed: [1, 10, 50], fetch: 300, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000, floorWork: 300 };
 
 // In smoke mode each server kind is started once (with one sandbox worker) and shared by every figure:
 // starting servers is what costs. Its "1 package" and "--dev" figures are then taken on the server of the
@@ -159,6 +159,9 @@ async function main(): Promise<void> {
   const floor: number[] = [];
   const floorIsolate: number[] = [];
   const overFloor: number[] = [];
+  const floorWork: number[] = [];
+  const workInNode: number[] = [];
+  const leastWork: number[] = [];
   const cpu = { host: bags(), workers: bags(), total: bags() };
 
   for (let r = 0; r < rounds; r++) {
@@ -193,6 +196,12 @@ async function main(): Promise<void> {
       work.p50[k].push(s.p50);
       work.p99[k].push(s.p99);
     }
+    // The transform's own floor through this design: the hop with the tool run in an isolate entry, its
+    // arguments framed as the host frames them; and the tool alone in Node, which the plain server pays. The
+    // least ratio the design allows replaces the one by the other in the plain server's p50.
+    floorWork.push(await pipeRoundTripUs(N.floorWork, { isolate: true, tool: 'transform' }));
+    workInNode.push(await transformInNodeUs(N.floorWork));
+    leastWork.push(((work.p50.plain.at(-1) as number) - (workInNode.at(-1) as number) + (floorWork.at(-1) as number)) / (work.p50.plain.at(-1) as number));
     for (const k of order) {
       const name = toolName(c[k], 'rows');
       await call(c[k], name, largeArgs);
@@ -235,6 +244,9 @@ async function main(): Promise<void> {
   record('CPU per warm call, all processes', 'µs', 'lower', cpu.total);
   record('Warm call p50, 100 KB JSON transform + hash', 'µs', 'lower', work.p50, { target: '≤ 1.5' });
   record('Warm call p99, 100 KB JSON transform + hash', 'µs', 'lower', work.p99);
+  record('Floor of this design for the transform: the round trip answered through an isolate entry running it, same rounds', 'µs', 'lower', { warden: floorWork });
+  record('  the transform alone in Node, as the plain server runs it', 'µs', 'lower', { warden: workInNode });
+  record('  least transform p50 ÷ McpServer p50 that floor allows', '×', 'lower', { warden: leastWork }, { target: '(McpServer p50 − the tool + the floor) ÷ McpServer p50' });
   record('Warm call p50, ~1 MB result (25 000 rows)', 'µs', 'lower', large);
   record('  ~1 MB result − McpServer p50', 'ms', 'lower', { warden: overPlain.large }, { target: '≤ 16.5 (half of issue 14\'s +33)' });
   record('Warm call p50, ~1 MB result, DLP off (config.json)', 'µs', 'lower', { warden: largeNoDlp, plain: large.plain, lowLevel: large.lowLevel });

@@ -23,6 +23,9 @@ const FIGURES = [
   'CPU per warm call, all processes',
   'Warm call p50, 100 KB JSON transform + hash',
   'Warm call p99, 100 KB JSON transform + hash',
+  'Floor of this design for the transform: the round trip answered through an isolate entry running it, same rounds',
+  '  the transform alone in Node, as the plain server runs it',
+  '  least transform p50 ÷ McpServer p50 that floor allows',
   'Warm call p50, ~1 MB result (25 000 rows)',
   '  ~1 MB result − McpServer p50',
   'Warm call p50, ~1 MB result, DLP off (config.json)',
@@ -48,9 +51,9 @@ const FIGURES = [
   'DLP on a 100 KB result (default policy), extra host time',
 ];
 // Figures measured on both plain baselines too (McpServer and low-level Server), set against them by ratio…
-const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[6], FIGURES[7], ...FIGURES.slice(9, 13), FIGURES[14], ...FIGURES.slice(16, 19), ...FIGURES.slice(22, 28)];
+const BY_RATIO = [...FIGURES.slice(0, 2), FIGURES[6], FIGURES[7], ...FIGURES.slice(9, 12), FIGURES[15], FIGURES[17], ...FIGURES.slice(19, 22), ...FIGURES.slice(25, 31)];
 // …or, where a baseline's figure is near zero (per-package memory slopes), by difference.
-const BY_DIFFERENCE = FIGURES.slice(28, 30);
+const BY_DIFFERENCE = FIGURES.slice(31, 33);
 
 interface Stat {
   median: number;
