@@ -37,6 +37,16 @@ describe('dlpText', () => {
 });
 
 describe('dlpValue', () => {
+  it('with every detector off hands back the same value, untouched, finding nothing', () => {
+    const allOff = Object.fromEntries(Object.keys(DEFAULT_DLP_POLICY).map((d) => [d, 'off'])) as unknown as DlpPolicy;
+    const value = { content: [{ type: 'text', text: `a ${CARD} b ${TOKEN}` }], [CARD]: CARD };
+    const out = dlpValue(allOff, value, 'result');
+    expect(out.value).toBe(value);
+    expect(out.findings).toEqual([]);
+    expect(value).toEqual({ content: [{ type: 'text', text: `a ${CARD} b ${TOKEN}` }], [CARD]: CARD });
+    expect(dlpText(allOff, `${CARD} ${TOKEN}`, 'log')).toEqual({ value: `${CARD} ${TOKEN}`, findings: [] });
+  });
+
   it('scrubs every string of a result, keys included, but not base64 image data or resource blobs', () => {
     const value = {
       content: [
