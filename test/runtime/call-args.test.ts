@@ -65,4 +65,18 @@ describe('a tool call whose long strings travel raw', () => {
     expect(viaRaw.value).toEqual(viaJson.value);
     expect(viaRaw.value).toEqual({ keys: ['first', 'n', '__proto__', 'short', 'last'], own: ['first', 'n', '__proto__', 'short', 'last'], proto: true, json: text });
   });
+
+  it('gets them right after an earlier call of its package patched the built-ins they are put back with', async () => {
+    const poisoner = inlinePackage(`export default {
+      poison: () => {
+        Object.defineProperty(Object.prototype, 'get', { value: () => 'poisoned', configurable: true, writable: true });
+        Array.prototype[Symbol.iterator] = function* () { yield 'x'; yield 1; };
+        return true;
+      },
+      echo: (input) => ({ json: JSON.stringify(input) }),
+    }`);
+    await expect(sandbox.run(poisoner, 'poison', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: true });
+    const args = { a: long(RAW_STRING_MIN), b: 1 };
+    await expect(sandbox.run(poisoner, 'echo', args, NO_GRANT, limits(), { argsFrame: frameArgs(args, 1 << 20) })).resolves.toMatchObject({ value: { json: JSON.stringify(args) } });
+  });
 });

@@ -77,7 +77,9 @@ function finish(callId, ok, value) {
 /**
  * A tool call's arguments from their frame (runtime/call-args.ts): the JSON at the start of `text`, then
  * each long string that followed it raw, put back under its key (where the JSON holds a placeholder, so
- * the keys keep their order).
+ * the keys keep their order). It runs after the package's earlier calls, which may have patched built-ins:
+ * no iterator (no destructuring), and descriptors without a prototype (an inherited `get` would make one
+ * an accessor's).
  * @param {string} text
  * @param {string} rawJson "[[key, length], …]"
  * @returns {unknown}
@@ -88,9 +90,10 @@ function argsFromFrame(text, rawJson) {
   for (let i = 0; i < raw.length; i++) at -= /** @type {[string, number]} */ (raw[i])[1];
   const args = /** @type {Record<string, unknown>} */ (JSONparse(ReflectApply(StringSlice, text, [0, at])));
   for (let i = 0; i < raw.length; i++) {
-    const [key, length] = /** @type {[string, number]} */ (raw[i]);
-    ObjectDefineProperty(args, key, { value: ReflectApply(StringSlice, text, [at, at + length]), writable: true, enumerable: true, configurable: true });
-    at += length;
+    const pair = /** @type {[string, number]} */ (raw[i]);
+    const end = at + pair[1];
+    ObjectDefineProperty(args, pair[0], /** @type {PropertyDescriptor} */ ({ __proto__: null, value: ReflectApply(StringSlice, text, [at, end]), writable: true, enumerable: true, configurable: true }));
+    at = end;
   }
   return args;
 }
