@@ -43,7 +43,7 @@ if (process.argv[2] === 'child') {
   const iso = await PackageIsolate.create({
     source: tool === 'tool:transform' ? readFileSync(BENCH_PACKAGE, 'utf8') : FLOOR_TOOL,
     filename: 'floor.js',
-    memoryMb: 128,
+    memoryMb: DEFAULT_LIMITS.memoryMb, // a package's default heap, young generation included (runtime/isolate-entry.ts)
     timeoutMs: 5000,
     hooks: {
       onPost: (kind, _callId, _reqId, a) => {
