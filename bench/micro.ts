@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
+import { transformArgs } from './pipe-floor.ts';
 import { plainSpec, prepareHome, useCli, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
@@ -69,7 +70,7 @@ for (const k of kinds) conns[k] = await connect(specs[k] as ServerSpec);
 // rows: a ~1 MB result (25 000 rows) from a small input.
 const args =
   values.tool === 'transform'
-    ? { json: JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }))) }
+    ? transformArgs()
     : values.tool === 'rows'
       ? { n: 25_000 }
       : values.tool === 'fetchJson'

@@ -23,7 +23,7 @@ import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts'
 import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
-import { pipeRoundTripUs, transformInNodeUs } from './pipe-floor.ts';
+import { pipeRoundTripUs, transformArgs, transformInNodeUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
@@ -111,8 +111,7 @@ function specOf(kind: Kind, home: BenchHome, packages: number): ServerSpec {
 }
 
 // ~100 KB of JSON for the "real work" tool.
-const rows = Array.from({ length: 900 }, (_, i) => ({ id: i, name: `row-${i}-${'x'.repeat(40)}`, items: [i, i + 1, i + 2, i * 3] }));
-const workArgs = { json: JSON.stringify(rows) };
+const workArgs = transformArgs();
 // ~1 MB of JSON as the result of a small call.
 const largeArgs = { n: 25_000 };
 

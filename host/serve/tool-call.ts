@@ -97,10 +97,9 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
     // The audit digest of the arguments, made once when first needed: before the call only to check an
     // echoed requestState; otherwise once the call is on its way, so its HMAC overlaps the worker's run.
     let argsJson: string | undefined;
-    let digest: string | undefined;
     let binding: StateBinding | undefined;
     let argsDepthOk = false;
-    const bindingOf = (): StateBinding => (binding ??= { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: (digest ??= audit.digest(args, argsJson)) });
+    const bindingOf = (): StateBinding => (binding ??= { package: pkg.name, version: pkg.version, tool: tool.spec.name, argsDigest: audit.digest(args, argsJson) });
     const recordedDigest = (): string => {
       if (!argsDepthOk) return 'unavailable';
       try {
@@ -150,9 +149,10 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
       // its arguments' frame (runtime/call-args.ts: their JSON, which the audit digest then MACs too, unless
       // long strings travel raw), and a plain result's JSON back unparsed (output.ts). A round's arguments
       // travel in its envelope (runtime/pool/index.ts).
-      const argsFrame = isWrappedServer(pkg) || input !== undefined ? undefined : frameArgs(args, pkg.limits.inputBytes);
+      const wrapped = isWrappedServer(pkg);
+      const argsFrame = wrapped || input !== undefined ? undefined : frameArgs(args, pkg.limits.inputBytes);
       if (argsFrame?.raw === undefined) argsJson = argsFrame?.text;
-      const running = isWrappedServer(pkg)
+      const running = wrapped
         ? forwardToolCall(sandbox, pkg, tool.spec.name, args, runOptions)
         : sandbox.run(pkg.code, tool.spec.name, args, pkg.grant, pkg.limits, { ...runOptions, ...(argsFrame ? { argsFrame } : {}), ...(tool.validateOutput ? {} : { keepJson: isPlainResultJson }) });
       // The call's frame is written by now (when a worker is free): the digest is made while it runs.
