@@ -1,14 +1,14 @@
 /**
  * End to end: a tools/call whose arguments hold a long string (sent to the worker raw, runtime/call-args.ts)
- * reaches the tool exactly, and its audit record digests the arguments as it always has: the HMAC of their
- * canonical JSON under the home's audit key, made while the call runs.
+ * reaches the tool exactly, and its audit record digests the arguments under the home's audit key, made
+ * while the call runs: the HMAC of the rest's canonical JSON and the long string unescaped
+ * (host/serve/audit-records.ts argsDigest).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { canonicalJson } from '../../host/canonical-json.ts';
 import { EXAMPLES, startHost } from '../helpers/host.ts';
 import type { HostHandle } from '../helpers/host.ts';
 
@@ -30,7 +30,7 @@ function callRecords(): { argsDigest: string; outcome: string }[] {
 }
 
 describe('tools/call with a long string argument', () => {
-  it('hands the tool the exact text, and the audit record the digest of the canonical arguments', async () => {
+  it('hands the tool the exact text, and the audit record the digest of the arguments with the text unescaped', async () => {
     const text = '{"quote":"\\"","slash":"\\\\","nl":"\n","tab":"\t","ctl":"\u0001"} é€😀 '.repeat(400);
     const r = (await host.client.callTool({ name: 'text-tools__sha256', arguments: { text } })) as CallToolResult;
     expect(r.isError).toBeFalsy();
@@ -38,6 +38,6 @@ describe('tools/call with a long string argument', () => {
     expect(r.structuredContent).toEqual({ hex: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
     const key = Buffer.from(readFileSync(join(host.home, 'audit.key'), 'utf8').trim(), 'hex');
     const records = callRecords();
-    expect(records.at(-1)).toMatchObject({ outcome: 'ok', argsDigest: `hmac-sha256:${createHmac('sha256', key).update(canonicalJson({ text })).digest('hex')}` });
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', argsDigest: `hmac-sha256:${createHmac('sha256', key).update(`{}\n4:text${text.length}:${text}`).digest('hex')}` });
   });
 });

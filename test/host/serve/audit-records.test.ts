@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../host/canonical-json.ts';
 import { openAudit } from '../../../host/serve/audit.ts';
-import { argsDigest, capabilityEntries, inCanonicalOrder } from '../../../host/serve/audit-records.ts';
+import { argsDigest, capabilityEntries, DIGEST_RAW_MIN, inCanonicalOrder } from '../../../host/serve/audit-records.ts';
 import { tempDir } from '../../helpers/host.ts';
 
 describe('argsDigest', () => {
@@ -46,6 +46,59 @@ describe('argsDigest from the arguments\' JSON (issue 14: serialized once)', () 
     expect(inCanonicalOrder({ b: 1, a: 2 })).toBe(false);
     expect(inCanonicalOrder({ 10: 'a', 9: 'b' })).toBe(false);
     expect(inCanonicalOrder({ d: new Date(0) })).toBe(false);
+  });
+});
+
+describe('argsDigest of long top-level strings (issue 14: MACed unescaped)', () => {
+  const key = Buffer.alloc(32, 7);
+  const hmac = (...parts: string[]) => {
+    const h = createHmac('sha256', key);
+    for (const p of parts) h.update(p);
+    return `hmac-sha256:${h.digest('hex')}`;
+  };
+  const long = `[{"a":"quote \\" and newline \n"},${'x'.repeat(DIGEST_RAW_MIN)}]\n😀`;
+
+  it('is the HMAC of the rest\'s canonical JSON, a newline, and each long member as <length>:<key><length>:<value> in key order', () => {
+    const other = 'y'.repeat(DIGEST_RAW_MIN);
+    const args = { z: other, n: 1, json: long, b: { d: 1, c: 2 } };
+    expect(argsDigest(key, args)).toBe(hmac(`{"b":{"c":2,"d":1},"n":1}\n4:json${long.length}:${long}1:z${other.length}:${other}`));
+    expect(argsDigest(key, { json: long })).toBe(hmac(`{}\n4:json${long.length}:${long}`));
+  });
+
+  it('gives the same digest whatever the members\' order, and with the JSON given or not', () => {
+    const a = { json: long, n: 1 };
+    const b = { n: 1, json: long };
+    expect(argsDigest(key, a)).toBe(argsDigest(key, b));
+    expect(argsDigest(key, a, JSON.stringify(a))).toBe(argsDigest(key, b));
+  });
+
+  it('keeps a string one unit short of the bound, a lone surrogate, a nested long string and an array in canonical JSON', () => {
+    for (const v of [{ s: 'x'.repeat(DIGEST_RAW_MIN - 1) }, { s: `${'x'.repeat(DIGEST_RAW_MIN)}\ud800` }, { o: { s: long } }, [long]]) {
+      expect(argsDigest(key, v)).toBe(hmac(canonicalJson(v)));
+    }
+  });
+
+  it('keeps an own "__proto__" key a key', () => {
+    const args = JSON.parse(`{"__proto__":${JSON.stringify(long)},"x":{"__proto__":1}}`) as object;
+    expect(argsDigest(key, args)).toBe(hmac(`{"x":{"__proto__":1}}\n9:__proto__${long.length}:${long}`));
+  });
+
+  it('tells apart arguments whose texts could be confused', () => {
+    const L = 'a'.repeat(DIGEST_RAW_MIN);
+    const variants: unknown[] = [
+      { s: L },
+      { s: `${L}a` },
+      { s: L, t: L },
+      { s: `${L}1:t${L.length}:${L}` },
+      { 's\n': L },
+      { s: L, n: null },
+      { s: L, n: '' },
+      { s: 'a'.repeat(DIGEST_RAW_MIN - 1) },
+      { s: `${L}\ud800` },
+      { s: [L] },
+    ];
+    const digests = variants.map((v) => argsDigest(key, v));
+    expect(new Set(digests).size).toBe(variants.length);
   });
 });
 
