@@ -53,15 +53,18 @@ interface Entry {
  *
  * Entries run asynchronously (`Reference.apply`): isolated-vm runs the isolate on one of its own threads,
  * so the worker's main thread never blocks on tool code and the isolates of different packages run at the
- * same time. isolated-vm queues the entries of one isolate and runs them one at a time, in order (its
- * per-isolate task queue), which this class mirrors in `#entries` to know which call's code is running and
- * to charge CPU time to it exactly: the isolate's CPU time between two completions is the later entry's.
+ * same time. The entries of one isolate run one at a time, in order: this class queues them in `#entries`
+ * and hands each to isolated-vm once the one before has returned (#enter says why), so it knows which
+ * call's code is running and charges CPU time to it exactly: the isolate's CPU time between two
+ * completions is the later entry's.
  */
 export class PackageIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
   readonly #refs: { dispatch: ivm.Reference; deliver: ivm.Reference; abort: ivm.Reference };
   readonly #entries: Entry[] = [];
+  /** Settles when the last entry handed to isolated-vm has returned (see #enter). */
+  #previous: Promise<void> = Promise.resolve();
   #cpuMark = 0;
   /** Entries completed so far: the number of the running one. */
   #completed = 0;
@@ -243,12 +246,27 @@ export class PackageIsolate {
     return this.#enter(callId, this.#refs.abort, [callId, reason], timeoutMs, true);
   }
 
+  /**
+   * Runs one entry. Entries are handed to isolated-vm one at a time, each once the one before has returned:
+   * isolated-vm runs an isolate's queued tasks under one V8 HandleScope that closes only when its queue is
+   * empty (`Executor::Lock` around `AsyncEntry`'s loop), so every value an entry copied in (a call's
+   * arguments: ~100 KB each for the bench's transform) stayed rooted while calls kept arriving. A package
+   * with two calls always queued was stopped with SANDBOX_MEMORY_LIMIT once their arguments added up to its
+   * heap limit (~480 calls of 85 KB at 64 MiB), though it held almost nothing; a full GC could not free them.
+   * Waiting for the previous entry lets the queue empty between entries; it cost nothing measurable.
+   */
   async #enter(callId: number, ref: ivm.Reference, args: unknown[], timeoutMs: number, abort = false): Promise<number> {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
     const entry: Entry = { callId, abort };
     this.#entries.push(entry);
+    const previous = this.#previous;
+    let returned = (): void => undefined;
+    this.#previous = new Promise<void>((resolve) => (returned = resolve));
     let error: unknown = null;
     try {
+      await previous;
+      // Disposed while this entry waited: by a limit of this worker, a reset, or isolated-vm (its heap limit).
+      if (this.#isolate.isDisposed) throw new Error('isolate disposed');
       await ref.apply(undefined, args, { arguments: COPY, timeout: entryTimeoutMs(timeoutMs) });
     } catch (e) {
       error = e;
@@ -260,6 +278,7 @@ export class PackageIsolate {
     const used = Math.max(0, now - this.#cpuMark);
     this.#cpuMark = now;
     this.#completed++;
+    returned();
     if (error === null) return used;
     const failure = this.#failureOf(error);
     if (failure === 'rejection') throw new EntryError('rejection', describe(error), used);
