@@ -22,6 +22,7 @@ import ivm from 'isolated-vm';
 import { CodeCache, bootstrapFactorySource } from './isolate-bootstrap.ts';
 import type { ArgsFrame } from './call-args.ts';
 import { EntryError, describeFailure as describe, entryFailureOf, entryTimeoutMs, heapInUse, isolateHeapMb } from './isolate-entry.ts';
+import { EntryGate, entryBytes } from './entry-gate.ts';
 import type { CallQuota, EntryFailure, IsolateHooks } from './isolate-entry.ts';
 import { isArrayBuffer, runSyncOp } from './sync-ops.ts';
 
@@ -53,24 +54,26 @@ interface Entry {
  *
  * Entries run asynchronously (`Reference.apply`): isolated-vm runs the isolate on one of its own threads,
  * so the worker's main thread never blocks on tool code and the isolates of different packages run at the
- * same time. The entries of one isolate run one at a time, in order: this class queues them in `#entries`
- * and hands each to isolated-vm once the one before has returned (#enter says why), so it knows which
- * call's code is running and charges CPU time to it exactly: the isolate's CPU time between two
- * completions is the later entry's.
+ * same time. isolated-vm queues the entries of one isolate and runs them one at a time, in order (its
+ * per-isolate task queue; runtime/entry-gate.ts decides when each is handed to it), which this class
+ * mirrors in `#entries` to know which call's code is running and to charge CPU time to it exactly: the
+ * isolate's CPU time between two completions is the later entry's.
  */
 export class PackageIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
   readonly #refs: { dispatch: ivm.Reference; deliver: ivm.Reference; abort: ivm.Reference };
   readonly #entries: Entry[] = [];
-  /** Settles when the last entry handed to isolated-vm has returned (see #enter). */
-  #previous: Promise<void> = Promise.resolve();
+  /** When the next entry may be handed to isolated-vm (runtime/entry-gate.ts). */
+  readonly #gate: EntryGate;
   #cpuMark = 0;
   /** Entries completed so far: the number of the running one. */
   #completed = 0;
   #disposedByUs = false;
 
-  private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference) {
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number) {
+    // What a busy isolate may hold rooted between two times its queue empties: a sixteenth of its limit.
+    this.#gate = new EntryGate((memoryMb * 1024 * 1024) / 16);
     this.#isolate = isolate;
     this.#context = context;
     this.#refs = {
@@ -163,9 +166,9 @@ export class PackageIsolate {
   }
 
   /** Evaluates a package's bundle in a prepared isolate (see PreparedIsolate.load). */
-  static async load(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, source: string, filename: string, timeoutMs: number): Promise<PackageIsolate> {
+  static async load(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number, source: string, filename: string, timeoutMs: number): Promise<PackageIsolate> {
     try {
-      const self = new PackageIsolate(isolate, context, entries);
+      const self = new PackageIsolate(isolate, context, entries, memoryMb);
       let module: ivm.Module;
       try {
         module = await isolate.compileModule(source, { filename });
@@ -246,31 +249,20 @@ export class PackageIsolate {
     return this.#enter(callId, this.#refs.abort, [callId, reason], timeoutMs, true);
   }
 
-  /**
-   * Runs one entry. Entries are handed to isolated-vm one at a time, each once the one before has returned:
-   * isolated-vm runs an isolate's queued tasks under one V8 HandleScope that closes only when its queue is
-   * empty (`Executor::Lock` around `AsyncEntry`'s loop), so every value an entry copied in (a call's
-   * arguments: ~100 KB each for the bench's transform) stayed rooted while calls kept arriving. A package
-   * with two calls always queued was stopped with SANDBOX_MEMORY_LIMIT once their arguments added up to its
-   * heap limit (~480 calls of 85 KB at 64 MiB), though it held almost nothing; a full GC could not free them.
-   * Waiting for the previous entry lets the queue empty between entries; it cost nothing measurable.
-   */
   async #enter(callId: number, ref: ivm.Reference, args: unknown[], timeoutMs: number, abort = false): Promise<number> {
     if (this.#isolate.isDisposed) throw new EntryError('disposed', 'isolate disposed');
     const entry: Entry = { callId, abort };
     this.#entries.push(entry);
-    const previous = this.#previous;
-    let returned = (): void => undefined;
-    this.#previous = new Promise<void>((resolve) => (returned = resolve));
+    await this.#gate.admit(entryBytes(args));
     let error: unknown = null;
     try {
-      await previous;
       // Disposed while this entry waited: by a limit of this worker, a reset, or isolated-vm (its heap limit).
       if (this.#isolate.isDisposed) throw new Error('isolate disposed');
       await ref.apply(undefined, args, { arguments: COPY, timeout: entryTimeoutMs(timeoutMs) });
     } catch (e) {
       error = e;
     }
+    this.#gate.returned();
     // Entries of one isolate complete in the order they were queued.
     const at = this.#entries.indexOf(entry);
     if (at >= 0) this.#entries.splice(at, 1);
@@ -278,7 +270,6 @@ export class PackageIsolate {
     const used = Math.max(0, now - this.#cpuMark);
     this.#cpuMark = now;
     this.#completed++;
-    returned();
     if (error === null) return used;
     const failure = this.#failureOf(error);
     if (failure === 'rejection') throw new EntryError('rejection', describe(error), used);
@@ -348,7 +339,7 @@ export class PreparedIsolate {
   load(source: string, filename: string, timeoutMs: number): Promise<PackageIsolate> {
     if (this.#used || this.#isolate.isDisposed) return Promise.reject(new EntryError('disposed', 'prepared isolate already used'));
     this.#used = true;
-    return PackageIsolate.load(this.#isolate, this.#context, this.#entries, source, filename, timeoutMs);
+    return PackageIsolate.load(this.#isolate, this.#context, this.#entries, this.memoryMb, source, filename, timeoutMs);
   }
 
   dispose(): void {

@@ -3,9 +3,9 @@ import { NO_GRANT, codeOf, inlinePackage, limits, newSandbox } from '../helpers/
 
 // A package kept busy by concurrent calls must not be stopped for what its finished calls copied in.
 // isolated-vm runs an isolate's queued entries under one HandleScope that closes only when its queue
-// empties, so the sandbox hands it one entry at a time (runtime/isolate.ts, #enter): before, a package
-// with calls always queued was stopped with SANDBOX_MEMORY_LIMIT once their arguments added up to its
-// heap limit, while it held almost nothing.
+// empties, so the sandbox lets the queue empty whenever a sixteenth of the heap limit has been copied in
+// (runtime/entry-gate.ts): before, a package with calls always queued was stopped with
+// SANDBOX_MEMORY_LIMIT once their arguments added up to its heap limit, while it held almost nothing.
 const pkg = inlinePackage(`export default {
   // Enough work per call that the calls queued behind it are there when it returns.
   parse: (input) => { let n = 0; for (let i = 0; i < 4; i++) n += JSON.parse(input.json).length; return n; },
