@@ -10,32 +10,41 @@
  * at 64 MiB).
  *
  * So entries are handed in order, back to back while little has been copied in since the queue was last
- * empty, and otherwise only once every entry handed before has returned (the queue empties, the scope
- * closes). Trivial calls keep their pipelining (handing entries one at a time cut the throughput of 32
- * calls in flight by ~25%); what a busy isolate holds rooted stays under `budgetBytes` plus one entry.
+ * empty, and otherwise only once every entry handed before has returned and the isolate has been seen
+ * idle (`idle`, runtime/isolate.ts: its task loop, and so its scope, has ended; that an entry returned does
+ * not say so: isolated-vm's thread may still be in its loop when the next entry arrives, and on a loaded
+ * machine it often is). Trivial calls keep their pipelining (handing entries one at a time cut the
+ * throughput of 32 calls in flight by ~25%); what a busy isolate holds rooted stays under `budgetBytes`
+ * plus one entry.
  */
 export class EntryGate {
   readonly #budgetBytes: number;
   readonly #budgetEntries: number;
   /** Entries handed to isolated-vm that have not returned. */
   #handed = 0;
-  /** What was handed in since isolated-vm's queue was last empty: bytes, and entries. */
+  /** What was handed in since the isolate was last seen idle: bytes, and entries. */
   #bytes = 0;
   #entries = 0;
   /** Settles when the entry before the next has been handed in: entries are handed in their order. */
   #tail: Promise<void> = Promise.resolve();
   #drained: (() => void) | null = null;
+  readonly #idle: () => Promise<void>;
 
-  constructor(budgetBytes: number, budgetEntries = 256) {
+  /** `idle` resolves once the isolate has been seen holding no entry, after every entry handed in returned. */
+  constructor(budgetBytes: number, idle: () => Promise<void>, budgetEntries = 256) {
     this.#budgetBytes = budgetBytes;
+    this.#idle = idle;
     this.#budgetEntries = budgetEntries;
   }
 
   /** Resolves when an entry that copies `bytes` in may be handed to isolated-vm; then call `returned` once. */
   admit(bytes: number): Promise<void> {
     const admitted = this.#tail.then(async () => {
-      if (this.#handed > 0 && (this.#bytes + bytes > this.#budgetBytes || this.#entries >= this.#budgetEntries)) {
-        await new Promise<void>((resolve) => (this.#drained = resolve));
+      if (this.#entries > 0 && (this.#bytes + bytes > this.#budgetBytes || this.#entries >= this.#budgetEntries)) {
+        if (this.#handed > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+        await this.#idle();
+        this.#bytes = 0;
+        this.#entries = 0;
       }
       this.#handed++;
       this.#bytes += bytes;
@@ -49,8 +58,6 @@ export class EntryGate {
   returned(): void {
     this.#handed--;
     if (this.#handed > 0) return;
-    this.#bytes = 0;
-    this.#entries = 0;
     const drained = this.#drained;
     this.#drained = null;
     drained?.();

@@ -73,7 +73,7 @@ export class PackageIsolate {
 
   private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number) {
     // What a busy isolate may hold rooted between two times its queue empties: a sixteenth of its limit.
-    this.#gate = new EntryGate((memoryMb * 1024 * 1024) / 16);
+    this.#gate = new EntryGate((memoryMb * 1024 * 1024) / 16, () => this.#idle());
     this.#isolate = isolate;
     this.#context = context;
     this.#refs = {
@@ -276,6 +276,25 @@ export class PackageIsolate {
     // A limit was hit: the isolate is never reused.
     this.dispose();
     throw new EntryError(failure, describe(error), used);
+  }
+
+  /**
+   * Resolves once the isolate has been seen holding no entry: isolated-vm advances its wall time only while
+   * its thread holds the isolate (`Executor::Lock`, whose end closes the HandleScope runtime/entry-gate.ts
+   * waits for), so the same wall time read across a turn of the event loop, or across a 1 ms wait while it
+   * still runs, means no entry ran in between.
+   */
+  async #idle(): Promise<void> {
+    for (let first = true; ; first = false) {
+      try {
+        if (this.#isolate.isDisposed) return;
+        const before = this.#isolate.wallTime;
+        await new Promise((resolve) => (first ? setImmediate(resolve) : setTimeout(resolve, 1)));
+        if (this.#isolate.isDisposed || this.#isolate.wallTime === before) return;
+      } catch {
+        return; // disposed meanwhile
+      }
+    }
   }
 
   #failureOf(e: unknown): EntryFailure {

@@ -9,14 +9,16 @@ async function admitted(admissions: Promise<void>[]): Promise<boolean[]> {
   return done;
 }
 
+const idleNow = (): Promise<void> => Promise.resolve();
+
 describe('EntryGate', () => {
   it('hands entries in back to back while what they copy in stays under the budget', async () => {
-    const gate = new EntryGate(1000);
+    const gate = new EntryGate(1000, idleNow);
     expect(await admitted([gate.admit(100), gate.admit(100), gate.admit(100)])).toEqual([true, true, true]);
   });
 
   it('holds an entry that would pass the budget until every entry handed before has returned', async () => {
-    const gate = new EntryGate(1000);
+    const gate = new EntryGate(1000, idleNow);
     const a = [gate.admit(600), gate.admit(600)];
     expect(await admitted(a)).toEqual([true, false]);
     gate.returned();
@@ -24,22 +26,34 @@ describe('EntryGate', () => {
   });
 
   it('keeps the entries\' order: a small entry does not pass one that waits', async () => {
-    const gate = new EntryGate(1000);
+    const gate = new EntryGate(1000, idleNow);
     const a = [gate.admit(600), gate.admit(600), gate.admit(1)];
     expect(await admitted(a)).toEqual([true, false, false]);
     gate.returned();
     expect(await admitted(a)).toEqual([true, true, true]);
   });
 
-  it('counts from the last time the queue emptied', async () => {
-    const gate = new EntryGate(1000);
+  it('counts from the last time the isolate was seen idle', async () => {
+    const gate = new EntryGate(1000, idleNow);
     await gate.admit(900);
     gate.returned();
     expect(await admitted([gate.admit(900)])).toEqual([true]);
+    gate.returned();
+    expect(await admitted([gate.admit(50)])).toEqual([true]);
+  });
+
+  it('waits, past every entry returning, until the isolate is seen idle', async () => {
+    let seeIdle = (): void => undefined;
+    const gate = new EntryGate(1000, () => new Promise<void>((resolve) => (seeIdle = resolve)));
+    const a = [gate.admit(600), gate.admit(600)];
+    gate.returned();
+    expect(await admitted(a)).toEqual([true, false]);
+    seeIdle();
+    expect(await admitted(a)).toEqual([true, true]);
   });
 
   it('lets the queue empty after a number of entries, however small', async () => {
-    const gate = new EntryGate(1000, 3);
+    const gate = new EntryGate(1000, idleNow, 3);
     const a = [gate.admit(0), gate.admit(0), gate.admit(0), gate.admit(0)];
     expect(await admitted(a)).toEqual([true, true, true, false]);
     for (let i = 0; i < 3; i++) gate.returned();
@@ -47,7 +61,7 @@ describe('EntryGate', () => {
   });
 
   it('admits an entry larger than the budget when nothing else is handed in', async () => {
-    const gate = new EntryGate(1000);
+    const gate = new EntryGate(1000, idleNow);
     expect(await admitted([gate.admit(5000)])).toEqual([true]);
   });
 });
