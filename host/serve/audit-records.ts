@@ -3,7 +3,7 @@
  * event as the records it becomes, and the digest of a call's arguments.
  *
  * Threat: arguments carry user data and secrets (tokens, file contents, prompts). They are recorded only as
- * an HMAC-SHA256 of their canonical JSON under a per-home random key (<home>/audit.key, 0600): equal
+ * an HMAC-SHA256 of their canonical text (argsDigest) under a per-home random key (<home>/audit.key, 0600): equal
  * arguments give equal digests, so calls can be correlated, but a reader of the log alone cannot confirm
  * a guessed value (a plain hash of "yes" or of a short PIN would be trivially reversed).
  */
