@@ -9,11 +9,11 @@
  * stopped with SANDBOX_MEMORY_LIMIT once its calls' arguments added up to its limit (~480 calls of 85 KB
  * at 64 MiB).
  *
- * So entries are handed in order, back to back while little has been copied in since the queue was last
- * empty, and otherwise only once every entry handed before has returned and the isolate has been seen
- * idle (`idle`, runtime/isolate.ts: its task loop, and so its scope, has ended; that an entry returned does
- * not say so: isolated-vm's thread may still be in its loop when the next entry arrives, and on a loaded
- * machine it often is). Trivial calls keep their pipelining (handing entries one at a time cut the
+ * So entries are handed in order, back to back while little has been copied in since the isolate was
+ * last seen idle, and otherwise only once every entry handed before has returned and the isolate has
+ * been seen idle again (`idle`, runtime/isolate.ts: its task loop, and so its scope, has ended; that an
+ * entry returned does not say so: isolated-vm's thread may still be in its loop when the next entry
+ * arrives, and on a loaded machine it often is). Trivial calls keep their pipelining (handing entries one at a time cut the
  * throughput of 32 calls in flight by ~25%); what a busy isolate holds rooted stays under `budgetBytes`
  * plus one entry.
  */

@@ -72,7 +72,7 @@ export class PackageIsolate {
   #disposedByUs = false;
 
   private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: ivm.Reference, memoryMb: number) {
-    // What a busy isolate may hold rooted between two times its queue empties: a sixteenth of its limit.
+    // What a busy isolate may hold rooted between two times it is seen idle: a sixteenth of its limit.
     this.#gate = new EntryGate((memoryMb * 1024 * 1024) / 16, () => this.#idle());
     this.#isolate = isolate;
     this.#context = context;
