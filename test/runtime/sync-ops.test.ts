@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freshArrayBuffer, isArrayBuffer, runSyncOp } from '../../runtime/sync-ops.ts';
+import { freshArrayBuffer, isArrayBuffer, runSyncOp, utf8Bytes } from '../../runtime/sync-ops.ts';
 
 describe('runSyncOp', () => {
   it('parses a URL against a base into its fields', () => {
@@ -52,5 +52,36 @@ describe('freshArrayBuffer', () => {
     expect(out.byteLength).toBe(2);
     expect(isArrayBuffer(out)).toBe(true);
     expect(out).not.toBe(small.buffer);
+  });
+});
+
+describe('utf8Bytes', () => {
+  it('gives what Node encodes, in an ArrayBuffer of exactly that size, for ASCII and every other kind of text', () => {
+    const texts = [
+      '',
+      'plain ASCII',
+      JSON.stringify(Array.from({ length: 900 }, (_, i) => ({ id: i, name: `ROW-${i}` }))),
+      // One-byte but not ASCII, and two-byte: the first try cannot hold them, whatever comes after.
+      'caf\u00e9',
+      'x'.repeat(5000) + '\u00e9',
+      '\u2713'.repeat(3000),
+      // Astral characters, a lone surrogate (U+FFFD) at the end and in the middle.
+      'a\u{1F600}b',
+      'x'.repeat(4095) + '\ud83d',
+      'a\udc00b',
+    ];
+    for (const text of texts) {
+      const out = utf8Bytes(text);
+      expect(isArrayBuffer(out)).toBe(true);
+      expect(Buffer.from(out).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      expect(out.byteLength).toBe(Buffer.byteLength(text, 'utf8'));
+    }
+  });
+
+  it('gives each text a buffer of its own', () => {
+    const a = utf8Bytes('same text');
+    const b = utf8Bytes('same text');
+    new Uint8Array(a)[0] = 0x21;
+    expect(new Uint8Array(b)[0]).toBe(0x73);
   });
 });
