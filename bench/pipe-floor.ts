@@ -8,11 +8,18 @@
  * `tool: 'transform'`, the child runs bench/package's 100 KB transform in that entry instead, its arguments
  * framed as the host frames them (runtime/call-args.ts): the least that call costs through this design.
  *
+ * Standalone, where Linux's `taskset` is available on a machine with two CPUs or more, it also measures the bare
+ * round trip with both processes bound to one CPU and to two different ones: the difference is what waking a
+ * process on another CPU costs here, twice per round trip (on a virtual machine an idle virtual CPU must be
+ * woken through the hypervisor); and the round trip through an isolate entry with everything bound to one
+ * CPU, where its four wake-ups (process, isolate thread, and back) cost no more than a switch.
+ *
  *   node bench/pipe-floor.ts            prints the medians in µs
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Socket } from 'node:net';
 import { frameArgs } from '../runtime/call-args.ts';
 import type { RawStrings } from '../runtime/call-args.ts';
@@ -65,11 +72,21 @@ if (process.argv[2] === 'child') {
     },
     () => process.exit(1),
   );
+} else if (process.argv[2] === 'bound') {
+  // Run by crossCpuRoundTrips under `taskset -c 0`: its child bound to the CPU given.
+  process.stdout.write(`${await pipeRoundTripUs(3000, { cpu: Number(process.argv[3]), isolate: process.argv[4] === 'isolate' })}\n`);
 } else if (import.meta.filename === process.argv[1]) {
   const us = await pipeRoundTripUs(3000);
   process.stdout.write(`socketpair round trip between two Node processes: median ${us.toFixed(1)} µs\n`);
+  const bound = crossCpuRoundTrips();
+  if (bound !== null) {
+    process.stdout.write(
+      `  both processes bound to one CPU: ${bound.sameCpu.toFixed(1)} µs; to two CPUs: ${bound.twoCpus.toFixed(1)} µs (a wake-up across CPUs: ~${((bound.twoCpus - bound.sameCpu) / 2).toFixed(1)} µs more)\n`,
+    );
+  }
   const iso = await pipeRoundTripUs(3000, { isolate: true });
   process.stdout.write(`the same, answered through an isolate entry (a trivial tool call): median ${iso.toFixed(1)} µs\n`);
+  if (bound !== null) process.stdout.write(`  every process and thread bound to one CPU: ${bound.isolateSameCpu.toFixed(1)} µs\n`);
   const transform = await pipeRoundTripUs(500, { isolate: true, tool: 'transform' });
   process.stdout.write(`the same, the entry running the 100 KB transform: median ${transform.toFixed(1)} µs; the tool alone in this process: ${(await transformInNodeUs(500)).toFixed(1)} µs\n`);
 }
@@ -79,13 +96,33 @@ export interface FloorOptions {
   readonly isolate?: boolean;
   /** That call: a trivial tool (default), or bench/package's transform with its 100 KB arguments. */
   readonly tool?: 'echo' | 'transform';
+  /** The child bound to this CPU (Linux `taskset`). */
+  readonly cpu?: number;
+}
+
+/**
+ * The bare round trip with both processes bound to CPU 0, and with the child bound to CPU 1 (medians, µs);
+ * null where `taskset` is missing or there is one CPU.
+ */
+export function crossCpuRoundTrips(): { sameCpu: number; twoCpus: number; isolateSameCpu: number } | null {
+  if (process.platform !== 'linux' || availableParallelism() < 2) return null;
+  const run = (cpu: number, isolate = false) =>
+    Number(execFileSync('taskset', ['-c', '0', process.execPath, import.meta.filename, 'bound', String(cpu), ...(isolate ? ['isolate'] : [])], { encoding: 'utf8' }));
+  try {
+    return { sameCpu: run(0), twoCpus: run(1), isolateSameCpu: run(0, true) };
+  } catch {
+    return null;
+  }
 }
 
 /** A child process of this file, and one round trip to it: a framed message there and back. */
 export function floorChild(options: FloorOptions = {}): { child: ChildProcess; trip: () => Promise<void> } {
   // isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
   const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate', options.tool ?? 'echo'] : [import.meta.filename, 'child'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  const child =
+    options.cpu === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] })
+      : spawn('taskset', ['-c', String(options.cpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   const channel = child.stdio[3] as Socket;
   let resolveOne: (() => void) | null = null;
   readFrames(
