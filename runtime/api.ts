@@ -189,6 +189,13 @@ export interface SandboxOptions {
    */
   readonly prewarm?: boolean | PromiseLike<unknown>;
   /**
+   * Bind each worker process, every thread of it, to one CPU (Linux, with util-linux's `taskset`; elsewhere,
+   * or with one CPU, workers start unbound): a worker's main thread and the thread running a package then
+   * hand calls over without waking another CPU (runtime/pool/cpu-binding.ts). Slots go round the CPUs this
+   * process may use. Default false; `mcp-warden serve` turns it on (`--no-cpu-binding` turns it off).
+   */
+  readonly bindWorkers?: boolean;
+  /**
    * Circuit breakers of tools' fetches, per package and remote origin (docs/capabilities.md, "Circuit
    * breakers"); plain data, e.g. from parseBreakerConfig. Default: on, 5 failures in a row, 30 s cool-down.
    */

@@ -48,9 +48,11 @@ export interface WorkerProcess {
 
 /**
  * Starts a worker. `rssMb` is its resident-memory ceiling (the worker disposes its largest isolate above
- * it), derived by the supervisor from the limits of the packages it will host.
+ * it), derived by the supervisor from the limits of the packages it will host. With `cpu`, the worker is
+ * bound to that CPU, every thread of it (runtime/pool/cpu-binding.ts): `taskset` sets the binding and
+ * executes Node in its place, so the process, its pid and its descriptors are the worker's own.
  */
-export function spawnWorker(options: { rssMb: number }): WorkerProcess {
+export function spawnWorker(options: { rssMb: number; cpu?: { readonly taskset: string; readonly cpu: number } }): WorkerProcess {
   const args = [
     // isolated-vm's README: required on Node >= 20, whose startup snapshot the addon is not built for.
     '--no-node-snapshot',
@@ -62,7 +64,8 @@ export function spawnWorker(options: { rssMb: number }): WorkerProcess {
     '--disable-warning=SecurityWarning',
     workerFile,
   ];
-  const child = spawn(process.execPath, args, {
+  const bound = options.cpu;
+  const child = spawn(bound === undefined ? process.execPath : bound.taskset, bound === undefined ? args : ['-c', String(bound.cpu), process.execPath, ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     // isolated-vm runs isolates on its own threads, and glibc gives each thread a malloc arena that keeps
     // freed memory resident: two arenas let a worker's memory fall back after a bomb or a big result.

@@ -62,6 +62,8 @@ Options:
                         only add restrictions to the system-wide one (docs/policy.md)
   --rate-limit N/s[:B]  cap calls per second per package, with burst B (default: no cap; calls queue)
   --workers N           sandbox worker processes (default: tied to the CPU count)
+  --no-cpu-binding      let the system place the workers on any CPU (default on Linux: each worker
+                        bound to one CPU, which spares its threads waking another; docs/performance.md)
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default info)
   --log-file FILE       write the log to FILE (0600; a missing directory is made 0700) instead of stderr
   --help                show this help
@@ -77,6 +79,7 @@ const FLAGS = {
   policy: { type: 'string', multiple: true },
   'no-prefix': { type: 'boolean' },
   workers: { type: 'string' },
+  'no-cpu-binding': { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -202,6 +205,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const sandbox = createSandbox({
     circuitBreaker: config.circuitBreaker,
     ...(workers !== undefined ? { workers } : {}),
+    bindWorkers: flags['no-cpu-binding'] !== true,
     prewarm: afterStartup,
     onDiagnostic: (d) => {
       if (closing && d.kind === 'worker-exit') logger.debug({ kind: d.kind }, redact(d.detail));

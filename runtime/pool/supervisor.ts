@@ -21,6 +21,7 @@ import { encodeFrame } from '../protocol.ts';
 import type { HostToWorker, WorkerToHost } from '../protocol.ts';
 import { processState, residentBytes } from '../worker-process.ts';
 import { describeWorker as describe, spawnPoolWorker } from './worker.ts';
+import { cpuFor, detectCpuBinding } from './cpu-binding.ts';
 import type { Verdict, Worker } from './worker.ts';
 import { DEFAULT_PACKAGE_MB, inMiB, memoryVerdict, overKillLine, workerCeilingMb } from './worker-memory.ts';
 
@@ -31,6 +32,8 @@ export interface SupervisorOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Start the workers in the background: at once (true), or once this settles (e.g. the handshake is done). */
   readonly prewarm?: boolean | PromiseLike<unknown>;
+  /** Each worker slot bound to one CPU, where the system allows it (./cpu-binding.ts). Default false. */
+  readonly bindWorkers?: boolean;
   readonly onDiagnostic?: (event: { readonly kind: string; readonly detail: string }) => void;
 }
 
@@ -70,6 +73,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
   // A starting process loads node and isolated-vm first; under load that can take seconds.
   const startupMs = Math.max(timeoutMs, 30_000);
   const diag = options.onDiagnostic ?? (() => undefined);
+  const binding = options.bindWorkers === true ? detectCpuBinding() : null;
 
   /** The current worker of each index; a retiring one is no longer here but still in `live`. */
   const current: (Worker | null)[] = new Array<Worker | null>(workerCount).fill(null);
@@ -102,7 +106,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
       onProtocolFault: (w, reason) => kill(w, `protocol fault: ${reason}`, { kind: 'crashed' }),
       onDiagnostic: diag,
       onExit,
-    });
+    }, binding === null ? undefined : { taskset: binding.taskset, cpu: cpuFor(binding, index) });
     current[index] = worker;
     live.add(worker);
     return worker;

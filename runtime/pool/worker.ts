@@ -55,9 +55,12 @@ export interface WorkerHandlers {
   onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
-/** Spawns the worker process of slot `index` with a resident-memory ceiling, and wires it to `handlers`. */
-export function spawnPoolWorker(index: number, ceilingMb: number, handlers: WorkerHandlers): Worker {
-  const proc = spawnWorker({ rssMb: ceilingMb });
+/**
+ * Spawns the worker process of slot `index` with a resident-memory ceiling, bound to `cpu` when given
+ * (runtime/pool/cpu-binding.ts), and wires it to `handlers`.
+ */
+export function spawnPoolWorker(index: number, ceilingMb: number, handlers: WorkerHandlers, cpu?: { readonly taskset: string; readonly cpu: number }): Worker {
+  const proc = spawnWorker({ rssMb: ceilingMb, ...(cpu !== undefined ? { cpu } : {}) });
   const worker: Worker = {
     index,
     pid: proc.child.pid,

@@ -72,6 +72,8 @@ export function tempDir(prefix: string): string {
 export interface HostHandle {
   readonly client: Client;
   readonly home: string;
+  /** The serve process's id. */
+  readonly pid: number;
   stderr(): string;
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startHost(options: StartOptions = {}): Promise<HostHandle>
   return {
     client,
     home,
+    pid: transport.pid as number,
     stderr: () => stderr,
     close: async () => {
       await client.close().catch(() => {});
