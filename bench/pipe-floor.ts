@@ -4,7 +4,8 @@
  * measured with the same framing the sandbox uses but no work at all on either side; and the same round
  * trip when the child answers each frame with a trivial tool call through a real isolate entry
  * (runtime/isolate.ts: PackageIsolate.dispatch, asynchronous on isolated-vm's thread as the worker runs
- * every entry since issue 8), without the worker's bookkeeping, the host, MCP or the audit trail. With
+ * every entry since issue 8), without the worker's bookkeeping, the host, MCP or the audit trail; that child
+ * is bound to one CPU as `serve` binds its workers, where the system allows it (runtime/pool/cpu-binding.ts). With
  * `tool: 'transform'`, the child runs bench/package's 100 KB transform in that entry instead, its arguments
  * framed as the host frames them (runtime/call-args.ts): the least that call costs through this design.
  *
@@ -22,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Socket } from 'node:net';
 import { frameArgs } from '../runtime/call-args.ts';
+import { cpuFor, detectCpuBinding } from '../runtime/pool/cpu-binding.ts';
 import type { RawStrings } from '../runtime/call-args.ts';
 import { DEFAULT_LIMITS } from '../runtime/types.ts';
 import { encodeFrame, readFrames } from '../runtime/protocol.ts';
@@ -85,7 +87,7 @@ if (process.argv[2] === 'child') {
     );
   }
   const iso = await pipeRoundTripUs(3000, { isolate: true });
-  process.stdout.write(`the same, answered through an isolate entry (a trivial tool call): median ${iso.toFixed(1)} µs\n`);
+  process.stdout.write(`the same, answered through an isolate entry (a trivial tool call; the child bound to one CPU where serve's workers would be): median ${iso.toFixed(1)} µs\n`);
   if (bound !== null) process.stdout.write(`  every process and thread bound to one CPU: ${bound.isolateSameCpu.toFixed(1)} µs\n`);
   const transform = await pipeRoundTripUs(500, { isolate: true, tool: 'transform' });
   process.stdout.write(`the same, the entry running the 100 KB transform: median ${transform.toFixed(1)} µs; the tool alone in this process: ${(await transformInNodeUs(500)).toFixed(1)} µs\n`);
@@ -119,6 +121,9 @@ export function crossCpuRoundTrips(): { sameCpu: number; twoCpus: number; isolat
 export function floorChild(options: FloorOptions = {}): { child: ChildProcess; trip: () => Promise<void> } {
   // isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
   const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate', options.tool ?? 'echo'] : [import.meta.filename, 'child'];
+  // The child answering through an isolate is bound to one CPU as serve binds its workers (runtime/pool/cpu-binding.ts), where it can be.
+  const binding = options.isolate && options.cpu === undefined ? detectCpuBinding() : null;
+  if (binding !== null) options = { ...options, cpu: cpuFor(binding, 0) };
   const child =
     options.cpu === undefined
       ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] })
