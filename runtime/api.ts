@@ -10,6 +10,7 @@ import type { DlpPolicy } from './dlp/policy.ts';
 import type { SecretGrant } from './capabilities/secrets.ts';
 import type { AskGrant } from './capabilities/ask.ts';
 import type { ArgsFrame } from './call-args.ts';
+import type { CpuBinding } from './pool/cpu-binding.ts';
 
 /** The code of one tool package, as the sandbox receives it. */
 export interface PackageCode {
@@ -195,6 +196,8 @@ export interface SandboxOptions {
    * process may use. Default false; `mcp-warden serve` turns it on (`--no-cpu-binding` turns it off).
    */
   readonly bindWorkers?: boolean;
+  /** With bindWorkers: how to bind, in place of what the system offers (runtime/pool/cpu-binding.ts; tests inject one). */
+  readonly cpuBinding?: CpuBinding | null;
   /**
    * Circuit breakers of tools' fetches, per package and remote origin (docs/capabilities.md, "Circuit
    * breakers"); plain data, e.g. from parseBreakerConfig. Default: on, 5 failures in a row, 30 s cool-down.

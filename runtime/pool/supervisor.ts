@@ -22,6 +22,7 @@ import type { HostToWorker, WorkerToHost } from '../protocol.ts';
 import { processState, residentBytes } from '../worker-process.ts';
 import { describeWorker as describe, spawnPoolWorker } from './worker.ts';
 import { cpuFor, detectCpuBinding } from './cpu-binding.ts';
+import type { CpuBinding } from './cpu-binding.ts';
 import type { Verdict, Worker } from './worker.ts';
 import { DEFAULT_PACKAGE_MB, inMiB, memoryVerdict, overKillLine, workerCeilingMb } from './worker-memory.ts';
 
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   readonly prewarm?: boolean | PromiseLike<unknown>;
   /** Each worker slot bound to one CPU, where the system allows it (./cpu-binding.ts). Default false. */
   readonly bindWorkers?: boolean;
+  /** With bindWorkers: how to bind, in place of what detectCpuBinding finds (tests inject one). */
+  readonly cpuBinding?: CpuBinding | null;
   readonly onDiagnostic?: (event: { readonly kind: string; readonly detail: string }) => void;
 }
 
@@ -73,7 +76,9 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
   // A starting process loads node and isolated-vm first; under load that can take seconds.
   const startupMs = Math.max(timeoutMs, 30_000);
   const diag = options.onDiagnostic ?? (() => undefined);
-  const binding = options.bindWorkers === true ? detectCpuBinding() : null;
+  // Given up for good once a bound worker ends before it has started (taskset refused the CPU, say): the
+  // workers after it start unbound.
+  let binding = options.bindWorkers === true ? (options.cpuBinding === undefined ? detectCpuBinding() : options.cpuBinding) : null;
 
   /** The current worker of each index; a retiring one is no longer here but still in `live`. */
   const current: (Worker | null)[] = new Array<Worker | null>(workerCount).fill(null);
@@ -202,6 +207,10 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
     live.delete(worker);
     if (!closed && !worker.retiring) restarts++;
     diag({ kind: 'worker-exit', detail: `${describe(worker)} exited (${code ?? signal})` });
+    if (binding !== null && !worker.started && !closed) {
+      binding = null;
+      diag({ kind: 'cpu-binding', detail: `${describe(worker)} ended before it started, bound to a CPU; workers start unbound from now on` });
+    }
     if (current[worker.index] === worker) current[worker.index] = null;
     const calls = new Map(worker.calls);
     worker.calls.clear();

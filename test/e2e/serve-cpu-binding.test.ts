@@ -23,7 +23,15 @@ function workerThreadCpus(pid: number): number[][][] {
       return false;
     }
   });
-  return workers.map((child) => readdirSync(`/proc/${child}/task`).map((tid) => allowedCpus(readFileSync(`/proc/${child}/task/${tid}/status`, 'utf8'))));
+  // A thread that ended meanwhile is left out.
+  const status = (child: number, tid: string): number[][] => {
+    try {
+      return [allowedCpus(readFileSync(`/proc/${child}/task/${tid}/status`, 'utf8'))];
+    } catch {
+      return [];
+    }
+  };
+  return workers.map((child) => readdirSync(`/proc/${child}/task`).flatMap((tid) => status(child, tid)));
 }
 
 const ours = process.platform === 'linux' ? allowedCpus(readFileSync('/proc/self/status', 'utf8')) : [];

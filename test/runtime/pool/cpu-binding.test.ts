@@ -30,9 +30,15 @@ describe('cpuFor', () => {
   });
 });
 
-/** The CPUs each thread of a process may run on. */
+/** The CPUs each thread of a process may run on (a thread that ended meanwhile is left out). */
 function threadCpus(pid: number): number[][] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => allowedCpus(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')));
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    try {
+      return [allowedCpus(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))];
+    } catch {
+      return [];
+    }
+  });
 }
 
 // Only where the system lets workers be bound (Linux with taskset at a system path, two CPUs or more): the
@@ -77,5 +83,27 @@ describe.runIf(binding !== null)('sandbox workers bound to CPUs (bindWorkers)', 
     await unbound.run(tools(), 'digest', { text: 'y' }, NO_GRANT, limits());
     const [pid] = unbound.stats().workerPids;
     expect(threadCpus(pid!)[0]).toEqual(ours);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('a worker that cannot be bound', () => {
+  const diagnostics: string[] = [];
+  // /bin/false in place of taskset: the bound worker ends at once, before it starts.
+  const sandbox = newSandbox({
+    workers: 1,
+    bindWorkers: true,
+    cpuBinding: { taskset: '/bin/false', cpus: [0, 1], offset: 0 },
+    onDiagnostic: (d) => diagnostics.push(d.kind),
+  });
+  afterAll(() => sandbox.close());
+
+  it('is replaced by an unbound one, which serves the call, and binding is given up', async () => {
+    const tools = inlinePackage('export default { ping: () => "pong" }');
+    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
+    expect(diagnostics).toContain('cpu-binding');
+    const [pid] = sandbox.stats().workerPids;
+    expect(threadCpus(pid!)[0]).toEqual(ours);
+    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
+    expect(diagnostics.filter((k) => k === 'cpu-binding')).toHaveLength(1);
   });
 });
