@@ -20,8 +20,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { frameArgs } from '../runtime/call-args.ts';
 import { cpuFor, detectCpuBinding } from '../runtime/pool/cpu-binding.ts';
 import type { RawStrings } from '../runtime/call-args.ts';
@@ -45,32 +47,45 @@ if (process.argv[2] === 'child') {
     () => process.exit(1),
   );
 } else if (process.argv[2] === 'child-isolate') {
-  const { PackageIsolate } = await import('../runtime/isolate.ts');
+  const { PackageIsolate, freshArrayBuffer } = await import('../runtime/isolate.ts');
   const socket = new Socket({ fd: 3, readable: true, writable: true });
-  const tool = process.argv[3] === 'transform' ? 'tool:transform' : 'tool:echo';
-  let answer = '';
+  const kind = process.argv[3] ?? 'echo';
+  const tool = `tool:${kind}`;
+  let answer: string | null = null;
+  let call = 0;
   const iso = await PackageIsolate.create({
-    source: tool === 'tool:transform' ? readFileSync(BENCH_PACKAGE, 'utf8') : FLOOR_TOOL,
+    source: kind === 'echo' ? FLOOR_TOOL : readFileSync(BENCH_PACKAGE, 'utf8'),
     filename: 'floor.js',
     memoryMb: DEFAULT_LIMITS.memoryMb, // a package's default heap, young generation included (runtime/isolate-entry.ts)
     timeoutMs: 5000,
     hooks: {
-      onPost: (kind, _callId, _reqId, a) => {
-        if (kind === 'ok') answer = a;
+      onPost: (posted, _callId, reqId, a, b) => {
+        if (posted === 'ok') answer = a;
+        // A host request (the fetch tool's ctx.fetch) goes to the parent as the worker sends it to the host.
+        else if (posted === 'req') socket.write(encodeFrame({ t: 'req', call, req: reqId, op: a, args: b }));
       },
       onCatastrophic: () => process.exit(1),
     },
   });
-  const quota = { hostCalls: 0, logBytes: 0, outputBytes: 1024 * 1024 };
+  const quota = { hostCalls: 100, logBytes: 0, outputBytes: 1024 * 1024 };
   let id = 0;
+  // After each entry: the outcome, once the tool posted it (posted before the entry returns).
+  const settled = () => {
+    if (answer === null) return;
+    socket.write(encodeFrame({ t: 'ok', call, json: answer, cpuMs: 0 }));
+    answer = null;
+  };
   readFrames(
     socket,
     (m) => {
-      const message = m as { t: string; call: number; json: string; raw?: RawStrings; cpuMs: number };
-      iso.dispatch(++id, tool, message.raw === undefined ? { text: message.json } : { text: message.json, raw: message.raw }, '{}', quota, 5000).then(
-        () => socket.write(encodeFrame({ t: message.t, call: message.call, json: answer, cpuMs: 0 })),
-        () => process.exit(1),
-      );
+      const message = m as { t: string; call: number; req: number; ok: boolean; json: string; bytes?: Uint8Array; raw?: RawStrings };
+      if (message.t === 'res') {
+        const bytes = message.bytes === undefined ? undefined : freshArrayBuffer(message.bytes);
+        iso.deliver(id, message.req, message.ok, message.json, bytes, 5000).then(settled, () => process.exit(1));
+        return;
+      }
+      call = message.call;
+      iso.dispatch(++id, tool, message.raw === undefined ? { text: message.json } : { text: message.json, raw: message.raw }, '{}', quota, 5000).then(settled, () => process.exit(1));
     },
     () => process.exit(1),
   );
@@ -91,13 +106,29 @@ if (process.argv[2] === 'child') {
   if (bound !== null) process.stdout.write(`  every process and thread bound to one CPU: ${bound.isolateSameCpu.toFixed(1)} µs\n`);
   const transform = await pipeRoundTripUs(500, { isolate: true, tool: 'transform' });
   process.stdout.write(`the same, the entry running the 100 KB transform: median ${transform.toFixed(1)} µs; the tool alone in this process: ${(await transformInNodeUs(500)).toFixed(1)} µs\n`);
+  // bench/run.ts's gated fetch: the same local server and body.
+  const api = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/items`;
+  const fetched = await pipeRoundTripUs(1000, { isolate: true, tool: 'fetchJson', url });
+  process.stdout.write(`the same, the entry running the gated fetch (its request answered by this process): median ${fetched.toFixed(1)} µs; the tool alone in this process: ${(await fetchInNodeUs(1000, url)).toFixed(1)} µs\n`);
+  api.close();
 }
 
 export interface FloorOptions {
   /** The child answers each trip through a tool call in an isolate (see the header). */
   readonly isolate?: boolean;
-  /** That call: a trivial tool (default), or bench/package's transform with its 100 KB arguments. */
-  readonly tool?: 'echo' | 'transform';
+  /**
+   * That call: a trivial tool (default), bench/package's transform with its 100 KB arguments, or its gated
+   * fetch of `url`: the child sends the tool's request to this process, which makes it with the host's HTTP
+   * client (node:http, a keep-alive agent) and sends the response back to be delivered into the isolate.
+   */
+  readonly tool?: 'echo' | 'transform' | 'fetchJson';
+  /** The URL fetchJson fetches (a local HTTP server). */
+  readonly url?: string;
   /** The child bound to this CPU (Linux `taskset`). */
   readonly cpu?: number;
 }
@@ -129,14 +160,25 @@ export function floorChild(options: FloorOptions = {}): { child: ChildProcess; t
       ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] })
       : spawn('taskset', ['-c', String(options.cpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   const channel = child.stdio[3] as Socket;
+  // The same client the host's gated fetch uses: node:http with a keep-alive agent (runtime/io/fetch.ts).
+  const agent = new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 });
+  child.once('exit', () => agent.destroy());
   let resolveOne: (() => void) | null = null;
   readFrames(
     channel,
-    () => resolveOne?.(),
+    (m) => {
+      const message = m as { t: string; call: number; req: number; args: string };
+      if (message.t !== 'req') {
+        resolveOne?.();
+        return;
+      }
+      // The host's part of a gated fetch, without its checks: the request made, its response framed back.
+      void answerFetch(agent, message.args).then((res) => channel.write(encodeFrame({ t: 'res', call: message.call, req: message.req, ok: true, ...res })));
+    },
     () => undefined,
   );
   const small = { t: 'ok', call: 1, json: '{"echo":"hello"}', cpuMs: 0 };
-  const work = options.tool === 'transform' ? transformArgs() : null;
+  const work = options.tool === 'transform' ? transformArgs() : options.tool === 'fetchJson' ? { url: options.url } : null;
   // The transform's arguments are framed on every trip, as the host frames a call's.
   const message = () => {
     if (work === null) return small;
@@ -149,6 +191,41 @@ export function floorChild(options: FloorOptions = {}): { child: ChildProcess; t
       channel.write(encodeFrame(message()));
     });
   return { child, trip };
+}
+
+/**
+ * A fetch the isolate asked for, made as the host makes it but without its checks (grant, address pinning,
+ * limits, DLP): the response's metadata as JSON, and its body.
+ */
+function answerFetch(agent: Agent, argsJson: string): Promise<{ json: string; bytes: Uint8Array }> {
+  const args = JSON.parse(argsJson) as { url: string; method?: string };
+  return new Promise((resolve, reject) => {
+    const req = request(args.url, { method: args.method ?? 'GET', agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([(res.rawHeaders[i] as string).toLowerCase(), res.rawHeaders[i + 1] as string]);
+        const meta = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', url: args.url, redirected: false, headers };
+        resolve({ json: JSON.stringify(meta), bytes: new Uint8Array(Buffer.concat(chunks)) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The fetch tool of bench/package run in this process on `url`, as the plain server runs it (Node's fetch): median µs. */
+export async function fetchInNodeUs(n: number, url: string): Promise<number> {
+  const tools = (await import(BENCH_PACKAGE.href)) as { default: { fetchJson: (input: unknown) => Promise<unknown> } };
+  const samples: number[] = [];
+  for (let i = 0; i < n + 100; i++) {
+    const t = performance.now();
+    await tools.default.fetchJson({ url });
+    if (i >= 100) samples.push((performance.now() - t) * 1000);
+  }
+  return median(samples);
 }
 
 /** The transform tool of bench/package run in this process on its (parsed) arguments, as the plain server runs it: median µs. */

@@ -23,7 +23,7 @@ import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts'
 import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
-import { pipeRoundTripUs, transformArgs, transformInNodeUs } from './pipe-floor.ts';
+import { fetchInNodeUs, pipeRoundTripUs, transformArgs, transformInNodeUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
@@ -161,6 +161,9 @@ async function main(): Promise<void> {
   const floorWork: number[] = [];
   const workInNode: number[] = [];
   const leastWork: number[] = [];
+  const floorFetch: number[] = [];
+  const fetchInNode: number[] = [];
+  const leastFetch: number[] = [];
   const cpu = { host: bags(), workers: bags(), total: bags() };
 
   for (let r = 0; r < rounds; r++) {
@@ -221,6 +224,12 @@ async function main(): Promise<void> {
       await call(c[k], name, { url: apiUrl });
       fetchLat[k].push((await latency(c[k], name, { url: apiUrl }, N.fetch)).p50);
     }
+    // The gated fetch's own floor through this design: the call's hop with the tool in an isolate entry, and
+    // its request's (worker → host, the request made with the host's HTTP client, the response delivered in
+    // a second entry), without the host's checks; and the tool alone in Node, which the plain server pays.
+    floorFetch.push(await pipeRoundTripUs(N.floorWork, { isolate: true, tool: 'fetchJson', url: apiUrl }));
+    fetchInNode.push(await fetchInNodeUs(N.floorWork, apiUrl));
+    leastFetch.push(((fetchLat.plain.at(-1) as number) - (fetchInNode.at(-1) as number) + (floorFetch.at(-1) as number)) / (fetchLat.plain.at(-1) as number));
     for (const k of order) await close(c[k]);
 
     // Fresh context per call: each call gets a new context, served from one bootstrapped ahead of time.
@@ -253,6 +262,9 @@ async function main(): Promise<void> {
   record('Throughput, sequential', 'calls/s', 'higher', seq, { target: '≥ 0.5' });
   record('Throughput, 32 in flight', 'calls/s', 'higher', par, { target: '≥ 0.8' });
   record('Gated fetch to 127.0.0.1, p50', 'µs', 'lower', fetchLat, { target: '≤ 1.3' });
+  record('Floor of this design for the gated fetch: the round trip answered through isolate entries making it, same rounds', 'µs', 'lower', { warden: floorFetch });
+  record('  the fetch tool alone in Node, as the plain server runs it', 'µs', 'lower', { warden: fetchInNode });
+  record('  least fetch p50 ÷ McpServer p50 that floor allows', '×', 'lower', { warden: leastFetch }, { target: '(McpServer p50 − the tool + the floor) ÷ McpServer p50' });
   }
 
   if (runs('cold')) {
