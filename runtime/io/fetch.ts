@@ -304,7 +304,12 @@ class PinnedHttpsAgent extends https.Agent {
     return `${super.getName(options)}|${options?.wardenPin ?? ''}`;
   }
 }
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 5_000 } as const;
+/**
+ * At most 16 connections per origin and checked address, all of which may stay open when idle (a burst of
+ * concurrent fetches finds its connections again instead of opening new ones); an idle one is closed after
+ * the 5 s socket timeout.
+ */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 5_000 } as const;
 const agents = new WeakMap<NetGrant, { http: PinnedHttpAgent; https: PinnedHttpsAgent }>();
 function agentsFor(grant: NetGrant): { http: PinnedHttpAgent; https: PinnedHttpsAgent } {
   let a = agents.get(grant);

@@ -29,6 +29,18 @@ describe('guardedFetch connection reuse', () => {
     expect(connections).toHaveLength(1);
   });
 
+  it('keeps the connections of a burst of concurrent fetches for the next burst instead of opening new ones', async () => {
+    connections.length = 0;
+    const grant = parseNetGrant([`http://127.0.0.1:${port}`]);
+    const burst = () => Promise.all(Array.from({ length: 16 }, () => guardedFetch(grant, get(`http://127.0.0.1:${port}/`), { limits: LIMITS })));
+    await burst();
+    const opened = connections.length;
+    await burst();
+    // At most the agent's 16 sockets per origin, whatever the first burst opened: none is closed on return.
+    expect(opened).toBeLessThanOrEqual(16);
+    expect(connections).toHaveLength(opened);
+  });
+
   it('never shares a connection between two grants, even with the same rules', async () => {
     connections.length = 0;
     const a = parseNetGrant([`http://127.0.0.1:${port}`]);
