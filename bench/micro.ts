@@ -16,12 +16,10 @@
  * --tool fetchJson is bench/run.ts's gated fetch figure: a fetch through the tool's `ctx.fetch` (mcp-warden:
  * with its grant, which names exactly a 127.0.0.1 server this script starts) against the plain server's fetch.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
-import { transformArgs } from './pipe-floor.ts';
+import { startFetchTarget, transformArgs } from './pipe-floor.ts';
 import { plainSpec, prepareHome, useCli, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
@@ -43,12 +41,7 @@ const { values } = parseArgs({
 if (values.cli !== undefined) useCli(values.cli);
 const n = Number(values.n);
 // The same local server as bench/run.ts's gated fetch figure; the package's grant names exactly it.
-const api = createServer((_req, res) => {
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
-});
-await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-const apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+const { server: api, origin: apiOrigin, url: apiUrl } = await startFetchTarget();
 const home = await prepareHome(1, [apiOrigin]);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const specs: Record<string, ServerSpec> = {
@@ -74,7 +67,7 @@ const args =
     : values.tool === 'rows'
       ? { n: 25_000 }
       : values.tool === 'fetchJson'
-        ? { url: `${apiOrigin}/items` }
+        ? { url: apiUrl }
         : { text: 'hello' };
 const tool = (k: string) => (conns[k] as Connected).toolNames.find((t) => t.endsWith(values.tool as string)) as string;
 const out: Record<string, Record<string, number[]>> = {};

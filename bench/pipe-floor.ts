@@ -21,6 +21,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
+import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +34,28 @@ import { median } from './harness.ts';
 
 const FLOOR_TOOL = 'export default { echo: (input) => input };';
 const BENCH_PACKAGE = new URL('./package/index.js', import.meta.url);
+
+/**
+ * The local HTTP server the gated fetch figures fetch from (bench/run.ts, bench/micro.ts, the floor): a small
+ * JSON body on 127.0.0.1. `origin` is what a bench package's grant names; `url` is what the tool fetches.
+ */
+export async function startFetchTarget(): Promise<{ server: Server; origin: string; url: string }> {
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, origin, url: `${origin}/items` };
+}
+
+/**
+ * The least ratio to the plain server's p50 a call can have through this design: the tool's own time in
+ * Node, which the plain server pays, replaced by the floor of the call through this design.
+ */
+export function leastRatio(plainP50: number, toolInNode: number, floor: number): number {
+  return (plainP50 - toolInNode + floor) / plainP50;
+}
 
 /** bench/run.ts's 100 KB transform arguments: ~92 KB of JSON rows in one string. */
 export function transformArgs(): { json: string } {
@@ -106,16 +129,10 @@ if (process.argv[2] === 'child') {
   if (bound !== null) process.stdout.write(`  every process and thread bound to one CPU: ${bound.isolateSameCpu.toFixed(1)} µs\n`);
   const transform = await pipeRoundTripUs(500, { isolate: true, tool: 'transform' });
   process.stdout.write(`the same, the entry running the 100 KB transform: median ${transform.toFixed(1)} µs; the tool alone in this process: ${(await transformInNodeUs(500)).toFixed(1)} µs\n`);
-  // bench/run.ts's gated fetch: the same local server and body.
-  const api = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/items`;
-  const fetched = await pipeRoundTripUs(1000, { isolate: true, tool: 'fetchJson', url });
-  process.stdout.write(`the same, the entry running the gated fetch (its request answered by this process): median ${fetched.toFixed(1)} µs; the tool alone in this process: ${(await fetchInNodeUs(1000, url)).toFixed(1)} µs\n`);
-  api.close();
+  const api = await startFetchTarget();
+  const fetched = await pipeRoundTripUs(1000, { isolate: true, tool: 'fetchJson', url: api.url });
+  process.stdout.write(`the same, the entry running the gated fetch (its request answered by this process): median ${fetched.toFixed(1)} µs; the tool alone in this process: ${(await fetchInNodeUs(1000, api.url)).toFixed(1)} µs\n`);
+  api.server.close();
 }
 
 export interface FloorOptions {

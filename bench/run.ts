@@ -13,8 +13,6 @@
  * --sdk picks the SDK of the baselines: v2 (default, bench/baselines/*-v2.mjs) is the one the host is built
  * on (@modelcontextprotocol/server); v1 keeps the former baselines for comparison.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +21,7 @@ import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts'
 import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
-import { fetchInNodeUs, pipeRoundTripUs, transformArgs, transformInNodeUs } from './pipe-floor.ts';
+import { fetchInNodeUs, leastRatio, pipeRoundTripUs, startFetchTarget, transformArgs, transformInNodeUs } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
@@ -125,13 +123,7 @@ async function main(): Promise<void> {
   log(`bench: ${mode} run, ${rounds} round(s)`);
 
   // Local HTTP server for the gated fetch figure; the bench package's grant names exactly it.
-  const api = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i })) }));
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  const apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  const apiUrl = `${apiOrigin}/items`;
+  const { server: api, origin: apiOrigin, url: apiUrl } = await startFetchTarget();
 
   log(`installing ${N.installed.join(', ')} signed package(s) with the CLI's commands`);
   const installed = await installedHomes(N.installed, [apiOrigin]);
@@ -203,7 +195,7 @@ async function main(): Promise<void> {
     // least ratio the design allows replaces the one by the other in the plain server's p50.
     floorWork.push(await pipeRoundTripUs(N.floorWork, { isolate: true, tool: 'transform' }));
     workInNode.push(await transformInNodeUs(N.floorWork));
-    leastWork.push(((work.p50.plain.at(-1) as number) - (workInNode.at(-1) as number) + (floorWork.at(-1) as number)) / (work.p50.plain.at(-1) as number));
+    leastWork.push(leastRatio(work.p50.plain.at(-1) as number, workInNode.at(-1) as number, floorWork.at(-1) as number));
     for (const k of order) {
       const name = toolName(c[k], 'rows');
       await call(c[k], name, largeArgs);
@@ -229,7 +221,7 @@ async function main(): Promise<void> {
     // a second entry), without the host's checks; and the tool alone in Node, which the plain server pays.
     floorFetch.push(await pipeRoundTripUs(N.floorWork, { isolate: true, tool: 'fetchJson', url: apiUrl }));
     fetchInNode.push(await fetchInNodeUs(N.floorWork, apiUrl));
-    leastFetch.push(((fetchLat.plain.at(-1) as number) - (fetchInNode.at(-1) as number) + (floorFetch.at(-1) as number)) / (fetchLat.plain.at(-1) as number));
+    leastFetch.push(leastRatio(fetchLat.plain.at(-1) as number, fetchInNode.at(-1) as number, floorFetch.at(-1) as number));
     for (const k of order) await close(c[k]);
 
     // Fresh context per call: each call gets a new context, served from one bootstrapped ahead of time.
