@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
+import type { CpuPin } from './pool/cpu-binding.ts';
 
 const here = fileURLToPath(import.meta.url);
 const runtimeDir = dirname(here);
@@ -52,7 +53,7 @@ export interface WorkerProcess {
  * bound to that CPU, every thread of it (runtime/pool/cpu-binding.ts): `taskset` sets the binding and
  * executes Node in its place, so the process, its pid and its descriptors are the worker's own.
  */
-export function spawnWorker(options: { rssMb: number; cpu?: { readonly taskset: string; readonly cpu: number } }): WorkerProcess {
+export function spawnWorker(options: { rssMb: number; cpu?: CpuPin }): WorkerProcess {
   const args = [
     // isolated-vm's README: required on Node >= 20, whose startup snapshot the addon is not built for.
     '--no-node-snapshot',

@@ -24,6 +24,12 @@ export interface CpuBinding {
   readonly offset: number;
 }
 
+/** One worker's binding: the program that binds, and the CPU. */
+export interface CpuPin {
+  readonly taskset: string;
+  readonly cpu: number;
+}
+
 /** A kernel CPU list ("0-3,8,10-11") as CPU numbers, ascending; empty when malformed. Pure. */
 export function parseCpuList(list: string): number[] {
   const cpus = new Set<number>();
@@ -47,6 +53,11 @@ export function allowedCpus(status: string): number[] {
 /** The CPU of worker slot `slot`: the slots go round the allowed CPUs from the binding's offset. Pure. */
 export function cpuFor(binding: CpuBinding, slot: number): number {
   return binding.cpus[(binding.offset + slot) % binding.cpus.length] as number;
+}
+
+/** The binding of worker slot `slot` (cpuFor). Pure. */
+export function pinFor(binding: CpuBinding, slot: number): CpuPin {
+  return { taskset: binding.taskset, cpu: cpuFor(binding, slot) };
 }
 
 /**

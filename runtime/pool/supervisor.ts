@@ -21,7 +21,7 @@ import { encodeFrame } from '../protocol.ts';
 import type { HostToWorker, WorkerToHost } from '../protocol.ts';
 import { processState, residentBytes } from '../worker-process.ts';
 import { describeWorker as describe, spawnPoolWorker } from './worker.ts';
-import { cpuFor, detectCpuBinding } from './cpu-binding.ts';
+import { detectCpuBinding, pinFor } from './cpu-binding.ts';
 import type { CpuBinding } from './cpu-binding.ts';
 import type { Verdict, Worker } from './worker.ts';
 import { DEFAULT_PACKAGE_MB, inMiB, memoryVerdict, overKillLine, workerCeilingMb } from './worker-memory.ts';
@@ -111,7 +111,7 @@ export function createSupervisor(options: SupervisorOptions, events: SupervisorE
       onProtocolFault: (w, reason) => kill(w, `protocol fault: ${reason}`, { kind: 'crashed' }),
       onDiagnostic: diag,
       onExit,
-    }, binding === null ? undefined : { taskset: binding.taskset, cpu: cpuFor(binding, index) });
+    }, binding === null ? undefined : pinFor(binding, index));
     current[index] = worker;
     live.add(worker);
     return worker;

@@ -10,6 +10,7 @@ import { createFrameWriter, readFrames } from '../protocol.ts';
 import type { WorkerToHost } from '../protocol.ts';
 import { spawnWorker } from '../worker-process.ts';
 import type { WorkerProcess } from '../worker-process.ts';
+import type { CpuPin } from './cpu-binding.ts';
 
 /** Why a worker ended, as the scheduler needs it to settle the calls it held. */
 export type Verdict =
@@ -59,7 +60,7 @@ export interface WorkerHandlers {
  * Spawns the worker process of slot `index` with a resident-memory ceiling, bound to `cpu` when given
  * (runtime/pool/cpu-binding.ts), and wires it to `handlers`.
  */
-export function spawnPoolWorker(index: number, ceilingMb: number, handlers: WorkerHandlers, cpu?: { readonly taskset: string; readonly cpu: number }): Worker {
+export function spawnPoolWorker(index: number, ceilingMb: number, handlers: WorkerHandlers, cpu?: CpuPin): Worker {
   const proc = spawnWorker({ rssMb: ceilingMb, ...(cpu !== undefined ? { cpu } : {}) });
   const worker: Worker = {
     index,

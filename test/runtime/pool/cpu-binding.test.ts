@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { allowedCpus, cpuFor, detectCpuBinding, parseCpuList } from '../../../runtime/pool/cpu-binding.ts';
+import { allowedCpus, cpuFor, detectCpuBinding, parseCpuList, pinFor } from '../../../runtime/pool/cpu-binding.ts';
 import type { CpuBinding } from '../../../runtime/pool/cpu-binding.ts';
 import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';
 
@@ -27,6 +27,14 @@ describe('cpuFor', () => {
   it('goes round the allowed CPUs from the offset, slot by slot', () => {
     const binding: CpuBinding = { taskset: '/usr/bin/taskset', cpus: [2, 5, 7], offset: 1 };
     expect([0, 1, 2, 3, 4].map((slot) => cpuFor(binding, slot))).toEqual([5, 7, 2, 5, 7]);
+  });
+
+  it('gives each slot its binding program and that CPU (pinFor)', () => {
+    const binding: CpuBinding = { taskset: '/bin/taskset', cpus: [0, 1], offset: 1 };
+    expect([pinFor(binding, 0), pinFor(binding, 1)]).toEqual([
+      { taskset: '/bin/taskset', cpu: 1 },
+      { taskset: '/bin/taskset', cpu: 0 },
+    ]);
   });
 });
 
