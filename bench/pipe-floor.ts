@@ -233,29 +233,26 @@ function answerFetch(agent: Agent, argsJson: string): Promise<{ json: string; by
   });
 }
 
-/** The fetch tool of bench/package run in this process on `url`, as the plain server runs it (Node's fetch): median µs. */
-export async function fetchInNodeUs(n: number, url: string): Promise<number> {
-  const tools = (await import(BENCH_PACKAGE.href)) as { default: { fetchJson: (input: unknown) => Promise<unknown> } };
+/** A tool of bench/package run in this process on its (parsed) input, as the plain server runs it: median µs of `n` calls after 100. */
+async function toolInNodeUs(tool: 'transform' | 'fetchJson', input: unknown, n: number): Promise<number> {
+  const tools = (await import(BENCH_PACKAGE.href)) as { default: Record<typeof tool, (input: unknown) => Promise<unknown>> };
   const samples: number[] = [];
   for (let i = 0; i < n + 100; i++) {
     const t = performance.now();
-    await tools.default.fetchJson({ url });
+    await tools.default[tool](input);
     if (i >= 100) samples.push((performance.now() - t) * 1000);
   }
   return median(samples);
 }
 
-/** The transform tool of bench/package run in this process on its (parsed) arguments, as the plain server runs it: median µs. */
-export async function transformInNodeUs(n: number): Promise<number> {
-  const tools = (await import(BENCH_PACKAGE.href)) as { default: { transform: (input: unknown) => Promise<unknown> } };
-  const input = transformArgs();
-  const samples: number[] = [];
-  for (let i = 0; i < n + 100; i++) {
-    const t = performance.now();
-    await tools.default.transform(input);
-    if (i >= 100) samples.push((performance.now() - t) * 1000);
-  }
-  return median(samples);
+/** The fetch tool of bench/package on `url` in this process (Node's fetch), as the plain server runs it: median µs. */
+export function fetchInNodeUs(n: number, url: string): Promise<number> {
+  return toolInNodeUs('fetchJson', { url }, n);
+}
+
+/** The transform tool of bench/package on its arguments in this process, as the plain server runs it: median µs. */
+export function transformInNodeUs(n: number): Promise<number> {
+  return toolInNodeUs('transform', transformArgs(), n);
 }
 
 /** Median round trip to a child process and back (floorChild), µs. */
