@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allowedCpus, detectCpuBinding } from '../../runtime/pool/cpu-binding.ts';
+import { detectCpuBinding } from '../../runtime/pool/cpu-binding.ts';
+import { OUR_CPUS, threadCpus } from '../helpers/cpus.ts';
 import { EXAMPLES, startHost } from '../helpers/host.ts';
 
 const NODE = realpathSync(process.execPath);
@@ -23,18 +24,9 @@ function workerThreadCpus(pid: number): number[][][] {
       return false;
     }
   });
-  // A thread that ended meanwhile is left out.
-  const status = (child: number, tid: string): number[][] => {
-    try {
-      return [allowedCpus(readFileSync(`/proc/${child}/task/${tid}/status`, 'utf8'))];
-    } catch {
-      return [];
-    }
-  };
-  return workers.map((child) => readdirSync(`/proc/${child}/task`).flatMap((tid) => status(child, tid)));
+  return workers.map(threadCpus);
 }
 
-const ours = process.platform === 'linux' ? allowedCpus(readFileSync('/proc/self/status', 'utf8')) : [];
 
 describe.runIf(detectCpuBinding() !== null)('serve and the CPUs of its workers', () => {
   it('binds each worker, every thread of it, to one CPU by default; --no-cpu-binding does not', async () => {
@@ -50,8 +42,8 @@ describe.runIf(detectCpuBinding() !== null)('serve and the CPUs of its workers',
           for (const t of threads) expect(t).toEqual(threads[0]);
           if (bound) {
             expect(threads[0]).toHaveLength(1);
-            expect(ours).toContain(threads[0]![0]);
-          } else expect(threads[0]).toEqual(ours);
+            expect(OUR_CPUS).toContain(threads[0]![0]);
+          } else expect(threads[0]).toEqual(OUR_CPUS);
         }
       } finally {
         await host.close();

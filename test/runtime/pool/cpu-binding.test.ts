@@ -1,8 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allowedCpus, cpuFor, detectCpuBinding, parseCpuList, pinFor } from '../../../runtime/pool/cpu-binding.ts';
 import type { CpuBinding } from '../../../runtime/pool/cpu-binding.ts';
 import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';
+import { OUR_CPUS, threadCpus } from '../../helpers/cpus.ts';
 
 describe('parseCpuList', () => {
   it('reads single CPUs and ranges, in order and without repeats', () => {
@@ -38,21 +38,9 @@ describe('cpuFor', () => {
   });
 });
 
-/** The CPUs each thread of a process may run on (a thread that ended meanwhile is left out). */
-function threadCpus(pid: number): number[][] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-    try {
-      return [allowedCpus(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))];
-    } catch {
-      return [];
-    }
-  });
-}
-
 // Only where the system lets workers be bound (Linux with taskset at a system path, two CPUs or more): the
 // project's CI machine is one.
 const binding = detectCpuBinding();
-const ours = process.platform === 'linux' ? allowedCpus(readFileSync('/proc/self/status', 'utf8')) : [];
 
 describe.runIf(binding !== null)('sandbox workers bound to CPUs (bindWorkers)', () => {
   const bound = newSandbox({ workers: 2, bindWorkers: true });
@@ -84,13 +72,13 @@ describe.runIf(binding !== null)('sandbox workers bound to CPUs (bindWorkers)', 
       return threads[0]![0]!;
     });
     expect(new Set(cpus).size).toBe(2);
-    for (const cpu of cpus) expect(ours).toContain(cpu);
+    for (const cpu of cpus) expect(OUR_CPUS).toContain(cpu);
   });
 
   it('are left where the system puts them unless asked', async () => {
     await unbound.run(tools(), 'digest', { text: 'y' }, NO_GRANT, limits());
     const [pid] = unbound.stats().workerPids;
-    expect(threadCpus(pid!)[0]).toEqual(ours);
+    expect(threadCpus(pid!)[0]).toEqual(OUR_CPUS);
   });
 });
 
@@ -110,7 +98,7 @@ describe.runIf(process.platform === 'linux')('a worker that cannot be bound', ()
     await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
     expect(diagnostics).toContain('cpu-binding');
     const [pid] = sandbox.stats().workerPids;
-    expect(threadCpus(pid!)[0]).toEqual(ours);
+    expect(threadCpus(pid!)[0]).toEqual(OUR_CPUS);
     await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
     expect(diagnostics.filter((k) => k === 'cpu-binding')).toHaveLength(1);
   });
