@@ -119,11 +119,7 @@ if (process.argv[2] === 'child') {
   const us = await pipeRoundTripUs(3000);
   process.stdout.write(`socketpair round trip between two Node processes: median ${us.toFixed(1)} µs\n`);
   const bound = crossCpuRoundTrips();
-  if (bound !== null) {
-    process.stdout.write(
-      `  both processes bound to one CPU: ${bound.sameCpu.toFixed(1)} µs; to two CPUs: ${bound.twoCpus.toFixed(1)} µs (a wake-up across CPUs: ~${((bound.twoCpus - bound.sameCpu) / 2).toFixed(1)} µs more)\n`,
-    );
-  }
+  process.stdout.write(`  ${wakeUpLine(bound, idleSettings())}\n`);
   const iso = await pipeRoundTripUs(3000, { isolate: true });
   process.stdout.write(`the same, answered through an isolate entry (a trivial tool call; the child bound to one CPU where serve's workers would be): median ${iso.toFixed(1)} µs\n`);
   if (bound !== null) process.stdout.write(`  every process and thread bound to one CPU: ${bound.isolateSameCpu.toFixed(1)} µs\n`);
@@ -163,6 +159,37 @@ export function crossCpuRoundTrips(): { sameCpu: number; twoCpus: number; isolat
   } catch {
     return null;
   }
+}
+
+/** How this machine's idle CPUs wait (Linux's cpuidle governor, and a guest's halt-polling window in ns): null where not readable. */
+export interface IdleSettings {
+  readonly governor: string | null;
+  readonly haltPollNs: number | null;
+}
+
+/**
+ * Read beside the round trips: where idle CPUs poll before halting (halt polling), a wake-up across CPUs
+ * costs about what a switch on one does; where they halt at once, as on this project's virtual machines by
+ * default, each costs a hypervisor round trip (docs/performance.md, *Eleventh pass*).
+ */
+export function idleSettings(): IdleSettings {
+  const read = (path: string): string | null => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const poll = read('/sys/module/haltpoll/parameters/guest_halt_poll_ns');
+  return { governor: read('/sys/devices/system/cpu/cpuidle/current_governor'), haltPollNs: poll === null ? null : Number(poll) };
+}
+
+/** One line for a report: the bare round trip on one CPU and across two, and how idle CPUs wait. */
+export function wakeUpLine(bound: { sameCpu: number; twoCpus: number } | null, idle: IdleSettings): string {
+  const trips = bound === null ? 'bare round trip on one CPU and across two: not measured (needs Linux, taskset and two CPUs)' : `bare round trip with both processes on one CPU ${bound.sameCpu.toFixed(1)} µs, on two CPUs ${bound.twoCpus.toFixed(1)} µs (a wake-up across CPUs: ~${((bound.twoCpus - bound.sameCpu) / 2).toFixed(1)} µs more)`;
+  const governor = idle.governor === null ? 'cpuidle governor unknown' : `cpuidle governor ${idle.governor}`;
+  const poll = idle.haltPollNs === null ? '' : idle.haltPollNs === 0 ? ', halt polling off (guest_halt_poll_ns=0)' : `, halt polling up to ${idle.haltPollNs} ns`;
+  return `${trips}; ${governor}${poll}`;
 }
 
 /** A child process of this file, and one round trip to it: a framed message there and back. */

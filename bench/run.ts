@@ -21,7 +21,7 @@ import type { Connected, Figure, FigureSummary, ServerSpec } from './harness.ts'
 import { prepareHome, useCli, wardenSpec as wardenServer } from './setup.ts';
 import type { BenchHome } from './setup.ts';
 import { installedHomes } from './installed.ts';
-import { fetchInNodeUs, leastRatio, pipeRoundTripUs, startFetchTarget, transformArgs, transformInNodeUs } from './pipe-floor.ts';
+import { crossCpuRoundTrips, fetchInNodeUs, idleSettings, leastRatio, pipeRoundTripUs, startFetchTarget, transformArgs, transformInNodeUs, wakeUpLine } from './pipe-floor.ts';
 import { verificationFigures } from './verification.ts';
 import { dlpFigures } from './dlp.ts';
 
@@ -367,10 +367,13 @@ async function main(): Promise<void> {
   api.close();
   const summary: FigureSummary[] = figures.map(summarize);
   const table = formatTable(summary);
-  process.stdout.write(`${table}\n`);
+  // How this machine wakes a CPU, which every hop between processes pays (docs/performance.md, *Eleventh pass*).
+  const wakeUps = smoke ? null : crossCpuRoundTrips();
+  const idle = idleSettings();
+  process.stdout.write(`${table}\nThis machine: ${wakeUpLine(wakeUps, idle)}\n`);
   writeFileSync(
     values.out as string,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, mode, quick, rounds, sdk: values.sdk, ...(smoke ? { note: SMOKE_NOTE } : {}), figures: summary }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, mode, quick, rounds, sdk: values.sdk, machine: { ...idle, wakeUps }, ...(smoke ? { note: SMOKE_NOTE } : {}), figures: summary }, null, 2)}\n`,
   );
   const own = process.cpuUsage();
   log(`results written to ${values.out} (CPU of the bench process itself: ${Math.round((own.user + own.system) / 1000)} ms)`);

@@ -79,8 +79,11 @@ describe('npm run bench --smoke', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'warden-bench-smoke-')), 'results.json');
     const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bench', 'run.ts'), '--smoke', '--out', out], { cwd: root });
     expect(stdout).toMatch(/^\| Figure \| Unit \| mcp-warden median \(min–max\) \| plain McpServer median \(min–max\) \| vs McpServer \| plain Server/m);
-    const results = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; figures: Summary[] };
+    // How the machine wakes a CPU is reported with every run (the round trips themselves only in a full run).
+    expect(stdout).toMatch(/^This machine: bare round trip on one CPU and across two: not measured .*; cpuidle governor /m);
+    const results = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; machine: { governor: unknown; haltPollNs: unknown; wakeUps: unknown }; figures: Summary[] };
     expect(results.mode).toBe('smoke');
+    expect(results.machine).toEqual({ governor: expect.toSatisfy((g) => g === null || typeof g === 'string'), haltPollNs: expect.toSatisfy((n) => n === null || Number.isInteger(n)), wakeUps: null });
     expect(results.figures.map((f) => f.name)).toEqual(FIGURES);
     const finite = (s: Stat | null) => s !== null && [s.median, s.min, s.max].every(Number.isFinite);
     for (const f of results.figures) {
