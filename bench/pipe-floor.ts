@@ -170,7 +170,7 @@ export interface IdleSettings {
 /**
  * Read beside the round trips: where idle CPUs poll before halting (halt polling), a wake-up across CPUs
  * costs about what a switch on one does; where they halt at once, as on this project's virtual machines by
- * default, each costs a hypervisor round trip (docs/performance.md, *Eleventh pass*).
+ * default, each costs a hypervisor round trip (docs/performance.md, *Why a hop costs what it does here*).
  */
 export function idleSettings(): IdleSettings {
   const read = (path: string): string | null => {

@@ -367,7 +367,7 @@ async function main(): Promise<void> {
   api.close();
   const summary: FigureSummary[] = figures.map(summarize);
   const table = formatTable(summary);
-  // How this machine wakes a CPU, which every hop between processes pays (docs/performance.md, *Eleventh pass*).
+  // How this machine wakes a CPU, which every hop between processes pays (docs/performance.md, *Why a hop costs what it does here*).
   const wakeUps = smoke ? null : crossCpuRoundTrips();
   const idle = idleSettings();
   process.stdout.write(`${table}\nThis machine: ${wakeUpLine(wakeUps, idle)}\n`);

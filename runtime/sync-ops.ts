@@ -38,7 +38,7 @@ const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 
  * a zeroed buffer of its length, which holds it when it is ASCII (every UTF-16 unit takes at least one byte,
  * so all of it was read only if each took one); otherwise Node's encoder, which measures the text first.
  * Measuring is what costs: for the 73 KB of JSON text the bench's transform hashes, 23–32 µs with the
- * encoder against 10–13 µs straight into the buffer (docs/performance.md, *Ninth pass*), while the isolate
+ * encoder against 10–13 µs straight into the buffer (docs/performance-history.md, *Ninth pass*), while the isolate
  * waits. A non-ASCII text pays the first try as well, at most one more pass over it.
  */
 export function utf8Bytes(text: string): ArrayBuffer {

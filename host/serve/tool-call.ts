@@ -65,7 +65,7 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
    * for the same request, with a fresh parse of it but the same signal, after an input-required result.
    * An entry goes as soon as the handler has settled any other way: a WeakMap's values survive every
    * young-generation GC (V8's scavenger keeps them whatever their key), so one left for the full GC made
-   * each call's arguments outlive it and be copied and promoted (docs/performance.md, *garbage per call*).
+   * each call's arguments outlive it and be copied and promoted (docs/performance-history.md, *Fifth pass: garbage per call*).
    */
   const receivedOf = new WeakMap<AbortSignal, unknown>();
 

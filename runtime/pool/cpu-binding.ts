@@ -3,7 +3,7 @@
  * worker's main thread and the isolated-vm thread that runs the package: the entry, every synchronous
  * helper the package calls (`TextEncoder`, `crypto.subtle`, a `ctx.fetch` request), the outcome. When the
  * two threads sit on different CPUs, each hand-over wakes an idle CPU, which on a virtual machine costs
- * ~35–45 µs more than a switch on one (docs/performance.md, *Ninth pass*). Bound to one CPU, a worker's
+ * ~35–45 µs more than a switch on one (docs/performance-history.md, *Ninth pass*). Bound to one CPU, a worker's
  * threads hand over cheaply, different workers (on different CPUs) still run in parallel, and the host
  * process stays free to go wherever the system puts it.
  *

@@ -48,7 +48,7 @@ const CALL_ENDED = new SandboxError('CANCELLED', 'the call has ended');
  * the scope of `run` (a closure there would keep its arguments, their JSON and the call's promise): V8's
  * young-generation GC may still find a removed listener (from dead objects promoted earlier, it treats as
  * live until the next full GC), and each call it reached then survived, and was copied and promoted, with
- * everything it held (docs/performance.md, *Fifth pass of issue 14: garbage per call*).
+ * everything it held (docs/performance-history.md, *Fifth pass of issue 14: garbage per call*).
  */
 function cancelOnAbort(signal: AbortSignal, call: Call, onAbort: (call: Call) => void): () => void {
   let held: Call | null = call;

@@ -37,7 +37,7 @@ async function callOnce(signal: AbortSignal): Promise<WeakRef<object>> {
 // The handler keeps a request's arguments as received by its signal, for the SDK's 2025-11-25 shim, which
 // calls it again for the same request after an input-required result. Kept past the call, they were values
 // of a long-lived WeakMap: V8's young-generation GC keeps those whatever their key, so every call's
-// arguments survived and were promoted until the next full GC (issue 14, docs/performance.md *Fifth pass:
+// arguments survived and were promoted until the next full GC (issue 14, docs/performance-history.md *Fifth pass:
 // garbage per call*).
 describe('the arguments a tools/call received', () => {
   it('are not kept by the handler once it has answered, while the request (its signal) lives on', async () => {

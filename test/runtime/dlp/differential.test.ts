@@ -4,7 +4,7 @@ import type { DetectorId } from '../../../runtime/dlp/index.ts';
 import { scanText as referenceScan } from './fixtures/reference-scanner/detectors.ts';
 import { prng } from '../../helpers/prng.ts';
 
-// The scanner was rewritten for speed (docs/performance.md, "Fifth pass of issue 14: DLP scan"); the
+// The scanner was rewritten for speed (docs/performance-history.md, "Fifth pass of issue 14: DLP scan"); the
 // matches must stay exactly those of the scanner before it (the fixture), on every text and detector set.
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');

@@ -32,7 +32,7 @@ async function callHoldingItsAbortListener(signal: AbortSignal, held: unknown[])
 // The listener a call adds to its signal (runtime/pool/scheduler.ts) is removed when the call settles, but
 // V8's young-generation GC does not always see that: a listener it still finds (from a dead object promoted
 // earlier, or a signal kept a while) kept the whole call alive through every scavenge until the next full
-// GC, its arguments and their JSON included (issue 14, docs/performance.md *Fifth pass: garbage per call*).
+// GC, its arguments and their JSON included (issue 14, docs/performance-history.md *Fifth pass: garbage per call*).
 // So a settled call's listener must reach nothing of the call.
 describe("a settled call's abort listener", () => {
   it('holds nothing of the call: its arguments are collected while the listener is kept', async () => {
