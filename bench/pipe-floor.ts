@@ -22,11 +22,12 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { Server } from 'node:http';
-import { availableParallelism } from 'node:os';
 import { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { frameArgs } from '../runtime/call-args.ts';
-import { cpuFor, detectCpuBinding } from '../runtime/pool/cpu-binding.ts';
+import { detectCpuBinding, pinFor } from '../runtime/pool/cpu-binding.ts';
+import type { CpuPin } from '../runtime/pool/cpu-binding.ts';
+import { AGENT_OPTIONS } from '../runtime/io/fetch.ts';
 import type { RawStrings } from '../runtime/call-args.ts';
 import { DEFAULT_LIMITS } from '../runtime/types.ts';
 import { encodeFrame, readFrames } from '../runtime/protocol.ts';
@@ -113,8 +114,9 @@ if (process.argv[2] === 'child') {
     () => process.exit(1),
   );
 } else if (process.argv[2] === 'bound') {
-  // Run by crossCpuRoundTrips under `taskset -c 0`: its child bound to the CPU given.
-  process.stdout.write(`${await pipeRoundTripUs(3000, { cpu: Number(process.argv[3]), isolate: process.argv[4] === 'isolate' })}\n`);
+  // Run by crossCpuRoundTrips bound to the first CPU it may use: its child bound to the CPU given, with that taskset.
+  const pin: CpuPin = { taskset: process.argv[3] as string, cpu: Number(process.argv[4]) };
+  process.stdout.write(`${await pipeRoundTripUs(3000, { pin, isolate: process.argv[5] === 'isolate' })}\n`);
 } else if (import.meta.filename === process.argv[1]) {
   const us = await pipeRoundTripUs(3000);
   process.stdout.write(`socketpair round trip between two Node processes: median ${us.toFixed(1)} µs\n`);
@@ -142,20 +144,23 @@ export interface FloorOptions {
   readonly tool?: 'echo' | 'transform' | 'fetchJson';
   /** The URL fetchJson fetches (a local HTTP server). */
   readonly url?: string;
-  /** The child bound to this CPU (Linux `taskset`). */
-  readonly cpu?: number;
+  /** The child bound to this CPU, with this `taskset` (runtime/pool/cpu-binding.ts). */
+  readonly pin?: CpuPin;
 }
 
 /**
- * The bare round trip with both processes bound to CPU 0, and with the child bound to CPU 1 (medians, µs);
- * null where `taskset` is missing or there is one CPU.
+ * The bare round trip with both processes bound to the first CPU this process may use, and with the child
+ * bound to the second (medians, µs); null where workers could not be bound either (detectCpuBinding: not
+ * Linux, no `taskset` at a system path, fewer than two CPUs allowed).
  */
 export function crossCpuRoundTrips(): { sameCpu: number; twoCpus: number; isolateSameCpu: number } | null {
-  if (process.platform !== 'linux' || availableParallelism() < 2) return null;
-  const run = (cpu: number, isolate = false) =>
-    Number(execFileSync('taskset', ['-c', '0', process.execPath, import.meta.filename, 'bound', String(cpu), ...(isolate ? ['isolate'] : [])], { encoding: 'utf8' }));
+  const binding = detectCpuBinding(0);
+  if (binding === null) return null;
+  const first = pinFor(binding, 0);
+  const run = (child: CpuPin, isolate = false) =>
+    Number(execFileSync(binding.taskset, ['-c', String(first.cpu), process.execPath, import.meta.filename, 'bound', child.taskset, String(child.cpu), ...(isolate ? ['isolate'] : [])], { encoding: 'utf8' }));
   try {
-    return { sameCpu: run(0), twoCpus: run(1), isolateSameCpu: run(0, true) };
+    return { sameCpu: run(first), twoCpus: run(pinFor(binding, 1)), isolateSameCpu: run(first, true) };
   } catch {
     return null;
   }
@@ -196,16 +201,17 @@ export function wakeUpLine(bound: { sameCpu: number; twoCpus: number } | null, i
 export function floorChild(options: FloorOptions = {}): { child: ChildProcess; trip: () => Promise<void> } {
   // isolated-vm needs --no-node-snapshot (its README), as the sandbox's workers are started.
   const args = options.isolate ? ['--no-node-snapshot', import.meta.filename, 'child-isolate', options.tool ?? 'echo'] : [import.meta.filename, 'child'];
-  // The child answering through an isolate is bound to one CPU as serve binds its workers (runtime/pool/cpu-binding.ts), where it can be.
-  const binding = options.isolate && options.cpu === undefined ? detectCpuBinding() : null;
-  if (binding !== null) options = { ...options, cpu: cpuFor(binding, 0) };
+  // The child answering through an isolate is bound to one CPU as serve binds its workers (runtime/pool/cpu-binding.ts),
+  // where it can be; `pin` binds it as given.
+  const binding = options.pin === undefined && options.isolate ? detectCpuBinding() : null;
+  const pin = options.pin ?? (binding === null ? null : pinFor(binding, 0));
   const child =
-    options.cpu === undefined
+    pin === null
       ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] })
-      : spawn('taskset', ['-c', String(options.cpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+      : spawn(pin.taskset, ['-c', String(pin.cpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   const channel = child.stdio[3] as Socket;
-  // The same client the host's gated fetch uses: node:http with a keep-alive agent (runtime/io/fetch.ts).
-  const agent = new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4 });
+  // The same client the host's gated fetch uses: node:http with its keep-alive agent's options (runtime/io/fetch.ts).
+  const agent = new Agent(AGENT_OPTIONS);
   child.once('exit', () => agent.destroy());
   let resolveOne: (() => void) | null = null;
   readFrames(

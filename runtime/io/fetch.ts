@@ -309,7 +309,7 @@ class PinnedHttpsAgent extends https.Agent {
  * concurrent fetches finds its connections again instead of opening new ones); an idle one is closed after
  * the 5 s socket timeout.
  */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 5_000 } as const;
+export const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 5_000 } as const;
 const agents = new WeakMap<NetGrant, { http: PinnedHttpAgent; https: PinnedHttpsAgent }>();
 function agentsFor(grant: NetGrant): { http: PinnedHttpAgent; https: PinnedHttpsAgent } {
   let a = agents.get(grant);
