@@ -341,43 +341,70 @@ function send(grant: NetGrant, hop: Hop, method: string, headers: readonly [stri
     family,
     agent: target.scheme === 'https' ? pool.https : pool.http,
     wardenPin: `${family}/${address}`,
-    signal,
   };
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const req =
       target.scheme === 'https'
         ? https.request({ ...base, ...(target.hostKind === 'name' ? { servername: target.host } : {}) }, resolve)
         : http.request(base, resolve);
+    // The fetch's deadline or cancel ends the request (readCapped ends its response). Not Node's `signal`
+    // option: that one builds a premature-close error for every request that ends normally, to remove its
+    // listener. The signal is the fetch's own, which nothing aborts once the fetch has returned.
+    signal.addEventListener('abort', () => req.destroy(signal.reason instanceof Error ? signal.reason : undefined), { once: true });
     req.on('error', reject);
     req.end(body ?? undefined);
   });
 }
 
-async function readCapped(res: http.IncomingMessage, max: number, signal: AbortSignal): Promise<Uint8Array> {
+function readCapped(res: http.IncomingMessage, max: number, signal: AbortSignal): Promise<Uint8Array> {
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     res.destroy();
-    throw failed(`response body exceeds ${max} bytes`);
+    return Promise.reject(failed(`response body exceeds ${max} bytes`));
   }
-  const onAbort = (): void => {
-    res.destroy(signal.reason instanceof Error ? signal.reason : undefined);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
+  // Read with listeners (an async iterator costs several promise turns per chunk and per end).
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const settle = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (error !== undefined) {
+        reject(error);
+        return;
+      }
+      const out = Buffer.concat(chunks, total);
+      resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    };
+    const onAbort = (): void => {
+      res.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+      settle(signal.reason ?? failed('fetch aborted'));
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    res.on('data', (chunk: Buffer) => {
+      if (settled) return;
       total += chunk.byteLength;
       // Streamed and cut off: a server that lies about (or omits) Content-Length cannot exhaust memory.
       if (total > max) {
+        settle(failed(`response body exceeds ${max} bytes`));
         res.destroy();
-        throw failed(`response body exceeds ${max} bytes`);
+        return;
       }
       chunks.push(chunk);
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-  const out = Buffer.concat(chunks, total);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    });
+    res.on('end', () => settle(undefined));
+    res.on('error', (e) => settle(e));
+    // Closed before its end (the connection dropped mid-body): a failure, never a truncated body.
+    res.on('close', () => settle(res.complete ? undefined : failed('fetch failed (the response ended early)')));
+  });
 }

@@ -96,6 +96,18 @@ describe('guardedFetch', () => {
           hanging.emit('arrived', { closed });
           return;
         }
+        case '/half':
+          // 10 of the 100 bytes it announces, then the connection drops.
+          res.writeHead(200, { 'content-length': '100' });
+          res.write(Buffer.alloc(10, 97), () => res.socket?.destroy());
+          return;
+        case '/half-hang': {
+          // The head and part of the body, then nothing more.
+          const closed = new Promise<void>((r) => res.once('close', () => r()));
+          res.writeHead(200, { 'content-length': '100' });
+          res.write(Buffer.alloc(10, 97), () => hanging.emit('arrived', { closed }));
+          return;
+        }
         default:
           res.statusCode = 404;
           res.end('nope');
@@ -294,6 +306,30 @@ describe('guardedFetch', () => {
       ac.abort();
       expect((await call).code).toBe('CANCELLED');
       await closed; // the server sees the request go: it was stopped, not left behind
+    });
+
+    it('fails a response whose connection drops mid-body, never returning it cut short', async () => {
+      const err = await failure(guardedFetch(grant(), get(`${base()}/half`), { limits: LIMITS }));
+      expect(err.code).toBe('CAPABILITY_FAILED');
+      expect(err.message).toMatch(/^fetch failed/);
+    });
+
+    it('stops when the signal aborts while the body arrives, and closes the connection', async () => {
+      const ac = new AbortController();
+      const arrived = nextHang();
+      const call = failure(guardedFetch(grant(), get(`${base()}/half-hang`), { limits: LIMITS, signal: ac.signal }));
+      const { closed } = await arrived; // the head and part of the body are sent; the rest never comes
+      ac.abort();
+      expect((await call).code).toBe('CANCELLED');
+      await closed;
+    });
+
+    it('times out while the body arrives', async () => {
+      const arrived = nextHang();
+      const call = failure(guardedFetch(grant(), get(`${base()}/half-hang`), { limits: { ...LIMITS, fetchTimeoutMs: 200 } }));
+      const { closed } = await arrived;
+      expect(await call).toEqual({ code: 'CAPABILITY_FAILED', message: 'fetch timed out after 200 ms' });
+      await closed;
     });
 
     it('stops while DNS is pending when the signal aborts', async () => {
