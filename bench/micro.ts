@@ -19,7 +19,8 @@
 import { parseArgs } from 'node:util';
 import { connect, cpuSpent, disconnect, latency, median, throughput, treeCpuUs } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
-import { startFetchTarget, transformArgs } from './pipe-floor.ts';
+import { startFetchTarget } from './fetch-target.ts';
+import { transformArgs } from './pipe-floor.ts';
 import { plainSpec, prepareHome, useCli, wardenSpec } from './setup.ts';
 
 const { values } = parseArgs({
@@ -41,7 +42,7 @@ const { values } = parseArgs({
 if (values.cli !== undefined) useCli(values.cli);
 const n = Number(values.n);
 // The same local server as bench/run.ts's gated fetch figure; the package's grant names exactly it.
-const { server: api, origin: apiOrigin, url: apiUrl } = await startFetchTarget();
+const { origin: apiOrigin, url: apiUrl, close: closeApi } = await startFetchTarget();
 const home = await prepareHome(1, [apiOrigin]);
 const extra = values.workers === undefined ? [] : ['--workers', values.workers];
 const specs: Record<string, ServerSpec> = {
@@ -92,7 +93,7 @@ for (let b = 0; b < Number(values.blocks); b++) {
   }
 }
 for (const k of kinds) await disconnect(conns[k] as Connected);
-api.close();
+closeApi();
 for (const k of kinds) {
   const o = out[k] as Record<string, number[]>;
   process.stdout.write(`${k.padEnd(7)} ${Object.entries(o).map(([f, v]) => `${f} ${median(v)} [${v.join(' ')}]`).join('  ')}\n`);

@@ -32,7 +32,7 @@ const FIGURES = [
   '  ~1 MB result, DLP off − McpServer p50',
   'Throughput, sequential',
   'Throughput, 32 in flight',
-  'Gated fetch to 127.0.0.1, p50',
+  'Gated fetch to 127.0.0.1, warm p50',
   'Floor of this design for the gated fetch: the round trip answered through isolate entries making it, same rounds',
   '  the fetch tool alone in Node, as the plain server runs it',
   '  least fetch p50 ÷ McpServer p50 that floor allows',
