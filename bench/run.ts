@@ -59,7 +59,7 @@ const N = smoke
     : // Start-ups are cheap (~0.2–0.3 s) and vary ±15 % from one to the next on a shared machine: 15 per server
       // and row (taking turns), so a ratio of medians is not read from 5 noisy starts.
       // A fetch through Node's own `fetch` (undici, the plain server's) is still getting faster after a thousand
-      // calls (~440 µs after 100, ~165 after 1 000, ~100 after 3 000 here): the gated fetch's figures, its floor
+      // calls (~440 µs after 100, ~165 after ~1 400, ~100 after ~4 700 here): the gated fetch's figures, its floor
       // and the tool alone in Node are taken after 3 000 (docs/performance-history.md, *Twelfth pass*).
       { warm: 1000, work: 100, large: 30, seq: 1000, par: 3000, startup: 15, packages: 50, installed: [1, 10, 50], fetch: 300, fetchWarmUp: 3000, verify: 20, warmUp: 300, coldWarm: 50, floor: 3000, floorWork: 300 };
 
