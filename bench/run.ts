@@ -168,8 +168,8 @@ async function main(): Promise<void> {
     const c = {} as Record<Kind, Connected>;
     for (const k of order) c[k] = await open(specOf(k, one, 1));
     const noDlp = await open(wardenSpec(noDlpHome));
-    for (let i = 0; i < N.warmUp; i++) for (const k of order) await call(c[k], toolName(c[k], 'echo'), { text: 'warm' });
-    for (let i = 0; i < N.warmUp; i++) await call(noDlp, toolName(noDlp, 'echo'), { text: 'warm' });
+    await warmUp(order.map((k) => c[k]), 'echo', { text: 'warm' });
+    await warmUp([noDlp], 'echo', { text: 'warm' });
     // The bare round trip of this round, next to the call figures it bounds; and the same answered through
     // a trivial tool call in an isolate (the design's own floor: what the host → worker hop costs at least).
     floor.push(await pipeRoundTripUs(N.floor));
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     // Fresh context per call: each call gets a new context, served from one bootstrapped ahead of time.
     const f = await open(wardenSpec(freshHome));
     const fEcho = toolName(f, 'echo');
-    for (let i = 0; i < N.warmUp; i++) await call(f, fEcho, { text: 'warm' });
+    await warmUp([f], 'echo', { text: 'warm' });
     freshP50.push((await latency(f, fEcho, { text: 'hello' }, N.warm)).p50);
     await close(f);
   }
