@@ -11,7 +11,9 @@
  * it), the last is the client's, up to its next request. Also: the hand-overs per call that crossed CPUs,
  * and the wake-ups between a worker's own threads (its main thread and isolated-vm's).
  *
- *   node bench/wakeups.ts [--calls 2000] [--rounds 2]
+ *   node bench/wakeups.ts [--calls 2000] [--rounds 2] [--other path/to/other/dist/host/bundle/cli.js]
+ *
+ * --other adds a second mcp-warden build (an A/B), traced in the same rounds.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -23,7 +25,7 @@ import type { Connected, ServerSpec } from './harness.ts';
 import { plainSpec, prepareHome, wardenSpec } from './setup.ts';
 import { callTraces, parseWakings, summarizeTraces } from './wake-trace.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, other: { type: 'string' } } });
 const calls = Number(values.calls);
 const dir = mkdtempSync(join(tmpdir(), 'warden-wakeups-'));
 
@@ -73,11 +75,22 @@ const servers: { label: string; spec: ServerSpec; chain: string[]; parts: string
     chain: ['client', 'host', 'worker', 'host', 'client'],
     parts: ['the client\'s request and the host, until the host wakes the worker', 'worker, until it wakes the host', 'host, until it wakes the client', 'client, until its next request'],
   },
+  ...(values.other === undefined
+    ? []
+    : [
+        {
+          label: 'other build',
+          spec: wardenSpec(await prepareHome(1, []), [], values.other),
+          chain: ['client', 'host', 'worker', 'host', 'client'],
+          parts: ['the client\'s request and the host, until the host wakes the worker', 'worker, until it wakes the host', 'host, until it wakes the client', 'client, until its next request'],
+        },
+      ]),
   { label: 'plain McpServer', spec: plainSpec(), chain: ['client', 'server', 'client'], parts: ['the client\'s request and the server, until the server wakes the client', 'client, until its next request'] },
 ];
 try {
   for (let r = 0; r < Number(values.rounds); r++) {
-    for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
+    for (let j = 0; j < servers.length; j++) {
+      const s = servers[(j + r) % servers.length] as (typeof servers)[number];
       const c = await connect(s.spec);
       const { p50, summary } = await traced(c, s.chain, join(dir, 'perf.data'));
       await disconnect(c);
