@@ -42,7 +42,7 @@ export { denyFsPaths, isWithin } from './capabilities/fs.ts';
 // The sandbox's list of addresses refused by default, shared with the host's registry client (host/registry/transport.ts).
 export { specialAddressReason } from './capabilities/special-addresses.ts';
 // Data-loss prevention (runtime/dlp): pure detectors and policy, used by the host for results, logs and errors.
-export { DEFAULT_DLP_CONFIG, DEFAULT_DLP_POLICY, DETECTORS, DLP_ACTIONS, dlpPolicyFor, dlpText, dlpValue, parseDlpConfig, redactionMarker } from './dlp/index.ts';
+export { DEFAULT_DLP_CONFIG, DEFAULT_DLP_POLICY, DETECTORS, DLP_ACTIONS, dlpActive, dlpPolicyFor, dlpText, dlpValue, parseDlpConfig, redactionMarker } from './dlp/index.ts';
 export type { DetectorId, DlpAction, DlpConfig, DlpFinding, DlpPolicy, DlpWhere } from './dlp/index.ts';
 // Secrets tool code never sees (docs/secrets.md): bindings as plain data, pure checks; values stay in the host.
 export { SECRET_NAME, describeSecretPlace, parseSecretBinding, redactSecrets, secretForms, secretPlaceholder } from './capabilities/secrets.ts';

@@ -35,6 +35,8 @@ import { DEFAULT_PAGE_SIZE, createPaginator } from '../serve/protocol/pagination
 import { REQUEST_SCHEMAS } from '../serve/server.ts';
 import { SessionTransport } from '../serve/session.ts';
 import { BoundedStdioTransport } from '../serve/transport.ts';
+import { createJsonThread } from '../serve/json-thread.ts';
+import { createReplyJson } from '../serve/reply-json.ts';
 import { VERSION } from '../version.ts';
 import { verifierForOneLoad, verifyInstalled } from '../home/verify-installed.ts';
 import { createConsentStore } from '../serve/consent/store.ts';
@@ -263,7 +265,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     });
   })();
   void ready.finally(() => setImmediate(startedUp));
-  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS });
+  // A large result's text is serialized on a thread of its own while DLP scans it (serve/reply-json.ts).
+  const jsonThread = createJsonThread();
+  const replyJson = createReplyJson(jsonThread);
+  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS, serialize: replyJson.serialize });
   const session = new SessionTransport(transport);
   // One per-package budget for tools/call and the feature handlers (serve --rate-limit; none by default).
   const limiter = rate ? createRateLimiter(rate) : undefined;
@@ -280,6 +285,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     version: VERSION,
     ready,
     argumentsOf: (id) => session.takeArguments(id),
+    replyJson,
     ...(limiter ? { limiter } : {}),
     // Capabilities asked at first use: answers stored in the sealed lock entry (docs/consent.md).
     consent: createConsentStore({ home, ceiling: policyCeiling(policy), onWriteError: (pkg, e) => logger.warn({ package: pkg, err: redact(e instanceof Error ? e.message : String(e)).slice(0, 300) }, 'a consent answer was not stored') }),
@@ -368,6 +374,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   await reloading.catch(() => {});
   closing = true;
   await sandbox.close().catch(() => {});
+  await jsonThread.close();
   await audit.close();
   logger.info('stopped');
   return 0;

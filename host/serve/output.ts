@@ -60,7 +60,11 @@ export function toCallToolResult(tool: LoadedTool, value: unknown, dlp?: DlpScop
   return dlp === undefined ? result : dlp.result(result);
 }
 
-function checkedResult(tool: LoadedTool, value: unknown, json: string | undefined): CallToolResult {
+/**
+ * The result, checked (toCallToolResult without DLP): a fresh object, which DLP may scrub in place.
+ * @throws HostError OUTPUT_SCHEMA_MISMATCH
+ */
+export function checkedResult(tool: LoadedTool, value: unknown, json: string | undefined): CallToolResult {
   // Not parsed (isPlainResultJson accepted it; never with an outputSchema): its JSON is its text.
   if (value === undefined && json !== undefined && !tool.validateOutput) return { content: [{ type: 'text', text: json }] };
   if (isResultShaped(value)) {

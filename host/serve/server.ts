@@ -31,6 +31,7 @@ import type { Subscriptions } from './protocol/subscriptions.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
+import type { ReplyJson } from './reply-json.ts';
 import { dispatchRequestsDirectly } from './request-dispatch.ts';
 import { notifyProgress, quarantinedError, requestLogs } from './request-context.ts';
 import type { ConnectionState } from './request-context.ts';
@@ -75,6 +76,8 @@ export interface WardenServerOptions {
   readonly requestStates?: StateCodec;
   /** Answers to capabilities asked at first use (docs/consent.md); absent: they are refused with CONSENT_REQUIRED. */
   readonly consent?: ConsentStore;
+  /** A large result's text serialized on the JSON thread while DLP scans it (reply-json.ts); the transport's `serialize` must be this one's. */
+  readonly replyJson?: ReplyJson;
 }
 
 /** The requestState codec of this process (its key lives in memory only: a restart refuses older states). */
@@ -216,6 +219,7 @@ export function createWardenServer(options: WardenServerOptions, era: ProtocolEr
       limiter,
       ...(options.argumentsOf ? { argumentsOf: options.argumentsOf } : {}),
       ...(options.consent ? { consent: options.consent } : {}),
+      ...(options.replyJson ? { replyJson: options.replyJson } : {}),
       requestStates: options.requestStates ?? PROCESS_STATES,
       ready,
       era,

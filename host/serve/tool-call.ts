@@ -11,7 +11,7 @@
  */
 import { ProtocolError } from '@modelcontextprotocol/server';
 import type { CallToolRequest, CallToolResult, InputRequiredResult, ProtocolEra, RequestId, Server, ServerContext } from '@modelcontextprotocol/server';
-import { boundedMessage, frameArgs } from '../../runtime/index.ts';
+import { boundedMessage, dlpActive, frameArgs } from '../../runtime/index.ts';
 import type { RunOptions, Sandbox } from '../../runtime/index.ts';
 import { HostError } from '../errors.ts';
 import type { Audit } from './audit.ts';
@@ -23,7 +23,7 @@ import { dlpScope } from './dlp.ts';
 import { outcomeOf } from './features/run.ts';
 import { forwardToolCall, isWrappedServer } from './features/server-forward.ts';
 import type { Logger } from './logger.ts';
-import { isPlainResultJson, toCallToolResult } from './output.ts';
+import { checkedResult, isPlainResultJson } from './output.ts';
 import { MAX_ROUNDS, checkInputRequired, checkInputResponses, invalidState } from './protocol/input-required.ts';
 import type { RoundState, StateBinding, StateCodec } from './protocol/input-required.ts';
 import { progressForwarder } from './protocol/progress.ts';
@@ -31,6 +31,7 @@ import type { ProgressForwarder } from './protocol/progress.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Redactor } from './redact.ts';
 import type { Registry } from './registry.ts';
+import type { ReplyJson } from './reply-json.ts';
 import { notifyProgress, quarantinedError } from './request-context.ts';
 import type { RequestLogs } from './request-context.ts';
 import { WireError, toolErrorResult } from './tool-result.ts';
@@ -56,6 +57,8 @@ export interface ToolCallOptions {
   /** The server instance: consent questions on 2025-11-25 are its requests to the client. */
   readonly server: Server;
   readonly callLog: RequestLogs;
+  /** A large result's text serialized on the JSON thread while DLP scans it (reply-json.ts). */
+  readonly replyJson?: ReplyJson;
 }
 
 export function toolCallHandler(options: ToolCallOptions): (request: CallToolRequest, ctx: ServerContext) => Promise<CallToolResult | InputRequiredResult> {
@@ -172,7 +175,11 @@ export function toolCallHandler(options: ToolCallOptions): (request: CallToolReq
         finish('INPUT_REQUIRED');
         return { resultType: 'input_required', ...(asked.inputRequests ? { inputRequests: asked.inputRequests } : {}), requestState };
       }
-      const result = toCallToolResult(tool, run.value, dlp, run.json);
+      const checked = checkedResult(tool, run.value, run.json);
+      // A large text's JSON form is made on the JSON thread while DLP scans the text here (reply-json.ts).
+      const early = dlpActive(dlp.policy) ? options.replyJson?.begin(checked) : undefined;
+      const result = dlp.result(checked);
+      await early?.ready(result);
       finish(result.isError ? 'TOOL_REPORTED_ERROR' : 'ok');
       return result;
     } catch (caught) {

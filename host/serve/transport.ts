@@ -38,6 +38,8 @@ export interface BoundedStdioOptions {
   readonly requestSchemas?: Readonly<Record<string, RequestSchemaLike>>;
   /** Requests in flight before the transport stops reading stdin (default 256). */
   readonly maxInFlight?: number;
+  /** A message's line (without its newline): JSON.stringify by default; reply-json.ts's splices in the JSON of large texts made early. */
+  readonly serialize?: (message: JSONRPCMessage) => string;
 }
 
 type Id = string | number | null;
@@ -87,6 +89,7 @@ export class BoundedStdioTransport implements Transport {
   #feeding = false;
   /** Lines go to stdout's descriptor directly while the pipe takes them (runtime/io/descriptor-writer.ts). */
   readonly #out: DescriptorWriter;
+  readonly #serialize: (message: JSONRPCMessage) => string;
 
   constructor(stdin: Readable, stdout: Writable, options: BoundedStdioOptions = {}) {
     this.#stdin = stdin;
@@ -95,6 +98,7 @@ export class BoundedStdioTransport implements Transport {
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#schemas = options.requestSchemas ?? {};
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.#serialize = options.serialize ?? ((m) => JSON.stringify(m));
   }
 
   readonly #onData = (chunk: Buffer | string): void => {
@@ -312,7 +316,7 @@ export class BoundedStdioTransport implements Transport {
     const m = message as { id?: unknown; method?: unknown };
     const isResponse = m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number');
     const settles = isResponse && this.#answered(idKey(m.id as string | number), false);
-    return this.#write(`${JSON.stringify(message)}\n`, settles);
+    return this.#write(`${this.#serialize(message)}\n`, settles);
   }
 
   async close(): Promise<void> {

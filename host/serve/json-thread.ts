@@ -1,0 +1,95 @@
+/**
+ * One thread of the host's own (node:worker_threads, json-thread-main.ts) that turns a large text into its
+ * JSON string form, so that the main thread can do something else meanwhile: DLP's scan of that same text
+ * (reply-json.ts). It runs no package code and reads nothing: it gets a string and gives one back.
+ *
+ * It takes one text at a time. While it is starting (the first large result starts it, ~20–30 ms), busy
+ * with another text, or after it failed, `stringify` answers undefined at once and the caller serializes
+ * on its own thread as before: a reply never waits for the thread to start or to finish someone else's.
+ */
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const here = fileURLToPath(import.meta.url);
+// In the source tree the entry is TypeScript run by Node's type stripping; in dist it is JavaScript.
+const entry = join(here, '..', `json-thread-main${extname(here)}`);
+
+export interface JsonThread {
+  /** `JSON.stringify(text)` made on the thread, or undefined at once when the thread cannot take it now. */
+  stringify(text: string): Promise<string> | undefined;
+  /** Starts the thread if it is not running; settles true once it takes texts, false if it failed. */
+  started(): Promise<boolean>;
+  /** Stops the thread (a later `stringify` starts it again). */
+  close(): Promise<void>;
+}
+
+export function createJsonThread(): JsonThread {
+  let worker: Worker | undefined;
+  let online = false;
+  /** Settles when the running thread comes online (true) or fails before (false). */
+  let onlineOrNot: Promise<boolean> = Promise.resolve(false);
+  let failed = false;
+  let nextId = 0;
+  /** The one text in flight: its id and how to settle it. */
+  let inFlight: { readonly id: number; readonly resolve: (json: string) => void; readonly reject: (e: Error) => void } | undefined;
+
+  const stop = (reason: Error): Promise<unknown> => {
+    const w = worker;
+    worker = undefined;
+    online = false;
+    inFlight?.reject(reason);
+    inFlight = undefined;
+    return w?.terminate() ?? Promise.resolve();
+  };
+
+  const start = (): void => {
+    const w = new Worker(entry);
+    worker = w;
+    // The thread never keeps the host running: stdin (the client) does.
+    w.unref();
+    onlineOrNot = new Promise((resolve) => {
+      w.once('online', () => resolve(worker === w));
+      w.once('exit', () => resolve(false));
+    });
+    w.on('online', () => {
+      if (worker === w) online = true;
+    });
+    w.on('message', (m: { readonly id: number; readonly json: string }) => {
+      if (worker !== w || inFlight === undefined || inFlight.id !== m.id) return;
+      const done = inFlight;
+      inFlight = undefined;
+      done.resolve(m.json);
+    });
+    w.on('error', (e) => {
+      // Out of memory, or anything else: the host goes on without the thread.
+      failed = true;
+      if (worker === w) void stop(e);
+    });
+    w.on('exit', () => {
+      if (worker === w) void stop(new Error('the JSON thread exited'));
+    });
+  };
+
+  return {
+    stringify(text) {
+      if (failed) return undefined;
+      if (worker === undefined) start();
+      if (!online || inFlight !== undefined) return undefined;
+      const w = worker as Worker;
+      const id = nextId++;
+      return new Promise<string>((resolve, reject) => {
+        inFlight = { id, resolve, reject };
+        w.postMessage({ id, text });
+      });
+    },
+    started() {
+      if (failed) return Promise.resolve(false);
+      if (worker === undefined) start();
+      return onlineOrNot;
+    },
+    async close() {
+      await stop(new Error('the JSON thread was closed'));
+    },
+  };
+}
