@@ -268,7 +268,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   // A large result's text is serialized on a thread of its own while DLP scans it (serve/reply-json.ts).
   const jsonThread = createJsonThread();
   const replyJson = createReplyJson(jsonThread);
-  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS, serialize: replyJson.serialize });
+  const transport = new BoundedStdioTransport(io.stdin ?? process.stdin, io.stdout, { requestSchemas: REQUEST_SCHEMAS, line: replyJson.line });
   const session = new SessionTransport(transport);
   // One per-package budget for tools/call and the feature handlers (serve --rate-limit; none by default).
   const limiter = rate ? createRateLimiter(rate) : undefined;

@@ -1,10 +1,11 @@
 /**
- * One thread of the host's own (node:worker_threads, json-thread-main.ts) that turns a large text into its
- * JSON string form, so that the main thread can do something else meanwhile: DLP's scan of that same text
- * (reply-json.ts). It runs no package code and reads nothing: it gets a string and gives one back.
+ * One thread of the host's own (node:worker_threads, json-thread-main.ts) that turns a large text into the
+ * UTF-8 bytes of its JSON string form, so that the main thread can do something else meanwhile: DLP's scan
+ * of that same text (reply-json.ts). It runs no package code and reads nothing: it gets a string and gives
+ * bytes back.
  *
  * It takes one text at a time. While it is starting (the first large result starts it, ~20–30 ms), busy
- * with another text, or after it failed, `stringify` answers undefined at once and the caller serializes
+ * with another text, or after it failed, `jsonBytes` answers undefined at once and the caller serializes
  * on its own thread as before: a reply never waits for the thread to start or to finish someone else's.
  */
 import { extname, join } from 'node:path';
@@ -16,11 +17,11 @@ const here = fileURLToPath(import.meta.url);
 const entry = join(here, '..', `json-thread-main${extname(here)}`);
 
 export interface JsonThread {
-  /** `JSON.stringify(text)` made on the thread, or undefined at once when the thread cannot take it now. */
-  stringify(text: string): Promise<string> | undefined;
+  /** The UTF-8 bytes of `JSON.stringify(text)`, made on the thread; undefined at once when the thread cannot take it now. */
+  jsonBytes(text: string): Promise<Uint8Array> | undefined;
   /** Starts the thread if it is not running; settles true once it takes texts, false if it failed. */
   started(): Promise<boolean>;
-  /** Stops the thread (a later `stringify` starts it again). */
+  /** Stops the thread (a later `jsonBytes` starts it again). */
   close(): Promise<void>;
 }
 
@@ -32,7 +33,7 @@ export function createJsonThread(): JsonThread {
   let failed = false;
   let nextId = 0;
   /** The one text in flight: its id and how to settle it. */
-  let inFlight: { readonly id: number; readonly resolve: (json: string) => void; readonly reject: (e: Error) => void } | undefined;
+  let inFlight: { readonly id: number; readonly resolve: (bytes: Uint8Array) => void; readonly reject: (e: Error) => void } | undefined;
 
   const stop = (reason: Error): Promise<unknown> => {
     const w = worker;
@@ -55,11 +56,11 @@ export function createJsonThread(): JsonThread {
     w.on('online', () => {
       if (worker === w) online = true;
     });
-    w.on('message', (m: { readonly id: number; readonly json: string }) => {
+    w.on('message', (m: { readonly id: number; readonly bytes: Uint8Array }) => {
       if (worker !== w || inFlight === undefined || inFlight.id !== m.id) return;
       const done = inFlight;
       inFlight = undefined;
-      done.resolve(m.json);
+      done.resolve(m.bytes);
     });
     w.on('error', (e) => {
       // Out of memory, or anything else: the host goes on without the thread.
@@ -72,13 +73,13 @@ export function createJsonThread(): JsonThread {
   };
 
   return {
-    stringify(text) {
+    jsonBytes(text) {
       if (failed) return undefined;
       if (worker === undefined) start();
       if (!online || inFlight !== undefined) return undefined;
       const w = worker as Worker;
       const id = nextId++;
-      return new Promise<string>((resolve, reject) => {
+      return new Promise<Uint8Array>((resolve, reject) => {
         inFlight = { id, resolve, reject };
         w.postMessage({ id, text });
       });

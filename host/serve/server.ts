@@ -76,7 +76,7 @@ export interface WardenServerOptions {
   readonly requestStates?: StateCodec;
   /** Answers to capabilities asked at first use (docs/consent.md); absent: they are refused with CONSENT_REQUIRED. */
   readonly consent?: ConsentStore;
-  /** A large result's text serialized on the JSON thread while DLP scans it (reply-json.ts); the transport's `serialize` must be this one's. */
+  /** A large result's text serialized on the JSON thread while DLP scans it (reply-json.ts); the transport's `line` must be this one's. */
   readonly replyJson?: ReplyJson;
 }
 

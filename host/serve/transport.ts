@@ -38,8 +38,8 @@ export interface BoundedStdioOptions {
   readonly requestSchemas?: Readonly<Record<string, RequestSchemaLike>>;
   /** Requests in flight before the transport stops reading stdin (default 256). */
   readonly maxInFlight?: number;
-  /** A message's line (without its newline): JSON.stringify by default; reply-json.ts's splices in the JSON of large texts made early. */
-  readonly serialize?: (message: JSONRPCMessage) => string;
+  /** A message's line, newline included: `${JSON.stringify(message)}\n` by default; reply-json.ts's has the JSON of large texts made early in place. */
+  readonly line?: (message: JSONRPCMessage) => string | Buffer;
 }
 
 type Id = string | number | null;
@@ -89,7 +89,7 @@ export class BoundedStdioTransport implements Transport {
   #feeding = false;
   /** Lines go to stdout's descriptor directly while the pipe takes them (runtime/io/descriptor-writer.ts). */
   readonly #out: DescriptorWriter;
-  readonly #serialize: (message: JSONRPCMessage) => string;
+  readonly #line: (message: JSONRPCMessage) => string | Buffer;
 
   constructor(stdin: Readable, stdout: Writable, options: BoundedStdioOptions = {}) {
     this.#stdin = stdin;
@@ -98,7 +98,7 @@ export class BoundedStdioTransport implements Transport {
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#schemas = options.requestSchemas ?? {};
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-    this.#serialize = options.serialize ?? ((m) => JSON.stringify(m));
+    this.#line = options.line ?? ((m) => `${JSON.stringify(m)}\n`);
   }
 
   readonly #onData = (chunk: Buffer | string): void => {
@@ -279,7 +279,7 @@ export class BoundedStdioTransport implements Transport {
    * the pipe did not (a full pipe) and every line after it until it has drained, so lines never reorder
    * (runtime/io/descriptor-writer.ts).
    */
-  #write(text: string, settles: boolean): Promise<void> {
+  #write(text: string | Buffer, settles: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       try {
@@ -316,7 +316,7 @@ export class BoundedStdioTransport implements Transport {
     const m = message as { id?: unknown; method?: unknown };
     const isResponse = m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number');
     const settles = isResponse && this.#answered(idKey(m.id as string | number), false);
-    return this.#write(`${this.#serialize(message)}\n`, settles);
+    return this.#write(this.#line(message), settles);
   }
 
   async close(): Promise<void> {
