@@ -78,6 +78,28 @@ export async function latency(c: Connected, name: string, args: Record<string, u
   };
 }
 
+/**
+ * Sequential latencies of `n` calls to each of `targets`, taking turns call by call (who goes first moves
+ * on each turn), in µs: for calls long enough (milliseconds) that the machine's drift between one server's
+ * block and the next would weigh on one side only.
+ */
+export async function latencyInTurns(targets: readonly { readonly c: Connected; readonly name: string }[], args: Record<string, unknown>, n: number): Promise<LatencyStats[]> {
+  const samples: number[][] = targets.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < targets.length; j++) {
+      const k = (i + j) % targets.length;
+      const { c, name } = targets[k] as { c: Connected; name: string };
+      const t = performance.now();
+      await call(c, name, args);
+      (samples[k] as number[]).push((performance.now() - t) * 1000);
+    }
+  }
+  return samples.map((s) => {
+    s.sort((a, b) => a - b);
+    return { p50: quantile(s, 0.5), p99: quantile(s, 0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+  });
+}
+
 /** Calls per second with `inFlight` calls outstanding at all times. */
 export async function throughput(c: Connected, name: string, args: Record<string, unknown>, total: number, inFlight: number): Promise<number> {
   let next = 0;
