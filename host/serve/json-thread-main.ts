@@ -12,3 +12,5 @@ parentPort?.on('message', (m: { readonly id: number; readonly text: string }) =>
   const bytes = encoder.encode(JSON.stringify(m.text));
   parentPort?.postMessage({ id: m.id, bytes }, [bytes.buffer]);
 });
+// Loaded and listening: the host may send texts from now on.
+parentPort?.postMessage({ ready: true });

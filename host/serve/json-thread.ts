@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 
 const here = fileURLToPath(import.meta.url);
 // In the source tree the entry is TypeScript run by Node's type stripping; in dist it is JavaScript.
-const entry = join(here, '..', `json-thread-main${extname(here)}`);
+const ENTRY = join(here, '..', `json-thread-main${extname(here)}`);
 
 export interface JsonThread {
   /** The UTF-8 bytes of `JSON.stringify(text)`, made on the thread; undefined at once when the thread cannot take it now. */
@@ -25,10 +25,11 @@ export interface JsonThread {
   close(): Promise<void>;
 }
 
-export function createJsonThread(): JsonThread {
+/** The host's JSON thread; `entry` is its module (json-thread-main.ts; another one only in tests). */
+export function createJsonThread(entry: string = ENTRY): JsonThread {
   let worker: Worker | undefined;
   let online = false;
-  /** Settles when the running thread comes online (true) or fails before (false). */
+  /** Settles when the running thread says it is ready (true) or fails before (false). */
   let onlineOrNot: Promise<boolean> = Promise.resolve(false);
   let failed = false;
   let nextId = 0;
@@ -45,18 +46,27 @@ export function createJsonThread(): JsonThread {
   };
 
   const start = (): void => {
-    const w = new Worker(entry);
+    let w: Worker;
+    try {
+      w = new Worker(entry);
+    } catch {
+      failed = true;
+      return;
+    }
     worker = w;
     // The thread never keeps the host running: stdin (the client) does.
     w.unref();
     onlineOrNot = new Promise((resolve) => {
-      w.once('online', () => resolve(worker === w));
+      w.on('message', (m: { readonly ready?: boolean }) => {
+        if (m.ready === true) resolve(worker === w);
+      });
       w.once('exit', () => resolve(false));
     });
-    w.on('online', () => {
-      if (worker === w) online = true;
-    });
-    w.on('message', (m: { readonly id: number; readonly bytes: Uint8Array }) => {
+    w.on('message', (m: { readonly ready?: boolean; readonly id: number; readonly bytes: Uint8Array }) => {
+      if (m.ready === true) {
+        if (worker === w) online = true;
+        return;
+      }
       if (worker !== w || inFlight === undefined || inFlight.id !== m.id) return;
       const done = inFlight;
       inFlight = undefined;
@@ -76,7 +86,7 @@ export function createJsonThread(): JsonThread {
     jsonBytes(text) {
       if (failed) return undefined;
       if (worker === undefined) start();
-      if (!online || inFlight !== undefined) return undefined;
+      if (worker === undefined || !online || inFlight !== undefined) return undefined;
       const w = worker as Worker;
       const id = nextId++;
       return new Promise<Uint8Array>((resolve, reject) => {
@@ -87,7 +97,7 @@ export function createJsonThread(): JsonThread {
     started() {
       if (failed) return Promise.resolve(false);
       if (worker === undefined) start();
-      return onlineOrNot;
+      return failed ? Promise.resolve(false) : onlineOrNot;
     },
     async close() {
       await stop(new Error('the JSON thread was closed'));

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJsonThread } from '../../../host/serve/json-thread.ts';
 import type { JsonThread } from '../../../host/serve/json-thread.ts';
@@ -41,6 +43,15 @@ describe('the JSON thread', () => {
     expect(t.jsonBytes('two')).toBeUndefined();
     expect(utf8(await first)).toBe('"one"');
     expect(utf8(await t.jsonBytes('three'))).toBe('"three"');
+  });
+
+  it('is given up for good when its module fails to start: texts are not taken, and nothing throws', async () => {
+    const t = createJsonThread(join(tmpdir(), 'mcp-warden-no-such-json-thread.js'));
+    threads.push(t);
+    expect(t.jsonBytes('x')).toBeUndefined();
+    expect(await t.started()).toBe(false);
+    expect(t.jsonBytes('y')).toBeUndefined();
+    expect(await t.started()).toBe(false);
   });
 
   it('fails the text in flight when it is closed, and starts again when asked after', async () => {
