@@ -62,6 +62,16 @@ export interface LatencyStats {
   readonly mean: number;
 }
 
+/** p50, p99 and mean of latency samples (µs); sorts `samples` in place. */
+function latencyStats(samples: number[]): LatencyStats {
+  samples.sort((a, b) => a - b);
+  return {
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+  };
+}
+
 /** Sequential latencies of `n` calls, in µs. */
 export async function latency(c: Connected, name: string, args: Record<string, unknown>, n: number): Promise<LatencyStats> {
   const samples: number[] = [];
@@ -70,12 +80,7 @@ export async function latency(c: Connected, name: string, args: Record<string, u
     await call(c, name, args);
     samples.push((performance.now() - t) * 1000);
   }
-  samples.sort((a, b) => a - b);
-  return {
-    p50: quantile(samples, 0.5),
-    p99: quantile(samples, 0.99),
-    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
-  };
+  return latencyStats(samples);
 }
 
 /**
@@ -94,10 +99,7 @@ export async function latencyInTurns(targets: readonly { readonly c: Connected; 
       (samples[k] as number[]).push((performance.now() - t) * 1000);
     }
   }
-  return samples.map((s) => {
-    s.sort((a, b) => a - b);
-    return { p50: quantile(s, 0.5), p99: quantile(s, 0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-  });
+  return samples.map(latencyStats);
 }
 
 /** Calls per second with `inFlight` calls outstanding at all times. */

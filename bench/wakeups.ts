@@ -68,29 +68,28 @@ async function traced(c: Connected, chain: readonly string[], file: string): Pro
   return { p50: median(times), summary };
 }
 
-const servers: { label: string; spec: ServerSpec; chain: string[]; parts: string[] }[] = [
-  {
-    label: 'mcp-warden',
-    spec: wardenSpec(await prepareHome(1, []), []),
-    chain: ['client', 'host', 'worker', 'host', 'client'],
-    parts: ['the client\'s request and the host, until the host wakes the worker', 'worker, until it wakes the host', 'host, until it wakes the client', 'client, until its next request'],
-  },
-  ...(values.other === undefined
-    ? []
-    : [
-        {
-          label: 'other build',
-          spec: wardenSpec(await prepareHome(1, []), [], values.other),
-          chain: ['client', 'host', 'worker', 'host', 'client'],
-          parts: ['the client\'s request and the host, until the host wakes the worker', 'worker, until it wakes the host', 'host, until it wakes the client', 'client, until its next request'],
-        },
-      ]),
+interface Traced {
+  readonly label: string;
+  readonly spec: ServerSpec;
+  readonly chain: string[];
+  readonly parts: string[];
+}
+/** An mcp-warden build (this checkout's, or `cli`) and the hand-overs of its calls. */
+const warden = async (label: string, cli?: string): Promise<Traced> => ({
+  label,
+  spec: cli === undefined ? wardenSpec(await prepareHome(1, []), []) : wardenSpec(await prepareHome(1, []), [], cli),
+  chain: ['client', 'host', 'worker', 'host', 'client'],
+  parts: ["the client's request and the host, until the host wakes the worker", 'worker, until it wakes the host', 'host, until it wakes the client', 'client, until its next request'],
+});
+const servers: Traced[] = [
+  await warden('mcp-warden'),
+  ...(values.other === undefined ? [] : [await warden('other build', values.other)]),
   { label: 'plain McpServer', spec: plainSpec(), chain: ['client', 'server', 'client'], parts: ['the client\'s request and the server, until the server wakes the client', 'client, until its next request'] },
 ];
 try {
   for (let r = 0; r < Number(values.rounds); r++) {
     for (let j = 0; j < servers.length; j++) {
-      const s = servers[(j + r) % servers.length] as (typeof servers)[number];
+      const s = servers[(j + r) % servers.length] as Traced;
       const c = await connect(s.spec);
       const { p50, summary } = await traced(c, s.chain, join(dir, 'perf.data'));
       await disconnect(c);
