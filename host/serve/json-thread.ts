@@ -56,15 +56,15 @@ export function createJsonThread(entry: string = ENTRY): JsonThread {
     worker = w;
     // The thread never keeps the host running: stdin (the client) does.
     w.unref();
+    // This thread's own: a thread that exits after another was started settles only its own.
+    let settleOnline: (ok: boolean) => void = () => {};
     onlineOrNot = new Promise((resolve) => {
-      w.on('message', (m: { readonly ready?: boolean }) => {
-        if (m.ready === true) resolve(worker === w);
-      });
-      w.once('exit', () => resolve(false));
+      settleOnline = resolve;
     });
     w.on('message', (m: { readonly ready?: boolean; readonly id: number; readonly bytes: Uint8Array }) => {
       if (m.ready === true) {
         if (worker === w) online = true;
+        settleOnline(worker === w);
         return;
       }
       if (worker !== w || inFlight === undefined || inFlight.id !== m.id) return;
@@ -78,6 +78,7 @@ export function createJsonThread(entry: string = ENTRY): JsonThread {
       if (worker === w) void stop(e);
     });
     w.on('exit', () => {
+      settleOnline(false);
       if (worker === w) void stop(new Error('the JSON thread exited'));
     });
   };
