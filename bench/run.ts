@@ -203,8 +203,9 @@ async function main(): Promise<void> {
     leastWork.push(leastRatio(work.p50.plain.at(-1) as number, workInNode.at(-1) as number, floorWork.at(-1) as number));
     // The ~1 MB result: the servers (and the one without DLP) take turns call by call, since a block of these
     // calls lasts seconds and the machine drifts between one server's block and the next.
-    const largeTargets = [...order.map((k) => ({ c: c[k], name: toolName(c[k], 'rows') })), { c: noDlp, name: toolName(noDlp, 'rows') }];
-    for (const t of largeTargets) await call(t.c, t.name, largeArgs);
+    const largeServers = [...order.map((k) => c[k]), noDlp];
+    await warmUp(largeServers, 'rows', largeArgs, 1);
+    const largeTargets = largeServers.map((s) => ({ c: s, name: toolName(s, 'rows') }));
     const largeStats = await latencyInTurns(largeTargets, largeArgs, N.large);
     order.forEach((k, i) => large[k].push((largeStats[i] as LatencyStats).p50));
     largeNoDlp.push((largeStats[order.length] as LatencyStats).p50);
