@@ -96,12 +96,15 @@ export function createReplyJson(thread: Pick<JsonThread, 'jsonBytes'>, minChars:
       const rest = JSON.stringify({ ...(message as Record<string, unknown>), result: { ...(result as Record<string, unknown>), content: swapped } });
       const chunks: Uint8Array[] = [];
       let from = 0;
-      parts.forEach((bytes, i) => {
+      for (const [i, bytes] of parts.entries()) {
         const placeholder = JSON.stringify(`${token}${i}`);
         const at = rest.indexOf(placeholder, from);
+        // Not where it was put (a message serialized some other way, e.g. by a toJSON of its own): the
+        // message is serialized as it is, without the held form.
+        if (at < 0) return plain();
         chunks.push(Buffer.from(rest.slice(from, at)), bytes);
         from = at + placeholder.length;
-      });
+      }
       chunks.push(Buffer.from(rest.slice(from)), NEWLINE);
       return Buffer.concat(chunks);
     },

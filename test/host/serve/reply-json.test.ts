@@ -76,4 +76,14 @@ describe('replies with large texts', () => {
     expect(json.line(reply(4, first))).toBe(`${JSON.stringify(reply(4, first))}\n`);
     expect(bytesOf(json.line(reply(5, last))).toString()).toContain(`"text":"${big('h').length}"`);
   });
+
+  it('serializes a message that serializes itself (its own toJSON) as it is, not with the held form', async () => {
+    const json = createReplyJson(thread, MIN);
+    const result = { content: [{ type: 'text', text: big('i') }] };
+    await json.begin(result)?.ready(result);
+    const message = { jsonrpc: '2.0', id: 6, result: { content: result.content, toJSON: () => ({ replaced: true }) } };
+    const line = json.line(message);
+    expect(Buffer.compare(bytesOf(line), expected(message))).toBe(0);
+    expect(bytesOf(line).toString()).toBe('{"jsonrpc":"2.0","id":6,"result":{"replaced":true}}\n');
+  });
 });
