@@ -102,17 +102,18 @@ export async function latencyInTurns(targets: readonly { readonly c: Connected; 
   return samples.map(latencyStats);
 }
 
-/** Calls per second with `inFlight` calls outstanding at all times. */
-export async function throughput(c: Connected, name: string, args: Record<string, unknown>, total: number, inFlight: number): Promise<number> {
+/** Calls per second with `inFlight` calls outstanding at all times; with several tool names, lane i calls names[i % names.length]. */
+export async function throughput(c: Connected, name: string | readonly string[], args: Record<string, unknown>, total: number, inFlight: number): Promise<number> {
+  const names = typeof name === 'string' ? [name] : name;
   let next = 0;
   const started = performance.now();
-  const lane = async () => {
+  const lane = async (laneName: string) => {
     while (next < total) {
       next++;
-      await call(c, name, args);
+      await call(c, laneName, args);
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, lane));
+  await Promise.all(Array.from({ length: inFlight }, (_, i) => lane(names[i % names.length] as string)));
   return total / ((performance.now() - started) / 1000);
 }
 
