@@ -1,5 +1,5 @@
 /**
- * Where a warm trivial call's time goes between processes, from the scheduler (not part of `npm run bench`;
+ * Where a warm call's time goes between processes, from the scheduler (not part of `npm run bench`;
  * Linux, with `perf` allowed to record sched tracepoints system-wide: root, or perf_event_paranoid ≤ -1).
  * For mcp-warden and the plain McpServer in turn: warm-up calls, then `calls` sequential calls under
  * `perf record -e sched:sched_waking -a`, cut into hand-overs (bench/wake-trace.ts):
@@ -11,9 +11,10 @@
  * it), the last is the client's, up to its next request. Also: the hand-overs per call that crossed CPUs,
  * and the wake-ups between a worker's own threads (its main thread and isolated-vm's).
  *
- *   node bench/wakeups.ts [--calls 2000] [--rounds 2] [--other path/to/other/dist/host/bundle/cli.js]
+ *   node bench/wakeups.ts [--calls 2000] [--rounds 2] [--tool echo|transform] [--other path/to/other/dist/host/bundle/cli.js]
  *
- * --other adds a second mcp-warden build (an A/B), traced in the same rounds.
+ * --other adds a second mcp-warden build (an A/B), traced in the same rounds. --tool transform traces
+ * bench/run.ts's 100 KB transform instead of the trivial call (its worker part then includes the tool).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -22,10 +23,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, connect, descendantsOf, disconnect, latency, median } from './harness.ts';
 import type { Connected, ServerSpec } from './harness.ts';
+import { transformArgs } from './pipe-floor.ts';
 import { plainSpec, prepareHome, wardenSpec } from './setup.ts';
 import { callTraces, parseWakings, summarizeTraces } from './wake-trace.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, other: { type: 'string' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, tool: { type: 'string', default: 'echo' }, other: { type: 'string' } } });
+if (values.tool !== 'echo' && values.tool !== 'transform') throw new Error('--tool expects echo or transform');
+const toolSuffix = values.tool;
+const toolArgs: Record<string, unknown> = toolSuffix === 'transform' ? transformArgs() : { text: 'hello' };
 const calls = Number(values.calls);
 const dir = mkdtempSync(join(tmpdir(), 'warden-wakeups-'));
 
@@ -39,8 +44,8 @@ const threadsOf = (pid: number): number[] => {
 
 /** Warm calls under perf; the hand-over segments of `chain` (roles by thread). */
 async function traced(c: Connected, chain: readonly string[], file: string): Promise<{ p50: number; summary: ReturnType<typeof summarizeTraces> }> {
-  const tool = c.toolNames.find((t) => t.endsWith('echo')) as string;
-  const args = { text: 'hello' };
+  const tool = c.toolNames.find((t) => t.endsWith(toolSuffix)) as string;
+  const args = toolArgs;
   await latency(c, tool, args, 2000);
   const perf = spawn('perf', ['record', '-q', '-m', '8192', '-k', 'CLOCK_MONOTONIC', '-e', 'sched:sched_waking', '-a', '-o', file], { stdio: 'ignore' });
   const exited = new Promise((resolve) => perf.on('exit', resolve));
