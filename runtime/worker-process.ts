@@ -57,6 +57,14 @@ export function spawnWorker(options: { rssMb: number; cpu?: CpuPin }): WorkerPro
   const args = [
     // isolated-vm's README: required on Node >= 20, whose startup snapshot the addon is not built for.
     '--no-node-snapshot',
+    // No WebAssembly code GC in a worker. V8 starts one (WasmEngine::TriggerGC) on a compile thread while
+    // holding its engine-wide lock, and posts a task to every isolate, isolated-vm's too: when that post
+    // held the last reference to an isolate being disposed (a memory bomb's), its destructor ran there and
+    // took the same lock again, deadlocking the worker (its main thread included, so no heartbeat) until the
+    // host killed it, every package on it losing its calls. Sandboxed code has no WebAssembly; the worker's
+    // only wasm is Node's own (its TypeScript stripper, when the worker runs from the source tree), whose
+    // code is then kept rather than collected.
+    '--no-wasm-code-gc',
     '--permission',
     '--allow-addons',
     ...readablePaths().map((p) => `--allow-fs-read=${p}`),

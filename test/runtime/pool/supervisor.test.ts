@@ -29,6 +29,16 @@ describe('a sandbox worker process', () => {
     expect(args.indexOf('--no-node-snapshot')).toBeLessThan(args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a)));
   });
 
+  // V8's WebAssembly code GC posts tasks to every isolate under its engine lock; one that released the
+  // last reference to a disposed isolate deadlocked the worker (runtime/worker-process.ts).
+  it('is started without WebAssembly code GC, a node option V8 accepts', async () => {
+    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
+    const [pid] = sandbox.stats().workerPids;
+    const args = cmdline(pid!);
+    expect(args.indexOf('--no-wasm-code-gc')).toBeGreaterThan(0);
+    expect(args.indexOf('--no-wasm-code-gc')).toBeLessThan(args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a)));
+  });
+
   // A string bomb in a 64 MiB isolate peaked a worker with a fixed 1 GiB ceiling at 511 MiB.
   it('gets a memory ceiling from the packages it hosts, and is replaced by a larger one when a bigger package joins', async () => {
     await sandbox.run(tools, 'ping', {}, NO_GRANT, limits({ memoryMb: 64 }));
