@@ -19,24 +19,19 @@ function ceilingOf(pid: number): number {
 }
 
 describe('a sandbox worker process', () => {
-  // isolated-vm's README: on Node >= 20 a process that loads it must run with --no-node-snapshot.
-  it('is started with --no-node-snapshot, and serves calls', async () => {
+  // isolated-vm's README: on Node >= 20 a process that loads it must run with --no-node-snapshot. V8's
+  // WebAssembly code GC posts tasks to every isolate under its engine lock; one that released the last
+  // reference to a disposed isolate deadlocked the worker (runtime/worker-process.ts).
+  it('is started with --no-node-snapshot and --no-wasm-code-gc, node options V8 accepts, and serves calls', async () => {
     await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
     const [pid] = sandbox.stats().workerPids;
     const args = cmdline(pid!);
-    // A node option: before the worker's script, not an argument to it.
-    expect(args.indexOf('--no-node-snapshot')).toBeGreaterThan(0);
-    expect(args.indexOf('--no-node-snapshot')).toBeLessThan(args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a)));
-  });
-
-  // V8's WebAssembly code GC posts tasks to every isolate under its engine lock; one that released the
-  // last reference to a disposed isolate deadlocked the worker (runtime/worker-process.ts).
-  it('is started without WebAssembly code GC, a node option V8 accepts', async () => {
-    await expect(sandbox.run(tools, 'ping', {}, NO_GRANT, limits())).resolves.toMatchObject({ value: 'pong' });
-    const [pid] = sandbox.stats().workerPids;
-    const args = cmdline(pid!);
-    expect(args.indexOf('--no-wasm-code-gc')).toBeGreaterThan(0);
-    expect(args.indexOf('--no-wasm-code-gc')).toBeLessThan(args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a)));
+    const script = args.findIndex((a) => /worker[\\/]main\.[jt]s$/.test(a));
+    for (const option of ['--no-node-snapshot', '--no-wasm-code-gc']) {
+      // A node option: before the worker's script, not an argument to it.
+      expect(args.indexOf(option)).toBeGreaterThan(0);
+      expect(args.indexOf(option)).toBeLessThan(script);
+    }
   });
 
   // A string bomb in a 64 MiB isolate peaked a worker with a fixed 1 GiB ceiling at 511 MiB.
