@@ -12,7 +12,6 @@
 import { specTypeSchemas } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { HostError } from '../errors.ts';
-import type { DlpScope } from './dlp.ts';
 import type { LoadedTool } from './loader.ts';
 import { describeAjvError } from './validation.ts';
 
@@ -48,20 +47,11 @@ export function isPlainResultJson(json: string): boolean {
 }
 
 /**
- * The result, checked, then with the package's DLP policy applied (`dlp`, host/serve/dlp.ts): the schemas
- * judge what the tool returned; what reaches the client is scrubbed. `json`, when given, is the JSON text
- * `value` was parsed from (RunResult.json): a plain value's text content is that text, not a second
- * serialization of the parsed value (the same text; a 1 MB result costs milliseconds to serialize). The
- * value is still parsed and checked; DLP scans the text that is sent.
- * @throws HostError OUTPUT_SCHEMA_MISMATCH; SandboxError DATA_BLOCKED
- */
-export function toCallToolResult(tool: LoadedTool, value: unknown, dlp?: DlpScope, json?: string): CallToolResult {
-  const result = checkedResult(tool, value, json);
-  return dlp === undefined ? result : dlp.result(result);
-}
-
-/**
- * The result, checked (toCallToolResult without DLP): a fresh object, which DLP may scrub in place.
+ * The result, checked: the schemas judge what the tool returned; the caller then applies the package's DLP
+ * policy to it (host/serve/dlp.ts), scrubbing this fresh object in place, so that what reaches the client
+ * is scrubbed. `json`, when given, is the JSON text `value` was parsed from (RunResult.json): a plain
+ * value's text content is that text, not a second serialization of the parsed value (the same text; a 1 MB
+ * result costs milliseconds to serialize). The value is still parsed and checked.
  * @throws HostError OUTPUT_SCHEMA_MISMATCH
  */
 export function checkedResult(tool: LoadedTool, value: unknown, json: string | undefined): CallToolResult {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dlpScope } from '../../../host/serve/dlp.ts';
 import type { DlpRecord } from '../../../host/serve/audit-records.ts';
 import type { LoadedTool } from '../../../host/serve/loader.ts';
-import { isPlainResultJson, toCallToolResult } from '../../../host/serve/output.ts';
+import { checkedResult, isPlainResultJson } from '../../../host/serve/output.ts';
 import { NO_GRANT, inlinePackage, limits, newSandbox } from '../../helpers/sandbox.ts';
 
 const sandbox = newSandbox({ workers: 1 });
@@ -23,7 +23,7 @@ describe('a plain result is sent as the JSON the sandbox produced (issue 14: no 
     const run = await sandbox.run(pkg, 'rows', { n: 2000, note: 'é "quoted" \\ \u2028' }, NO_GRANT, limits());
     expect(run.json).toBeDefined();
     expect(run.json).toBe(JSON.stringify(run.value));
-    const result = toCallToolResult(tool, run.value, undefined, run.json);
+    const result = checkedResult(tool, run.value, run.json);
     expect(result.content).toEqual([{ type: 'text', text: JSON.stringify(run.value) }]);
   });
 
@@ -31,7 +31,7 @@ describe('a plain result is sent as the JSON the sandbox produced (issue 14: no 
     const run = await sandbox.run(pkg, 'rows', { n: 3, note: 'card 4111 1111 1111 1111' }, NO_GRANT, limits());
     const records: DlpRecord[] = [];
     const dlp = dlpScope({ dlp: (r) => records.push(r) }, { name: 'p', grant: NO_GRANT }, 'rows');
-    const result = toCallToolResult(tool, run.value, dlp, run.json);
+    const result = dlp.result(checkedResult(tool, run.value, run.json));
     const text = (result.content[0] as { text: string }).text;
     expect(text).not.toContain('4111 1111 1111 1111');
     expect(text).toContain('[REDACTED:card]');
@@ -40,7 +40,7 @@ describe('a plain result is sent as the JSON the sandbox produced (issue 14: no 
 
   it('a string result is its own text', async () => {
     const run = await sandbox.run(pkg, 'text', {}, NO_GRANT, limits());
-    expect(toCallToolResult(tool, run.value, undefined, run.json).content).toEqual([{ type: 'text', text: 'just text' }]);
+    expect(checkedResult(tool, run.value, run.json).content).toEqual([{ type: 'text', text: 'just text' }]);
   });
 });
 
@@ -57,8 +57,8 @@ describe('a plain result is not even parsed in the host (RunOptions.keepJson)', 
     expect(run.json).toBe(parsed.json);
     const records: DlpRecord[] = [];
     const dlp = dlpScope({ dlp: (r) => records.push(r) }, { name: 'p', grant: NO_GRANT }, 'rows');
-    const fast = toCallToolResult(tool, run.value, dlp, run.json);
-    expect(fast).toEqual(toCallToolResult(tool, parsed.value, dlpScope({ dlp: () => {} }, { name: 'p', grant: NO_GRANT }, 'rows')));
+    const fast = dlp.result(checkedResult(tool, run.value, run.json));
+    expect(fast).toEqual(dlpScope({ dlp: () => {} }, { name: 'p', grant: NO_GRANT }, 'rows').result(checkedResult(tool, parsed.value, undefined)));
     expect(JSON.stringify(fast)).not.toContain('4111 1111 1111 1111');
     expect(records).toEqual([expect.objectContaining({ detector: 'card', where: 'result', count: 500 })]);
   });
@@ -66,12 +66,12 @@ describe('a plain result is not even parsed in the host (RunOptions.keepJson)', 
   it('still parses what may be a CallToolResult, and checks it as one', async () => {
     const run = await sandbox.run(pkg, 'shaped', {}, NO_GRANT, limits(), { keepJson: isPlainResultJson });
     expect(run.value).toEqual({ content: [{ type: 'text', text: 'as a result' }], isError: false });
-    expect(toCallToolResult(tool, run.value, undefined, run.json)).toEqual({ content: [{ type: 'text', text: 'as a result' }], isError: false });
+    expect(checkedResult(tool, run.value, run.json)).toEqual({ content: [{ type: 'text', text: 'as a result' }], isError: false });
   });
 
   it('an integer key first is not a CallToolResult either', async () => {
     const run = await sandbox.run(pkg, 'numbered', {}, NO_GRANT, limits(), { keepJson: isPlainResultJson });
     expect(run.json).toBe('{"1":"one","content":[]}');
-    expect(toCallToolResult(tool, run.value, undefined, run.json).content).toEqual([{ type: 'text', text: '{"1":"one","content":[]}' }]);
+    expect(checkedResult(tool, run.value, run.json).content).toEqual([{ type: 'text', text: '{"1":"one","content":[]}' }]);
   });
 });
