@@ -69,8 +69,9 @@ async function goodStillServes(tag: string): Promise<void> {
 describe('hostile resource handlers served beside a well-behaved package, over stdio', () => {
   it.each([
     ['loops', 'spin', 'spin://x', ['SANDBOX_CPU_LIMIT']],
+    // CPU to spare for the bomb and the 100 MB (5 s; see test/host/serve/features/hostile.test.ts).
     ['bombs memory', 'membomb', 'bomb://x', ['SANDBOX_MEMORY_LIMIT']],
-    // 100 MB of output: past the package's output limit (16 MiB) once serialized, or past its heap (256 MiB) while serializing.
+    // 100 MB of output: past the package's output limit (16 MiB) once serialized, or past its heap (64 MiB) while serializing.
     ['returns 100 MB', 'flood', 'flood://x', ['OUTPUT_TOO_LARGE', 'SANDBOX_MEMORY_LIMIT']],
     ['returns 9 MiB, under its output limit but over the host\'s resource cap', 'big', 'big://x', ['RESOURCE_TOO_LARGE']],
   ])(
