@@ -69,7 +69,7 @@ async function goodStillServes(tag: string): Promise<void> {
 describe('hostile resource handlers served beside a well-behaved package, over stdio', () => {
   it.each([
     ['loops', 'spin', 'spin://x', ['SANDBOX_CPU_LIMIT']],
-    // CPU to spare for the bomb and the 100 MB (5 s; see test/host/serve/features/hostile.test.ts).
+    // The package's CPU limit (5 s) leaves the bomb and the 100 MB room where touching memory is slow (README.md, *Testing under load*).
     ['bombs memory', 'membomb', 'bomb://x', ['SANDBOX_MEMORY_LIMIT']],
     // 100 MB of output: past the package's output limit (16 MiB) once serialized, or past its heap (64 MiB) while serializing.
     ['returns 100 MB', 'flood', 'flood://x', ['OUTPUT_TOO_LARGE', 'SANDBOX_MEMORY_LIMIT']],

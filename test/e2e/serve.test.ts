@@ -167,9 +167,7 @@ describe('mcp-warden serve over stdio', () => {
   describe('a hostile package', () => {
     it.each([
       ['hostile__spin', ['SANDBOX_CPU_LIMIT', 'SANDBOX_TIMEOUT']],
-      // The fixture's CPU limit (2 s) leaves the bomb room: where freed memory goes back to the hypervisor
-      // (free page reporting), touching a page again costs ~20 µs of CPU, ~0.5 s for a 32 MiB heap's bomb;
-      // with 300 ms the CPU limit fired first on such a machine.
+      // The fixture's CPU limit (2 s) leaves the bomb room where touching memory is slow (README.md, *Testing under load*).
       ['hostile__membomb', ['SANDBOX_MEMORY_LIMIT']],
       ['hostile__flood', ['OUTPUT_TOO_LARGE', 'SANDBOX_MEMORY_LIMIT']],
       ['hostile__hang', ['SANDBOX_TIMEOUT']],

@@ -25,8 +25,7 @@ describe('the isolate prepared ahead for a first call', () => {
   it('serves only a package with its heap limit: a smaller limit still stops a package at that limit', async () => {
     const bomb = inlinePackage(`export default { grow() { const a = []; for (let i = 0; i < 200; i++) a.push(new Array(65536).fill(i)); return a.length; } }`);
     // ~100 MB of arrays: over a 16 MiB heap, under nothing this test could be given by mistake but 64 MiB+.
-    // CPU to spare (as every memory bomb's test): filling pages can cost far more CPU on some machines (see
-    // test/e2e/serve.test.ts), and the limit under test is the heap's.
+    // CPU to spare, as every memory bomb's test: the limit under test is the heap's (README.md, *Testing under load*).
     expect(await codeOf(sandbox.run(bomb, 'grow', {}, NO_GRANT, limits({ memoryMb: 16, cpuMs: 20_000, wallMs: 30_000 })))).toBe('SANDBOX_MEMORY_LIMIT');
     const fine = inlinePackage('export default { ok: () => "ok" }');
     expect((await sandbox.run(fine, 'ok', {}, NO_GRANT, limits())).value).toBe('ok');

@@ -33,8 +33,7 @@ describe('a worker where a memory-related limit was hit', () => {
     ['a result over the output limit', 'bigResult', 'OUTPUT_TOO_LARGE'],
     ['a log flood (the call itself succeeds)', 'logFlood', 'OK'],
   ])('is replaced after %s, and the package still answers', async (_name, tool, code) => {
-    // CPU to spare: the limits under test are the heap's and the output's, and filling pages can cost far more
-    // CPU on some machines (test/e2e/serve.test.ts).
+    // CPU to spare: the limits under test are the heap's and the output's (README.md, *Testing under load*).
     const L = limits({ memoryMb: 64, cpuMs: 20_000, wallMs: 30_000, outputBytes: 1024 * 1024, logBytes: 16 * 1024 });
     expect(await codeOf(sandbox.run(bombs, 'ok', {}, NO_GRANT, L))).toBe('OK');
     const [pid] = sandbox.stats().workerPids;

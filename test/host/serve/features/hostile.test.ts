@@ -22,8 +22,7 @@ async function goodStillServes(): Promise<void> {
 describe('a hostile resource handler', () => {
   it.each([
     ['loops', 'spin://x', ['SANDBOX_CPU_LIMIT']],
-    // The package's CPU limit (5 s) leaves the bomb (64 MiB heap) and the 100 MB serialization room where
-    // touching memory is slow (test/e2e/serve.test.ts); with 1 s (and 256 MiB) the CPU limit fired first there.
+    // The package's CPU limit (5 s) leaves the bomb and the 100 MB room where touching memory is slow (README.md, *Testing under load*).
     ['bombs memory', 'bomb://x', ['SANDBOX_MEMORY_LIMIT']],
     // Serializing 100 MB: past the output limit (16 MiB) once serialized, or past the heap (64 MiB) while serializing.
     ['returns 100 MB', 'flood://x', ['OUTPUT_TOO_LARGE', 'SANDBOX_MEMORY_LIMIT']],
